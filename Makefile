@@ -1,0 +1,78 @@
+# vigil - build, test, demo. Everything lands in $(B)/.
+B       ?= build
+WERROR  ?= -Werror
+CC      ?= cc
+MSGPACK := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
+PKGS    := libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats $(MSGPACK)
+CFLAGS  ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wformat=2 \
+    -Wmissing-prototypes -Wno-missing-field-initializers $(WERROR) \
+    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(filter-out sidecar/main.c,$(sort $(wildcard sidecar/*.c sidecar/*/*.c conf/*.c detectors/*.c outputs/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+TOOL_SRC := $(wildcard tools/*.c)
+TOOLS    := $(TOOL_SRC:tools/%.c=$(B)/%)
+UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRC := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all deps test unit integration check valgrind fuzz bench demo clean
+all: $(B)/vigil $(TOOLS)
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libvigil.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vigil: $(B)/obj/sidecar/main.o $(B)/libvigil.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%: tools/%.c $(B)/libvigil.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libvigil.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CRIT_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS) $(CRIT_LIBS)
+
+# The README's test command: install what is missing, build, run everything.
+test: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@B=$(B) sh tests/run.sh
+
+unit-bins: $(UNIT_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory B=build/asan CC=$(CC) CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit-bins
+	@B=build/asan SANITIZE=1 sh tests/run.sh
+
+valgrind: deps
+	@$(MAKE) --no-print-directory B=build/vg CFLAGS="-O0 -g" all unit-bins
+	@B=build/vg VALGRIND=1 sh tests/run.sh
+
+fuzz: deps
+	@B=build/fuzz sh tests/fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) sh tests/bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) sh scripts/demo.sh
+
+clean:
+	rm -rf $(B) build
+
+-include $(LIB_OBJ:.o=.d) $(B)/obj/sidecar/main.d

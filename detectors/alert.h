@@ -1,0 +1,81 @@
+/* alert.h - what a detector says, and the alert stream that prints it.
+ * A detector fills a struct alert on its stack and calls alert_emit(): the
+ * stream applies min_severity and throttling per (rule, entity), prints the
+ * alert on stdout (text or JSON lines, control bytes escaped so a log line
+ * can never forge an alert line), turns it into a record tagged
+ * alerts.tag ("vigil.alert") for the outputs, and shows it to the detectors
+ * that watch alerts (the incident chain). */
+#ifndef VIGIL_ALERT_H
+#define VIGIL_ALERT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sidecar/limits.h"
+#include "sidecar/span.h"
+
+struct vigil;
+struct buf;
+
+enum severity { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL, SEV__COUNT };
+
+/* The intrusion lifecycle, in the order an intruder usually walks it. */
+#define ALERT_STAGES(X) \
+    X(NONE, "none") X(RECON, "reconnaissance") X(INITIAL_ACCESS, "initial-access") \
+    X(EXECUTION, "execution") X(PERSISTENCE, "persistence") \
+    X(PRIVILEGE_ESCALATION, "privilege-escalation") X(DEFENSE_EVASION, "defense-evasion") \
+    X(CREDENTIAL_ACCESS, "credential-access") X(DISCOVERY, "discovery") \
+    X(LATERAL_MOVEMENT, "lateral-movement") X(COLLECTION, "collection") \
+    X(COMMAND_AND_CONTROL, "command-and-control") X(EXFILTRATION, "exfiltration") \
+    X(IMPACT, "impact")
+
+enum stage {
+#define X(id, name) STAGE_##id,
+    ALERT_STAGES(X)
+#undef X
+    STAGE__COUNT
+};
+
+struct alert_entity {
+    struct span user, src_ip, host, identity, dst_host, command;  /* empty = not applicable */
+};
+
+struct alert {
+    int64_t ts;                   /* event time, ns */
+    const char *rule;             /* static: "auth.bruteforce" */
+    const char *detector;         /* static: "auth" */
+    enum severity severity;
+    double score;                 /* 0..1 */
+    enum stage stage;
+    struct alert_entity entity;   /* borrowed for the call */
+    const char *attack[4];        /* static ATT&CK ids, NULL-terminated if fewer */
+    char message[ALERT_MESSAGE_BYTES];  /* one sentence, with the baseline in it */
+    struct span evidence[ALERT_MAX_EVIDENCE];  /* raw lines, borrowed for the call */
+    unsigned nevidence;
+    struct span source;           /* file the triggering line came from */
+};
+
+/* Appends to a->message with printf syntax (never put log text in fmt). */
+void alert_printf(struct alert *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Adds an evidence line (borrowed); ignored past ALERT_MAX_EVIDENCE. */
+void alert_evidence(struct alert *a, struct span line);
+
+/* Emits a (copies what it keeps). Returns true if printed/shipped, false when
+ * below min_severity or throttled (the repeat is counted and reported). */
+bool alert_emit(struct vigil *vg, struct alert *a);
+
+const char *severity_name(enum severity s);
+int severity_parse(const char *s);          /* -1 when unknown */
+const char *stage_name(enum stage s);
+
+/* The stream's state (alerts/throttle tables), kept in struct vigil. */
+struct alert_stream;
+struct alert_stream *alert_stream_new(struct vigil *vg);
+void alert_stream_free(struct alert_stream *as);
+/* Reports throttled repeats whose window closed; called on each flush tick. */
+void alert_stream_tick(struct vigil *vg);
+/* Formats a for humans / as a JSON object (no trailing newline). */
+int alert_to_text(struct buf *out, const struct alert *a, bool color);
+int alert_to_json(struct buf *out, const struct alert *a);
+
+#endif

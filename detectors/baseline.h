@@ -1,0 +1,140 @@
+/* baseline.h - bounded, persisted memory of what is normal, for every detector.
+ *
+ * A bl_table maps an entity key (user, source IP, identity, command, ...; cut
+ * at BASELINE_KEY_BYTES) to a fixed-size value chosen by the detector. All
+ * tables draw from one struct bl_budget (detectors.memory_max): at the cap a
+ * new key evicts the least valuable entry (sampled: oldest last_seen, fewest
+ * hits) of the same table, so memory never grows past the cap and every
+ * operation stays O(1). Hashes are keyed with a per-install random seed kept in
+ * the snapshot, so an attacker cannot aim collisions at a table.
+ *
+ * The value types below are plain fixed-size structs meant to be embedded in a
+ * detector's value; they take the event time `now` (ns) and never the clock. */
+#ifndef VIGIL_BASELINE_H
+#define VIGIL_BASELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sidecar/limits.h"
+#include "sidecar/span.h"
+
+#define NS_PER_SEC  1000000000LL
+#define NS_PER_HOUR (3600LL * NS_PER_SEC)
+#define NS_PER_DAY  (24LL * NS_PER_HOUR)
+
+struct bl_budget {
+    uint64_t cap;          /* bytes all tables may use together */
+    uint64_t used;         /* bytes in use now */
+    uint64_t evictions;    /* entries evicted at the cap, all tables */
+    uint64_t seed;         /* hash key */
+};
+
+uint64_t bl_hash(const struct bl_budget *b, struct span s);
+
+/* ---- entity tables ---- */
+struct bl_head {
+    uint64_t hash;
+    int64_t first_seen, last_seen;   /* event time, ns */
+    uint32_t hits;
+    uint8_t keylen;
+    char key[BASELINE_KEY_BYTES];    /* not NUL-terminated; keylen bytes */
+};
+
+struct bl_table;
+
+/* value_size bytes follow each head; zeroed for new entries. */
+struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size);
+void bl_table_free(struct bl_table *t);
+/* Finds key; with create, inserts it (evicting at the cap) and sets first_seen.
+ * Updates last_seen and hits when touch. Returns NULL when absent (no create)
+ * or when nothing could be evicted. The pointer is valid until the next call
+ * that may create in this table. */
+struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch);
+static inline void *bl_value(struct bl_head *h) { return (void *)(h + 1); }
+static inline struct span bl_key(const struct bl_head *h) { return span_make(h->key, h->keylen); }
+size_t bl_table_count(const struct bl_table *t);
+uint64_t bl_table_evictions(const struct bl_table *t);
+size_t bl_entry_bytes(const struct bl_table *t);      /* memory per entity, all overheads */
+/* Calls fn for each entry (for ticks such as silence checks); bounded by count. */
+void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *arg), void *arg);
+/* Binary persistence of the entries (values are copied as bytes: keep them
+ * free of pointers). load returns -1 on any inconsistency. */
+int bl_table_save(const struct bl_table *t, FILE *f);
+int bl_table_load(struct bl_table *t, FILE *f);
+
+/* ---- hour-of-week activity profile (168 counters, decayed by halving) ---- */
+struct bl_hours {
+    uint16_t h[168];
+    uint32_t total;
+};
+void bl_hours_add(struct bl_hours *p, int64_t now);
+/* Share of past activity within +-1 hour of now's hour-of-week (0..1);
+ * and whether the same hour-of-day was ever active on any weekday. */
+double bl_hours_share(const struct bl_hours *p, int64_t now);
+bool bl_hours_usual(const struct bl_hours *p, int64_t now);
+/* "08-19h": the span of hours-of-day holding most activity; "" when empty. */
+void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap);
+int bl_hour_of_day(int64_t now);   /* UTC */
+
+/* ---- set of usual values with decay (space-saving top-K) ---- */
+#define BL_SET_SLOTS 6
+#define BL_SET_TEXT  40
+struct bl_set {
+    struct {
+        uint64_t hash;
+        int64_t last;          /* event time of the last sighting */
+        float weight;          /* decayed count */
+        uint8_t len;
+        char text[BL_SET_TEXT];
+    } slot[BL_SET_SLOTS];
+};
+/* Counts value at now (half-life halflife_ns). Returns the weight the value had
+ * before this sighting (0 = never seen, or decayed out of the set). */
+double bl_set_add(struct bl_set *s, const struct bl_budget *b, struct span value, int64_t now,
+                  int64_t halflife_ns);
+double bl_set_weight(const struct bl_set *s, const struct bl_budget *b, struct span value,
+                     int64_t now, int64_t halflife_ns);
+/* "10.0.0.5, 10.8.0.2": heaviest values first, at most n; "" when empty. */
+void bl_set_describe(const struct bl_set *s, char *out, size_t cap, unsigned n);
+unsigned bl_set_count(const struct bl_set *s);
+
+/* ---- sliding-window counter (ring of buckets) ---- */
+#define BL_WIN_BUCKETS 12
+struct bl_window {
+    int64_t bucket_start;       /* start of the newest bucket, ns */
+    uint32_t b[BL_WIN_BUCKETS];
+    uint8_t head;
+};
+/* Adds n at now and returns the count within the last window_ns. */
+uint32_t bl_window_add(struct bl_window *w, int64_t now, int64_t window_ns, uint32_t n);
+uint32_t bl_window_count(struct bl_window *w, int64_t now, int64_t window_ns);
+
+/* ---- EWMA of mean and variance ---- */
+struct bl_ewma {
+    double mean, var;
+    uint32_t n;
+};
+void bl_ewma_add(struct bl_ewma *e, double x, double alpha);
+/* (x - mean) / stddev, 0 while n < min_n. */
+double bl_ewma_z(const struct bl_ewma *e, double x, uint32_t min_n);
+
+/* ---- distinct count (HyperLogLog, 64 registers, ~13% error) ---- */
+struct bl_hll {
+    uint8_t reg[64];
+};
+void bl_hll_add(struct bl_hll *h, uint64_t hash);
+double bl_hll_count(const struct bl_hll *h);
+
+/* Small exact distinct set for windows ("6 users in 10 min"): remembers up to
+ * BL_DISTINCT hashes seen within window_ns, count saturates at BL_DISTINCT. */
+#define BL_DISTINCT 16
+struct bl_distinct {
+    uint64_t hash[BL_DISTINCT];
+    int64_t when[BL_DISTINCT];
+};
+unsigned bl_distinct_add(struct bl_distinct *d, uint64_t hash, int64_t now, int64_t window_ns);
+
+#endif

@@ -1,0 +1,66 @@
+/* batch.h - records packed for shipping: the unit every output sends.
+ * A batch is built by a batch_writer straight from records (no intermediate
+ * JSON): msgpack entries [tag, EventTime, record] back to back, or JSON lines,
+ * or text lines; then, for compression lz4, wrapped in one standard LZ4 frame
+ * with content checksum (docs/wire-format.md). The writer reuses its buffers
+ * and LZ4 context across batches. */
+#ifndef VIGIL_BATCH_H
+#define VIGIL_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sidecar/record.h"
+
+struct batch {
+    uint64_t id;                  /* per output, increasing; forward chunk ids derive from it */
+    uint64_t first_seq, last_seq; /* pipeline sequence numbers inside */
+    uint32_t n_events;
+    int64_t min_ts, max_ts;       /* event times, ns */
+    uint8_t format;               /* enum output_format */
+    uint8_t compression;          /* enum output_compression of data */
+    unsigned char *data;          /* wire bytes: what the plugin sends */
+    size_t len;
+    size_t raw_len;               /* encoded bytes before compression */
+    uint32_t attempts;            /* sends tried so far */
+    int64_t not_before_ms;        /* retry: monotonic ms before which not to resend */
+    struct batch *next;           /* queue link, owned by the output core */
+};
+
+struct batch_writer;
+
+/* Returns a writer for format/compression (enum output_format, enum
+ * output_compression; gzip is left to the plugin and treated as none here). */
+struct batch_writer *batch_writer_new(int format, int compression);
+void batch_writer_free(struct batch_writer *w);
+/* Appends r. Copies everything it needs: r may be reused after the call.
+ * Returns -1 only on allocation failure. */
+int batch_writer_add(struct batch_writer *w, const struct record *r);
+size_t batch_writer_events(const struct batch_writer *w);
+size_t batch_writer_bytes(const struct batch_writer *w);   /* encoded, uncompressed */
+/* Closes the open batch (compressing it) and returns it, or NULL when empty or
+ * on failure. Free with batch_free. */
+struct batch *batch_writer_finish(struct batch_writer *w);
+
+/* A batch holding a copy of data (disk buffer replay). */
+struct batch *batch_new_copy(const void *data, size_t len, uint32_t n_events, int format,
+                             int compression);
+void batch_free(struct batch *b);
+
+/* Record encoders, shared by the writer, stdout and vigil-cat. Each appends to
+ * a growable buffer; they return -1 only on allocation failure. */
+struct buf {
+    unsigned char *p;
+    size_t len, cap;
+};
+int buf_reserve(struct buf *b, size_t more);
+int buf_append(struct buf *b, const void *p, size_t n);
+void buf_free(struct buf *b);
+
+/* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
+ * Bytes that are not valid UTF-8 are escaped as \u00XX of each byte. */
+int record_to_json(struct buf *out, const struct record *r);
+/* One human line (no newline): "TS TAG message", control bytes escaped. */
+int record_to_text(struct buf *out, const struct record *r);
+
+#endif

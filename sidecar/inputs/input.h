@@ -1,0 +1,55 @@
+/* input.h - the input interface: where lines come from.
+ * An input plugin (a row of inputs/registry.c, chosen by `inputs[].type`)
+ * finds sources (files), reads their bytes and hands each complete line to
+ * pipeline_line(). It reads only when the pipeline is not paused
+ * (backpressure) and does bounded work per wakeup. */
+#ifndef VIGIL_INPUT_H
+#define VIGIL_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "sidecar/parsers/parser.h"
+
+struct vigil;
+struct input;
+
+struct input_plugin {
+    const char *name;                   /* value of `type:` in YAML */
+    const struct conf_option *options;
+    size_t ctx_size;
+    /* Options are in in->ctx. Sets up watches and timers; reads nothing yet. */
+    int (*init)(struct input *in);
+    /* Begins reading (after every input and output is up). */
+    int (*start)(struct input *in);
+    /* Backpressure: the pipeline paused or resumed; resume must restart reads. */
+    void (*pause)(struct input *in);
+    void (*resume)(struct input *in);
+    /* Writes this input's checkpoints (offsets already safe, see pipeline.h). */
+    int (*checkpoint)(struct input *in);
+    /* Stops reading: no more pipeline_line() after it returns. */
+    void (*stop)(struct input *in);
+    void (*destroy)(struct input *in);  /* frees what init made; the core frees ctx */
+};
+
+struct input_stats {
+    uint64_t lines, bytes, truncated, parse_errors, files_open, rotations, truncations;
+};
+
+struct input {
+    const struct input_plugin *plugin;
+    struct input_conf *conf;            /* name, tag, parser conf */
+    void *ctx;                          /* == conf->ctx */
+    struct parser parser;
+    struct vigil *vg;
+    size_t index;                       /* position in vg->inputs */
+    bool done;                          /* --once: every source read to its end */
+    struct input_stats stats;
+};
+
+extern const struct input_plugin *const input_plugins[];
+const struct input_plugin *input_plugin_find(const char *name);
+
+#endif

@@ -1,0 +1,19 @@
+/* registry.c - every input type, by the name `inputs[].type` uses. */
+#include "sidecar/inputs/input.h"
+
+#include <string.h>
+
+extern const struct input_plugin input_file;
+
+const struct input_plugin *const input_plugins[] = {
+    &input_file,
+    NULL
+};
+
+const struct input_plugin *input_plugin_find(const char *name)
+{
+    for (size_t i = 0; input_plugins[i]; i++)
+        if (strcmp(input_plugins[i]->name, name) == 0)
+            return input_plugins[i];
+    return NULL;
+}

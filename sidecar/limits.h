@@ -1,0 +1,29 @@
+/* limits.h - every size ceiling of vigil in one place.
+ * Options use these as their bounds, buffers get them at init, and overflow is
+ * truncated and counted, never grown past. */
+#ifndef VIGIL_LIMITS_H
+#define VIGIL_LIMITS_H
+
+#define LINE_MAX_BYTES_DEFAULT   (64u * 1024)          /* inputs[].max_line_bytes */
+#define LINE_MAX_BYTES_CAP       (16u * 1024 * 1024)   /* largest max_line_bytes accepted */
+#define READ_BUF_BYTES           (1024u * 1024)        /* shared read buffer of the tailer */
+#define READ_BUDGET_BYTES        (4u * 1024 * 1024)    /* bytes read per file per wakeup */
+#define RECORD_MAX_FIELDS        256                   /* fields (all depths) per record */
+#define RECORD_MAX_DEPTH         16                    /* JSON nesting kept as maps */
+#define RECORD_ARENA_MIN         (16u * 1024)          /* scratch for unescaped strings */
+#define TAG_MAX_BYTES            256
+#define PATH_MAX_BYTES           4096
+#define INPUT_MAX_FILES          65536                 /* files followed per input */
+#define BATCH_MAX_EVENTS_DEFAULT 4096
+#define BATCH_MAX_BYTES_DEFAULT  (1024u * 1024)
+#define BATCH_MAX_BYTES_CAP      (64u * 1024 * 1024)
+#define QUEUE_MAX_BYTES_DEFAULT  (8u * 1024 * 1024)    /* per output, in memory */
+#define SPOOL_MAX_BYTES_DEFAULT  (256ull * 1024 * 1024)/* per output, on disk */
+#define ALERT_MAX_EVIDENCE       5
+#define ALERT_MESSAGE_BYTES      768
+#define ALERT_EVIDENCE_BYTES     512                   /* per evidence line */
+#define DETECTOR_MEMORY_DEFAULT  (64ull * 1024 * 1024)
+#define BASELINE_KEY_BYTES       64                    /* entity keys are cut here */
+#define LOG_LINE_BYTES           2048                  /* one diagnostic line */
+
+#endif

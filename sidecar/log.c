@@ -1,0 +1,146 @@
+/* log.c - diagnostics as logfmt lines on stderr, escaped so that no file name
+ * or log text can forge a line or smuggle terminal escapes. */
+#include "sidecar/log.h"
+#include "sidecar/limits.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum log_level log_threshold = LOG_INFO;
+
+static const char *const level_names[] = { "debug", "info", "warn", "error", "off" };
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+    for (int i = 0; i <= LOG_OFF; i++)
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    if (strcmp(s, "warning") == 0) {
+        *out = LOG_WARN;
+        return 0;
+    }
+    return -1;
+}
+
+const char *log_level_name(enum log_level l)
+{
+    return (unsigned)l <= LOG_OFF ? level_names[l] : "?";
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned min;
+    unsigned cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0) {
+        need = 2; cp = c & 0x1f; min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        need = 3; cp = c & 0x0f; min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        need = 4; cp = c & 0x07; min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    /* C1 controls (U+0080..U+009F) act as terminal escapes too */
+    if (cp >= 0x80 && cp <= 0x9f)
+        return 0;
+    return need;
+}
+
+size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    if (cap == 0)
+        return 0;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        char tmp[8];
+        size_t tl = 0, adv = 1;
+        unsigned char c = u[i];
+        if (c == '\\' || (quote && c == (unsigned char)quote)) {
+            tmp[0] = '\\'; tmp[1] = (char)c; tl = 2;
+        } else if (c == '\n') {
+            tmp[0] = '\\'; tmp[1] = 'n'; tl = 2;
+        } else if (c == '\t') {
+            tmp[0] = '\\'; tmp[1] = 't'; tl = 2;
+        } else if (c == '\r') {
+            tmp[0] = '\\'; tmp[1] = 'r'; tl = 2;
+        } else if (c < 0x20 || c == 0x7f) {
+            tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4;
+        } else if (c < 0x80) {
+            tmp[0] = (char)c; tl = 1;
+        } else {
+            size_t ul = utf8_len(u + i, len - i);
+            if (ul == 0) {
+                tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4;
+            } else {
+                memcpy(tmp, u + i, ul);
+                tl = ul;
+                adv = ul;
+            }
+        }
+        if (o + tl + 4 > cap) {   /* room for "..." and NUL */
+            if (cap >= 4) {
+                memcpy(out + (o > cap - 4 ? cap - 4 : o), "...", 3);
+                o = (o > cap - 4 ? cap - 4 : o) + 3;
+            }
+            out[o] = 0;
+            return o;
+        }
+        memcpy(out + o, tmp, tl);
+        o += tl;
+        i += adv;
+    }
+    out[o] = 0;
+    return o;
+}
+
+void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
+{
+    if (l < log_threshold || l >= LOG_OFF)
+        return;
+    char msg[LOG_LINE_BYTES / 2];
+    char esc[LOG_LINE_BYTES];
+    char line[LOG_LINE_BYTES * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    log_escape(esc, sizeof(esc), msg, strlen(msg), '"');
+    int n = snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", when, level_names[l], esc);
+    for (size_t i = 0; kv && kv[i] && kv[i + 1] && n > 0 && (size_t)n < sizeof(line); i += 2) {
+        log_escape(esc, sizeof(esc), kv[i + 1], strlen(kv[i + 1]), '"');
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=\"%s\"", kv[i], esc);
+    }
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = (int)sizeof(line) - 1;
+    line[n++] = '\n';
+    fwrite(line, 1, (size_t)n, stderr);
+}

@@ -1,0 +1,36 @@
+/* log.h - vigil's own diagnostics: one logfmt line each on stderr.
+ * `level=warn msg="..." key=value`. Values are escaped (quotes, backslashes,
+ * control bytes) so a hostile file name or log line cannot forge a line.
+ * Never pass input text as the format: use "%s". Stdout is reserved for the
+ * alert stream. */
+#ifndef VIGIL_LOG_H
+#define VIGIL_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
+
+extern enum log_level log_threshold;
+
+/* Parses "debug|info|warn|error|off"; returns -1 for anything else. */
+int log_level_parse(const char *s, enum log_level *out);
+const char *log_level_name(enum log_level l);
+
+/* msg is printf-formatted, then quoted. kv, if not NULL, is a NULL-terminated
+ * list of key, value C strings appended as key=value (values escaped). */
+void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define log_debug(...) do { if (log_threshold <= LOG_DEBUG) log_kv(LOG_DEBUG, NULL, __VA_ARGS__); } while (0)
+#define log_info(...)  log_kv(LOG_INFO, NULL, __VA_ARGS__)
+#define log_warn(...)  log_kv(LOG_WARN, NULL, __VA_ARGS__)
+#define log_error(...) log_kv(LOG_ERROR, NULL, __VA_ARGS__)
+
+/* Writes s (len bytes) into out (cap bytes, always NUL-terminated) with every
+ * control byte, DEL, backslash and `quote` (0 for none) escaped as \n, \t, \xNN,
+ * \\ ; invalid UTF-8 bytes become \xNN. Returns the length written; cuts at cap
+ * and ends with "..." when cut. */
+size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote);
+
+#endif

@@ -1,0 +1,15 @@
+/* plain.c - placeholder until the plain parser lands: ships every line raw. */
+#include "sidecar/parsers/parser.h"
+
+static enum parse_result plain_parse(const struct parser *p, void *state, struct record *r,
+                                    struct span line)
+{
+    (void)p; (void)state; (void)line;
+    r->kind = KIND_RAW;
+    return PARSE_OK;
+}
+
+const struct parser_plugin parser_plain = {
+    .name = "plain",
+    .parse = plain_parse,
+};

@@ -1,0 +1,66 @@
+/* pipeline.h - input -> parser -> detectors -> router -> outputs, in that
+ * fixed order, synchronously for each line: one record, reused, no malloc.
+ *
+ * At-least-once: every record gets a sequence number. An output accepts a
+ * record when it was delivered or written to its disk buffer; outputs report
+ * the lowest sequence they still hold in memory (output_pending_seq). A source
+ * may commit an offset once every record read before it has been accepted by
+ * every output it matched: sources mark (seq, offset) after each read and
+ * pipeline_safe_offset() returns the newest such offset that is safe. */
+#ifndef VIGIL_PIPELINE_H
+#define VIGIL_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sidecar/record.h"
+#include "sidecar/span.h"
+
+struct vigil;
+struct input;
+
+#define SOURCE_MARKS 64
+
+/* One followed stream (a file). Owned by its input; the pipeline reads it. */
+struct source {
+    struct input *in;
+    struct span path;            /* borrowed from the input, stable while open */
+    void *parser_state;          /* in->parser.plugin->state_size bytes, or NULL */
+    bool parser_busy;            /* the parser holds lines not yet emitted */
+    uint64_t safe_offset;        /* end of the last line after which the parser was idle */
+    uint64_t committed;          /* last offset handed to the checkpoint */
+    struct { uint64_t seq, offset; } marks[SOURCE_MARKS];
+    unsigned mark_head, mark_n;  /* ring of marks, oldest at head */
+};
+
+/* Sets up the source's parser state. Returns -1 on allocation failure. */
+int source_init(struct source *s, struct input *in, struct span path);
+/* Flushes held parser state through the pipeline, then frees it. */
+void source_fini(struct vigil *vg, struct source *s);
+
+#define LINE_TRUNCATED 0x1u       /* the line was cut at max_line_bytes */
+
+/* Runs one line (no newline; a trailing \r is kept) through the pipeline.
+ * end_offset is the source offset just past the line and its newline.
+ * The line is borrowed for the duration of the call only. */
+void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_t end_offset,
+                   unsigned flags);
+/* Emits what the source's parser holds (EOF after rotation, idle timeout). */
+void pipeline_source_flush(struct vigil *vg, struct source *s);
+/* Notes that everything before s->safe_offset has been submitted. Call after
+ * each read chunk. */
+void pipeline_mark(struct vigil *vg, struct source *s);
+/* The newest offset of s that every output has accepted. */
+uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s);
+
+/* Runs an already-built record (alerts) through router -> outputs. */
+void pipeline_emit(struct vigil *vg, struct record *r);
+
+/* Backpressure: outputs call these; inputs see vg->paused. */
+void pipeline_pause(struct vigil *vg, const char *why);
+void pipeline_resume(struct vigil *vg);
+
+/* The record all lines are parsed into (reused). */
+struct record *pipeline_record(struct vigil *vg);
+
+#endif

@@ -1,0 +1,60 @@
+/* vigil.h - struct vigil, the one context passed everywhere.
+ * It holds the event loop, the configuration, the instances built from it
+ * (inputs, outputs, detectors), the pipeline's reused record and the global
+ * counters. There is no global instance: tests can run two pipelines. */
+#ifndef VIGIL_VIGIL_H
+#define VIGIL_VIGIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "detectors/baseline.h"
+#include "sidecar/record.h"
+
+struct event_base;
+struct event;
+struct input;
+struct output;
+struct detector;
+struct alert_stream;
+struct stats;
+
+struct vigil_counters {
+    uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled;
+    uint64_t alerts_by_severity[5];
+};
+
+struct vigil {
+    struct event_base *base;
+    struct vigil_conf *conf;
+    bool once;                   /* --once: read to EOF, flush, commit, exit */
+    bool stopping;               /* a stop signal arrived: no more reads */
+    bool paused;                 /* backpressure: inputs must not read */
+    char hostname[256];
+
+    struct input **inputs;
+    size_t ninputs;
+    struct output **outputs;
+    size_t noutputs;
+    struct detector **detectors;
+    size_t ndetectors;
+    struct alert_stream *alerts;
+    struct bl_budget budget;     /* detectors.memory_max */
+
+    struct record rec;           /* the pipeline's reused record */
+    char *arena;                 /* rec's scratch */
+    uint64_t seq;                /* last sequence number given to a record */
+    int64_t event_now;           /* newest event time seen, ns (detector clock) */
+
+    struct vigil_counters n;
+    struct stats *stats;         /* --stats: time per stage, NULL when off */
+    int exit_code;
+};
+
+/* Monotonic and wall clocks. */
+int64_t vigil_mono_ms(void);
+int64_t vigil_wall_ns(void);
+
+#endif
