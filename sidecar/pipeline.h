@@ -29,11 +29,13 @@ struct source {
     bool parser_busy;            /* the parser holds lines not yet emitted */
     uint64_t safe_offset;        /* end of the last line after which the parser was idle */
     uint64_t committed;          /* last offset handed to the checkpoint */
+    uint64_t last_end;           /* end offset of the last line fed to the parser */
     struct { uint64_t seq, offset; } marks[SOURCE_MARKS];
     unsigned mark_head, mark_n;  /* ring of marks, oldest at head */
 };
 
-/* Sets up the source's parser state. Returns -1 on allocation failure. */
+/* Sets up the source's parser state. The caller then sets safe_offset and
+ * committed to the offset reading starts at. Returns -1 on allocation failure. */
 int source_init(struct source *s, struct input *in, struct span path);
 /* Flushes held parser state through the pipeline, then frees it. */
 void source_fini(struct vigil *vg, struct source *s);

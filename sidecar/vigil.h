@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "detectors/baseline.h"
 #include "sidecar/record.h"
+#include "sidecar/span.h"
 
 struct event_base;
 struct event;
@@ -22,7 +23,7 @@ struct alert_stream;
 struct stats;
 
 struct vigil_counters {
-    uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled;
+    uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled, pauses;
     uint64_t alerts_by_severity[5];
 };
 
@@ -33,6 +34,7 @@ struct vigil {
     bool stopping;               /* a stop signal arrived: no more reads */
     bool paused;                 /* backpressure: inputs must not read */
     char hostname[256];
+    struct span host;            /* hostname as a span */
 
     struct input **inputs;
     size_t ninputs;
@@ -51,10 +53,28 @@ struct vigil {
     struct vigil_counters n;
     struct stats *stats;         /* --stats: time per stage, NULL when off */
     int exit_code;
+    struct event *flush_timer;   /* flush_interval: batches, checkpoints, throttle */
+    struct event *snapshot_timer;/* snapshot_interval: baselines */
+    struct event *drain_timer;   /* stop: waits for outputs, and --once progress */
+    int64_t drain_deadline_ms;
+    bool draining;
 };
 
 /* Monotonic and wall clocks. */
 int64_t vigil_mono_ms(void);
 int64_t vigil_wall_ns(void);
+
+/* Lifecycle (sidecar/vigil.c). vigil_init builds every instance from conf
+ * (borrowed; must outlive vg) on base and loads saved state; -1 after
+ * logging why. vigil_start begins reading. vigil_stop stops reading and
+ * drains: outputs deliver or spill to their disk buffer within the grace
+ * period, then checkpoints and baselines are written and the loop exits.
+ * vigil_fini frees everything vigil_init made. */
+int vigil_init(struct vigil *vg, struct vigil_conf *conf, struct event_base *base, bool once);
+int vigil_start(struct vigil *vg);
+void vigil_stop(struct vigil *vg);
+void vigil_fini(struct vigil *vg);
+/* Writes every input's checkpoint (offsets all outputs accepted). */
+void vigil_checkpoint(struct vigil *vg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "sidecar/span.h"
 #include "sidecar/parsers/parser.h"
 
 struct vigil;
@@ -41,11 +42,14 @@ struct input_stats {
 struct input {
     const struct input_plugin *plugin;
     struct input_conf *conf;            /* name, tag, parser conf */
+    struct span name, tag;              /* conf->name, conf->tag as spans */
     void *ctx;                          /* == conf->ctx */
     struct parser parser;
     struct vigil *vg;
     size_t index;                       /* position in vg->inputs */
     bool done;                          /* --once: every source read to its end */
+    bool route_valid;                   /* route_mask computed (pipeline.c) */
+    uint64_t route_mask;                /* outputs (index < 64) matching tag */
     struct input_stats stats;
 };
 

@@ -1,0 +1,210 @@
+/* main.c - vigil's command line: arguments, signals, start, drain, exit.
+ * Everything else lives behind vigil_init/vigil_start/vigil_stop. */
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "detectors/detector.h"
+#include "outputs/output.h"
+#include "sidecar/inputs/input.h"
+#include "sidecar/log.h"
+#include "sidecar/stats.h"
+#include "sidecar/version.h"
+#include "sidecar/vigil.h"
+
+enum exit_code {
+    EXIT_OK = 0,        /* clean stop, or --once finished, or --validate passed */
+    EXIT_CONFIG = 1,    /* the configuration is invalid (errors on stderr) */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_RUNTIME = 3,   /* could not start, or events left with nowhere to go */
+    EXIT_SIGNAL = 4,    /* a second stop signal: exited at once */
+};
+
+static const char usage_text[] =
+    "usage: vigil [-c FILE] [--validate] [--once] [--stats] [--version] [--help]\n"
+    "\n"
+    "Tails logs, detects intrusions locally, ships compressed batches.\n"
+    "\n"
+    "  -c, --config FILE   configuration (default " VIGIL_DEFAULT_CONFIG ")\n"
+    "      --validate      check the configuration, print the effective config\n"
+    "                      (secrets masked) or the errors, exit 0 or 1\n"
+    "      --once          read every input from its start position to its end,\n"
+    "                      flush every output, commit checkpoints, exit\n"
+    "      --stats         at exit, print time and counts per pipeline stage\n"
+    "      --list-options [TYPE]\n"
+    "                      print the options of every (or one) plugin\n"
+    "  -V, --version       print the version\n"
+    "  -h, --help          this text\n"
+    "\n"
+    "Alerts go to stdout; vigil's own diagnostics go to stderr, one logfmt line each.\n"
+    "Signals: SIGTERM/SIGINT stop (flush, checkpoint, exit 0); a second one exits at once.\n"
+    "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 runtime failure, 4 second signal.\n";
+
+static void list_options(const char *only)
+{
+    printf("service:\n");
+    conf_options_help(stdout, conf_service_options, 2);
+    printf("alerts:\n");
+    conf_options_help(stdout, conf_alerts_options, 2);
+    printf("detectors:\n");
+    conf_options_help(stdout, conf_detectors_options, 2);
+    for (size_t i = 0; detector_plugins[i]; i++) {
+        if (only && strcmp(only, detector_plugins[i]->name) != 0)
+            continue;
+        printf("  %s:   (detector)\n", detector_plugins[i]->name);
+        conf_options_help(stdout, detector_plugins[i]->options, 4);
+    }
+    printf("inputs[] (every type):\n");
+    conf_options_help(stdout, conf_input_common_options, 2);
+    for (size_t i = 0; input_plugins[i]; i++) {
+        if (only && strcmp(only, input_plugins[i]->name) != 0)
+            continue;
+        printf("inputs[] type: %s\n", input_plugins[i]->name);
+        conf_options_help(stdout, input_plugins[i]->options, 2);
+    }
+    for (size_t i = 0; parser_plugins[i]; i++) {
+        if (only && strcmp(only, parser_plugins[i]->name) != 0)
+            continue;
+        printf("inputs[].parser type: %s\n", parser_plugins[i]->name);
+        conf_options_help(stdout, parser_plugins[i]->options, 2);
+    }
+    printf("outputs[] (every type):\n");
+    conf_options_help(stdout, conf_output_common_options, 2);
+    for (size_t i = 0; output_plugins[i]; i++) {
+        if (only && strcmp(only, output_plugins[i]->name) != 0)
+            continue;
+        printf("outputs[] type: %s\n", output_plugins[i]->name);
+        conf_options_help(stdout, output_plugins[i]->options, 2);
+    }
+}
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct vigil *vg = arg;
+    if (vg->draining) {
+        log_warn("second signal %d: exiting at once", (int)sig);
+        _exit(EXIT_SIGNAL);
+    }
+    log_info("signal %d: stopping", (int)sig);
+    vigil_stop(vg);
+}
+
+static void hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    struct vigil *vg = arg;
+    /* Validate the file again so an operator learns at once about mistakes;
+     * the running pipeline is kept either way. */
+    struct vigil_conf next;
+    if (conf_load(&next, vg->conf->path, stderr) < 0) {
+        log_error("reload: %s is invalid; keeping the running configuration", vg->conf->path);
+        return;
+    }
+    conf_free(&next);
+    log_warn("reload: %s is valid; restart vigil to apply it (live reload is not supported)",
+             vg->conf->path);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "validate", no_argument, NULL, 'v' },
+        { "once", no_argument, NULL, 'o' },
+        { "stats", no_argument, NULL, 's' },
+        { "list-options", optional_argument, NULL, 'l' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *path = VIGIL_DEFAULT_CONFIG;
+    bool validate = false, once = false, want_stats = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'v': validate = true; break;
+        case 'o': once = true; break;
+        case 's': want_stats = true; break;
+        case 'l':
+            list_options(optarg ? optarg : (optind < argc && argv[optind][0] != '-') ? argv[optind] : NULL);
+            return EXIT_OK;
+        case 'V': printf("vigil %s\n", VIGIL_VERSION); return EXIT_OK;
+        case 'h': fputs(usage_text, stdout); return EXIT_OK;
+        default: fputs(usage_text, stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vigil: unexpected argument '%s'\n", argv[optind]);
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+
+    struct vigil_conf conf;
+    if (conf_load(&conf, path, stderr) < 0) {
+        log_error("configuration %s is invalid", path);
+        return EXIT_CONFIG;
+    }
+    if (validate) {
+        conf_dump(&conf, stdout);
+        conf_free(&conf);
+        return EXIT_OK;
+    }
+    log_threshold = (enum log_level)conf.service.log_level;
+    umask(077);
+    signal(SIGPIPE, SIG_IGN);
+    /* Before event_base_new: libraries with threads (NATS, Kafka) hand
+     * results to the loop from other threads. */
+    evthread_use_pthreads();
+    struct event_base *base = event_base_new();
+    static struct vigil vg;
+    static struct stats stats;
+    int rc = EXIT_RUNTIME;
+    struct event *sigs[3] = { NULL, NULL, NULL };
+    if (!base) {
+        log_error("event_base_new failed");
+        goto out;
+    }
+    if (vigil_init(&vg, &conf, base, once) < 0)
+        goto out;
+    if (want_stats)
+        vg.stats = &stats;
+    sigs[0] = evsignal_new(base, SIGTERM, stop_cb, &vg);
+    sigs[1] = evsignal_new(base, SIGINT, stop_cb, &vg);
+    sigs[2] = evsignal_new(base, SIGHUP, hup_cb, &vg);
+    for (int i = 0; i < 3; i++)
+        if (!sigs[i] || event_add(sigs[i], NULL) < 0)
+            goto out;
+    int64_t t0 = vigil_mono_ms();
+    log_info("vigil %s started: %zu inputs, %zu outputs, %zu detectors%s", VIGIL_VERSION,
+             vg.ninputs, vg.noutputs, vg.ndetectors, once ? " (once)" : "");
+    if (vigil_start(&vg) < 0)
+        goto out;
+    event_base_dispatch(base);
+    if (want_stats)
+        stats_print(&vg, stderr, (double)(vigil_mono_ms() - t0) / 1000.0);
+    rc = vg.exit_code;
+    log_info("vigil stopped: %llu lines, %llu records, %llu alerts, %llu parse errors",
+             (unsigned long long)vg.n.lines, (unsigned long long)vg.n.records,
+             (unsigned long long)vg.n.alerts, (unsigned long long)vg.n.parse_errors);
+out:
+    fflush(stdout);
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    vigil_fini(&vg);
+    if (base)
+        event_base_free(base);
+    conf_free(&conf);
+    libevent_global_shutdown();
+    return rc;
+}

@@ -1,0 +1,250 @@
+/* pipeline.c - input -> parser -> detectors -> router -> outputs for each line.
+ * Everything runs synchronously on one reused record, so a line is a slice of
+ * the tailer's read buffer from read to the moment each output has packed it
+ * into its batch: no copy and no malloc per line. Offsets become committable
+ * through (seq, offset) marks checked against the outputs' lowest pending seq. */
+#include "sidecar/pipeline.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "detectors/detector.h"
+#include "outputs/output.h"
+#include "sidecar/inputs/input.h"
+#include "sidecar/log.h"
+#include "sidecar/stats.h"
+#include "sidecar/vigil.h"
+
+int64_t vigil_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t vigil_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Read time needs no more than the coarse clock: a few ns instead of a
+ * full clock_gettime per line. */
+static int64_t read_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct record *pipeline_record(struct vigil *vg)
+{
+    return &vg->rec;
+}
+
+int source_init(struct source *s, struct input *in, struct span path)
+{
+    memset(s, 0, sizeof(*s));
+    s->in = in;
+    s->path = path;
+    size_t n = in->parser.plugin ? in->parser.plugin->state_size : 0;
+    if (n) {
+        s->parser_state = calloc(1, n);
+        if (!s->parser_state) {
+            log_error("%s: out of memory for parser state", in->conf->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void source_fini(struct vigil *vg, struct source *s)
+{
+    if (!s->in)
+        return;
+    pipeline_source_flush(vg, s);
+    const struct parser_plugin *pp = s->in->parser.plugin;
+    if (s->parser_state && pp && pp->state_fini)
+        pp->state_fini(&s->in->parser, s->parser_state);
+    free(s->parser_state);
+    s->parser_state = NULL;
+    s->in = NULL;
+}
+
+/* Sends r to every output whose match globs take its tag. */
+static void route(struct vigil *vg, struct record *r, uint64_t mask)
+{
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        struct output *out = vg->outputs[i];
+        bool take = i < 64 ? (mask >> i) & 1u : output_matches(out, r->tag);
+        if (take)
+            output_add(out, r);
+    }
+}
+
+static uint64_t route_mask_for(struct vigil *vg, struct span tag)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < vg->noutputs && i < 64; i++)
+        if (output_matches(vg->outputs[i], tag))
+            m |= 1ull << i;
+    return m;
+}
+
+/* The stages after parsing, shared by lines and flushed parser state. */
+static void emit_parsed(struct vigil *vg, struct source *s, struct record *r,
+                        enum parse_result res)
+{
+    struct input *in = s->in;
+    if (res == PARSE_MALFORMED) {
+        in->stats.parse_errors++;
+        vg->n.parse_errors++;
+    }
+    r->seq = ++vg->seq;
+    vg->n.records++;
+    STATS_STAGE(vg, PSTAGE_PARSE);
+    if (vg->ndetectors)
+        detectors_observe(vg, r);
+    STATS_STAGE(vg, PSTAGE_DETECT);
+    if (!in->route_valid) {
+        in->route_mask = route_mask_for(vg, r->tag);
+        in->route_valid = true;
+    }
+    route(vg, r, in->route_mask);
+    STATS_STAGE(vg, PSTAGE_PACK);
+}
+
+static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
+{
+    struct input *in = s->in;
+    record_reset(r);
+    r->read_ts = read_clock_ns();
+    r->ts = r->read_ts;
+    r->tag = in->tag;
+    r->input = in->name;
+    r->path = s->path;
+    r->host = vg->host;
+}
+
+void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_t end_offset,
+                   unsigned flags)
+{
+    struct record *r = &vg->rec;
+    struct input *in = s->in;
+    STATS_START(vg);
+    record_prepare(vg, s, r);
+    r->raw = line;
+    r->truncated = (flags & LINE_TRUNCATED) != 0;
+    if (r->truncated) {
+        in->stats.truncated++;
+        vg->n.truncated++;
+    }
+    in->stats.lines++;
+    in->stats.bytes += line.len + 1;
+    vg->n.lines++;
+    vg->n.bytes += line.len + 1;
+    s->last_end = end_offset;
+
+    enum parse_result res = PARSE_OK;
+    if (in->parser.plugin && in->parser.plugin->parse)
+        res = in->parser.plugin->parse(&in->parser, s->parser_state, r, line);
+    switch (res) {
+    case PARSE_PENDING:
+        s->parser_busy = true;
+        STATS_STAGE(vg, PSTAGE_PARSE);
+        return;
+    case PARSE_SKIP:
+        break;
+    case PARSE_OK:
+    case PARSE_MALFORMED:
+        emit_parsed(vg, s, r, res);
+        break;
+    }
+    s->parser_busy = false;
+    s->safe_offset = end_offset;
+}
+
+void pipeline_source_flush(struct vigil *vg, struct source *s)
+{
+    struct input *in = s->in;
+    if (!in || !s->parser_busy || !in->parser.plugin || !in->parser.plugin->flush) {
+        if (in && s->parser_busy) {
+            s->parser_busy = false;
+            s->safe_offset = s->last_end;
+        }
+        return;
+    }
+    struct record *r = &vg->rec;
+    STATS_START(vg);
+    record_prepare(vg, s, r);
+    enum parse_result res = in->parser.plugin->flush(&in->parser, s->parser_state, r);
+    if (res == PARSE_OK || res == PARSE_MALFORMED)
+        emit_parsed(vg, s, r, res);
+    s->parser_busy = false;
+    s->safe_offset = s->last_end;
+}
+
+void pipeline_mark(struct vigil *vg, struct source *s)
+{
+    unsigned newest = (s->mark_head + s->mark_n + SOURCE_MARKS - 1) % SOURCE_MARKS;
+    if (s->mark_n && s->marks[newest].offset == s->safe_offset)
+        return;
+    if (!s->mark_n && s->committed == s->safe_offset)
+        return;
+    /* When the ring is full the newest mark moves forward instead: commits get
+     * coarser while outputs lag, never unsafe. */
+    if (s->mark_n == SOURCE_MARKS) {
+        s->marks[newest].seq = vg->seq;
+        s->marks[newest].offset = s->safe_offset;
+        return;
+    }
+    unsigned slot = (s->mark_head + s->mark_n) % SOURCE_MARKS;
+    s->marks[slot].seq = vg->seq;
+    s->marks[slot].offset = s->safe_offset;
+    s->mark_n++;
+}
+
+uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
+{
+    uint64_t pending = outputs_pending_seq(vg);
+    while (s->mark_n && s->marks[s->mark_head].seq < pending) {
+        s->committed = s->marks[s->mark_head].offset;
+        s->mark_head = (s->mark_head + 1) % SOURCE_MARKS;
+        s->mark_n--;
+    }
+    return s->committed;
+}
+
+void pipeline_emit(struct vigil *vg, struct record *r)
+{
+    r->seq = ++vg->seq;
+    vg->n.records++;
+    route(vg, r, route_mask_for(vg, r->tag));
+}
+
+void pipeline_pause(struct vigil *vg, const char *why)
+{
+    if (vg->paused)
+        return;
+    vg->paused = true;
+    vg->n.pauses++;
+    log_warn("pausing inputs: %s", why);
+    for (size_t i = 0; i < vg->ninputs; i++)
+        if (vg->inputs[i]->plugin->pause)
+            vg->inputs[i]->plugin->pause(vg->inputs[i]);
+}
+
+void pipeline_resume(struct vigil *vg)
+{
+    if (!vg->paused)
+        return;
+    for (size_t i = 0; i < vg->noutputs; i++)
+        if (vg->outputs[i]->blocked)
+            return;
+    vg->paused = false;
+    log_info("resuming inputs");
+    for (size_t i = 0; i < vg->ninputs; i++)
+        if (vg->inputs[i]->plugin->resume)
+            vg->inputs[i]->plugin->resume(vg->inputs[i]);
+}
