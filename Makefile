@@ -27,24 +27,31 @@ all: $(B)/vigil $(TOOLS)
 deps:
 	@sh scripts/deps.sh
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/libvigil.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/vigil: $(B)/obj/sidecar/main.o $(B)/libvigil.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/%: tools/%.c $(B)/libvigil.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libvigil.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CRIT_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS) $(CRIT_LIBS)
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS) $(CRIT_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS) $(CRIT_LIBS)
 
 # The README's test command: install what is missing, build, run everything.
 test: deps
