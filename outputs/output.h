@@ -90,6 +90,8 @@ void outputs_flush(struct vigil *vg);
 uint64_t outputs_pending_seq(struct vigil *vg);
 /* True when every output has nothing queued or in flight (stop may exit). */
 bool outputs_idle(struct vigil *vg);
+/* Bytes waiting: memory queue, open batch and disk buffer. */
+uint64_t output_buffered_bytes(const struct output *out);
 /* Stop: whatever is still in memory goes to the disk buffer when there is one. */
 void outputs_shutdown(struct vigil *vg);
 void outputs_free(struct vigil *vg);

@@ -15,6 +15,7 @@
 #include "detectors/detector.h"
 #include "outputs/output.h"
 #include "sidecar/fsutil.h"
+#include "sidecar/http_api.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
@@ -205,6 +206,8 @@ int vigil_init(struct vigil *vg, struct vigil_conf *conf, struct event_base *bas
     vg->drain_timer = event_new(base, -1, EV_PERSIST, drain_cb, vg);
     if (!vg->flush_timer || !vg->snapshot_timer || !vg->drain_timer)
         goto fail;
+    if (conf->service.http_listen && http_api_start(vg, conf->service.http_listen) < 0)
+        goto fail;
     return 0;
 fail:
     return -1;
@@ -228,6 +231,7 @@ int vigil_start(struct vigil *vg)
 
 void vigil_fini(struct vigil *vg)
 {
+    http_api_free(vg);
     for (size_t i = 0; i < vg->ninputs; i++) {
         struct input *in = vg->inputs[i];
         if (in->plugin->destroy)
@@ -251,4 +255,5 @@ void vigil_fini(struct vigil *vg)
         event_free(vg->drain_timer);
     free(vg->arena);
     vg->arena = NULL;
+    telemetry_free(&vg->telemetry);
 }

@@ -13,6 +13,7 @@
 #include "detectors/baseline.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
+#include "sidecar/telemetry.h"
 
 struct event_base;
 struct event;
@@ -21,6 +22,7 @@ struct output;
 struct detector;
 struct alert_stream;
 struct stats;
+struct http_api;
 
 struct vigil_counters {
     uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled, pauses;
@@ -51,6 +53,8 @@ struct vigil {
     int64_t event_now;           /* newest event time seen, ns (detector clock) */
 
     struct vigil_counters n;
+    struct telemetry telemetry;  /* /metrics and /alerts */
+    struct http_api *http;       /* service.http, NULL when off */
     struct stats *stats;         /* --stats: time per stage, NULL when off */
     int exit_code;
     struct event *flush_timer;   /* flush_interval: batches, checkpoints, throttle */
