@@ -48,7 +48,7 @@ for t in $(find "$B/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort)
     [ "$res" = FAIL ] && { failures="$failures $name"; grep -a -E '\[FAIL\]|\[----\].*(Assertion|fail|Fail|signal)' "$out" | head -20; }
 done
 
-for t in $(ls tests/integration/*.sh 2>/dev/null | sort); do
+for t in $(ls tests/integration/[0-9]*.sh 2>/dev/null | sort); do
     name=$(basename "$t" .sh)
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
     out="$LOG/it_$name.out"
