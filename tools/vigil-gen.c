@@ -12,10 +12,11 @@
  *         DIR/auth.log  DIR/app/api.log  DIR/home/<user>/.bash_history
  *       With --live, lines are appended in event-time order over SECONDS of
  *       wall time (normal days fast, the intrusion slower) while vigil tails.
- *   vigil-gen bench FILE [--lines N] [--seed N]
- *       N lines (default 1,000,000) of a realistic mix for throughput runs:
- *       ~150-byte JSON app lines, auth.log lines, bash history with #epoch
- *       lines, logfmt egress lines.
+ *   vigil-gen bench DIR [--lines N] [--seed N]
+ *       N lines (default 1,000,000) of a realistic mix for throughput runs,
+ *       one file per format: DIR/app.log (~150-byte JSON lines, 55%),
+ *       DIR/auth.log (sshd/PAM/sudo, 20%), DIR/bash_history (#epoch lines,
+ *       15%), DIR/egress.log (logfmt, 10%).
  *   vigil-gen flood FILE [--lines N] [--kind ips|users]
  *       N failed ssh logins, each from a new source IP (or for a new user).
  */
@@ -472,15 +473,29 @@ static int scenario(const char *dir, int days, bool with_intrusion, double live_
 }
 
 /* ---- bench and flood ---- */
-static int bench(const char *path, long lines)
+static FILE *bench_open(const char *dir, const char *name)
 {
-    FILE *f = fopen(path, "w");
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
     if (!f) {
-        fprintf(stderr, "vigil-gen: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "vigil-gen: %s: %s\n", p, strerror(errno));
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    return f;
+}
+
+static int bench(const char *dir, long lines)
+{
+    if (mkdirs(dir) < 0) {
+        fprintf(stderr, "vigil-gen: mkdir %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    static char buf[1 << 20];
-    setvbuf(f, buf, _IOFBF, sizeof(buf));
+    FILE *app = bench_open(dir, "app.log"), *au = bench_open(dir, "auth.log"),
+         *hi = bench_open(dir, "bash_history"), *eg = bench_open(dir, "egress.log");
+    if (!app || !au || !hi || !eg)
+        return 1;
     int64_t t = START_EPOCH;
     for (long i = 0; i < lines;) {
         t += rndn(3);
@@ -490,39 +505,40 @@ static int bench(const char *path, long lines)
         if (r < 55) {
             when[23] = 'Z';
             when[24] = 0;
-            fprintf(f, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request served\",\"method\":\"GET\","
-                       "\"path\":\"%s\",\"status\":%u,\"user\":\"%s\",\"latency_ms\":%u}\n",
+            fprintf(app, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request served\",\"method\":\"GET\","
+                         "\"path\":\"%s\",\"status\":%u,\"user\":\"%s\",\"latency_ms\":%u}\n",
                     when, PICK(api_paths), rndn(50) ? 200 : 500, PICK(app_users), rndn(300));
             i++;
         } else if (r < 75) {
             unsigned k = rndn(4);
             if (k == 0)
-                fprintf(f, "%s " HOST " sshd[%u]: Accepted publickey for %s from %s port %u ssh2: ED25519 SHA256:dXNlci1rZXk\n",
+                fprintf(au, "%s " HOST " sshd[%u]: Accepted publickey for %s from %s port %u ssh2: ED25519 SHA256:dXNlci1rZXk\n",
                         when, 1000 + rndn(60000), PICK(app_users), PICK(office_ips), 40000 + rndn(20000));
             else if (k == 1)
-                fprintf(f, "%s " HOST " sshd[%u]: Failed password for invalid user %s from 45.%u.%u.%u port %u ssh2\n",
+                fprintf(au, "%s " HOST " sshd[%u]: Failed password for invalid user %s from 45.%u.%u.%u port %u ssh2\n",
                         when, 1000 + rndn(60000), PICK(spray_users), rndn(256), rndn(256), rndn(256), 30000 + rndn(30000));
             else if (k == 2)
-                fprintf(f, "%s " HOST " sudo: %s : TTY=pts/1 ; PWD=/home/%s ; USER=root ; COMMAND=/usr/bin/systemctl restart shop-api\n",
-                        when, "ops-admin", "ops-admin");
+                fprintf(au, "%s " HOST " sudo: ops-admin : TTY=pts/1 ; PWD=/home/ops-admin ; USER=root ; COMMAND=/usr/bin/systemctl restart shop-api\n",
+                        when);
             else
-                fprintf(f, "%s " HOST " sshd[%u]: pam_unix(sshd:session): session opened for user %s(uid=1001) by (uid=0)\n",
+                fprintf(au, "%s " HOST " sshd[%u]: pam_unix(sshd:session): session opened for user %s(uid=1001) by (uid=0)\n",
                         when, 1000 + rndn(60000), PICK(app_users));
             i++;
         } else if (r < 90) {
-            fprintf(f, "#%" PRId64 "\n%s\n", t, PICK(dev_cmds));
+            fprintf(hi, "#%" PRId64 "\n%s\n", t, PICK(dev_cmds));
             i += 2;
         } else {
-            fprintf(f, "ts=%s level=info msg=\"upstream call\" dst_host=%s dst_port=443 bytes_out=%u bytes_in=%u duration_ms=%u\n",
+            fprintf(eg, "ts=%s level=info msg=\"upstream call\" dst_host=%s dst_port=443 bytes_out=%u bytes_in=%u duration_ms=%u\n",
                     when, PICK(normal_dst), 200 + rndn(5000), 100 + rndn(50000), rndn(900));
             i++;
         }
     }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "vigil-gen: %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
+    int rc = 0;
+    FILE *all[] = { app, au, hi, eg };
+    for (int k = 0; k < 4; k++)
+        if (fclose(all[k]) != 0)
+            rc = 1;
+    return rc;
 }
 
 static int flood(const char *path, long lines, bool users)
@@ -553,7 +569,7 @@ static int flood(const char *path, long lines, bool users)
 static void usage(void)
 {
     fputs("usage: vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]\n"
-          "       vigil-gen bench FILE [--lines N] [--seed N]\n"
+          "       vigil-gen bench DIR [--lines N] [--seed N]\n"
           "       vigil-gen flood FILE [--lines N] [--kind ips|users]\n",
           stderr);
 }

@@ -1,0 +1,390 @@
+#!/usr/bin/python3
+"""bench.py - vigil's performance harness (`make bench`).
+
+Runs the real binary on a deterministic workload from vigil-gen and prints one
+table row per run: lines/s, MB/s in, CPU seconds (user+sys), wall, peak RSS,
+output bytes and compression ratio. Numbers are reported, never asserted.
+Results also go to build/bench/results.md.
+
+Environment: B (build dir), BENCH_LINES (default 2,000,000), BENCH_QUICK=1
+(skip live, latency and flood runs), BENCH_PEERS=1 (also time `lz4 -1`,
+rsyslog and syslog-ng on the same bytes when installed).
+"""
+import os
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+B = os.environ.get("B", "build")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+VIGIL = os.path.join(ROOT, B, "vigil")
+GEN = os.path.join(ROOT, B, "vigil-gen")
+LINES = int(os.environ.get("BENCH_LINES", "2000000"))
+QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
+PEERS = os.environ.get("BENCH_PEERS", "0") == "1"
+OUT = os.path.join(ROOT, B, "bench")
+
+rows = []
+notes = []
+
+
+def cfg(tmp, name, parsers=True, detectors=False, compression="lz4", idle_dir=None,
+        extra_inputs="", alerts="none", memory_max="64MiB", outputs=True):
+    data = os.path.join(tmp, "data")
+    st = os.path.join(tmp, "state-" + name)
+    out = os.path.join(tmp, "out-" + name)
+    shutil.rmtree(st, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    p = (lambda x: x) if parsers else (lambda x: "plain")
+    inputs = [("app", "app.log", p("json")), ("auth", "auth.log", p("auth")),
+              ("history", "bash_history", p("shell")), ("egress", "egress.log", p("logfmt"))]
+    y = ["service:", f"  state_dir: {st}", "  flush_interval: 1s", "  log_level: warn",
+         "inputs:"]
+    for n, f, parser in inputs:
+        y += [f"  - name: {n}", "    type: file", f"    paths: [\"{data}/{f}\"]",
+              "    read_from: head", f"    parser: {parser}"]
+    if idle_dir:
+        y += ["  - name: idle", "    type: file", f"    paths: [\"{idle_dir}/*.log\"]",
+              "    read_from: head", "    parser: plain"]
+    y += [extra_inputs]
+    y += ["alerts:", f"  format: {alerts}", "detectors:", f"  enabled: {'true' if detectors else 'false'}",
+          f"  memory_max: {memory_max}"]
+    if outputs:
+        y += ["outputs:", "  - name: bench", "    type: file", f"    path: {out}",
+              f"    compression: {compression}", "    fsync: never"]
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(y) + "\n")
+    return path, out
+
+
+def dir_bytes(d):
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)) if os.path.isdir(d) else 0
+
+
+def run_once(label, conf, out, nlines, nbytes):
+    """Runs vigil --once --stats under /usr/bin/time: its own CPU and peak RSS."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "TIME %M %U %S", VIGIL, "-c", conf, "--once", "--stats"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        print(p.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"bench: {label}: vigil exited {p.returncode}")
+    tl = [l for l in p.stderr.splitlines() if l.startswith("TIME ")][-1].split()
+    rss = float(tl[1]) / 1024.0
+    cpu = float(tl[2]) + float(tl[3])
+    ob = dir_bytes(out)
+    stage_table = "\n".join(l for l in p.stderr.splitlines() if not l.startswith(("ts=", "TIME ")))
+    rows.append({
+        "run": label, "lines": nlines, "lines_s": nlines / wall, "lines_cpu_s": nlines / cpu if cpu else 0,
+        "mb_s": nbytes / wall / 1e6, "cpu": cpu, "wall": wall, "rss": rss,
+        "out": ob, "ratio": nbytes / ob if ob else 0,
+    })
+    notes.append(f"### {label}: stage profile (`vigil --once --stats`)\n```\n{stage_table}\n```")
+
+
+def peak_rss_of(cmd):
+    """Runs cmd under /usr/bin/time to get its own peak RSS (MiB), wall and CPU."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S"] + cmd, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - t0
+    last = p.stderr.strip().splitlines()[-1].split()
+    return float(last[0]) / 1024.0, float(last[1]) + float(last[2]), wall, p.returncode
+
+
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1]) / 1024.0
+    return 0.0
+
+
+def live_cpu(tmp):
+    """Appends JSON lines at fixed rates while vigil tails; reports CPU%."""
+    d = os.path.join(tmp, "live")
+    os.makedirs(d, exist_ok=True)
+    log = os.path.join(d, "app.log")
+    open(log, "w").close()
+    conf = os.path.join(tmp, "live.yaml")
+    with open(conf, "w") as f:
+        f.write(f"""service:
+  state_dir: {tmp}/state-live
+  log_level: warn
+inputs:
+  - name: app
+    paths: ["{log}"]
+    parser: json
+alerts:
+  format: none
+outputs:
+  - name: bench
+    type: file
+    path: {tmp}/out-live
+    fsync: never
+""")
+    os.makedirs(f"{tmp}/out-live", exist_ok=True)
+    v = subprocess.Popen([VIGIL, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    line = ('{"ts":"2026-11-26T10:00:01.123Z","level":"info","msg":"request served","method":"GET",'
+            '"path":"/api/v1/orders","status":200,"user":"alice","latency_ms":12}\n')
+    res = []
+    idle0 = proc_cpu(v.pid)
+    time.sleep(3)
+    res.append(("idle (1 file)", (proc_cpu(v.pid) - idle0) / 3 * 100))
+    with open(log, "a") as f:
+        for rate in (10000, 50000, 100000):
+            secs = 4
+            c0 = proc_cpu(v.pid)
+            t0 = time.monotonic()
+            per_tick = rate // 100
+            chunk = line * per_tick
+            for k in range(secs * 100):
+                f.write(chunk)
+                f.flush()
+                delay = t0 + (k + 1) / 100 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            time.sleep(0.3)
+            res.append((f"{rate:,} lines/s", (proc_cpu(v.pid) - c0) / (time.monotonic() - t0) * 100))
+    v.terminate()
+    v.wait()
+    return res
+
+
+def idle_files(tmp, n):
+    d = os.path.join(tmp, f"idle{n}")
+    os.makedirs(d, exist_ok=True)
+    for i in range(n):
+        with open(os.path.join(d, f"f{i:04d}.log"), "w") as f:
+            f.write("x\n")
+    conf = os.path.join(tmp, f"idle{n}.yaml")
+    with open(conf, "w") as f:
+        f.write(f"""service:
+  state_dir: {tmp}/state-idle{n}
+  log_level: warn
+inputs:
+  - name: idle
+    paths: ["{d}/*.log"]
+    parser: plain
+alerts:
+  format: none
+outputs:
+  - name: bench
+    type: file
+    path: {tmp}/out-idle{n}
+""")
+    os.makedirs(f"{tmp}/out-idle{n}", exist_ok=True)
+    v = subprocess.Popen([VIGIL, "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    c0 = proc_cpu(v.pid)
+    time.sleep(5)
+    cpu = (proc_cpu(v.pid) - c0) / 5 * 100
+    rss = proc_rss_mib(v.pid)
+    v.terminate()
+    v.wait()
+    return cpu, rss
+
+
+def alert_latency(tmp, samples=1000, background=50000):
+    """Appends one attack line at a time under background load; measures the
+    time until its alert is on vigil's stdout."""
+    d = os.path.join(tmp, "lat")
+    os.makedirs(d, exist_ok=True)
+    auth = os.path.join(d, "auth.log")
+    app = os.path.join(d, "app.log")
+    open(auth, "w").close()
+    open(app, "w").close()
+    conf = os.path.join(tmp, "lat.yaml")
+    with open(conf, "w") as f:
+        f.write(f"""service:
+  state_dir: {tmp}/state-lat
+  log_level: warn
+inputs:
+  - name: auth
+    paths: ["{auth}"]
+    parser: auth
+  - name: app
+    paths: ["{app}"]
+    parser: json
+alerts:
+  format: json
+  min_severity: info
+outputs:
+  - name: bench
+    type: file
+    path: {tmp}/out-lat
+    fsync: never
+""")
+    os.makedirs(f"{tmp}/out-lat", exist_ok=True)
+    v = subprocess.Popen([VIGIL, "-c", conf], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         bufsize=0)
+    time.sleep(1.0)
+    stop = threading.Event()
+    line = ('{"ts":"2026-11-26T10:00:01.123Z","level":"info","msg":"request served","method":"GET",'
+            '"path":"/api/v1/orders","status":200,"user":"alice","latency_ms":12}\n')
+
+    def load():
+        with open(app, "a") as f:
+            t0 = time.monotonic()
+            k = 0
+            while not stop.is_set():
+                f.write(line * (background // 100))
+                f.flush()
+                k += 1
+                delay = t0 + k / 100 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+    th = threading.Thread(target=load, daemon=True)
+    th.start()
+    lat = []
+    buf = b""
+    with open(auth, "a") as f:
+        for i in range(samples):
+            ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+            t0 = time.monotonic()
+            f.write(f"2026-11-26T10:00:01.000000+00:00 web-1 sshd[4242]: Accepted password for root "
+                    f"from {ip} port 4242 ssh2\n")
+            f.flush()
+            deadline = t0 + 2.0
+            found = False
+            while time.monotonic() < deadline and not found:
+                r, _, _ = select.select([v.stdout], [], [], 0.5)
+                if r:
+                    buf += os.read(v.stdout.fileno(), 65536)
+                    if ip.encode() + b'"' in buf or ip.encode() + b" " in buf:
+                        found = True
+                        lat.append((time.monotonic() - t0) * 1000)
+                        buf = b""
+            time.sleep(0.002)
+    stop.set()
+    th.join()
+    v.terminate()
+    v.wait()
+    if not lat:
+        return None
+    lat.sort()
+    return {"n": len(lat), "samples": samples, "p50": statistics.median(lat),
+            "p99": lat[int(len(lat) * 0.99) - 1 if len(lat) > 1 else 0], "max": lat[-1]}
+
+
+def flood(tmp, kind, n=1000000):
+    f = os.path.join(tmp, f"flood-{kind}.log")
+    subprocess.run([GEN, "flood", f, "--lines", str(n), "--kind", kind], check=True)
+    conf = os.path.join(tmp, f"flood-{kind}.yaml")
+    with open(conf, "w") as c:
+        c.write(f"""service:
+  state_dir: {tmp}/state-flood-{kind}
+  log_level: warn
+inputs:
+  - name: auth
+    paths: ["{f}"]
+    read_from: head
+    parser: auth
+alerts:
+  format: none
+detectors:
+  memory_max: 64MiB
+""")
+    rss, cpu, wall, rc = peak_rss_of([VIGIL, "-c", conf, "--once"])
+    return rss, cpu, wall, rc
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="vigil-bench.")
+    try:
+        data = os.path.join(tmp, "data")
+        print(f"bench: generating {LINES:,} lines with vigil-gen into {data}", flush=True)
+        subprocess.run([GEN, "bench", data, "--lines", str(LINES)], check=True)
+        nbytes = dir_bytes(data)
+        subprocess.run(["cat"] + [os.path.join(data, f) for f in os.listdir(data)],
+                       stdout=subprocess.DEVNULL)  # warm the page cache
+
+        conf, out = cfg(tmp, "frame", parsers=False, compression="none")
+        run_once("1. tail -> no parser -> file, no compression", conf, out, LINES, nbytes)
+        conf, out = cfg(tmp, "ship", parsers=True, compression="lz4")
+        run_once("2. tail -> parsers -> file, LZ4 batches", conf, out, LINES, nbytes)
+        conf, out = cfg(tmp, "product", parsers=True, detectors=True, compression="lz4")
+        run_once("3. tail -> parsers -> detectors -> LZ4 batches", conf, out, LINES, nbytes)
+        idle = os.path.join(tmp, "idle1000")
+        os.makedirs(idle)
+        for i in range(1000):
+            open(os.path.join(idle, f"f{i:04d}.log"), "w").close()
+        conf, out = cfg(tmp, "product-idle", parsers=True, detectors=True, compression="lz4",
+                        idle_dir=idle)
+        run_once("4. as 3, with 1,000 idle files watched", conf, out, LINES, nbytes)
+
+        if PEERS:
+            cat = os.path.join(tmp, "all.log")
+            with open(cat, "wb") as w:
+                for f in sorted(os.listdir(data)):
+                    with open(os.path.join(data, f), "rb") as r:
+                        shutil.copyfileobj(r, w)
+            if shutil.which("lz4"):
+                rss, cpu, wall, _ = peak_rss_of(["lz4", "-1", "-f", "-q", cat, cat + ".lz4"])
+                rows.append({"run": "peer: lz4 -1 of the same bytes", "lines": LINES,
+                             "lines_s": LINES / wall, "lines_cpu_s": LINES / cpu if cpu else 0,
+                             "mb_s": nbytes / wall / 1e6, "cpu": cpu, "wall": wall, "rss": rss,
+                             "out": os.path.getsize(cat + ".lz4"),
+                             "ratio": nbytes / os.path.getsize(cat + ".lz4")})
+            notes.append("rsyslog / syslog-ng side-by-side runs are not automated yet; "
+                         "see the closing notes of the benchmark issue for figures measured by hand.")
+
+        extra = []
+        if not QUICK:
+            print("bench: live CPU at fixed append rates", flush=True)
+            for what, pct in live_cpu(tmp):
+                extra.append(f"| live, {what} | {pct:.1f}% of one core |")
+            for n in (100, 1000):
+                cpu, rss = idle_files(tmp, n)
+                extra.append(f"| idle with {n} tailed files | {cpu:.2f}% CPU, {rss:.1f} MiB RSS |")
+            print("bench: alert latency (1,000 samples under 50k lines/s)", flush=True)
+            lat = alert_latency(tmp)
+            if lat:
+                extra.append(f"| alert latency, append -> stdout ({lat['n']}/{lat['samples']} samples, 50k lines/s load) "
+                             f"| p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms |")
+            else:
+                extra.append("| alert latency | no alert observed |")
+            for kind in ("ips", "users"):
+                print(f"bench: flood of 1M distinct {kind}", flush=True)
+                rss, cpu, wall, rc = flood(tmp, kind)
+                extra.append(f"| flood of 1,000,000 distinct source {kind}, memory_max 64MiB | peak RSS {rss:.1f} MiB, "
+                             f"{cpu:.2f} CPU s, exit {rc} |")
+
+        head = ("| run | lines/s | lines/CPU-s | MB/s in | CPU s | wall s | peak RSS MiB | out bytes | ratio |\n"
+                "|---|---|---|---|---|---|---|---|---|")
+        body = "\n".join(
+            f"| {r['run']} | {r['lines_s']:,.0f} | {r['lines_cpu_s']:,.0f} | {r['mb_s']:.1f} | {r['cpu']:.2f} | "
+            f"{r['wall']:.2f} | {r['rss']:.1f} | {r['out']:,} | {r['ratio']:.2f} |" for r in rows)
+        text = (f"# vigil bench\n\n{LINES:,} lines, {nbytes:,} bytes ({nbytes / LINES:.0f} B/line), "
+                f"{os.cpu_count()} cores, page cache warm. CPU and peak RSS are vigil's own "
+                f"(/usr/bin/time).\n\n{head}\n{body}\n")
+        if extra:
+            text += "\n| measurement | result |\n|---|---|\n" + "\n".join(extra) + "\n"
+        text += "\n" + "\n\n".join(notes) + "\n"
+        print(text)
+        with open(os.path.join(OUT, "results.md"), "w") as f:
+            f.write(text)
+        print(f"bench: results written to {os.path.join(OUT, 'results.md')}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
