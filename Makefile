@@ -21,7 +21,7 @@ UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all deps test unit integration check valgrind fuzz bench demo clean
+.PHONY: all deps test unit integration check valgrind fuzz bench demo clean install
 all: $(B)/vigil $(TOOLS)
 
 deps:
@@ -78,6 +78,13 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) sh scripts/demo.sh
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/vigil
+	install -m 0755 $(B)/vigil $(B)/vigil-cat $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 conf/vigil.yaml $(DESTDIR)/etc/vigil/vigil.yaml
 
 clean:
 	rm -rf $(B) build

@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "detectors/detector.h"
 #include "outputs/output.h"
+#include "sidecar/healthcheck.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/stats.h"
@@ -28,7 +29,7 @@ enum exit_code {
 };
 
 static const char usage_text[] =
-    "usage: vigil [-c FILE] [--validate] [--once] [--stats] [--version] [--help]\n"
+    "usage: vigil [-c FILE] [--validate] [--once] [--stats] [--healthcheck] [--version] [--help]\n"
     "\n"
     "Tails logs, detects intrusions locally, ships compressed batches.\n"
     "\n"
@@ -38,6 +39,8 @@ static const char usage_text[] =
     "      --once          read every input from its start position to its end,\n"
     "                      flush every output, commit checkpoints, exit\n"
     "      --stats         at exit, print time and counts per pipeline stage\n"
+    "      --healthcheck   ask the running vigil's GET /healthz (service.http);\n"
+    "                      exit 0 when healthy (for container HEALTHCHECKs)\n"
     "      --list-options [TYPE]\n"
     "                      print the options of every (or one) plugin\n"
     "  -V, --version       print the version\n"
@@ -122,12 +125,13 @@ int main(int argc, char **argv)
         { "once", no_argument, NULL, 'o' },
         { "stats", no_argument, NULL, 's' },
         { "list-options", optional_argument, NULL, 'l' },
+        { "healthcheck", no_argument, NULL, 'H' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *path = VIGIL_DEFAULT_CONFIG;
-    bool validate = false, once = false, want_stats = false;
+    bool validate = false, once = false, want_stats = false, health = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -135,6 +139,7 @@ int main(int argc, char **argv)
         case 'v': validate = true; break;
         case 'o': once = true; break;
         case 's': want_stats = true; break;
+        case 'H': health = true; break;
         case 'l':
             list_options(optarg ? optarg : (optind < argc && argv[optind][0] != '-') ? argv[optind] : NULL);
             return EXIT_OK;
@@ -153,6 +158,11 @@ int main(int argc, char **argv)
     if (conf_load(&conf, path, stderr) < 0) {
         log_error("configuration %s is invalid", path);
         return EXIT_CONFIG;
+    }
+    if (health) {
+        int hrc = healthcheck_run(conf.service.http_listen, 3000);
+        conf_free(&conf);
+        return hrc;
     }
     if (validate) {
         conf_dump(&conf, stdout);
