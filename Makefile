@@ -20,6 +20,8 @@ TOOLS    := $(TOOL_SRC:tools/%.c=$(B)/%)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c))
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
 
 .PHONY: all deps test unit integration check valgrind fuzz bench demo clean install
 all: $(B)/vigil $(TOOLS)
@@ -58,7 +60,13 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@B=$(B) sh tests/run.sh
 
-unit-bins: $(UNIT_BIN)
+unit-bins: $(UNIT_BIN) $(HELPERS)
+
+# Loopback peers the tests start (Kafka mock cluster, ...).
+$(B)/helpers/%: tests/helpers/%.c $(B)/libvigil.a
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libvigil.a $(LDLIBS)
 
 check: deps
 	@$(MAKE) --no-print-directory B=build/asan CC=$(CC) CFLAGS="-O1 -g $(SAN)" LDFLAGS="$(SAN)" all unit-bins
