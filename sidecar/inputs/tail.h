@@ -21,6 +21,7 @@
 
 struct event;
 struct input;
+struct input_plugin;
 struct vigil;
 
 #define TAIL_HASH_BUCKETS 4096u      /* path and inotify-watch lookups */
@@ -82,6 +83,8 @@ struct file_ctx {
     struct file_options opt;
     struct tail_input *ti;
 };
+
+extern const struct input_plugin input_file;
 
 /* --- tail_file.c --- */
 int64_t tail_now_ms(void);
