@@ -339,7 +339,7 @@ fail:
 }
 
 /* Reads the whole file; returns 1 if missing, 0 with *out set, -1 on error. */
-static int read_all(const char *path, char **out, size_t *len)
+static int read_all(const char *path, char **out, size_t *len, int64_t *mtime)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
@@ -362,6 +362,7 @@ static int read_all(const char *path, char **out, size_t *len)
     }
     close(fd);
     buf[n] = '\0';
+    *mtime = (int64_t)st.st_mtime;
     *out = buf;
     *len = n;
     return 0;
@@ -375,10 +376,12 @@ int ckpt_load(struct ckpt_table *t, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
-    int r = read_all(path, &text, &len);
+    int64_t mtime = 0;
+    int r = read_all(path, &text, &len, &mtime);
     if (r == 1)
         return 0;
     if (r == 0 && ckpt_parse(t, text, len) == 0) {
+        t->saved_at = mtime;
         free(text);
         return 0;
     }

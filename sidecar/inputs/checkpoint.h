@@ -26,6 +26,7 @@ struct ckpt_table {
     struct ckpt_entry **v;
     size_t n, cap;
     size_t max;                      /* bound on rows (INPUT_MAX_FILES) */
+    int64_t saved_at;                /* wall seconds the loaded file was written, 0 if none */
 };
 
 void ckpt_table_init(struct ckpt_table *t, size_t max);

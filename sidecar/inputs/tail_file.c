@@ -206,8 +206,9 @@ int tail_file_read(struct tail_file *tf, size_t budget)
 }
 
 /* Where a newly opened file starts, and its checkpoint row. */
-static uint64_t start_offset(struct tail_file *tf, uint64_t size, bool initial)
+static uint64_t start_offset(struct tail_file *tf, const struct stat *st, bool initial)
 {
+    uint64_t size = (uint64_t)st->st_size;
     struct tail_input *ti = tf->ti;
     struct ckpt_entry *e = ckpt_find(&ti->known, (uint64_t)tf->dev, (uint64_t)tf->ino);
     uint64_t start;
@@ -219,7 +220,10 @@ static uint64_t start_offset(struct tail_file *tf, uint64_t size, bool initial)
     } else if (e) {
         start = 0;                      /* inode reused by another file */
         e->offset = 0;
-    } else if (initial && !ckpt_path_known(&ti->known, tf->path)) {
+    } else if (initial && !ckpt_path_known(&ti->known, tf->path) &&
+               !(ti->known.saved_at && (int64_t)st->st_mtime >= ti->known.saved_at)) {
+        /* never seen, and not written since our last checkpoint (else it may
+         * have appeared after that commit, and tail would lose its lines) */
         start = ti->opt->read_from == READ_FROM_HEAD ? 0 : size;
     } else {
         start = 0;                      /* appeared after we started, or while we were down */
@@ -262,7 +266,7 @@ struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool i
     fingerprint_update(tf, (uint64_t)st.st_size);
     if (source_init(&tf->src, ti->in, span_cstr(tf->path)) < 0)
         goto fail;
-    tf->off = start_offset(tf, (uint64_t)st.st_size, initial);
+    tf->off = start_offset(tf, &st, initial);
     tf->src.safe_offset = tf->src.committed = tf->off;
     if (tf->ent) {
         tf->ent->fp_len = tf->fp_len;

@@ -89,7 +89,7 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
     return s->safe_offset;
 }
 
-static void shim_reset(void)
+static __attribute__((unused)) void shim_reset(void)
 {
     for (size_t i = 0; i < shim_n; i++) {
         free(shim_lines[i].p);
@@ -99,7 +99,7 @@ static void shim_reset(void)
 }
 
 /* The line i as a C string (lines in tests hold no NUL unless said). */
-static const char *L(size_t i)
+static __attribute__((unused)) const char *L(size_t i)
 {
     cr_assert_lt(i, shim_n, "line %zu asked, %zu collected", i, shim_n);
     return shim_lines[i].p;
@@ -121,13 +121,13 @@ struct harness {
     bool up;
 };
 
-static void h_path(struct harness *h, char *out, size_t cap, const char *name)
+static __attribute__((unused)) void h_path(struct harness *h, char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", h->dir, name);
 }
 
 /* A fresh temp folder and options with test-friendly timings. */
-static void h_setup(struct harness *h)
+static __attribute__((unused)) void h_setup(struct harness *h)
 {
     memset(h, 0, sizeof(*h));
     strcpy(h->dir, "/tmp/vigil-tail-XXXXXX");
@@ -143,7 +143,7 @@ static void h_setup(struct harness *h)
     o->rotate_wait_ms = 0;
 }
 
-static void h_glob(struct harness *h, const char *pattern)
+static __attribute__((unused)) void h_glob(struct harness *h, const char *pattern)
 {
     char buf[512];
     h_path(h, buf, sizeof(buf), pattern);
@@ -151,14 +151,14 @@ static void h_glob(struct harness *h, const char *pattern)
     h->ctx.opt.paths.v = h->paths;
 }
 
-static void h_exclude(struct harness *h, const char *g)
+static __attribute__((unused)) void h_exclude(struct harness *h, const char *g)
 {
     h->excl[h->ctx.opt.exclude.n++] = strdup(g);
     h->ctx.opt.exclude.v = h->excl;
 }
 
 /* Builds and starts the input (a restart after h_down keeps the folder). */
-static void h_up(struct harness *h)
+static __attribute__((unused)) void h_up(struct harness *h)
 {
     if (!h->base)
         h->base = event_base_new();
@@ -180,7 +180,7 @@ static void h_up(struct harness *h)
 }
 
 /* Clean stop: stop, checkpoint, destroy. */
-static void h_down(struct harness *h, bool checkpoint)
+static __attribute__((unused)) void h_down(struct harness *h, bool checkpoint)
 {
     if (!h->up)
         return;
@@ -191,7 +191,7 @@ static void h_down(struct harness *h, bool checkpoint)
     h->up = false;
 }
 
-static void h_run(struct harness *h, int ms)
+static __attribute__((unused)) void h_run(struct harness *h, int ms)
 {
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
     event_base_loopexit(h->base, &tv);
@@ -200,20 +200,20 @@ static void h_run(struct harness *h, int ms)
 
 /* Runs the loop until n lines were collected (or 3 s), then a little more so
  * extra lines would show. */
-static void h_wait_lines(struct harness *h, size_t n)
+static __attribute__((unused)) void h_wait_lines(struct harness *h, size_t n)
 {
     for (int i = 0; i < 300 && shim_n < n; i++)
         h_run(h, 10);
     h_run(h, 60);
 }
 
-static void h_wait(struct harness *h, bool (*cond)(struct harness *))
+static __attribute__((unused)) void h_wait(struct harness *h, bool (*cond)(struct harness *))
 {
     for (int i = 0; i < 300 && !cond(h); i++)
         h_run(h, 10);
 }
 
-static void h_teardown(struct harness *h)
+static __attribute__((unused)) void h_teardown(struct harness *h)
 {
     h_down(h, false);
     if (h->base)
@@ -231,7 +231,7 @@ static void h_teardown(struct harness *h)
     shim_cap = 0;
 }
 
-static void fwrite_path(struct harness *h, const char *name, const char *mode, const void *p, size_t n)
+static __attribute__((unused)) void fwrite_path(struct harness *h, const char *name, const char *mode, const void *p, size_t n)
 {
     char path[512];
     h_path(h, path, sizeof(path), name);
@@ -241,7 +241,7 @@ static void fwrite_path(struct harness *h, const char *name, const char *mode, c
     fclose(f);
 }
 
-static void append(struct harness *h, const char *name, const char *s)
+static __attribute__((unused)) void append(struct harness *h, const char *name, const char *s)
 {
     fwrite_path(h, name, "a", s, strlen(s));
 }
