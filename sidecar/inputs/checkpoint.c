@@ -431,7 +431,18 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int ckpt_save(const struct ckpt_table *t, const char *path)
+void ckpt_expire(struct ckpt_table *t, int64_t now, int64_t max_age)
+{
+    for (size_t i = 0; i < t->n;) {
+        struct ckpt_entry *e = t->v[i];
+        if (!e->owner && now - e->seen > max_age)
+            ckpt_remove(t, e);        /* moves the last row to i */
+        else
+            i++;
+    }
+}
+
+int ckpt_save(struct ckpt_table *t, const char *path)
 {
     char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES + 8];
     const char *slash = strrchr(path, '/');
@@ -453,6 +464,11 @@ int ckpt_save(const struct ckpt_table *t, const char *path)
     text = ckpt_format(t, &len);
     if (!text)
         goto fail;
+    uint64_t h = fnv64(text, len);
+    if (h == t->saved_hash) {
+        free(text);                   /* nothing moved: spare the disk an fsync */
+        return 0;
+    }
     what = "open";
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
@@ -472,6 +488,7 @@ int ckpt_save(const struct ckpt_table *t, const char *path)
     what = "rename";
     if (rename(tmp, path) < 0)
         goto fail;
+    t->saved_hash = h;
     free(text);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {

@@ -11,6 +11,7 @@
 
 #define CKPT_FP_BYTES 1024u          /* fingerprint: hash of the first min(size, this) bytes */
 #define CKPT_VERSION  1
+#define CKPT_FORGET_SECONDS (24 * 3600)  /* rows of closed files are kept this long */
 
 struct ckpt_entry {
     uint64_t dev, ino;
@@ -27,6 +28,7 @@ struct ckpt_table {
     size_t n, cap;
     size_t max;                      /* bound on rows (INPUT_MAX_FILES) */
     int64_t saved_at;                /* wall seconds the loaded file was written, 0 if none */
+    uint64_t saved_hash;             /* hash of the text last written (skip unchanged writes) */
 };
 
 void ckpt_table_init(struct ckpt_table *t, size_t max);
@@ -38,7 +40,9 @@ void ckpt_table_free(struct ckpt_table *t);
 int ckpt_load(struct ckpt_table *t, const char *path);
 /* Writes t to path atomically, creating its folder (0700) and the file
  * (0600). Returns 0, or -1 after logging what failed. */
-int ckpt_save(const struct ckpt_table *t, const char *path);
+int ckpt_save(struct ckpt_table *t, const char *path);
+/* Drops rows without owner not seen for max_age seconds (before now). */
+void ckpt_expire(struct ckpt_table *t, int64_t now, int64_t max_age);
 
 /* The row of (dev, ino), or NULL. */
 struct ckpt_entry *ckpt_find(const struct ckpt_table *t, uint64_t dev, uint64_t ino);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sidecar/inputs/input.h"
@@ -359,6 +360,7 @@ static int file_checkpoint(struct input *in)
         return 0;
     for (struct tail_file *tf = ti->files; tf; tf = tf->next)
         tail_file_note(tf);
+    ckpt_expire(&ti->known, (int64_t)time(NULL), CKPT_FORGET_SECONDS);
     return ckpt_save(&ti->known, ti->ckpt_path);
 }
 

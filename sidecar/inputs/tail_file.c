@@ -303,7 +303,6 @@ void tail_file_note(struct tail_file *tf)
     e->fp_len = tf->fp_len;
     e->fp_hash = tf->fp_hash;
     e->offset = off;
-    e->seen = (int64_t)time(NULL);
     tf->src.committed = off;
     (void)ckpt_set_path(e, tf->path);
 }
@@ -351,6 +350,7 @@ void tail_file_close(struct tail_file *tf)
         } else {
             tail_file_note(tf);
             tf->ent->owner = NULL;
+            tf->ent->seen = (int64_t)time(NULL);
         }
         tf->ent = NULL;
     }

@@ -505,3 +505,20 @@ Test(checkpoint, save_and_load_through_a_file)
     ckpt_table_free(&t);
     ckpt_table_free(&u);
 }
+
+Test(checkpoint, rows_of_closed_files_expire)
+{
+    struct ckpt_table t;
+    ckpt_table_init(&t, 10);
+    ckpt_add(&t, 1, 1, "/old")->seen = 100;
+    struct ckpt_entry *open_row = ckpt_add(&t, 1, 2, "/open");
+    open_row->seen = 100;
+    open_row->owner = &t;
+    ckpt_add(&t, 1, 3, "/recent")->seen = 1000;
+    ckpt_expire(&t, 1100, 500);
+    cr_assert_eq(t.n, 2);
+    cr_assert_null(ckpt_find(&t, 1, 1));
+    cr_assert(ckpt_find(&t, 1, 2));
+    cr_assert(ckpt_find(&t, 1, 3));
+    ckpt_table_free(&t);
+}
