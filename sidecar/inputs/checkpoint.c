@@ -1,0 +1,509 @@
+/* checkpoint.c - the file input's state file, one text line per file:
+ *
+ *   vigil-checkpoint 1
+ *   DEV INODE FP_LEN FP_HASH OFFSET SEEN PATH
+ *   end COUNT HASH
+ *
+ * PATH is escaped (%XX for bytes <= 0x20, '%' and DEL) so a line is always
+ * seven fields. The trailer's HASH (FNV-1a 64 of every byte before "end")
+ * catches truncated, zeroed and garbage files: anything that does not parse
+ * completely is set aside, because a wrong offset loses lines silently. */
+#include "sidecar/inputs/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sidecar/limits.h"
+#include "sidecar/log.h"
+
+#define CKPT_MAGIC     "vigil-checkpoint"
+#define CKPT_FILE_MAX  ((size_t)INPUT_MAX_FILES * (PATH_MAX_BYTES * 3 + 128) + 256)
+
+static uint64_t fnv64(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+void ckpt_table_init(struct ckpt_table *t, size_t max)
+{
+    memset(t, 0, sizeof(*t));
+    t->max = max ? max : INPUT_MAX_FILES;
+}
+
+static void entry_free(struct ckpt_entry *e)
+{
+    if (e) {
+        free(e->path);
+        free(e);
+    }
+}
+
+void ckpt_table_free(struct ckpt_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        entry_free(t->v[i]);
+    free(t->v);
+    t->v = NULL;
+    t->n = t->cap = 0;
+}
+
+struct ckpt_entry *ckpt_find(const struct ckpt_table *t, uint64_t dev, uint64_t ino)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i]->dev == dev && t->v[i]->ino == ino)
+            return t->v[i];
+    return NULL;
+}
+
+bool ckpt_path_known(const struct ckpt_table *t, const char *path)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i]->path, path) == 0)
+            return true;
+    return false;
+}
+
+void ckpt_remove(struct ckpt_table *t, struct ckpt_entry *e)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i] == e) {
+            t->v[i] = t->v[--t->n];
+            entry_free(e);
+            return;
+        }
+}
+
+int ckpt_set_path(struct ckpt_entry *e, const char *path)
+{
+    if (e->path && strcmp(e->path, path) == 0)
+        return 0;
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    free(e->path);
+    e->path = p;
+    return 0;
+}
+
+static struct ckpt_entry *table_push(struct ckpt_table *t)
+{
+    if (t->n == t->max) {
+        /* full: drop the row of a closed file seen longest ago */
+        size_t victim = t->n;
+        for (size_t i = 0; i < t->n; i++)
+            if (!t->v[i]->owner && (victim == t->n || t->v[i]->seen < t->v[victim]->seen))
+                victim = i;
+        if (victim == t->n)
+            return NULL;
+        ckpt_remove(t, t->v[victim]);
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        struct ckpt_entry **nv = realloc(t->v, nc * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        t->v = nv;
+        t->cap = nc;
+    }
+    struct ckpt_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    t->v[t->n++] = e;
+    return e;
+}
+
+struct ckpt_entry *ckpt_add(struct ckpt_table *t, uint64_t dev, uint64_t ino, const char *path)
+{
+    struct ckpt_entry *e = table_push(t);
+    if (!e)
+        return NULL;
+    e->dev = dev;
+    e->ino = ino;
+    e->seen = (int64_t)time(NULL);
+    if (ckpt_set_path(e, path) < 0) {
+        ckpt_remove(t, e);
+        return NULL;
+    }
+    return e;
+}
+
+/* --- text form --- */
+
+struct sbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
+        while (nc < b->len + n + 1)
+            nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+char *ckpt_format(const struct ckpt_table *t, size_t *len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    struct sbuf b = { 0 };
+    char tmp[192];
+    snprintf(tmp, sizeof(tmp), "%s %d\n", CKPT_MAGIC, CKPT_VERSION);
+    sb_str(&b, tmp);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct ckpt_entry *e = t->v[i];
+        snprintf(tmp, sizeof(tmp), "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64
+                 " %" PRId64 " ", e->dev, e->ino, e->fp_len, e->fp_hash, e->offset, e->seen);
+        sb_str(&b, tmp);
+        for (const unsigned char *s = (const unsigned char *)e->path; *s; s++) {
+            if (*s <= 0x20 || *s == '%' || *s == 0x7f) {
+                char esc[3] = { '%', hex[*s >> 4], hex[*s & 15] };
+                sb_put(&b, esc, 3);
+            } else {
+                sb_put(&b, (const char *)s, 1);
+            }
+        }
+        sb_put(&b, "\n", 1);
+    }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    snprintf(tmp, sizeof(tmp), "end %zu %016" PRIx64 "\n", t->n, fnv64(b.p, b.len));
+    sb_str(&b, tmp);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* Parses an unsigned decimal (or hex) field ending at a space or the line end. */
+static int field_u64(const char **pp, const char *end, int base, uint64_t *out)
+{
+    const char *p = *pp;
+    uint64_t v = 0;
+    size_t digits = 0;
+    while (p < end && *p != ' ' && *p != '\n') {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (base == 16 && *p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (base == 16 && *p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            return -1;
+        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+            return -1;
+        v = v * (uint64_t)base + (uint64_t)d;
+        p++;
+        if (++digits > 20)
+            return -1;
+    }
+    if (digits == 0)
+        return -1;
+    *out = v;
+    *pp = p;
+    return 0;
+}
+
+static int expect_space(const char **pp, const char *end)
+{
+    if (*pp >= end || **pp != ' ')
+        return -1;
+    (*pp)++;
+    return 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+static int parse_entry(struct ckpt_table *t, const char *p, const char *eol)
+{
+    uint64_t dev, ino, fplen, fph, off, seen;
+    if (field_u64(&p, eol, 10, &dev) || expect_space(&p, eol) ||
+        field_u64(&p, eol, 10, &ino) || expect_space(&p, eol) ||
+        field_u64(&p, eol, 10, &fplen) || expect_space(&p, eol) ||
+        field_u64(&p, eol, 16, &fph) || expect_space(&p, eol) ||
+        field_u64(&p, eol, 10, &off) || expect_space(&p, eol) ||
+        field_u64(&p, eol, 10, &seen) || expect_space(&p, eol))
+        return -1;
+    if (fplen > CKPT_FP_BYTES || seen > INT64_MAX)
+        return -1;
+    size_t n = (size_t)(eol - p);
+    if (n == 0 || n > PATH_MAX_BYTES * 3)
+        return -1;
+    char path[PATH_MAX_BYTES * 3 + 1];
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= 0x20 || c == 0x7f)
+            return -1;
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int hi = hexval(p[i + 1]), lo = hexval(p[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -1;
+            c = (unsigned char)(hi << 4 | lo);
+            if (c == 0)
+                return -1;
+            i += 2;
+        }
+        path[o++] = (char)c;
+    }
+    path[o] = '\0';
+    if (o >= PATH_MAX_BYTES)
+        return -1;
+    struct ckpt_entry *e = ckpt_add(t, dev, ino, path);
+    if (!e)
+        return -1;
+    e->fp_len = (uint32_t)fplen;
+    e->fp_hash = fph;
+    e->offset = off;
+    e->seen = (int64_t)seen;
+    return 0;
+}
+
+int ckpt_parse(struct ckpt_table *t, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    const char *eol = memchr(p, '\n', len);
+    char head[64];
+    int hl = snprintf(head, sizeof(head), "%s %d", CKPT_MAGIC, CKPT_VERSION);
+    if (!eol || eol - p != hl || memcmp(p, head, (size_t)hl) != 0)
+        return -1;
+    p = eol + 1;
+    while (p < end) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            goto fail;
+        if (eol - p >= 4 && memcmp(p, "end ", 4) == 0) {
+            uint64_t count, hash;
+            uint64_t want = fnv64(text, (size_t)(p - text));
+            const char *q = p + 4;
+            if (field_u64(&q, eol, 10, &count) || expect_space(&q, eol) ||
+                field_u64(&q, eol, 16, &hash) || q != eol || eol + 1 != end)
+                goto fail;
+            if (count != t->n || hash != want)
+                goto fail;
+            return 0;
+        }
+        if (parse_entry(t, p, eol) < 0)
+            goto fail;
+        p = eol + 1;
+    }
+fail:
+    ckpt_table_free(t);
+    return -1;
+}
+
+/* Reads the whole file; returns 1 if missing, 0 with *out set, -1 on error. */
+static int read_all(const char *path, char **out, size_t *len, int64_t *mtime)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return errno == ENOENT ? 1 : -1;
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > CKPT_FILE_MAX)
+        goto fail;
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf)
+        goto fail;
+    size_t n = 0;
+    while (n < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *mtime = (int64_t)st.st_mtime;
+    *out = buf;
+    *len = n;
+    return 0;
+fail:
+    free(buf);
+    close(fd);
+    return -1;
+}
+
+int ckpt_load(struct ckpt_table *t, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int64_t mtime = 0;
+    int r = read_all(path, &text, &len, &mtime);
+    if (r == 1)
+        return 0;
+    if (r == 0 && ckpt_parse(t, text, len) == 0) {
+        t->saved_at = mtime;
+        free(text);
+        return 0;
+    }
+    free(text);
+    char aside[PATH_MAX_BYTES + 16];
+    snprintf(aside, sizeof(aside), "%s.corrupt", path);
+    const char *kv[] = { "file", path, "moved_to", aside, NULL };
+    if (rename(path, aside) < 0)
+        log_kv(LOG_WARN, kv, "tail: checkpoint file is damaged and could not be moved aside (%s); starting without it",
+               strerror(errno));
+    else
+        log_kv(LOG_WARN, kv, "tail: checkpoint file is damaged; set aside, starting without it");
+    return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[PATH_MAX_BYTES];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, dir, n + 1);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+void ckpt_expire(struct ckpt_table *t, int64_t now, int64_t max_age)
+{
+    for (size_t i = 0; i < t->n;) {
+        struct ckpt_entry *e = t->v[i];
+        if (!e->owner && now - e->seen > max_age)
+            ckpt_remove(t, e);        /* moves the last row to i */
+        else
+            i++;
+    }
+}
+
+int ckpt_save(struct ckpt_table *t, const char *path)
+{
+    char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES + 8];
+    const char *slash = strrchr(path, '/');
+    const char *what = "format";
+    int fd = -1;
+    size_t len = 0;
+    char *text = NULL;
+    if (!slash || (size_t)(slash - path) >= sizeof(dir) || strlen(path) + 5 > sizeof(tmp))
+        goto fail;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (dir[0] == '\0')
+        strcpy(dir, "/");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    what = "mkdir";
+    if (mkdir_p(dir) < 0)
+        goto fail;
+    what = "format";
+    text = ckpt_format(t, &len);
+    if (!text)
+        goto fail;
+    uint64_t h = fnv64(text, len);
+    if (h == t->saved_hash) {
+        free(text);                   /* nothing moved: spare the disk an fsync */
+        return 0;
+    }
+    what = "open";
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        goto fail;
+    what = "write";
+    if (write_all(fd, text, len) < 0)
+        goto fail;
+    what = "fsync";
+    if (fsync(fd) < 0)
+        goto fail;
+    what = "close";
+    if (close(fd) < 0) {
+        fd = -1;
+        goto fail;
+    }
+    fd = -1;
+    what = "rename";
+    if (rename(tmp, path) < 0)
+        goto fail;
+    t->saved_hash = h;
+    free(text);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);      /* the rename is durable only once the folder is */
+        close(dfd);
+    }
+    return 0;
+fail:;
+    int err = errno;
+    const char *kv[] = { "file", path, NULL };
+    log_kv(LOG_ERROR, kv, "tail: writing checkpoint failed at %s: %s", what, strerror(err));
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(text);
+    return -1;
+}

@@ -1,0 +1,195 @@
+/* tail_scan.c - which files to follow, and what happened to them.
+ * A scan expands the globs and opens what is new; a check looks at one open
+ * file (fstat of its descriptor, stat of its path) and decides: grew (read),
+ * shrank or was rewritten (truncated: restart at 0), its path names another
+ * file or nothing (rotated or deleted: read to the end, then close). Scans run
+ * every refresh_interval and on inotify folder events; checks run on inotify
+ * file events and on one poll timer for all files. */
+#include "sidecar/inputs/tail.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sidecar/inputs/input.h"
+#include "sidecar/limits.h"
+#include "sidecar/log.h"
+
+void tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err)
+{
+    for (size_t i = 0; i < ti->nwarned; i++)
+        if (strcmp(ti->warned[i], path) == 0)
+            return;
+    if (ti->nwarned < TAIL_WARNED_MAX) {
+        char **nw = realloc(ti->warned, (ti->nwarned + 1) * sizeof(*nw));
+        if (nw) {
+            ti->warned = nw;
+            if ((nw[ti->nwarned] = strdup(path)))
+                ti->nwarned++;
+        }
+    }
+    const char *kv[] = { "input", ti->in->conf ? ti->in->conf->name : "?", "file", path, NULL };
+    if (err)
+        log_kv(LOG_WARN, kv, "tail: %s: %s", what, strerror(err));
+    else
+        log_kv(LOG_WARN, kv, "tail: %s", what);
+}
+
+bool tail_excluded(const struct file_options *o, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (size_t i = 0; i < o->exclude.n; i++) {
+        const char *g = o->exclude.v[i];
+        if (fnmatch(g, path, FNM_PATHNAME) == 0 || fnmatch(g, base, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static struct tail_file *find_by_id(struct tail_input *ti, dev_t dev, ino_t ino)
+{
+    for (struct tail_file *tf = ti->files; tf; tf = tf->next)
+        if (tf->dev == dev && tf->ino == ino)
+            return tf;
+    return NULL;
+}
+
+/* Does tf's path still name tf? If not, it was rotated away or deleted. */
+static void check_path(struct tail_input *ti, struct tail_file *tf)
+{
+    struct stat st;
+    if (tf->rotated)
+        return;
+    if (stat(tf->path, &st) == 0 && st.st_dev == tf->dev && st.st_ino == tf->ino)
+        return;
+    tf->rotated = true;
+    tf->last_growth = tail_now_ms();
+    ti->in->stats.rotations++;
+    tail_path_del(ti, tf);
+    ti->scan_pending = true;          /* a new file may be at the path already */
+    tail_queue(ti, tf);
+}
+
+void tail_check(struct tail_input *ti, struct tail_file *tf)
+{
+    struct stat st;
+    if (fstat(tf->fd, &st) == 0) {
+        uint64_t size = (uint64_t)st.st_size;
+        uint64_t h;
+        if (size < tf->off) {
+            tail_file_truncated(tf);
+        } else if (size > tf->off) {
+            /* truncated and rewritten past our offset before we looked: the
+             * first bytes changed */
+            if (tf->fp_len && tail_fingerprint(tf->fd, tf->fp_len, &h) == 0 && h != tf->fp_hash)
+                tail_file_truncated(tf);
+            else
+                tail_queue(ti, tf);
+        }
+    }
+    check_path(ti, tf);
+}
+
+/* Opens path unless it is followed already; links it behind the rotated file
+ * that had its name, so that one is finished first. */
+static void consider(struct tail_input *ti, const char *path, bool initial)
+{
+    struct stat st;
+    if (tail_path_find(ti, path))
+        return;
+    if (stat(path, &st) < 0) {
+        if (errno != ENOENT)
+            tail_warn_once(ti, path, "stat", errno);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        tail_warn_once(ti, path, "not a regular file, skipped", 0);
+        return;
+    }
+    struct tail_file *tf = find_by_id(ti, st.st_dev, st.st_ino);
+    if (tf) {
+        if (tf->rotated) {
+            /* renamed to a name we follow too: keep following it there */
+            char *np = strdup(path);
+            if (!np)
+                return;
+            free(tf->path);
+            tf->path = np;
+            tf->src.path = span_cstr(np);
+            tf->rotated = false;
+            tail_path_add(ti, tf);
+        }
+        return;                       /* else another name (symlink) of a followed file */
+    }
+    if (ti->nfiles >= INPUT_MAX_FILES) {
+        tail_warn_once(ti, path, "too many files followed by this input, skipped", 0);
+        return;
+    }
+    tf = tail_file_open(ti, path, initial);
+    if (!tf)
+        return;
+    for (struct tail_file *old = ti->files; old; old = old->next)
+        if (old != tf && old->rotated && !old->successor && strcmp(old->path, path) == 0) {
+            old->successor = tf;
+            tf->blocked_by = old;
+            break;
+        }
+    tail_queue(ti, tf);
+}
+
+static bool has_magic(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '{')
+            return true;
+    return false;
+}
+
+void tail_scan(struct tail_input *ti, bool initial)
+{
+    ti->scan_pending = false;
+    for (struct tail_file *tf = ti->files, *next; tf; tf = next) {
+        next = tf->next;
+        check_path(ti, tf);
+    }
+    ti->scan_pending = false;
+    char lastdir[PATH_MAX_BYTES] = "";
+    for (size_t i = 0; i < ti->opt->paths.n; i++) {
+        const char *pat = ti->opt->paths.v[i];
+        const char *slash = strrchr(pat, '/');
+        if (slash && slash > pat && !has_magic(pat, (size_t)(slash - pat)) &&
+            (size_t)(slash - pat) < sizeof(lastdir)) {
+            char dir[PATH_MAX_BYTES];
+            memcpy(dir, pat, (size_t)(slash - pat));
+            dir[slash - pat] = '\0';
+            tail_watch_dir(ti, dir);
+        }
+        glob_t g;
+        int r = glob(pat, GLOB_BRACE, NULL, &g);
+        if (r == GLOB_NOMATCH)
+            continue;
+        if (r != 0) {
+            tail_warn_once(ti, pat, "glob failed", 0);
+            globfree(&g);
+            continue;
+        }
+        for (size_t k = 0; k < g.gl_pathc; k++) {
+            const char *path = g.gl_pathv[k];
+            if (strlen(path) >= PATH_MAX_BYTES || tail_excluded(ti->opt, path))
+                continue;
+            const char *s = strrchr(path, '/');
+            if (s && s > path && (size_t)(s - path) < sizeof(lastdir) &&
+                (strncmp(lastdir, path, (size_t)(s - path)) != 0 || lastdir[s - path] != '\0')) {
+                memcpy(lastdir, path, (size_t)(s - path));
+                lastdir[s - path] = '\0';
+                tail_watch_dir(ti, lastdir);
+            }
+            consider(ti, path, initial);
+        }
+        globfree(&g);
+    }
+}
