@@ -241,9 +241,20 @@ static const char *find(const char *p, const char *end, const char *lit, size_t 
 {
     if (n == 0)
         return p;
+    /* memchr + memcmp: the literals are short, and glibc's memmem set-up
+     * costs more than the whole search here */
     if ((size_t)(end - p) < n)
         return NULL;
-    return memmem(p, (size_t)(end - p), lit, n);
+    const char *last = end - n;
+    while (p <= last) {
+        const char *q = memchr(p, lit[0], (size_t)(last - p) + 1);
+        if (!q)
+            return NULL;
+        if (memcmp(q + 1, lit + 1, n - 1) == 0)
+            return q;
+        p = q + 1;
+    }
+    return NULL;
 }
 
 static bool is_digit(char c)
