@@ -74,8 +74,10 @@ int record_kind_parse(struct span name)
     return -1;
 }
 
-/* Appends a field at the current depth; bumps the size of every open container. */
-static struct field *field_push(struct record *r, struct span key, enum field_type t, int *idx)
+/* Appends a field at the current depth; bumps the size of every open container.
+ * known is the key's id when the caller knows it, RK__NONE to look it up. */
+static struct field *field_push_k(struct record *r, struct span key, enum field_type t, int *idx,
+                                  enum rkey known)
 {
     if (r->nfields >= RECORD_MAX_FIELDS) {
         r->overflow = true;
@@ -90,11 +92,16 @@ static struct field *field_push(struct record *r, struct span key, enum field_ty
     for (unsigned d = 0; d < r->open_depth; d++)
         r->fields[r->open_stack[d]].size++;
     if (r->open_depth == 0) {
-        enum rkey k = rkey_lookup(key);
+        enum rkey k = known != RK__NONE ? known : rkey_lookup(key);
         if (k != RK__NONE)
             r->known[k] = (int16_t)(*idx + 1);
     }
     return f;
+}
+
+static struct field *field_push(struct record *r, struct span key, enum field_type t, int *idx)
+{
+    return field_push_k(r, key, t, idx, RK__NONE);
 }
 
 int record_add_str(struct record *r, struct span key, struct span val)
@@ -162,19 +169,35 @@ void record_close(struct record *r)
         r->open_depth--;
 }
 
+/* The known-key setters skip the name lookup: they know the id. */
 int record_set_str(struct record *r, enum rkey k, struct span val)
 {
-    return record_add_str(r, span_make(rkey_names[k], rkey_lens[k]), val);
+    int idx;
+    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_STR, &idx, k);
+    if (!f)
+        return -1;
+    f->v.s = val;
+    return idx;
 }
 
 int record_set_int(struct record *r, enum rkey k, int64_t v)
 {
-    return record_add_int(r, span_make(rkey_names[k], rkey_lens[k]), v);
+    int idx;
+    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_INT, &idx, k);
+    if (!f)
+        return -1;
+    f->v.i = v;
+    return idx;
 }
 
 int record_set_bool(struct record *r, enum rkey k, bool v)
 {
-    return record_add_bool(r, span_make(rkey_names[k], rkey_lens[k]), v);
+    int idx;
+    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_BOOL, &idx, k);
+    if (!f)
+        return -1;
+    f->v.b = v;
+    return idx;
 }
 
 const struct field *record_get(const struct record *r, enum rkey k)
