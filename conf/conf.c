@@ -63,15 +63,15 @@ static struct pos node_pos(struct loader *ld, struct fy_node *n)
     if (fy_node_get_type(n) == FYNT_SCALAR) {
         struct fy_token *t = fy_node_get_scalar_token(n);
         const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
-        if (m && fy_node_get_scalar_length(n) > 0) {
-            p.line = m->line + 1;
-            p.col = m->column + 1;
+        enum fy_node_style st = fy_node_get_style(n);
+        /* an empty plain value has no place of its own: the caller falls back to its key */
+        if (!m || (st == FYNS_PLAIN && fy_node_get_scalar_length(n) == 0))
             return p;
-        }
-        if (m && fy_node_get_style(n) != FYNS_PLAIN) {   /* "" has a mark worth showing */
-            p.line = m->line + 1;
-            p.col = m->column + 1;
-        }
+        p.line = m->line + 1;
+        p.col = m->column + 1;
+        /* quoted scalars and aliases are marked after the quote or '*': point at it */
+        if ((st == FYNS_SINGLE_QUOTED || st == FYNS_DOUBLE_QUOTED || st == FYNS_ALIAS) && p.col > 1)
+            p.col--;
         return p;
     }
     fy_diag_reset_error(ld->diag);
@@ -575,7 +575,7 @@ static void walk_map(struct loader *ld, struct fy_node *map, const struct conf_o
     assert(nt <= CONF_TABLE_MAX);
     void *it = NULL;
     struct fy_node_pair *p;
-    while ((p = fy_node_mapping_iterate(map, &it)) != NULL) {
+    while (map && (p = fy_node_mapping_iterate(map, &it)) != NULL) {
         struct fy_node *k = fy_node_pair_key(p), *v = fy_node_pair_value(p);
         char *ks = key_text(k);
         if (!ks) {
@@ -1051,19 +1051,14 @@ static bool report_parse_errors(struct loader *ld)
     return any;
 }
 
-int conf_load_buffer(struct vigil_conf *c, const char *name, const char *buf, size_t len, FILE *errf)
+/* Checks the bytes, then builds the document. Returns 0 with *docp (NULL for
+ * an empty document) and ld->diag set, or -1 after reporting. */
+static int parse_doc(struct loader *ld, const char *buf, size_t len, struct fy_document **docp)
 {
-    struct loader ld = { .name = name ? name : "<config>", .errf = errf };
-    struct fy_document *doc = NULL;
-    memset(c, 0, sizeof(*c));
-    c->path = strdup(ld.name);
-    if (!c->path) {
-        report(&ld, (struct pos){ 1, 1 }, "out of memory");
-        goto fail;
-    }
+    *docp = NULL;
     if (len > CONF_MAX_BYTES) {
-        report(&ld, (struct pos){ 1, 1 }, "configuration larger than 4 MiB");
-        goto fail;
+        report(ld, (struct pos){ 1, 1 }, "configuration larger than 4 MiB");
+        return -1;
     }
     size_t bad = utf8_check((const unsigned char *)buf, len);
     if (bad < len) {
@@ -1079,28 +1074,42 @@ int conf_load_buffer(struct vigil_conf *c, const char *name, const char *buf, si
         char msg[64];
         snprintf(msg, sizeof(msg), buf[bad] ? "invalid UTF-8 (byte 0x%02x)" : "NUL byte in the configuration",
                  (unsigned char)buf[bad]);
-        report(&ld, p, msg);
-        goto fail;
+        report(ld, p, msg);
+        return -1;
     }
-
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL;
     dc.output_fn = diag_discard_cb;
     dc.user = NULL;
     dc.colorize = false;
-    ld.diag = fy_diag_create(&dc);
-    if (!ld.diag) {
-        report(&ld, (struct pos){ 1, 1 }, "cannot create the YAML diagnostics");
+    ld->diag = fy_diag_create(&dc);
+    if (!ld->diag) {
+        report(ld, (struct pos){ 1, 1 }, "cannot create the YAML diagnostics");
+        return -1;
+    }
+    fy_diag_set_collect_errors(ld->diag, true);
+    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET, .diag = ld->diag };
+    *docp = len ? fy_document_build_from_string(&pc, buf, len) : NULL;
+    /* a document of comments only also ends as NULL, with nothing collected */
+    if (!*docp && report_parse_errors(ld))
+        return -1;
+    fy_diag_reset_error(ld->diag);
+    return 0;
+}
+
+int conf_load_buffer(struct vigil_conf *c, const char *name, const char *buf, size_t len, FILE *errf)
+{
+    struct loader ld = { .name = name ? name : "<config>", .errf = errf };
+    struct fy_document *doc = NULL;
+    memset(c, 0, sizeof(*c));
+    c->path = strdup(ld.name);
+    if (!c->path) {
+        report(&ld, (struct pos){ 1, 1 }, "out of memory");
         goto fail;
     }
-    fy_diag_set_collect_errors(ld.diag, true);
-    struct fy_parse_cfg pc = { .flags = FYPCF_QUIET, .diag = ld.diag };
-    doc = len ? fy_document_build_from_string(&pc, buf, len) : NULL;
-    /* a document of comments only also ends as NULL, with nothing collected */
-    if (!doc && report_parse_errors(&ld))
+    if (parse_doc(&ld, buf, len, &doc) < 0)
         goto fail;
-    fy_diag_reset_error(ld.diag);
     load_root(&ld, c, doc ? fy_document_root(doc) : NULL);
     if (ld.nerr)
         goto fail;
@@ -1114,6 +1123,37 @@ fail:
         fy_diag_destroy(ld.diag);
     conf_free(c);
     return -1;
+}
+
+int conf_load_options(const struct conf_option *t, void *base, const char *name, const char *buf, size_t len,
+                      FILE *errf)
+{
+    struct loader ld = { .name = name ? name : "<config>", .errf = errf };
+    struct fy_document *doc = NULL;
+    char err[256];
+    if (conf_options_defaults(t, base, err, sizeof(err)) < 0) {
+        report(&ld, (struct pos){ 1, 1 }, err);
+        goto out;
+    }
+    if (parse_doc(&ld, buf, len, &doc) < 0)
+        goto out;
+    struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+    if (root && fy_node_get_type(root) != FYNT_MAPPING)
+        lerr(&ld, root, NULL, "expected a mapping");
+    else if (root)
+        walk_map(&ld, root, t, base, NULL, NULL, NULL, false);
+    else
+        walk_map(&ld, NULL, t, base, NULL, NULL, NULL, false);
+out:
+    if (doc)
+        fy_document_destroy(doc);
+    if (ld.diag)
+        fy_diag_destroy(ld.diag);
+    if (ld.nerr) {
+        conf_options_free(t, base);
+        return -1;
+    }
+    return 0;
 }
 
 int conf_load(struct vigil_conf *c, const char *path, FILE *errf)
