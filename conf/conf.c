@@ -1304,3 +1304,42 @@ void conf_dump(const struct vigil_conf *c, FILE *f)
             conf_options_dump(f, out->plugin->options, out->ctx, 4);
     }
 }
+
+/* ---- help --------------------------------------------------------------- */
+
+static bool help_one(FILE *f, const char *what, const char *title, const char *name,
+                     const struct conf_option *t)
+{
+    if (what && strcmp(what, name) != 0 && strcmp(what, title) != 0)
+        return false;
+    fprintf(f, "%s %s:\n", title, name);
+    if (t && t->key)
+        conf_options_help(f, t, 2);
+    else
+        fputs("  (no options)\n", f);
+    return true;
+}
+
+int conf_help(FILE *f, const char *what)
+{
+    bool any = false;
+    any |= help_one(f, what, "section", "service", conf_service_options);
+    any |= help_one(f, what, "section", "alerts", conf_alerts_options);
+    any |= help_one(f, what, "section", "detectors", conf_detectors_options);
+    any |= help_one(f, what, "inputs", "(every input)", conf_input_common_options);
+    for (size_t i = 0; input_plugins[i]; i++)
+        any |= help_one(f, what, "input", input_plugins[i]->name, input_plugins[i]->options);
+    for (size_t i = 0; parser_plugins[i]; i++)
+        any |= help_one(f, what, "parser", parser_plugins[i]->name, parser_plugins[i]->options);
+    any |= help_one(f, what, "outputs", "(every output)", conf_output_common_options);
+    for (size_t i = 0; output_plugins[i]; i++)
+        any |= help_one(f, what, "output", output_plugins[i]->name, output_plugins[i]->options);
+    for (size_t i = 0; detector_plugins[i]; i++) {
+        if (help_one(f, what, "detector", detector_plugins[i]->name, detector_enabled_options)) {
+            any = true;
+            if (detector_plugins[i]->options)
+                conf_options_help(f, detector_plugins[i]->options, 2);
+        }
+    }
+    return any ? 0 : -1;
+}

@@ -135,6 +135,13 @@ void conf_free(struct vigil_conf *c);
 /* Prints the effective configuration as YAML, secrets masked. */
 void conf_dump(const struct vigil_conf *c, FILE *f);
 
+/* `vigil --list-options [WHAT]`: prints every option with its type, default,
+ * range and help, for the core sections and every input, parser, output and
+ * detector type; with what set (a section or plugin name, e.g. "file",
+ * "outputs", "service"), only the tables of that name. Returns -1 when what
+ * names nothing. */
+int conf_help(FILE *f, const char *what);
+
 /* Tables of the core sections (conf/sections.c). */
 extern const struct conf_option conf_service_options[];
 extern const struct conf_option conf_alerts_options[];

@@ -628,3 +628,35 @@ Test(conf, options_loader_applies_defaults_and_requires)
     free(errs);
     cr_assert_null(host);
 }
+
+Test(conf, shipped_examples_load)
+{
+    static const char *const files[] = { "conf/examples/minimal.yaml", NULL };
+    for (int i = 0; files[i]; i++) {
+        struct vigil_conf c;
+        cr_assert_eq(conf_load(&c, files[i], stderr), 0, "%s", files[i]);
+        conf_free(&c);
+    }
+}
+
+Test(conf, help_lists_sections_and_plugins)
+{
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+    cr_assert_eq(conf_help(f, NULL), 0);
+    fclose(f);
+    cr_assert(strstr(out, "section service:\n  state_dir (string, default /var/lib/vigil"), "%s", out);
+    cr_assert(strstr(out, "input file:\n  paths (list, required)"), "%s", out);
+    cr_assert(strstr(out, "outputs (every output):\n  name (string, required)"), "%s", out);
+    cr_assert(strstr(out, "parser json:\n"), "%s", out);
+    free(out);
+    f = open_memstream(&out, &n);
+    cr_assert_eq(conf_help(f, "file"), 0);
+    cr_assert_eq(conf_help(f, "nosuch"), -1);
+    fclose(f);
+    cr_assert(strstr(out, "input file:\n"));
+    cr_assert(strstr(out, "output file:\n"));
+    cr_assert_null(strstr(out, "section service"));
+    free(out);
+}
