@@ -126,9 +126,21 @@ struct vigil_conf {
 int conf_load(struct vigil_conf *c, const char *path, FILE *errf);
 /* The same from a buffer (tests, fuzzing); name is used in messages. */
 int conf_load_buffer(struct vigil_conf *c, const char *name, const char *buf, size_t len, FILE *errf);
+/* Loads one YAML mapping against one option table into base (zeroed by the
+ * caller): defaults, then the document, with the same checks and messages as
+ * conf_load. For plugin unit tests. Returns -1 with base's contents freed. */
+int conf_load_options(const struct conf_option *t, void *base, const char *name, const char *buf, size_t len,
+                      FILE *errf);
 void conf_free(struct vigil_conf *c);
 /* Prints the effective configuration as YAML, secrets masked. */
 void conf_dump(const struct vigil_conf *c, FILE *f);
+
+/* `vigil --list-options [WHAT]`: prints every option with its type, default,
+ * range and help, for the core sections and every input, parser, output and
+ * detector type; with what set (a section or plugin name, e.g. "file",
+ * "outputs", "service"), only the tables of that name. Returns -1 when what
+ * names nothing. */
+int conf_help(FILE *f, const char *what);
 
 /* Tables of the core sections (conf/sections.c). */
 extern const struct conf_option conf_service_options[];

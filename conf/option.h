@@ -15,7 +15,11 @@
  *   CONF_STRMAP            struct conf_strmap   (mapping of scalars)
  *   CONF_SECTION           nested struct at `offset`, described by `sub`
  * CONF_SECRET is a string masked in --validate; it also accepts the mapping
- * {secret_file: PATH}, whose first line becomes the value. */
+ * {secret_file: PATH}, whose first line becomes the value.
+ *
+ * Bounds: min/max bound the value of INT, SIZE, DURATION and DOUBLE, and the
+ * length in bytes of STR and SECRET. A STR that is required or has a default
+ * must not be empty. */
 #ifndef VIGIL_CONF_OPTION_H
 #define VIGIL_CONF_OPTION_H
 
@@ -58,6 +62,40 @@ int conf_parse_size(const char *s, uint64_t *out);
 int conf_parse_duration_ms(const char *s, int64_t *out);
 int conf_parse_bool(const char *s, bool *out);
 int conf_parse_int(const char *s, int64_t *out);
+
+/* Sizes: a number with an optional unit B, K/KiB, M/MiB, G/GiB, T/TiB (powers
+ * of 1024) or KB, MB, GB, TB (powers of 1000); a bare number is bytes; a
+ * fraction ("1.5MiB") is rounded down to whole bytes. Durations: one or more
+ * number+unit parts, largest unit first ("1h30m", "1.5s"), units d h m s ms;
+ * a unit is required except for "0". Negative values and overflow fail. */
+
+/* Prints v as the largest exact unit ("64KiB", "1000"); returns snprintf's count. */
+int conf_format_size(uint64_t v, char *buf, size_t len);
+/* Prints ms as the largest exact unit ("5m", "1500ms"). */
+int conf_format_duration(int64_t ms, char *buf, size_t len);
+
+/* The row of t named key, or NULL. */
+const struct conf_option *conf_option_find(const struct conf_option *t, const char *key);
+/* Parses s by o->type, checks bounds and stores it at base + o->offset (what
+ * was there is freed: base must be zeroed or filled by these functions). For
+ * CONF_STRLIST, s becomes a one-element list. Copies s. Returns 0, or -1 with
+ * the reason in err (e.g. "expected a size like 1MiB, got 'x'"); the field is
+ * then unchanged. CONF_STRMAP and CONF_SECTION need the YAML walk (conf.c). */
+int conf_option_set(const struct conf_option *o, void *base, const char *s, char *err, size_t errlen);
+
+/* Copies s to the end of l. Returns -1 on allocation failure. */
+int conf_strlist_add(struct conf_strlist *l, const char *s);
+void conf_strlist_free(struct conf_strlist *l);
+/* Copies k and v in; a key already present gets the new value. -1 on ENOMEM. */
+int conf_strmap_set(struct conf_strmap *m, const char *k, const char *v);
+/* The value of k (borrowed), or NULL. */
+const char *conf_strmap_get(const struct conf_strmap *m, const char *k);
+void conf_strmap_free(struct conf_strmap *m);
+
+/* Prints s as a YAML double-quoted scalar (control bytes and invalid UTF-8 escaped). */
+void conf_print_quoted(FILE *f, const char *s);
+/* Prints one row of t as conf_options_dump does. */
+void conf_options_dump_one(FILE *f, const struct conf_option *o, const void *base, int indent);
 
 /* Fills every field of base from the table's defaults. Returns -1 (and writes
  * the reason to err) only when a default itself is malformed (a bug). */

@@ -1,0 +1,151 @@
+/* sections.c - the option tables of the core sections: service, alerts,
+ * detectors (the shared part), and the keys every input and every output has
+ * whatever its type. Bounds come from sidecar/limits.h. Rows are relative to
+ * the struct named in each table's comment. */
+#include <stddef.h>
+
+#include "conf/conf.h"
+#include "sidecar/limits.h"
+
+#define MS_S   1000ll
+#define MS_MIN (60 * MS_S)
+#define MS_H   (60 * MS_MIN)
+#define MS_D   (24 * MS_H)
+#define KIB    1024ll
+#define MIB    (1024 * KIB)
+#define GIB    (1024 * MIB)
+
+static const char *const log_level_names[] = { "debug", "info", "warn", "error", NULL };
+static const char *const alert_format_names[] = { "text", "json", "none", NULL };
+static const char *const severity_names[] = { "info", "low", "medium", "high", "critical", NULL };
+static const char *const color_names[] = { "auto", "always", "never", NULL };
+static const char *const output_format_names[] = { "msgpack", "json", "text", NULL };
+static const char *const compression_names[] = { "none", "lz4", "gzip", NULL };
+static const char *const buffer_type_names[] = { "memory", "disk", NULL };
+static const char *const on_full_names[] = { "block", "drop_oldest", NULL };
+
+/* service.http: the field itself is the section (offset 0). */
+static const struct conf_option http_options[] = {
+    { "listen", CONF_STR, NULL, 0, 0, 255,
+      "address:port of the /metrics and /healthz endpoint, e.g. 127.0.0.1:9880 (unset = off)" },
+    { 0 }
+};
+
+static const struct conf_option health_options[] = {
+    { "max_retry_age", CONF_DURATION, "5m", 0, MS_S, 7 * MS_D,
+      "/healthz reports unhealthy once an output has been failing this long" },
+    { 0 }
+};
+
+/* struct service_conf */
+#define S(f) offsetof(struct service_conf, f)
+const struct conf_option conf_service_options[] = {
+    { "state_dir", CONF_STR, "/var/lib/vigil", S(state_dir), 1, PATH_MAX_BYTES - 256,
+      "checkpoints, baselines and disk buffers live here (created 0700)" },
+    { "flush_interval", CONF_DURATION, "1s", S(flush_interval_ms), 10, MS_H,
+      "how often open batches are closed and checkpoints written" },
+    { "log_level", CONF_ENUM, "info", S(log_level), 0, 0, "level of vigil's own diagnostics on stderr",
+      .enums = log_level_names },
+    { "grace_period", CONF_DURATION, "10s", S(grace_period_ms), 0, 10 * MS_MIN,
+      "on SIGTERM/SIGINT, time allowed to flush outputs before exiting" },
+    { "hostname", CONF_STR, NULL, S(hostname), 1, 255, "host name put in every event (default: the system's)" },
+    { "http", CONF_SECTION, NULL, S(http_listen), 0, 0, "metrics and health endpoint", .sub = http_options },
+    { "health", CONF_SECTION, NULL, S(health_max_retry_age_ms), 0, 0, "health rules",
+      .sub = health_options },
+    { 0 }
+};
+#undef S
+
+/* struct alerts_conf */
+#define A(f) offsetof(struct alerts_conf, f)
+const struct conf_option conf_alerts_options[] = {
+    { "format", CONF_ENUM, "text", A(format), 0, 0, "alert stream on stdout: text | json (one object per line) | none",
+      .enums = alert_format_names },
+    { "min_severity", CONF_ENUM, "low", A(min_severity), 0, 0, "alerts below this severity are dropped",
+      .enums = severity_names },
+    { "throttle", CONF_DURATION, "10m", A(throttle_ms), 0, 7 * MS_D,
+      "the same rule for the same entity alerts at most once per this period (repeats are counted)" },
+    { "color", CONF_ENUM, "auto", A(color), 0, 0, "colors in text alerts (auto = when stdout is a terminal)",
+      .enums = color_names },
+    { "evidence_lines", CONF_INT, "3", A(evidence_lines), 1, ALERT_MAX_EVIDENCE,
+      "raw log lines quoted under each alert" },
+    { "tag", CONF_STR, "vigil.alert", A(tag), 1, TAG_MAX_BYTES, "tag of the events alerts become (for outputs' match)" },
+    { 0 }
+};
+#undef A
+
+/* struct detectors_conf; each detector's own section is added by conf.c. */
+#define D(f) offsetof(struct detectors_conf, f)
+const struct conf_option conf_detectors_options[] = {
+    { "memory_max", CONF_SIZE, "64MiB", D(memory_max), MIB, 64 * GIB,
+      "memory all detector baselines together may use; the coldest keys are evicted beyond it" },
+    { "learning_period", CONF_DURATION, "24h", D(learning_period_ms), 0, 365 * MS_D,
+      "baselines learn this long (event time) before detectors may alert on novelty" },
+    { "snapshot_interval", CONF_DURATION, "5m", D(snapshot_interval_ms), MS_S, MS_D,
+      "how often baselines are saved to state_dir" },
+    { 0 }
+};
+#undef D
+
+/* struct input_conf; the type's own options sit next to these keys. */
+#define I(f) offsetof(struct input_conf, f)
+const struct conf_option conf_input_common_options[] = {
+    { "name", CONF_STR, NULL, I(name), 1, 64,
+      "unique name (letters, digits, '_', '-', '.'): names checkpoints and metrics", .flags = CONF_REQUIRED },
+    { "type", CONF_STR, "file", I(type), 1, 64, "input type" },
+    { "tag", CONF_STR, NULL, I(tag), 1, TAG_MAX_BYTES, "tag of its events, matched by outputs (default: the name)" },
+    { "parser", CONF_STR, "plain", I(parser.type), 1, 64,
+      "parser name, or a mapping {type: NAME, ...parser options}" },
+    { 0 }
+};
+#undef I
+
+static const struct conf_option batch_options[] = {
+    { "max_events", CONF_INT, "4096", offsetof(struct batch_conf, max_events), 1, 1000000,
+      "a batch is closed at this many events" },
+    { "max_bytes", CONF_SIZE, "1MiB", offsetof(struct batch_conf, max_bytes), KIB, BATCH_MAX_BYTES_CAP,
+      "... or at this many bytes (encoded, before compression)" },
+    { "max_delay", CONF_DURATION, "1s", offsetof(struct batch_conf, max_delay_ms), 1, MS_H,
+      "... or when its first event is this old" },
+    { 0 }
+};
+
+static const struct conf_option retry_options[] = {
+    { "initial", CONF_DURATION, "500ms", offsetof(struct retry_conf, initial_ms), 1, MS_H,
+      "first wait after a failed send; doubles (with jitter) on each failure" },
+    { "max", CONF_DURATION, "30s", offsetof(struct retry_conf, max_ms), 1, MS_D, "longest wait between attempts" },
+    { "max_attempts", CONF_INT, "0", offsetof(struct retry_conf, max_attempts), 0, 1000000000,
+      "give up on a batch after this many attempts (0 = retry forever)" },
+    { 0 }
+};
+
+static const struct conf_option buffer_options[] = {
+    { "type", CONF_ENUM, "disk", offsetof(struct buffer_conf, type), 0, 0,
+      "where batches wait when the queue is full or vigil stops: memory | disk (state_dir)",
+      .enums = buffer_type_names },
+    { "max_bytes", CONF_SIZE, "256MiB", offsetof(struct buffer_conf, max_bytes), MIB, 1024 * GIB,
+      "cap of the disk buffer" },
+    { "on_full", CONF_ENUM, "block", offsetof(struct buffer_conf, on_full), 0, 0,
+      "when the buffer is full: block (pause inputs) | drop_oldest (counted)", .enums = on_full_names },
+    { 0 }
+};
+
+/* struct output_conf; format and compression default to the plugin's choice. */
+#define O(f) offsetof(struct output_conf, f)
+const struct conf_option conf_output_common_options[] = {
+    { "name", CONF_STR, NULL, O(name), 1, 64,
+      "unique name (letters, digits, '_', '-', '.'): names buffers and metrics", .flags = CONF_REQUIRED },
+    { "type", CONF_STR, NULL, O(type), 1, 64, "output type", .flags = CONF_REQUIRED },
+    { "match", CONF_STRLIST, "*", O(common.match), 0, 0, "tag globs this output receives" },
+    { "format", CONF_ENUM, NULL, O(common.format), 0, 0, "msgpack | json | text (default: per type)",
+      .enums = output_format_names },
+    { "compression", CONF_ENUM, NULL, O(common.compression), 0, 0, "none | lz4 | gzip (default: per type)",
+      .enums = compression_names },
+    { "batch", CONF_SECTION, NULL, O(common.batch), 0, 0, "batching", .sub = batch_options },
+    { "retry", CONF_SECTION, NULL, O(common.retry), 0, 0, "retries with backoff", .sub = retry_options },
+    { "queue_max_bytes", CONF_SIZE, "8MiB", O(common.queue_max_bytes), 64 * KIB, 4 * GIB,
+      "closed batches kept in memory; beyond it they go to the buffer" },
+    { "buffer", CONF_SECTION, NULL, O(common.buffer), 0, 0, "buffer for stalls and stops", .sub = buffer_options },
+    { 0 }
+};
+#undef O
