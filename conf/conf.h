@@ -103,6 +103,7 @@ struct detector_conf {
 };
 
 struct detectors_conf {
+    bool enabled;                     /* master switch; each detector has its own too */
     uint64_t memory_max;
     int64_t learning_period_ms;
     int64_t snapshot_interval_ms;

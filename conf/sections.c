@@ -77,6 +77,8 @@ const struct conf_option conf_alerts_options[] = {
 /* struct detectors_conf; each detector's own section is added by conf.c. */
 #define D(f) offsetof(struct detectors_conf, f)
 const struct conf_option conf_detectors_options[] = {
+    { "enabled", CONF_BOOL, "true", D(enabled), 0, 0,
+      "false turns every detector off (a pure log shipper); each detector also has its own enabled" },
     { "memory_max", CONF_SIZE, "64MiB", D(memory_max), MIB, 64 * GIB,
       "memory all detector baselines together may use; the coldest keys are evicted beyond it" },
     { "learning_period", CONF_DURATION, "24h", D(learning_period_ms), 0, 365 * MS_D,
