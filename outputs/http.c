@@ -277,7 +277,7 @@ static void http_done_cb(struct evhttp_request *req, void *arg)
     if (code == 0) {
         c->conn_stale = true;
         output_error(c->out, "http: %s %s:%d: %s", http_methods[c->method], c->host, c->port,
-                     c->error[0] ? c->error : "no reply");
+                     c->error[0] ? c->error : "connection failed");
         http_finish(c, OUTPUT_RETRY);
         return;
     }
@@ -294,9 +294,11 @@ static void http_done_cb(struct evhttp_request *req, void *arg)
         long after = http_retry_after(req);
         if (after >= 0)
             b->not_before_ms = http_mono_ms() + after * 1000;
-        output_error(c->out, "http: %s%s: status %d, retry%s%ld%s: \"%s\"", c->host_header,
-                     c->path, code, after >= 0 ? " after " : "", after >= 0 ? after : 0,
-                     after >= 0 ? "s" : "", body);
+        char when[40] = "";
+        if (after >= 0)
+            snprintf(when, sizeof(when), " after %lds", after);
+        output_error(c->out, "http: %s%s: status %d, retry%s: \"%s\"", c->host_header, c->path,
+                     code, when, body);
         http_finish(c, OUTPUT_RETRY);
         return;
     }
