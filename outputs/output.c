@@ -127,8 +127,8 @@ static void spill(struct output *out)
 {
     if (!out->spool)
         return;
-    if (out->inflight && !out->inflight_spooled && spool_count(out->spool) == 0 &&
-        (out->queue_head || out->stopped)) {
+    if (out->inflight && !out->inflight_spooled && !out->inflight_unspooled &&
+        spool_count(out->spool) == 0 && (out->queue_head || out->stopped)) {
         if (spool_append(out->spool, out->inflight) != 0)
             return;
         out->inflight_spooled = true;
@@ -149,6 +149,7 @@ static bool drop_spooled(struct output *out)
         /* its disk copy goes; the batch itself is still being sent */
         spool_pop(out->spool);
         out->inflight_spooled = false;
+        out->inflight_unspooled = true;
         if (!spool_count(out->spool))
             return false;
     }
@@ -195,6 +196,8 @@ static void balance(struct output *out)
 
 /* ---- batches ---- */
 
+/* Queues the open batch. The caller then kicks, which also applies the
+ * memory limit once the send loop has taken what it can. */
 static void close_open(struct output *out)
 {
     if (!batch_writer_events(out->writer))
@@ -207,7 +210,6 @@ static void close_open(struct output *out)
     b->id = ++out->next_batch_id;
     out->open_first_seq = 0;
     queue_push(out, b);
-    balance(out);
 }
 
 /* The batch in flight is done with (delivered or given up). */
@@ -216,6 +218,7 @@ static void finish_inflight(struct output *out)
     if (out->inflight_spooled)
         spool_pop(out->spool);
     out->inflight_spooled = false;
+    out->inflight_unspooled = false;
     batch_free(out->inflight);
     out->inflight = NULL;
 }
@@ -561,7 +564,7 @@ void outputs_shutdown(struct vigil *vg)
         if (out->spool) {
             bool was_empty = spool_count(out->spool) == 0;
             if (out->inflight && !out->inflight_spooled) {
-                if (was_empty) {
+                if (was_empty && !out->inflight_unspooled) {
                     spill(out);   /* the batch in flight first, then the queue */
                 } else if (spool_append(out->spool, out->inflight) == 0) {
                     /* it lost its disk copy to drop_oldest: keep it, out of order */

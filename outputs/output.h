@@ -77,6 +77,7 @@ struct output {
     /* private to outputs/output.c */
     bool busy;                          /* plugin->flush has inflight, no output_done yet */
     bool inflight_spooled;              /* inflight is also the disk buffer's oldest batch */
+    bool inflight_unspooled;            /* drop_oldest removed its disk copy: keep it out */
     bool in_kick;                       /* the send loop is on the stack */
     bool stopped;                       /* outputs_shutdown ran: send nothing more */
     bool inited;                        /* plugin->init succeeded: destroy is due */
