@@ -253,7 +253,10 @@ void output_done(struct output *out, struct batch *b, enum output_status st)
             out->stats.dropped += b->n_events;
             finish_inflight(out);
         } else {
-            b->not_before_ms = now + retry_delay_ms(&out->conf->common.retry, b->attempts, &out->rng);
+            /* The plugin may have asked for later (HTTP Retry-After): keep the later. */
+            int64_t at = now + retry_delay_ms(&out->conf->common.retry, b->attempts, &out->rng);
+            if (b->not_before_ms < at)
+                b->not_before_ms = at;
         }
         break;
     case OUTPUT_REJECT:
