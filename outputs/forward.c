@@ -446,7 +446,9 @@ static void forward_flush(struct output *out, struct batch *b)
         return;
     }
     struct forward_encode_opts o = {
-        .gzip = b->compression == OUTPUT_COMPRESS_GZIP,
+        /* The core's writer leaves gzip to us: its batches say "none". */
+        .gzip = b->compression == OUTPUT_COMPRESS_GZIP ||
+                (out->conf && out->conf->common.compression == OUTPUT_COMPRESS_GZIP),
         .chunk = c->require_ack,
         .time_as_integer = c->time_as_integer,
     };
