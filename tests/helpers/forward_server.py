@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--no-ack", action="store_true")
     ap.add_argument("--wrong-ack", action="store_true")
     ap.add_argument("--reset-first", type=int, default=0)
+    ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--cert")
     ap.add_argument("--key")
     args = ap.parse_args()
@@ -167,7 +168,7 @@ def main():
     srv = Server(args)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", args.port))
     ls.listen(16)
     vd.announce(ls.getsockname()[1])
     while True:
