@@ -23,7 +23,10 @@ struct batch {
     size_t len;
     size_t raw_len;               /* encoded bytes before compression */
     uint32_t attempts;            /* sends tried so far */
-    int64_t not_before_ms;        /* retry: monotonic ms before which not to resend */
+    int64_t not_before_ms;        /* retry: monotonic ms (CLOCK_MONOTONIC) before which not
+                                   * to resend; a plugin reporting OUTPUT_RETRY may raise it
+                                   * (Retry-After), the core keeps the later of it and its
+                                   * backoff */
     struct batch *next;           /* queue link, owned by the output core */
 };
 

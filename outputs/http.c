@@ -1,13 +1,416 @@
-/* http.c - placeholder until the http output lands: accepts nothing. */
+/* http.c - the `http` output: one POST (or PUT) per batch to `url`.
+ * The body is the batch as the core built it: msgpack entries or JSON lines,
+ * LZ4-framed when compressed (Content-Encoding: lz4). The status is the
+ * acknowledgement: 2xx = delivered; 429, 5xx, 408, redirects and transport
+ * errors = retry, honouring Retry-After (seconds) through b->not_before_ms;
+ * any other 4xx = rejected for good, logged with the status and the start
+ * of the reply body. Uses libevent's evhttp client; for https its connection
+ * is built on an OpenSSL bufferevent (outputs/tls.c). An SSL object cannot be
+ * reused after its connection closes, so a closed or failed connection is
+ * replaced, not reconnected. Results are reported from our own event, never
+ * from inside evhttp's callback, so the core may flush again at once. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
+
 #include "outputs/output.h"
+#include "outputs/tls.h"
+#include "sidecar/log.h"
+#include "sidecar/vigil.h"
+
+#define HTTP_RETRY_AFTER_MAX_S 3600          /* longer asks are capped */
+#define HTTP_REPLY_HEADERS_MAX (64u * 1024)
+#define HTTP_REPLY_BODY_MAX (1024u * 1024)
+
+enum http_method { HTTP_METHOD_POST, HTTP_METHOD_PUT };
+
+struct http_ctx {
+    /* options */
+    char *url;
+    struct conf_strmap headers;
+    int method;                   /* enum http_method */
+    int64_t timeout_ms;
+    struct tls_conf tls;
+    /* parsed url */
+    bool https;
+    char *host;
+    int port;
+    char *path;                   /* path and query */
+    char host_header[300];
+    /* state */
+    struct output *out;
+    SSL_CTX *ssl_ctx;
+    struct evdns_base *dns;
+    struct evhttp_connection *conn;
+    bool conn_stale;              /* closed or failed: replace before the next request */
+    struct batch *inflight;
+    struct event *report_ev;      /* delivers `result` outside evhttp's callbacks */
+    enum output_status result;
+    char error[256];              /* transport error of the request in flight */
+};
+
+static const char *const http_methods[] = { "POST", "PUT", NULL };
+
+static const struct conf_option http_options[] = {
+    { "url", CONF_STR, NULL, offsetof(struct http_ctx, url), 0, 0,
+      "http:// or https:// URL batches are sent to", .flags = CONF_REQUIRED },
+    { "headers", CONF_STRMAP, NULL, offsetof(struct http_ctx, headers), 0, 0,
+      "Extra request headers (e.g. Authorization)" },
+    { "method", CONF_ENUM, "POST", offsetof(struct http_ctx, method), 0, 0,
+      "POST or PUT", http_methods },
+    { "timeout", CONF_DURATION, "30s", offsetof(struct http_ctx, timeout_ms), 1, 0,
+      "Time allowed for connecting, sending and the reply" },
+    { "tls", CONF_SECTION, NULL, offsetof(struct http_ctx, tls), 0, 0,
+      "TLS settings for https URLs", .sub = tls_options },
+    { 0 }
+};
+
+static int64_t http_mono_ms(void)
+{
+    /* The same clock as vigil_mono_ms: b->not_before_ms is compared to it. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *http_content_type(int format)
+{
+    switch (format) {
+    case OUTPUT_FORMAT_JSON: return "application/x-ndjson";
+    case OUTPUT_FORMAT_TEXT: return "text/plain; charset=utf-8";
+    default:                 return "application/vnd.msgpack";
+    }
+}
+
+/* A header name is a token; values may not break the header block. */
+static bool http_header_ok(const char *k, const char *v)
+{
+    if (!k[0])
+        return false;
+    for (const char *p = k; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
+            return false;
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\t')
+            return false;
+    return true;
+}
+
+static int http_parse_url(struct output *out, struct http_ctx *c)
+{
+    struct evhttp_uri *u = evhttp_uri_parse(c->url);
+    int rc = -1;
+    if (!u) {
+        output_log(out, LOG_ERROR, "http: url \"%s\" is not a valid URL", c->url);
+        return -1;
+    }
+    const char *scheme = evhttp_uri_get_scheme(u);
+    const char *host = evhttp_uri_get_host(u);
+    const char *path = evhttp_uri_get_path(u);
+    const char *query = evhttp_uri_get_query(u);
+    if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+        output_log(out, LOG_ERROR, "http: url \"%s\": scheme must be http or https", c->url);
+        goto done;
+    }
+    if (!host || !host[0]) {
+        output_log(out, LOG_ERROR, "http: url \"%s\" has no host", c->url);
+        goto done;
+    }
+    if (evhttp_uri_get_userinfo(u)) {
+        /* Credentials in a URL end up in logs; headers do not. */
+        output_log(out, LOG_ERROR, "http: put credentials in headers (Authorization), not in url");
+        goto done;
+    }
+    c->https = strcasecmp(scheme, "https") == 0;
+    c->port = evhttp_uri_get_port(u);
+    bool default_port = c->port < 0;
+    if (default_port)
+        c->port = c->https ? 443 : 80;
+    c->host = strdup(host);
+    size_t plen = (path && path[0] ? strlen(path) : 1) + (query ? strlen(query) + 1 : 0) + 1;
+    c->path = malloc(plen);
+    if (!c->host || !c->path) {
+        output_log(out, LOG_ERROR, "http: out of memory");
+        goto done;
+    }
+    snprintf(c->path, plen, "%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
+             query ? query : "");
+    bool v6 = strchr(host, ':') != NULL;
+    if (default_port)
+        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]" : "%s", host);
+    else
+        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]:%d" : "%s:%d", host,
+                 c->port);
+    rc = 0;
+done:
+    evhttp_uri_free(u);
+    return rc;
+}
+
+static void http_close_cb(struct evhttp_connection *conn, void *arg)
+{
+    struct http_ctx *c = arg;
+    if (conn == c->conn)
+        c->conn_stale = true;
+}
+
+static int http_conn_new(struct http_ctx *c)
+{
+    struct event_base *base = c->out->vg->base;
+    struct bufferevent *bev = NULL;
+    if (c->https) {
+        bev = tls_bufferevent_new(c->out, base, c->ssl_ctx, &c->tls, c->host);
+        if (!bev)
+            return -1;
+    }
+    c->conn = evhttp_connection_base_bufferevent_new(base, c->dns, bev, c->host,
+                                                     (unsigned short)c->port);
+    if (!c->conn) {
+        if (bev)
+            bufferevent_free(bev);
+        output_log(c->out, LOG_ERROR, "http: cannot create a connection");
+        return -1;
+    }
+    struct timeval tv = { (time_t)(c->timeout_ms / 1000), (suseconds_t)(c->timeout_ms % 1000) * 1000 };
+    evhttp_connection_set_timeout_tv(c->conn, &tv);
+    evhttp_connection_set_retries(c->conn, 0);
+    evhttp_connection_set_max_headers_size(c->conn, HTTP_REPLY_HEADERS_MAX);
+    evhttp_connection_set_max_body_size(c->conn, HTTP_REPLY_BODY_MAX);
+    evhttp_connection_set_closecb(c->conn, http_close_cb, c);
+    c->conn_stale = false;
+    return 0;
+}
+
+static void http_conn_free(struct http_ctx *c)
+{
+    if (c->conn) {
+        struct evhttp_connection *conn = c->conn;
+        c->conn = NULL;
+        evhttp_connection_free(conn);   /* drops a pending request without its callback */
+    }
+}
+
+static void http_report_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_ctx *c = arg;
+    (void)fd;
+    (void)what;
+    struct batch *b = c->inflight;
+    if (!b)
+        return;
+    c->inflight = NULL;
+    output_done(c->out, b, c->result);
+}
+
+/* Called from evhttp: remember, report from our own event. */
+static void http_finish(struct http_ctx *c, enum output_status st)
+{
+    c->result = st;
+    event_active(c->report_ev, EV_TIMEOUT, 0);
+}
+
+static const char *http_req_error_name(enum evhttp_request_error e)
+{
+    switch (e) {
+    case EVREQ_HTTP_TIMEOUT:        return "timed out";
+    case EVREQ_HTTP_EOF:            return "connection closed";
+    case EVREQ_HTTP_INVALID_HEADER: return "invalid reply header";
+    case EVREQ_HTTP_BUFFER_ERROR:   return "buffer error";
+    case EVREQ_HTTP_REQUEST_CANCEL: return "request cancelled";
+    case EVREQ_HTTP_DATA_TOO_LONG:  return "reply too long";
+    }
+    return "error";
+}
+
+static void http_error_cb(enum evhttp_request_error e, void *arg)
+{
+    struct http_ctx *c = arg;
+    char why[200];
+    why[0] = '\0';
+    if (c->conn) {
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(c->conn);
+        if (bev)
+            tls_error_text(bev, why, sizeof(why));
+    }
+    snprintf(c->error, sizeof(c->error), "%s%s%s", http_req_error_name(e),
+             why[0] && strcmp(why, "connection closed") != 0 ? ": " : "",
+             why[0] && strcmp(why, "connection closed") != 0 ? why : "");
+}
+
+/* Seconds of a Retry-After header, or -1 (absent, a date, or junk). */
+static long http_retry_after(struct evhttp_request *req)
+{
+    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
+    if (!v)
+        return -1;
+    while (*v == ' ')
+        v++;
+    char *end;
+    long s = strtol(v, &end, 10);
+    if (end == v || s < 0)
+        return -1;
+    while (*end == ' ')
+        end++;
+    if (*end)
+        return -1;
+    return s > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S : s;
+}
+
+static void http_done_cb(struct evhttp_request *req, void *arg)
+{
+    struct http_ctx *c = arg;
+    struct batch *b = c->inflight;
+    int code = req ? evhttp_request_get_response_code(req) : 0;
+    if (!b)
+        return;
+    if (code == 0) {
+        c->conn_stale = true;
+        output_error(c->out, "http: %s %s:%d: %s", http_methods[c->method], c->host, c->port,
+                     c->error[0] ? c->error : "connection failed");
+        http_finish(c, OUTPUT_RETRY);
+        return;
+    }
+    if (code >= 200 && code < 300) {
+        http_finish(c, OUTPUT_OK);
+        return;
+    }
+    char body[160];
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(in);
+    unsigned char *p = evbuffer_pullup(in, n < 120 ? (ssize_t)n : 120);
+    log_escape(body, sizeof(body), (const char *)p, n < 120 ? n : 120, '"');
+    if (code == 429 || code == 408 || code >= 500 || code < 200 || (code >= 300 && code < 400)) {
+        long after = http_retry_after(req);
+        if (after >= 0)
+            b->not_before_ms = http_mono_ms() + after * 1000;
+        char when[40] = "";
+        if (after >= 0)
+            snprintf(when, sizeof(when), " after %lds", after);
+        output_error(c->out, "http: %s%s: status %d, retry%s: \"%s\"", c->host_header, c->path,
+                     code, when, body);
+        http_finish(c, OUTPUT_RETRY);
+        return;
+    }
+    output_error(c->out, "http: %s%s: status %d, batch rejected: \"%s\"", c->host_header, c->path,
+                 code, body);
+    http_finish(c, OUTPUT_REJECT);
+}
 
 static int http_init(struct output *out)
 {
-    (void)out;
-    return -1;
+    struct http_ctx *c = out->ctx;
+    c->out = out;
+    if (!c->url || !c->url[0]) {
+        output_log(out, LOG_ERROR, "http: url is required");
+        return -1;
+    }
+    if (http_parse_url(out, c) < 0)
+        return -1;
+    for (size_t i = 0; i < c->headers.n; i++) {
+        if (!http_header_ok(c->headers.k[i], c->headers.v[i])) {
+            output_log(out, LOG_ERROR, "http: header \"%s\" has a bad name or value",
+                       c->headers.k[i]);
+            return -1;
+        }
+    }
+    if (c->timeout_ms <= 0)
+        c->timeout_ms = 30000;
+    if (c->https && !(c->ssl_ctx = tls_ctx_new(out, &c->tls)))
+        return -1;
+    if (!c->https && c->tls.enabled) {
+        output_log(out, LOG_ERROR, "http: tls.enabled needs an https:// url");
+        return -1;
+    }
+    c->report_ev = event_new(out->vg->base, -1, 0, http_report_cb, c);
+    if (!c->report_ev)
+        return -1;
+    c->dns = evdns_base_new(out->vg->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+                                               EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+    return 0;
+}
+
+static void http_flush(struct output *out, struct batch *b)
+{
+    struct http_ctx *c = out->ctx;
+    c->inflight = b;
+    c->error[0] = '\0';
+    if (c->conn && c->conn_stale)
+        http_conn_free(c);
+    if (!c->conn && http_conn_new(c) < 0) {
+        http_finish(c, OUTPUT_RETRY);
+        return;
+    }
+    struct evhttp_request *req = evhttp_request_new(http_done_cb, c);
+    if (!req) {
+        http_finish(c, OUTPUT_RETRY);
+        return;
+    }
+    evhttp_request_set_error_cb(req, http_error_cb);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Host", c->host_header);
+    evhttp_add_header(h, "User-Agent", "vigil");
+    evhttp_add_header(h, "Content-Type", http_content_type(b->format));
+    if (b->compression == OUTPUT_COMPRESS_LZ4)
+        evhttp_add_header(h, "Content-Encoding", "lz4");
+    for (size_t i = 0; i < c->headers.n; i++)
+        evhttp_add_header(h, c->headers.k[i], c->headers.v[i]);
+    if (evbuffer_add(evhttp_request_get_output_buffer(req), b->data, b->len) < 0) {
+        evhttp_request_free(req);
+        http_finish(c, OUTPUT_RETRY);
+        return;
+    }
+    enum evhttp_cmd_type cmd = c->method == HTTP_METHOD_PUT ? EVHTTP_REQ_PUT : EVHTTP_REQ_POST;
+    if (evhttp_make_request(c->conn, req, cmd, c->path) < 0) {
+        /* evhttp freed req */
+        c->conn_stale = true;
+        output_error(out, "http: cannot start a request to %s", c->host_header);
+        http_finish(c, OUTPUT_RETRY);
+    }
+}
+
+static void http_destroy(struct output *out)
+{
+    struct http_ctx *c = out->ctx;
+    if (!c)
+        return;
+    http_conn_free(c);
+    if (c->inflight) {
+        struct batch *b = c->inflight;
+        c->inflight = NULL;
+        output_done(out, b, c->report_ev && event_pending(c->report_ev, EV_TIMEOUT, NULL) ?
+                                c->result : OUTPUT_RETRY);
+    }
+    if (c->report_ev)
+        event_free(c->report_ev);
+    c->report_ev = NULL;
+    if (c->dns)
+        evdns_base_free(c->dns, 1);
+    c->dns = NULL;
+    SSL_CTX_free(c->ssl_ctx);
+    c->ssl_ctx = NULL;
+    free(c->host);
+    free(c->path);
+    c->host = c->path = NULL;
 }
 
 const struct output_plugin output_http = {
     .name = "http",
+    .options = http_options,
+    .ctx_size = sizeof(struct http_ctx),
+    .default_format = OUTPUT_FORMAT_MSGPACK,
+    .default_compression = OUTPUT_COMPRESS_LZ4,
     .init = http_init,
+    .flush = http_flush,
+    .destroy = http_destroy,
 };

@@ -44,6 +44,10 @@ struct output_plugin {
     void (*destroy)(struct output *out);  /* frees what init made; the core frees ctx */
 };
 
+/* events, rejected and dropped count events; retries and errors count
+ * failed sends; bytes_raw / bytes_wire are before / after compression of the
+ * delivered batches (for batches replayed from the disk buffer both are the
+ * wire size). */
 struct output_stats {
     uint64_t events, batches, bytes_raw, bytes_wire, retries, rejected, dropped,
              spooled_batches, errors;
@@ -70,6 +74,18 @@ struct output {
     int64_t failing_since_ms;           /* first failed attempt of the current run, 0 = ok */
     char last_error[256];
     struct output_stats stats;
+    /* private to outputs/output.c */
+    bool busy;                          /* plugin->flush has inflight, no output_done yet */
+    bool inflight_spooled;              /* inflight is also the disk buffer's oldest batch */
+    bool inflight_unspooled;            /* drop_oldest removed its disk copy: keep it out */
+    bool in_kick;                       /* the send loop is on the stack */
+    bool stopped;                       /* outputs_shutdown ran: send nothing more */
+    bool inited;                        /* plugin->init succeeded: destroy is due */
+    size_t queue_count;
+    uint64_t next_batch_id;
+    uint64_t rng;                       /* retry jitter state */
+    int64_t timer_at_ms;                /* when the armed timer fires, 0 = not armed */
+    int64_t last_error_log_ms;
 };
 
 /* The plugin's report for a batch given to flush(). */

@@ -1,0 +1,492 @@
+/* batch.c - packs records into the wire form of a batch (docs/wire-format.md).
+ * The writer keeps one growable buffer and one LZ4 frame context for its whole
+ * life: a record is encoded straight into the buffer (msgpack entry, JSON line
+ * or text line), and finishing a batch compresses the buffer into a freshly
+ * allocated frame, so the only allocations per batch are the batch itself. */
+#include "outputs/batch.h"
+
+#include <lz4frame.h>
+#include <math.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "outputs/encode.h"
+#include "sidecar/log.h"
+
+struct batch_writer {
+    int format, compression;
+    struct buf raw;               /* encoded, uncompressed records of the open batch */
+    msgpack_packer pk;            /* writes into raw */
+    LZ4F_cctx *cctx;              /* reused for every frame */
+    uint32_t n;
+    uint64_t first_seq, last_seq;
+    int64_t min_ts, max_ts;
+    bool oom;                     /* an append failed inside the packer */
+};
+
+static int writer_write_cb(void *data, const char *p, size_t n);
+
+int buf_reserve(struct buf *b, size_t more)
+{
+    if (b->cap - b->len >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < more) {
+        if (cap > SIZE_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_append(struct buf *b, const void *p, size_t n)
+{
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+void buf_free(struct buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* msgpack's write callback: a failed append is remembered so that the
+ * writer can drop the whole record rather than ship half of one. */
+static int writer_write_cb(void *data, const char *p, size_t n)
+{
+    struct batch_writer *w = data;
+    if (buf_append(&w->raw, p, n) < 0) {
+        w->oom = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* Keys the record map always or sometimes starts with. A top-level field with
+ * one of these names is shipped as "_name" so that a map never holds the same
+ * key twice (msgpack allows it, most readers keep only one). */
+static const char *const header_keys[] = {
+    "message", "kind", "host", "input", "path", "parse_error", "truncated", "repeat", "ts", "tag",
+};
+
+static bool is_header_key(struct span k)
+{
+    for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
+        if (span_eq_cstr(k, header_keys[i]))
+            return true;
+    return false;
+}
+
+/* Index just past field i and its descendants. */
+static uint32_t field_end(const struct record *r, uint32_t i)
+{
+    const struct field *f = &r->fields[i];
+    uint32_t end = i + 1;
+    if (f->type == FT_MAP || f->type == FT_ARRAY)
+        end += f->size;
+    return end < r->nfields ? end : r->nfields;
+}
+
+/* Number of direct children in [from, to). */
+static uint32_t count_children(const struct record *r, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (uint32_t j = from; j < to; j = field_end(r, j))
+        n++;
+    return n;
+}
+
+/* ---- msgpack ---- */
+
+static void pack_span(msgpack_packer *pk, struct span s)
+{
+    msgpack_pack_str(pk, s.len);
+    msgpack_pack_str_body(pk, s.p, s.len);
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s)
+{
+    pack_span(pk, span_cstr(s));
+}
+
+static void pack_key(msgpack_packer *pk, struct span k, bool top)
+{
+    if (top && is_header_key(k)) {
+        msgpack_pack_str(pk, k.len + 1);
+        msgpack_pack_str_body(pk, "_", 1);
+        msgpack_pack_str_body(pk, k.p, k.len);
+        return;
+    }
+    pack_span(pk, k);
+}
+
+static void pack_value(msgpack_packer *pk, const struct record *r, uint32_t i)
+{
+    const struct field *f = &r->fields[i];
+    uint32_t end = field_end(r, i);
+    switch (f->type) {
+    case FT_STR: pack_span(pk, f->v.s); break;
+    case FT_INT: msgpack_pack_int64(pk, f->v.i); break;
+    case FT_DOUBLE: msgpack_pack_double(pk, f->v.d); break;
+    case FT_BOOL:
+        if (f->v.b)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        break;
+    case FT_MAP:
+        msgpack_pack_map(pk, count_children(r, i + 1, end));
+        for (uint32_t j = i + 1; j < end; j = field_end(r, j)) {
+            pack_key(pk, r->fields[j].key, false);
+            pack_value(pk, r, j);
+        }
+        break;
+    case FT_ARRAY:
+        msgpack_pack_array(pk, count_children(r, i + 1, end));
+        for (uint32_t j = i + 1; j < end; j = field_end(r, j))
+            pack_value(pk, r, j);
+        break;
+    default: msgpack_pack_nil(pk); break;
+    }
+}
+
+static void pack_event_time(msgpack_packer *pk, int64_t ns)
+{
+    int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
+    if (nsec < 0) {
+        nsec += 1000000000;
+        sec -= 1;
+    }
+    uint32_t s = (uint32_t)sec, n = (uint32_t)nsec;
+    unsigned char b[8] = {
+        (unsigned char)(s >> 24), (unsigned char)(s >> 16), (unsigned char)(s >> 8), (unsigned char)s,
+        (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n,
+    };
+    msgpack_pack_ext(pk, 8, 0);
+    msgpack_pack_ext_body(pk, b, 8);
+}
+
+static void pack_record(msgpack_packer *pk, const struct record *r)
+{
+    uint32_t top = count_children(r, 0, r->nfields);
+    uint32_t n = 4 + top + !span_empty(r->path) + (r->parse_error != NULL) + r->truncated +
+                 (r->repeat > 1);
+    msgpack_pack_array(pk, 3);
+    pack_span(pk, r->tag);
+    pack_event_time(pk, r->ts);
+    msgpack_pack_map(pk, n);
+    pack_cstr(pk, "message");
+    pack_span(pk, r->raw);
+    pack_cstr(pk, "kind");
+    pack_cstr(pk, record_kind_name((enum record_kind)r->kind));
+    pack_cstr(pk, "host");
+    pack_span(pk, r->host);
+    pack_cstr(pk, "input");
+    pack_span(pk, r->input);
+    if (!span_empty(r->path)) {
+        pack_cstr(pk, "path");
+        pack_span(pk, r->path);
+    }
+    if (r->parse_error) {
+        pack_cstr(pk, "parse_error");
+        pack_cstr(pk, r->parse_error);
+    }
+    if (r->truncated) {
+        pack_cstr(pk, "truncated");
+        msgpack_pack_true(pk);
+    }
+    if (r->repeat > 1) {
+        pack_cstr(pk, "repeat");
+        msgpack_pack_uint32(pk, r->repeat);
+    }
+    for (uint32_t j = 0; j < r->nfields; j = field_end(r, j)) {
+        pack_key(pk, r->fields[j].key, true);
+        pack_value(pk, r, j);
+    }
+}
+
+/* ---- JSON ---- */
+
+#define APPEND_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
+/* Writes `,"key":` (no comma when first). */
+static int json_key(struct buf *out, struct span k, bool top, bool first)
+{
+    int rc = first ? 0 : APPEND_LIT(out, ",");
+    if (top && is_header_key(k)) {
+        char tmp[16];
+        tmp[0] = '_';
+        memcpy(tmp + 1, k.p, k.len); /* header keys are short */
+        rc |= json_str(out, tmp, k.len + 1);
+    } else {
+        rc |= json_str(out, k.p, k.len);
+    }
+    return rc | APPEND_LIT(out, ":");
+}
+
+static int json_double(struct buf *out, double d)
+{
+    if (!isfinite(d))
+        return APPEND_LIT(out, "null");
+    char tmp[40];
+    int n = snprintf(tmp, sizeof(tmp), "%.15g", d);
+    if (strtod(tmp, NULL) != d)
+        n = snprintf(tmp, sizeof(tmp), "%.17g", d);
+    int rc = buf_append(out, tmp, (size_t)n);
+    if (!strpbrk(tmp, ".eE"))   /* keep it a float for typed readers */
+        rc |= APPEND_LIT(out, ".0");
+    return rc;
+}
+
+static int json_int(struct buf *out, int64_t v)
+{
+    char tmp[24];
+    return buf_append(out, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)v));
+}
+
+static int json_value(struct buf *out, const struct record *r, uint32_t i)
+{
+    const struct field *f = &r->fields[i];
+    uint32_t end = field_end(r, i);
+    int rc = 0;
+    switch (f->type) {
+    case FT_STR: return json_str(out, f->v.s.p, f->v.s.len);
+    case FT_INT: return json_int(out, f->v.i);
+    case FT_DOUBLE: return json_double(out, f->v.d);
+    case FT_BOOL: return f->v.b ? APPEND_LIT(out, "true") : APPEND_LIT(out, "false");
+    case FT_MAP:
+        rc |= APPEND_LIT(out, "{");
+        for (uint32_t j = i + 1; j < end; j = field_end(r, j)) {
+            rc |= json_key(out, r->fields[j].key, false, j == i + 1);
+            rc |= json_value(out, r, j);
+        }
+        return rc | APPEND_LIT(out, "}");
+    case FT_ARRAY:
+        rc |= APPEND_LIT(out, "[");
+        for (uint32_t j = i + 1; j < end; j = field_end(r, j)) {
+            if (j > i + 1)
+                rc |= APPEND_LIT(out, ",");
+            rc |= json_value(out, r, j);
+        }
+        return rc | APPEND_LIT(out, "]");
+    default: return APPEND_LIT(out, "null");
+    }
+}
+
+static int json_pair(struct buf *out, const char *k, struct span v)
+{
+    return json_key(out, span_cstr(k), false, false) | json_str(out, v.p, v.len);
+}
+
+int record_to_json(struct buf *out, const struct record *r)
+{
+    char ts[RFC3339_MAX];
+    size_t tl = rfc3339_format(ts, r->ts);
+    int rc = APPEND_LIT(out, "{\"ts\":\"");
+    rc |= buf_append(out, ts, tl);
+    rc |= APPEND_LIT(out, "\"");
+    rc |= json_pair(out, "tag", r->tag);
+    rc |= json_pair(out, "message", r->raw);
+    rc |= json_pair(out, "kind", span_cstr(record_kind_name((enum record_kind)r->kind)));
+    rc |= json_pair(out, "host", r->host);
+    rc |= json_pair(out, "input", r->input);
+    if (!span_empty(r->path))
+        rc |= json_pair(out, "path", r->path);
+    if (r->parse_error)
+        rc |= json_pair(out, "parse_error", span_cstr(r->parse_error));
+    if (r->truncated)
+        rc |= APPEND_LIT(out, ",\"truncated\":true");
+    if (r->repeat > 1)
+        rc |= APPEND_LIT(out, ",\"repeat\":") | json_int(out, r->repeat);
+    for (uint32_t j = 0; j < r->nfields; j = field_end(r, j)) {
+        rc |= json_key(out, r->fields[j].key, true, false);
+        rc |= json_value(out, r, j);
+    }
+    return rc | APPEND_LIT(out, "}");
+}
+
+/* ---- text ---- */
+
+int record_to_text(struct buf *out, const struct record *r)
+{
+    char ts[RFC3339_MAX];
+    size_t tl = rfc3339_format(ts, r->ts);
+    /* log_escape needs at most 4 bytes per input byte, plus its NUL */
+    size_t need = tl + 2 + (r->tag.len + r->raw.len) * 4 + 2;
+    if (buf_reserve(out, need) < 0)
+        return -1;
+    memcpy(out->p + out->len, ts, tl);
+    out->len += tl;
+    out->p[out->len++] = ' ';
+    out->len += log_escape((char *)out->p + out->len, r->tag.len * 4 + 1, r->tag.p, r->tag.len, 0);
+    out->p[out->len++] = ' ';
+    out->len += log_escape((char *)out->p + out->len, r->raw.len * 4 + 1, r->raw.p, r->raw.len, 0);
+    return 0;
+}
+
+/* ---- the writer ---- */
+
+struct batch_writer *batch_writer_new(int format, int compression)
+{
+    struct batch_writer *w = calloc(1, sizeof(*w));
+    if (!w)
+        goto fail;
+    w->format = format;
+    w->compression = compression == OUTPUT_COMPRESS_LZ4 ? OUTPUT_COMPRESS_LZ4 : OUTPUT_COMPRESS_NONE;
+    msgpack_packer_init(&w->pk, w, writer_write_cb);
+    if (buf_reserve(&w->raw, 64 * 1024) < 0)
+        goto fail;
+    if (w->compression == OUTPUT_COMPRESS_LZ4 &&
+        LZ4F_isError(LZ4F_createCompressionContext(&w->cctx, LZ4F_VERSION)))
+        goto fail;
+    return w;
+fail:
+    batch_writer_free(w);
+    return NULL;
+}
+
+void batch_writer_free(struct batch_writer *w)
+{
+    if (!w)
+        return;
+    if (w->cctx)
+        LZ4F_freeCompressionContext(w->cctx);
+    buf_free(&w->raw);
+    free(w);
+}
+
+int batch_writer_add(struct batch_writer *w, const struct record *r)
+{
+    size_t before = w->raw.len;
+    int rc;
+    switch (w->format) {
+    case OUTPUT_FORMAT_JSON:
+        rc = record_to_json(&w->raw, r) | APPEND_LIT(&w->raw, "\n");
+        break;
+    case OUTPUT_FORMAT_TEXT:
+        rc = record_to_text(&w->raw, r) | APPEND_LIT(&w->raw, "\n");
+        break;
+    default:
+        w->oom = false;
+        pack_record(&w->pk, r);
+        rc = w->oom ? -1 : 0;
+        break;
+    }
+    if (rc < 0) {
+        w->raw.len = before;   /* never leave half a record in the batch */
+        return -1;
+    }
+    if (w->n == 0) {
+        w->first_seq = r->seq;
+        w->min_ts = w->max_ts = r->ts;
+    }
+    w->last_seq = r->seq;
+    if (r->ts < w->min_ts)
+        w->min_ts = r->ts;
+    if (r->ts > w->max_ts)
+        w->max_ts = r->ts;
+    w->n++;
+    return 0;
+}
+
+size_t batch_writer_events(const struct batch_writer *w)
+{
+    return w->n;
+}
+
+size_t batch_writer_bytes(const struct batch_writer *w)
+{
+    return w->raw.len;
+}
+
+struct batch *batch_writer_finish(struct batch_writer *w)
+{
+    if (w->n == 0)
+        return NULL;
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        goto fail;
+    if (w->compression == OUTPUT_COMPRESS_LZ4) {
+        LZ4F_preferences_t prefs;
+        memset(&prefs, 0, sizeof(prefs));
+        prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+        prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+        prefs.frameInfo.contentSize = w->raw.len;
+        size_t cap = LZ4F_compressFrameBound(w->raw.len, &prefs);
+        b->data = malloc(cap);
+        if (!b->data)
+            goto fail;
+        size_t h = LZ4F_compressBegin(w->cctx, b->data, cap, &prefs);
+        if (LZ4F_isError(h))
+            goto fail;
+        size_t u = LZ4F_compressUpdate(w->cctx, b->data + h, cap - h, w->raw.p, w->raw.len, NULL);
+        if (LZ4F_isError(u))
+            goto fail;
+        size_t e = LZ4F_compressEnd(w->cctx, b->data + h + u, cap - h - u, NULL);
+        if (LZ4F_isError(e))
+            goto fail;
+        b->len = h + u + e;
+    } else {
+        b->data = malloc(w->raw.len);
+        if (!b->data)
+            goto fail;
+        memcpy(b->data, w->raw.p, w->raw.len);
+        b->len = w->raw.len;
+    }
+    b->raw_len = w->raw.len;
+    b->n_events = w->n;
+    b->first_seq = w->first_seq;
+    b->last_seq = w->last_seq;
+    b->min_ts = w->min_ts;
+    b->max_ts = w->max_ts;
+    b->format = (uint8_t)w->format;
+    b->compression = (uint8_t)w->compression;
+    w->raw.len = 0;
+    w->n = 0;
+    return b;
+fail:
+    /* the events stay in the writer: the caller may try again */
+    batch_free(b);
+    return NULL;
+}
+
+struct batch *batch_new_copy(const void *data, size_t len, uint32_t n_events, int format,
+                             int compression)
+{
+    struct batch *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->data = malloc(len ? len : 1);
+    if (!b->data) {
+        free(b);
+        return NULL;
+    }
+    memcpy(b->data, data, len);
+    b->len = b->raw_len = len;
+    b->n_events = n_events;
+    b->format = (uint8_t)format;
+    b->compression = (uint8_t)compression;
+    return b;
+}
+
+void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    free(b);
+}

@@ -1,0 +1,615 @@
+/* output.c - the delivery core shared by every output type.
+ * Records are encoded straight into the output's open batch; a closed batch
+ * waits in a memory queue; one batch at a time is handed to the plugin, so
+ * delivery is in order. The order of what an output holds is always
+ *     inflight  <  disk buffer  <  memory queue  <  open batch
+ * (the disk buffer is empty unless the queue overflowed): once anything is
+ * spooled, newer batches go behind it, and when spilling starts the batch in
+ * flight is written first, so after a stop the disk buffer replays in order.
+ * A batch counts as accepted once delivered or written to the disk buffer;
+ * outputs_pending_seq() reports the oldest one that is neither. */
+#include "outputs/output.h"
+
+#include <event2/event.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "outputs/retry.h"
+#include "outputs/spool.h"
+#include "sidecar/limits.h"
+#include "sidecar/log.h"
+#include "sidecar/pipeline.h"
+#include "sidecar/vigil.h"
+
+#define ERROR_LOG_INTERVAL_MS 10000
+
+static void kick(struct output *out);
+static void arm_timer(struct output *out);
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void output_log(const struct output *out, int level, const char *fmt, ...)
+{
+    if (level < (int)log_threshold)
+        return;
+    char msg[LOG_LINE_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_kv((enum log_level)level, NULL, "output %s: %s", out->name, msg);
+}
+
+void output_error(struct output *out, const char *fmt, ...)
+{
+    char msg[sizeof(out->last_error)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    int64_t now = now_ms();
+    bool same = strcmp(msg, out->last_error) == 0;
+    if (!same || now - out->last_error_log_ms >= ERROR_LOG_INTERVAL_MS) {
+        output_log(out, LOG_WARN, "%s", msg);
+        out->last_error_log_ms = now;
+    }
+    if (!same)
+        memcpy(out->last_error, msg, sizeof(msg));
+}
+
+/* ---- limits and helpers ---- */
+
+static uint64_t queue_cap(const struct output *out)
+{
+    return out->conf->common.queue_max_bytes ? out->conf->common.queue_max_bytes
+                                             : QUEUE_MAX_BYTES_DEFAULT;
+}
+
+static uint64_t spool_count_of(const struct output *out)
+{
+    return out->spool ? spool_count(out->spool) : 0;
+}
+
+static void queue_push(struct output *out, struct batch *b)
+{
+    b->next = NULL;
+    if (out->queue_tail)
+        out->queue_tail->next = b;
+    else
+        out->queue_head = b;
+    out->queue_tail = b;
+    out->queue_bytes += b->len;
+    out->queue_count++;
+}
+
+static struct batch *queue_pop(struct output *out)
+{
+    struct batch *b = out->queue_head;
+    if (!b)
+        return NULL;
+    out->queue_head = b->next;
+    if (!out->queue_head)
+        out->queue_tail = NULL;
+    out->queue_bytes -= b->len;
+    out->queue_count--;
+    b->next = NULL;
+    return b;
+}
+
+/* Asks the pipeline to resume once no output is full any more. */
+static void unblock(struct output *out)
+{
+    if (!out->blocked)
+        return;
+    out->blocked = false;
+    struct vigil *vg = out->vg;
+    for (size_t i = 0; vg && i < vg->noutputs; i++)
+        if (vg->outputs[i] && vg->outputs[i]->blocked)
+            return;
+    output_log(out, LOG_INFO, "buffer has room again, resuming inputs");
+    pipeline_resume(vg);
+}
+
+/* Writes the batch in flight and then the queue, oldest first, to the disk
+ * buffer while they fit. The batch in flight goes first only when the disk
+ * buffer is empty: then it is the oldest thing this output holds. */
+static void spill(struct output *out)
+{
+    if (!out->spool)
+        return;
+    if (out->inflight && !out->inflight_spooled && !out->inflight_unspooled &&
+        spool_count(out->spool) == 0 && (out->queue_head || out->stopped)) {
+        if (spool_append(out->spool, out->inflight) != 0)
+            return;
+        out->inflight_spooled = true;
+        out->stats.spooled_batches++;
+    }
+    while (out->queue_head) {
+        if (spool_append(out->spool, out->queue_head) != 0)
+            return;
+        batch_free(queue_pop(out));
+        out->stats.spooled_batches++;
+    }
+}
+
+/* Removes the oldest batch of the disk buffer for good. */
+static bool drop_spooled(struct output *out)
+{
+    if (out->inflight_spooled) {
+        /* its disk copy goes; the batch itself is still being sent */
+        spool_pop(out->spool);
+        out->inflight_spooled = false;
+        out->inflight_unspooled = true;
+        if (!spool_count(out->spool))
+            return false;
+    }
+    int64_t n = spool_pop(out->spool);
+    if (n < 0)
+        return false;
+    out->stats.dropped += (uint64_t)n;
+    output_log(out, LOG_ERROR, "disk buffer full (on_full: drop_oldest): dropped its oldest batch of %" PRId64 " events",
+               n);
+    return true;
+}
+
+/* Keeps memory under queue_max_bytes: spill to disk, then on_full. */
+static void balance(struct output *out)
+{
+    uint64_t cap = queue_cap(out);
+    if (out->spool && (spool_count(out->spool) > 0 || out->queue_bytes > cap))
+        spill(out);
+    if (out->queue_bytes <= cap) {
+        unblock(out);
+        return;
+    }
+    if (out->conf->common.buffer.on_full == ON_FULL_DROP_OLDEST) {
+        while (out->queue_bytes > cap && out->spool && drop_spooled(out))
+            spill(out);
+        while (out->queue_bytes > cap && out->queue_count > 1) {
+            struct batch *b = queue_pop(out);
+            out->stats.dropped += b->n_events;
+            output_log(out, LOG_ERROR, "queue full (on_full: drop_oldest): dropped its oldest batch of %u events",
+                       (unsigned)b->n_events);
+            batch_free(b);
+        }
+        if (out->queue_bytes <= cap)
+            unblock(out);
+        return;
+    }
+    if (!out->blocked) {
+        out->blocked = true;
+        output_log(out, LOG_WARN, "%s full, pausing inputs until it drains",
+                   out->spool ? "disk buffer" : "queue");
+        pipeline_pause(out->vg, out->name);
+    }
+}
+
+/* ---- batches ---- */
+
+/* Queues the open batch. The caller then kicks, which also applies the
+ * memory limit once the send loop has taken what it can. */
+static void close_open(struct output *out)
+{
+    if (!batch_writer_events(out->writer))
+        return;
+    struct batch *b = batch_writer_finish(out->writer);
+    if (!b) {
+        output_error(out, "cannot close batch: out of memory");
+        return;
+    }
+    b->id = ++out->next_batch_id;
+    out->open_first_seq = 0;
+    queue_push(out, b);
+}
+
+/* The batch in flight is done with (delivered or given up). */
+static void finish_inflight(struct output *out)
+{
+    if (out->inflight_spooled)
+        spool_pop(out->spool);
+    out->inflight_spooled = false;
+    out->inflight_unspooled = false;
+    batch_free(out->inflight);
+    out->inflight = NULL;
+}
+
+void output_done(struct output *out, struct batch *b, enum output_status st)
+{
+    if (b != out->inflight || !out->busy) {
+        output_log(out, LOG_ERROR, "output_done for a batch not in flight (ignored)");
+        return;
+    }
+    out->busy = false;
+    int64_t now = now_ms();
+    switch (st) {
+    case OUTPUT_OK:
+        out->stats.events += b->n_events;
+        out->stats.batches++;
+        out->stats.bytes_raw += b->raw_len;
+        out->stats.bytes_wire += b->len;
+        out->healthy = true;
+        out->failing_since_ms = 0;
+        finish_inflight(out);
+        break;
+    case OUTPUT_RETRY:
+        out->stats.retries++;
+        out->stats.errors++;
+        out->healthy = false;
+        if (!out->failing_since_ms)
+            out->failing_since_ms = now;
+        if (retry_exhausted(&out->conf->common.retry, b->attempts)) {
+            output_log(out, LOG_ERROR, "giving up on a batch after %u attempts: %u events dropped",
+                       (unsigned)b->attempts, (unsigned)b->n_events);
+            out->stats.dropped += b->n_events;
+            finish_inflight(out);
+        } else {
+            /* The plugin may have asked for later (HTTP Retry-After): keep the later. */
+            int64_t at = now + retry_delay_ms(&out->conf->common.retry, b->attempts, &out->rng);
+            if (b->not_before_ms < at)
+                b->not_before_ms = at;
+        }
+        break;
+    case OUTPUT_REJECT:
+    default:
+        out->stats.rejected += b->n_events;
+        out->stats.errors++;
+        output_log(out, LOG_ERROR, "batch rejected by the receiver: %u events dropped",
+                   (unsigned)b->n_events);
+        finish_inflight(out);
+        break;
+    }
+    if (out->stopped)
+        return;
+    balance(out);
+    kick(out);
+}
+
+/* Hands the next batch to the plugin unless one is in flight. Loops because
+ * a plugin may finish synchronously (output_done inside flush). */
+static void kick(struct output *out)
+{
+    if (out->in_kick || out->stopped)
+        return;
+    out->in_kick = true;
+    while (!out->busy) {
+        if (!out->inflight) {
+            if (spool_count_of(out) > 0) {
+                struct batch *b = spool_peek(out->spool);
+                if (!b)
+                    break;   /* I/O error, logged: try again on the next tick */
+                b->id = ++out->next_batch_id;
+                out->inflight = b;
+                out->inflight_spooled = true;
+            } else if (out->queue_head) {
+                out->inflight = queue_pop(out);
+                out->inflight_spooled = false;
+            } else {
+                break;
+            }
+        }
+        struct batch *b = out->inflight;
+        if (b->not_before_ms > now_ms())
+            break;
+        out->busy = true;
+        b->attempts++;
+        out->plugin->flush(out, b);
+    }
+    out->in_kick = false;
+    balance(out);
+    arm_timer(out);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct output *out = arg;
+    out->timer_at_ms = 0;
+    if (batch_writer_events(out->writer) &&
+        now_ms() >= out->open_since_ms + out->conf->common.batch.max_delay_ms)
+        close_open(out);
+    kick(out);
+    arm_timer(out);
+}
+
+/* Arms the timer for the next deadline (open batch age, retry) unless an
+ * earlier one is armed already. */
+static void arm_timer(struct output *out)
+{
+    if (!out->timer || out->stopped)
+        return;
+    int64_t at = INT64_MAX;
+    if (batch_writer_events(out->writer))
+        at = out->open_since_ms + out->conf->common.batch.max_delay_ms;
+    if (out->inflight && !out->busy && out->inflight->not_before_ms < at)
+        at = out->inflight->not_before_ms;
+    if (!out->inflight && !out->busy && spool_count_of(out) + out->queue_count > 0) {
+        int64_t soon = now_ms() + 1000;   /* a failed disk read: try again */
+        if (soon < at)
+            at = soon;
+    }
+    if (at == INT64_MAX || (out->timer_at_ms && out->timer_at_ms <= at))
+        return;
+    int64_t d = at - now_ms();
+    if (d < 0)
+        d = 0;
+    struct timeval tv = { .tv_sec = d / 1000, .tv_usec = (d % 1000) * 1000 };
+    if (event_add(out->timer, &tv) == 0)
+        out->timer_at_ms = at;
+}
+
+/* ---- entry points ---- */
+
+bool output_matches(const struct output *out, struct span tag)
+{
+    const struct conf_strlist *m = &out->conf->common.match;
+    if (m->n == 0)
+        return true;
+    char t[TAG_MAX_BYTES + 1];
+    size_t n = tag.len < TAG_MAX_BYTES ? tag.len : TAG_MAX_BYTES;
+    if (n)
+        memcpy(t, tag.p, n);
+    t[n] = 0;
+    if (memchr(t, 0, n))
+        return false;   /* a NUL inside a tag would make fnmatch see less */
+    for (size_t i = 0; i < m->n; i++)
+        if (fnmatch(m->v[i], t, 0) == 0)
+            return true;
+    return false;
+}
+
+void output_add(struct output *out, const struct record *r)
+{
+    const struct batch_conf *bc = &out->conf->common.batch;
+    bool first = batch_writer_events(out->writer) == 0;
+    if (batch_writer_add(out->writer, r) < 0) {
+        out->stats.dropped++;
+        output_error(out, "out of memory: event dropped");
+        return;
+    }
+    if (first) {
+        out->open_first_seq = r->seq;
+        out->open_since_ms = now_ms();
+        arm_timer(out);
+    }
+    if ((int64_t)batch_writer_events(out->writer) >= bc->max_events ||
+        batch_writer_bytes(out->writer) >= bc->max_bytes) {
+        close_open(out);
+        kick(out);
+    }
+}
+
+/* Output names become folder names: keep them to one harmless component. */
+static void safe_name(char *dst, size_t cap, const char *name)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < cap; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || (c == '.' && i > 0);
+        dst[i] = ok ? c : '_';
+    }
+    dst[i] = 0;
+}
+
+static void fix_defaults(struct output_common *c)
+{
+    if (c->batch.max_events <= 0)
+        c->batch.max_events = BATCH_MAX_EVENTS_DEFAULT;
+    if (c->batch.max_bytes == 0)
+        c->batch.max_bytes = BATCH_MAX_BYTES_DEFAULT;
+    if (c->batch.max_delay_ms <= 0)
+        c->batch.max_delay_ms = 1000;
+    if (c->retry.initial_ms <= 0)
+        c->retry.initial_ms = 500;
+    if (c->retry.max_ms < c->retry.initial_ms)
+        c->retry.max_ms = c->retry.initial_ms > 30000 ? c->retry.initial_ms : 30000;
+    if (c->queue_max_bytes == 0)
+        c->queue_max_bytes = QUEUE_MAX_BYTES_DEFAULT;
+    if (c->buffer.max_bytes == 0)
+        c->buffer.max_bytes = SPOOL_MAX_BYTES_DEFAULT;
+}
+
+static struct output *output_new(struct vigil *vg, struct output_conf *conf, size_t index)
+{
+    struct output *out = calloc(1, sizeof(*out));
+    if (!out)
+        return NULL;
+    out->plugin = conf->plugin;
+    out->conf = conf;
+    out->name = conf->name;
+    out->ctx = conf->ctx;
+    out->vg = vg;
+    out->index = index;
+    out->healthy = true;
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = conf->name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    out->rng = h ^ (uint64_t)now_ms();
+    fix_defaults(&conf->common);
+    return out;
+}
+
+/* Builds one output; NULL after logging. vg->outputs[index] is set as soon
+ * as it exists so that outputs_free can undo a half-built set. */
+static int output_setup(struct vigil *vg, size_t i)
+{
+    struct output_conf *conf = &vg->conf->outputs[i];
+    if (!conf->plugin) {
+        log_error("output %s: unknown type", conf->name);
+        return -1;
+    }
+    struct output *out = output_new(vg, conf, i);
+    if (!out) {
+        log_error("output %s: out of memory", conf->name);
+        return -1;
+    }
+    vg->outputs[i] = out;
+    vg->noutputs = i + 1;
+    out->writer = batch_writer_new(conf->common.format, conf->common.compression);
+    if (!out->writer) {
+        output_log(out, LOG_ERROR, "out of memory");
+        return -1;
+    }
+    if (vg->base) {
+        out->timer = event_new(vg->base, -1, 0, timer_cb, out);
+        if (!out->timer) {
+            output_log(out, LOG_ERROR, "cannot create timer");
+            return -1;
+        }
+    }
+    if (conf->common.buffer.type == BUFFER_DISK) {
+        const char *state = vg->conf->service.state_dir;
+        char name[128], dir[PATH_MAX_BYTES];
+        if (!state || !*state) {
+            output_log(out, LOG_ERROR, "buffer.type disk needs service.state_dir");
+            return -1;
+        }
+        safe_name(name, sizeof(name), conf->name);
+        if ((size_t)snprintf(dir, sizeof(dir), "%s/buffer/%s", state, name) >= sizeof(dir)) {
+            output_log(out, LOG_ERROR, "state_dir path too long");
+            return -1;
+        }
+        char who[160];
+        snprintf(who, sizeof(who), "output %s", conf->name);
+        out->spool = spool_open(dir, conf->common.buffer.max_bytes, who);
+        if (!out->spool)
+            return -1;
+    }
+    if (out->plugin->init && out->plugin->init(out) < 0)
+        return -1;
+    out->inited = true;
+    if (spool_count_of(out) && out->timer) {
+        /* what the last run left is sent first, once the loop runs */
+        struct timeval tv = { 0, 0 };
+        if (event_add(out->timer, &tv) == 0)
+            out->timer_at_ms = now_ms();
+    }
+    return 0;
+}
+
+int outputs_init(struct vigil *vg)
+{
+    size_t n = vg->conf->noutputs;
+    vg->noutputs = 0;
+    vg->outputs = n ? calloc(n, sizeof(*vg->outputs)) : NULL;
+    if (n && !vg->outputs) {
+        log_error("outputs: out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (output_setup(vg, i) < 0)
+            return -1;
+    return 0;
+}
+
+void outputs_flush(struct vigil *vg)
+{
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        struct output *out = vg->outputs[i];
+        if (!out || out->stopped)
+            continue;
+        close_open(out);
+        kick(out);
+    }
+}
+
+uint64_t outputs_pending_seq(struct vigil *vg)
+{
+    uint64_t min = UINT64_MAX;
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        const struct output *out = vg->outputs[i];
+        if (!out)
+            continue;
+        if (out->inflight && !out->inflight_spooled && out->inflight->first_seq &&
+            out->inflight->first_seq < min)
+            min = out->inflight->first_seq;
+        for (const struct batch *b = out->queue_head; b; b = b->next)
+            if (b->first_seq && b->first_seq < min)
+                min = b->first_seq;
+        if (batch_writer_events(out->writer) && out->open_first_seq < min)
+            min = out->open_first_seq;
+    }
+    return min;
+}
+
+bool outputs_idle(struct vigil *vg)
+{
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        const struct output *out = vg->outputs[i];
+        if (out && (out->inflight || out->queue_head || batch_writer_events(out->writer)))
+            return false;
+    }
+    return true;
+}
+
+void outputs_shutdown(struct vigil *vg)
+{
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        struct output *out = vg->outputs[i];
+        if (!out || out->stopped)
+            continue;
+        close_open(out);
+        out->stopped = true;
+        if (out->timer)
+            event_del(out->timer);
+        out->timer_at_ms = 0;
+        if (out->spool) {
+            bool was_empty = spool_count(out->spool) == 0;
+            if (out->inflight && !out->inflight_spooled) {
+                if (was_empty && !out->inflight_unspooled) {
+                    spill(out);   /* the batch in flight first, then the queue */
+                } else if (spool_append(out->spool, out->inflight) == 0) {
+                    /* it lost its disk copy to drop_oldest: keep it, out of order */
+                    out->stats.spooled_batches++;
+                }
+            }
+            spill(out);
+            spool_sync(out->spool);
+        }
+        uint64_t lost = 0;
+        for (const struct batch *b = out->queue_head; b; b = b->next)
+            lost += b->n_events;
+        if (out->inflight && !out->inflight_spooled)
+            lost += out->inflight->n_events;
+        if (lost)
+            output_log(out, LOG_WARN, "stopping with %" PRIu64 " events not delivered%s", lost,
+                       out->spool ? " and not saved (disk buffer full)" : " (no disk buffer)");
+        if (out->plugin->shutdown)
+            out->plugin->shutdown(out);
+    }
+}
+
+void outputs_free(struct vigil *vg)
+{
+    for (size_t i = 0; i < vg->noutputs; i++) {
+        struct output *out = vg->outputs[i];
+        if (!out)
+            continue;
+        out->stopped = true;
+        if (out->inited && out->plugin->destroy)
+            out->plugin->destroy(out);
+        if (out->timer)
+            event_free(out->timer);
+        struct batch *b;
+        while ((b = queue_pop(out)))
+            batch_free(b);
+        batch_free(out->inflight);
+        batch_writer_free(out->writer);
+        spool_close(out->spool);
+        free(out);
+    }
+    free(vg->outputs);
+    vg->outputs = NULL;
+    vg->noutputs = 0;
+}
