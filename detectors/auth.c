@@ -76,7 +76,7 @@ static const struct conf_option auth_options[] = {
       "accounts always treated as privileged (besides members of privileged_groups)" },
     { "privileged_groups", CONF_STRLIST, NULL, O(privileged_groups), 0, 0,
       "groups whose members are privileged, learnt from group_member_add records and "
-      "successful sudo (default: sudo, wheel, adm, admin, root)" },
+      "successful sudo (default: sudo, wheel, adm, admin, root, docker, lxd)" },
     { "bruteforce", CONF_SECTION, NULL, O(bruteforce), 0, 0,
       "many failed logins from one source (T1110.001)", NULL, bruteforce_options },
     { "spray", CONF_SECTION, NULL, O(spray), 0, 0,
@@ -98,7 +98,9 @@ static const struct conf_option auth_options[] = {
     { 0 }
 };
 
-static const char *const default_groups[] = { "sudo", "wheel", "adm", "admin", "root", NULL };
+/* docker and lxd members can start a root container: root in all but name */
+static const char *const default_groups[] = { "sudo", "wheel", "adm", "admin", "root", "docker",
+                                              "lxd", NULL };
 
 bool auth_learning(struct detector *d, enum auth_class c, int64_t now)
 {

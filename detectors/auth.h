@@ -98,7 +98,7 @@ static inline struct auth_ctx *auth_of(struct detector *d)
 /* True while the class's baseline is younger than detectors.learning_period. */
 bool auth_learning(struct detector *d, enum auth_class c, int64_t now);
 bool auth_privileged(struct detector *d, struct span user, const struct auth_user *u);
-/* group is in privileged_groups (default sudo, wheel, adm, admin, root). */
+/* group is in privileged_groups (default sudo, wheel, adm, admin, root, docker, lxd). */
 bool auth_group_privileged(struct detector *d, struct span group);
 /* Looks up (and with create, records) a seen fact. Returns the count before. */
 uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,

@@ -525,13 +525,13 @@ void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap)
         total += day[k];
     if (!total || !cap)
         return;
-    /* shortest circular run of hours holding >= 90% of the activity */
+    /* shortest circular run of hours holding >= 95% of the activity */
     int best_start = 0, best_len = 24;
     for (int start = 0; start < 24; start++) {
         uint64_t s = 0;
         for (int len = 1; len <= 24; len++) {
             s += day[(start + len - 1) % 24];
-            if (s * 10 >= total * 9) {
+            if (s * 20 >= total * 19) {
                 if (len < best_len || (len == best_len && day[start] && !day[best_start])) {
                     best_len = len;
                     best_start = start;
