@@ -228,3 +228,26 @@ Test(alert, prints_one_line_per_alert_on_stdout)
     cr_assert_eq(out[n - 1], '\n');
     detectors_free(vg);
 }
+
+Test(alert, a_flood_of_entities_is_capped_per_rule)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    char src[32];
+    int shown = 0;
+    for (int i = 0; i < 150; i++) {
+        snprintf(src, sizeof(src), "203.0.113.%d", i);
+        struct alert a = brute(src, T0 + i * 100000000LL, SEV_MEDIUM);   /* 15 s in all */
+        shown += alert_emit(vg, &a);
+    }
+    cr_assert_eq(shown, 100);
+    cr_assert_eq(vg->n.alerts_throttled, 50);
+    struct alert crit = brute("192.0.2.99", T0 + 20 * NS_PER_SEC, SEV_CRITICAL);
+    cr_assert(alert_emit(vg, &crit), "critical always passes");
+    vg->event_now = T0 + 61 * NS_PER_SEC;
+    alert_stream_tick(vg);
+    const struct caught *c = &caught[ncaught - 1];
+    cr_assert(strstr(c->message, "50 more auth.bruteforce alerts suppressed"), "%s", c->message);
+    detectors_free(vg);
+}
