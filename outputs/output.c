@@ -613,3 +613,13 @@ void outputs_free(struct vigil *vg)
     vg->outputs = NULL;
     vg->noutputs = 0;
 }
+
+uint64_t output_buffered_bytes(const struct output *out)
+{
+    uint64_t n = out->queue_bytes + batch_writer_bytes(out->writer);
+    if (out->inflight)
+        n += out->inflight->len;
+    if (out->spool)
+        n += spool_bytes(out->spool);
+    return n;
+}

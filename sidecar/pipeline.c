@@ -168,19 +168,20 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
 void pipeline_source_flush(struct vigil *vg, struct source *s)
 {
     struct input *in = s->in;
-    if (!in || !s->parser_busy || !in->parser.plugin || !in->parser.plugin->flush) {
-        if (in && s->parser_busy) {
-            s->parser_busy = false;
-            s->safe_offset = s->last_end;
-        }
+    if (!in || !s->parser_busy)
         return;
-    }
-    struct record *r = &vg->rec;
-    STATS_START(vg);
-    record_prepare(vg, s, r);
-    enum parse_result res = in->parser.plugin->flush(&in->parser, s->parser_state, r);
-    if (res == PARSE_OK || res == PARSE_MALFORMED)
+    const struct parser_plugin *pp = in->parser.plugin;
+    /* A parser may hold several records (one per container stream): flush
+     * until it has nothing left, within a bound in case one never says so. */
+    for (int i = 0; pp && pp->flush && i < 64; i++) {
+        struct record *r = &vg->rec;
+        STATS_START(vg);
+        record_prepare(vg, s, r);
+        enum parse_result res = pp->flush(&in->parser, s->parser_state, r);
+        if (res != PARSE_OK && res != PARSE_MALFORMED)
+            break;
         emit_parsed(vg, s, r, res);
+    }
     s->parser_busy = false;
     s->safe_offset = s->last_end;
 }
