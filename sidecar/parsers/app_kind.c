@@ -227,11 +227,14 @@ static bool num_time(int64_t iv, double dv, bool is_int, int fmt, int64_t *ns)
     }
     if (is_int)
         return scale_int(iv, mul, ns);
-    double t = dv * (double)mul;
-    if (!(t > -9.2e18 && t < 9.2e18))
+    /* Whole and fractional parts apart: a double holds ns since 1970 only to
+     * ~256 ns, but seconds and their fraction each exactly enough. */
+    if (!(dv > -9.2e18 && dv < 9.2e18))
         return false;
-    *ns = (int64_t)t;
-    return true;
+    int64_t whole = (int64_t)dv, part;
+    double frac = (dv - (double)whole) * (double)mul;
+    part = (int64_t)(frac + (frac < 0 ? -0.5 : 0.5));
+    return scale_int(whole, mul, ns) && !__builtin_add_overflow(*ns, part, ns);
 }
 
 /* Digits with an optional fraction, nothing else. */
