@@ -206,7 +206,9 @@ static bool var_name_ok(const char *s, size_t n)
 }
 
 /* ${VAR} and ${VAR:-default} (default also when VAR is empty); `$${` is a
- * literal `${`. Returns a new string (free it), or NULL after reporting. */
+ * literal `${`. ${tag} is not an environment variable but a placeholder the
+ * outputs fill per event (kafka topic, nats subject): it is kept as written.
+ * Returns a new string (free it), or NULL after reporting. */
 static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, const char *s, size_t len)
 {
     struct dyn d = { 0 };
@@ -230,6 +232,12 @@ static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, 
             continue;
         }
         const char *in = s + i + 2;
+        if (len - (i + 2) >= 4 && memcmp(in, "tag}", 4) == 0) {
+            if (dyn_add(&d, "${tag}", 6) < 0)
+                goto oom;
+            i += 6;
+            continue;
+        }
         const char *close = memchr(in, '}', len - (i + 2));
         if (!close) {
             lerr(ld, at, key, "unterminated '${' in '%s'", shown(s, len, q, sizeof(q)));

@@ -369,7 +369,13 @@ static void range_text(const struct conf_option *o, char *buf, size_t len)
         snprintf(b, sizeof(b), "%" PRId64, o->max);
         break;
     }
-    snprintf(buf, len, "%s..%s", a, b);
+    snprintf(buf, len, "%s..%s", a, o->max > 0 ? b : "");
+}
+
+/* max 0 means no upper bound (a row may set only a minimum). */
+static bool out_of_range(const struct conf_option *o, int64_t v)
+{
+    return bounded(o) && (v < o->min || (o->max > 0 && v > o->max));
 }
 
 static int set_enum(const struct conf_option *o, void *base, const char *s, char *err, size_t errlen)
@@ -428,7 +434,7 @@ int conf_option_set(const struct conf_option *o, void *base, const char *s, char
             errf(err, errlen, "expected an integer, got '%s'", shown(s, q, sizeof(q)));
             return -1;
         }
-        if (bounded(o) && (v < o->min || v > o->max)) {
+        if (out_of_range(o, v)) {
             range_text(o, r, sizeof(r));
             errf(err, errlen, "%" PRId64 " is out of range %s", v, r);
             return -1;
@@ -451,7 +457,7 @@ int conf_option_set(const struct conf_option *o, void *base, const char *s, char
             errf(err, errlen, "expected a size like 1MiB, got '%s'", shown(s, q, sizeof(q)));
             return -1;
         }
-        if (bounded(o) && (v < (uint64_t)o->min || v > (uint64_t)o->max)) {
+        if (bounded(o) && (v < (uint64_t)o->min || (o->max > 0 && v > (uint64_t)o->max))) {
             range_text(o, r, sizeof(r));
             errf(err, errlen, "%s is out of range %s", shown(s, q, sizeof(q)), r);
             return -1;
@@ -466,7 +472,7 @@ int conf_option_set(const struct conf_option *o, void *base, const char *s, char
                  shown(s, q, sizeof(q)));
             return -1;
         }
-        if (bounded(o) && (v < o->min || v > o->max)) {
+        if (out_of_range(o, v)) {
             range_text(o, r, sizeof(r));
             errf(err, errlen, "%s is out of range %s", shown(s, q, sizeof(q)), r);
             return -1;

@@ -40,7 +40,7 @@ struct conf_option {
     enum conf_type type;
     const char *def;                 /* default, in YAML scalar syntax; NULL = none */
     size_t offset;
-    int64_t min, max;                /* INT/SIZE/DURATION bounds; 0,0 = unbounded */
+    int64_t min, max;                /* INT/SIZE/DURATION bounds; 0,0 = unbounded, max 0 = no upper */
     const char *help;
     const char *const *enums;        /* CONF_ENUM: NULL-terminated names */
     const struct conf_option *sub;   /* CONF_SECTION: the nested table */

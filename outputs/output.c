@@ -456,11 +456,6 @@ static int output_setup(struct vigil *vg, size_t i)
     }
     vg->outputs[i] = out;
     vg->noutputs = i + 1;
-    out->writer = batch_writer_new(conf->common.format, conf->common.compression);
-    if (!out->writer) {
-        output_log(out, LOG_ERROR, "out of memory");
-        return -1;
-    }
     if (vg->base) {
         out->timer = event_new(vg->base, -1, 0, timer_cb, out);
         if (!out->timer) {
@@ -489,6 +484,13 @@ static int output_setup(struct vigil *vg, size_t i)
     if (out->plugin->init && out->plugin->init(out) < 0)
         return -1;
     out->inited = true;
+    /* After init: a plugin may take over a common option (kafka compresses
+     * at the broker level and turns the batch compression off). */
+    out->writer = batch_writer_new(conf->common.format, conf->common.compression);
+    if (!out->writer) {
+        output_log(out, LOG_ERROR, "out of memory");
+        return -1;
+    }
     if (spool_count_of(out) && out->timer) {
         /* what the last run left is sent first, once the loop runs */
         struct timeval tv = { 0, 0 };

@@ -34,6 +34,7 @@ struct output_plugin {
     int default_format;                 /* enum output_format when `format:` is absent */
     int default_compression;            /* enum output_compression when absent */
     /* Checks options, opens what it needs (connections may come later).
+     * May adjust out->conf->common (the batch writer is made after init).
      * Returns -1 after logging why: vigil does not start. */
     int (*init)(struct output *out);
     /* Starts sending b; calls output_done(out, b, status) exactly once, now or

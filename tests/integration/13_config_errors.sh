@@ -22,7 +22,7 @@ rc=0
 cat "$T/e"
 [ "$rc" = 1 ] || fail "--validate of a bad config exited $rc, want 1"
 grep -q "bad.yaml:7:[0-9]*: inputs\[0\].max_line_bytes" "$T/e" || fail "no file:line:col for max_line_bytes"
-grep -q "bad.yaml:14:[0-9]*: outputs\[0\].batch.*max_evnts" "$T/e" || fail "unknown key not reported with its position"
+grep -q "bad.yaml:13:[0-9]*: outputs\[0\].batch.*max_evnts" "$T/e" || fail "unknown key not reported with its position"
 rc=0
 "$VIGIL" -c "$T/bad.yaml" >"$T/o" 2>"$T/e" || rc=$?
 [ "$rc" = 1 ] || fail "running a bad config exited $rc, want 1"

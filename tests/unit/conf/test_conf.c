@@ -148,6 +148,7 @@ Test(conf, full_document)
          "outputs:\n"
          "  - name: out\n"
          "    type: file\n"
+         "    path: /srv/vigil/out\n"
          "    match: [app.*, sec]\n"
          "    format: msgpack\n"
          "    compression: gzip\n"
