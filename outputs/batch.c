@@ -277,7 +277,15 @@ static int json_double(struct buf *out, double d)
 static int json_int(struct buf *out, int64_t v)
 {
     char tmp[24];
-    return buf_append(out, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)v));
+    char *e = tmp + sizeof(tmp), *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(out, p, (size_t)(e - p));
 }
 
 static int json_value(struct buf *out, const struct record *r, uint32_t i)
