@@ -329,8 +329,13 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
                 rc |= APPEND_LIT(out, ",");
             if (k->type == MSGPACK_OBJECT_STR || k->type == MSGPACK_OBJECT_BIN) {
                 rc |= json_str(out, k->via.str.ptr, k->via.str.size);
+            } else if (k->type == MSGPACK_OBJECT_MAP || k->type == MSGPACK_OBJECT_ARRAY) {
+                /* not rendered: nested container keys would grow the
+                 * output exponentially through repeated escaping */
+                rc |= k->type == MSGPACK_OBJECT_MAP ? APPEND_LIT(out, "\"<map>\"")
+                                                    : APPEND_LIT(out, "\"<array>\"");
             } else {
-                /* JSON keys are strings: render the key, then quote that */
+                /* JSON keys are strings: render the scalar, then quote that */
                 struct buf tmp = { 0 };
                 rc |= mpobj_to_json(&tmp, k);
                 rc |= json_str(out, (const char *)tmp.p, tmp.len);
