@@ -69,6 +69,11 @@ void buf_free(struct buf *b)
 static int writer_write_cb(void *data, const char *p, size_t n)
 {
     struct batch_writer *w = data;
+    if (w->raw.cap - w->raw.len >= n) {   /* the usual case: no call, no branch more */
+        memcpy(w->raw.p + w->raw.len, p, n);
+        w->raw.len += n;
+        return 0;
+    }
     if (buf_append(&w->raw, p, n) < 0) {
         w->oom = true;
         return -1;
@@ -79,16 +84,21 @@ static int writer_write_cb(void *data, const char *p, size_t n)
 /* Keys the record map always or sometimes starts with. A top-level field with
  * one of these names is shipped as "_name" so that a map never holds the same
  * key twice (msgpack allows it, most readers keep only one). */
-static const char *const header_keys[] = {
-    "message", "kind", "host", "input", "path", "parse_error", "truncated", "repeat", "ts", "tag",
-};
-
 static bool is_header_key(struct span k)
 {
-    for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
-        if (span_eq_cstr(k, header_keys[i]))
-            return true;
-    return false;
+#define IS(lit) (memcmp(k.p, lit, sizeof(lit) - 1) == 0)
+    switch (k.len) {
+    case 2: return IS("ts");
+    case 3: return IS("tag");
+    case 4: return IS("kind") || IS("host") || IS("path");
+    case 5: return IS("input");
+    case 6: return IS("repeat");
+    case 7: return IS("message");
+    case 9: return IS("truncated");
+    case 11: return IS("parse_error");
+    default: return false;
+    }
+#undef IS
 }
 
 /* Index just past field i and its descendants. */
@@ -122,6 +132,18 @@ static void pack_cstr(msgpack_packer *pk, const char *s)
 {
     pack_span(pk, span_cstr(s));
 }
+
+static void pack_fixstr(msgpack_packer *pk, const char *s, size_t n)
+{
+    char tmp[32];
+    tmp[0] = (char)(0xa0 | n);
+    memcpy(tmp + 1, s, n);
+    msgpack_pack_str_body(pk, tmp, n + 1);
+}
+
+/* A constant key (< 32 bytes): header and bytes in one write. */
+#define PACK_KEY(pk, lit) pack_fixstr((pk), "" lit, sizeof(lit) - 1)
+
 
 static void pack_key(msgpack_packer *pk, struct span k, bool top)
 {
@@ -189,28 +211,28 @@ static void pack_record(msgpack_packer *pk, const struct record *r)
     pack_span(pk, r->tag);
     pack_event_time(pk, r->ts);
     msgpack_pack_map(pk, n);
-    pack_cstr(pk, "message");
+    PACK_KEY(pk, "message");
     pack_span(pk, r->raw);
-    pack_cstr(pk, "kind");
+    PACK_KEY(pk, "kind");
     pack_cstr(pk, record_kind_name((enum record_kind)r->kind));
-    pack_cstr(pk, "host");
+    PACK_KEY(pk, "host");
     pack_span(pk, r->host);
-    pack_cstr(pk, "input");
+    PACK_KEY(pk, "input");
     pack_span(pk, r->input);
     if (!span_empty(r->path)) {
-        pack_cstr(pk, "path");
+        PACK_KEY(pk, "path");
         pack_span(pk, r->path);
     }
     if (r->parse_error) {
-        pack_cstr(pk, "parse_error");
+        PACK_KEY(pk, "parse_error");
         pack_cstr(pk, r->parse_error);
     }
     if (r->truncated) {
-        pack_cstr(pk, "truncated");
+        PACK_KEY(pk, "truncated");
         msgpack_pack_true(pk);
     }
     if (r->repeat > 1) {
-        pack_cstr(pk, "repeat");
+        PACK_KEY(pk, "repeat");
         msgpack_pack_uint32(pk, r->repeat);
     }
     for (uint32_t j = 0; j < r->nfields; j = field_end(r, j)) {
@@ -255,7 +277,15 @@ static int json_double(struct buf *out, double d)
 static int json_int(struct buf *out, int64_t v)
 {
     char tmp[24];
-    return buf_append(out, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", (long long)v));
+    char *e = tmp + sizeof(tmp), *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(out, p, (size_t)(e - p));
 }
 
 static int json_value(struct buf *out, const struct record *r, uint32_t i)

@@ -80,6 +80,73 @@ static bool entry_time(const msgpack_object *o, int64_t *ns)
     }
 }
 
+/* Reads a k-byte big-endian length at p[*off], advancing *off. */
+static bool rd_len(const unsigned char *p, size_t n, size_t *off, unsigned k, uint64_t *v)
+{
+    if (n - *off < k)
+        return false;
+    *v = 0;
+    for (unsigned i = 0; i < k; i++)
+        *v = *v << 8 | p[(*off)++];
+    return true;
+}
+
+/* Length of the one msgpack object at p[0..n), walked without allocating;
+ * 0 when it is invalid, truncated, or a container claims more elements than
+ * bytes remain. msgpack-c allocates a container's declared size before
+ * reading it, so 5 hostile bytes could ask for gigabytes: this is the guard. */
+static size_t mp_length(const unsigned char *p, size_t n)
+{
+    size_t off = 0;
+    uint64_t pending = 1, add, skip, v;
+    while (pending) {
+        if (off >= n)
+            return 0;
+        unsigned c = p[off++];
+        pending--;
+        add = skip = 0;
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            /* fixint, nil, bool */
+        } else if (c <= 0x8f) {
+            add = (uint64_t)(c & 0x0f) * 2;
+        } else if (c <= 0x9f) {
+            add = c & 0x0f;
+        } else if (c <= 0xbf) {
+            skip = c & 0x1f;
+        } else {
+            static const unsigned char fixed[] = {
+                [0xca - 0xc0] = 4, [0xcb - 0xc0] = 8, [0xcc - 0xc0] = 1, [0xcd - 0xc0] = 2,
+                [0xce - 0xc0] = 4, [0xcf - 0xc0] = 8, [0xd0 - 0xc0] = 1, [0xd1 - 0xc0] = 2,
+                [0xd2 - 0xc0] = 4, [0xd3 - 0xc0] = 8, [0xd4 - 0xc0] = 2, [0xd5 - 0xc0] = 3,
+                [0xd6 - 0xc0] = 5, [0xd7 - 0xc0] = 9, [0xd8 - 0xc0] = 17,
+            };
+            switch (c) {
+            case 0xc4: case 0xd9: if (!rd_len(p, n, &off, 1, &skip)) return 0; break;
+            case 0xc5: case 0xda: if (!rd_len(p, n, &off, 2, &skip)) return 0; break;
+            case 0xc6: case 0xdb: if (!rd_len(p, n, &off, 4, &skip)) return 0; break;
+            case 0xc7: if (!rd_len(p, n, &off, 1, &skip)) return 0; skip++; break;
+            case 0xc8: if (!rd_len(p, n, &off, 2, &skip)) return 0; skip++; break;
+            case 0xc9: if (!rd_len(p, n, &off, 4, &skip)) return 0; skip++; break;
+            case 0xdc: if (!rd_len(p, n, &off, 2, &add)) return 0; break;
+            case 0xdd: if (!rd_len(p, n, &off, 4, &add)) return 0; break;
+            case 0xde: if (!rd_len(p, n, &off, 2, &v)) return 0; add = v * 2; break;
+            case 0xdf: if (!rd_len(p, n, &off, 4, &v)) return 0; add = v * 2; break;
+            default:
+                if (c - 0xc0 >= sizeof(fixed) || !fixed[c - 0xc0])
+                    return 0;   /* 0xc1 and nothing else */
+                skip = fixed[c - 0xc0];
+            }
+        }
+        if (skip > n - off)
+            return 0;
+        off += (size_t)skip;
+        pending += add;
+        if (pending > n - off)
+            return 0;
+    }
+    return off;
+}
+
 /* Decodes entries from p[0..n) (base: offset of p in the input, for
  * messages). Returns false when the bytes stopped being entries; *used gets
  * how many bytes were decoded cleanly. */
@@ -92,7 +159,9 @@ static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, u
     bool ok = true;
     while (off < n && !r->stop) {
         size_t start = off;
-        msgpack_unpack_return ret = msgpack_unpack_next(&u, (const char *)p, n, &off);
+        size_t m = mp_length(p + off, n - off);
+        msgpack_unpack_return ret = m ? msgpack_unpack_next(&u, (const char *)p, off + m, &off)
+                                      : MSGPACK_UNPACK_PARSE_ERROR;
         if (ret != MSGPACK_UNPACK_SUCCESS) {
             damage(r, base + start, ret == MSGPACK_UNPACK_CONTINUE ? "truncated msgpack entry"
                                                                      : "invalid msgpack");
@@ -260,8 +329,13 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
                 rc |= APPEND_LIT(out, ",");
             if (k->type == MSGPACK_OBJECT_STR || k->type == MSGPACK_OBJECT_BIN) {
                 rc |= json_str(out, k->via.str.ptr, k->via.str.size);
+            } else if (k->type == MSGPACK_OBJECT_MAP || k->type == MSGPACK_OBJECT_ARRAY) {
+                /* not rendered: nested container keys would grow the
+                 * output exponentially through repeated escaping */
+                rc |= k->type == MSGPACK_OBJECT_MAP ? APPEND_LIT(out, "\"<map>\"")
+                                                    : APPEND_LIT(out, "\"<array>\"");
             } else {
-                /* JSON keys are strings: render the key, then quote that */
+                /* JSON keys are strings: render the scalar, then quote that */
                 struct buf tmp = { 0 };
                 rc |= mpobj_to_json(&tmp, k);
                 rc |= json_str(out, (const char *)tmp.p, tmp.len);

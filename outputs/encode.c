@@ -117,10 +117,35 @@ size_t rfc3339_format(char *out, int64_t ns)
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    int n = snprintf(out, RFC3339_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ", (long long)y, m, d,
-                     (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
-                     (unsigned)frac);
-    return n < 0 ? 0 : (size_t)n < RFC3339_MAX ? (size_t)n : RFC3339_MAX - 1;
+    if (y < 0 || y > 9999) {
+        int n = snprintf(out, RFC3339_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ", (long long)y, m,
+                         d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
+                         (unsigned)frac);
+        return n < 0 ? 0 : (size_t)n < RFC3339_MAX ? (size_t)n : RFC3339_MAX - 1;
+    }
+    /* the common case without printf: this runs once per event in JSON output */
+    char *o = out;
+    unsigned v[] = { (unsigned)y, m, d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60),
+                     (unsigned)(rem % 60) };
+    static const char sep[] = "--T::.";
+    static const unsigned width[] = { 4, 2, 2, 2, 2, 2 };
+    for (int i = 0; i < 6; i++) {
+        for (unsigned k = width[i]; k-- > 0;) {
+            o[k] = (char)('0' + v[i] % 10);
+            v[i] /= 10;
+        }
+        o += width[i];
+        *o++ = sep[i];
+    }
+    unsigned f = (unsigned)frac;
+    for (int k = 8; k >= 0; k--) {
+        o[k] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    o += 9;
+    *o++ = 'Z';
+    *o = 0;
+    return (size_t)(o - out);
 }
 
 static bool digits(const char *s, int n, unsigned *v)

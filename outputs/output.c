@@ -285,8 +285,10 @@ static void kick(struct output *out)
         if (!out->inflight) {
             if (spool_count_of(out) > 0) {
                 struct batch *b = spool_peek(out->spool);
+                if (!b && spool_count(out->spool) == 0)
+                    continue;   /* only damaged records were left: go on with memory */
                 if (!b)
-                    break;   /* I/O error, logged: try again on the next tick */
+                    break;      /* I/O error, logged: the timer tries again */
                 b->id = ++out->next_batch_id;
                 out->inflight = b;
                 out->inflight_spooled = true;

@@ -290,7 +290,8 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name)
     }
     closedir(d);
     d = NULL;
-    qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
+    if (s->nsegs)
+        qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
 
     /* where the last run stopped reading */
     char path[PATH_MAX_BYTES];

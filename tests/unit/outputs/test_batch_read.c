@@ -183,3 +183,33 @@ Test(batch_read, vigil_cat_reports_corrupt_frame_and_goes_on)
     unlink(path);
     buf_free(&s);
 }
+
+static int json_len_cb(void *arg, const struct batch_entry *e)
+{
+    struct buf b = { 0 };
+    cr_assert_eq(batch_entry_to_json(&b, e), 0);
+    *(size_t *)arg = b.len;
+    buf_free(&b);
+    return 0;
+}
+
+Test(batch_read, container_keys_do_not_blow_up_the_json)
+{
+    /* [ "t", 0, { {{{...{1:1}...}}}: 1 } ]: maps as keys, 30 deep */
+    unsigned char in[128];
+    size_t n = 0;
+    in[n++] = 0x93;
+    in[n++] = 0xa1;
+    in[n++] = 't';
+    in[n++] = 0x00;
+    for (int i = 0; i < 30; i++)
+        in[n++] = 0x81;
+    in[n++] = 0x01;
+    in[n++] = 0x01;
+    for (int i = 0; i < 30; i++)
+        in[n++] = 0x01;
+    size_t len = 0;
+    batch_read(in, n, json_len_cb, NULL, &len, NULL);
+    cr_assert_gt(len, 0);
+    cr_assert_lt(len, 1024, "rendered %zu bytes", len);
+}

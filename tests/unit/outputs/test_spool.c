@@ -204,3 +204,76 @@ Test(spool, private_modes)
     cr_assert_eq(st.st_mode & 0777, 0600);
     spool_close(s);
 }
+
+static int count_segments(void)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+    while ((de = readdir(d)))
+        n += strncmp(de->d_name, "seg-", 4) == 0;
+    closedir(d);
+    return n;
+}
+
+/* A big batch "batch-<i>" of len bytes. */
+static struct batch *big(int i, size_t len)
+{
+    struct batch *b = mk(i, 64);
+    unsigned char *p = calloc(1, len);
+    memcpy(p, b->data, 64);
+    free(b->data);
+    b->data = p;
+    b->len = len;
+    return b;
+}
+
+Test(spool, segments_rotate_and_are_deleted_once_read)
+{
+    size_t len = SPOOL_SEGMENT_BYTES / 2 + 1;
+    struct spool *s = spool_open(dir, 1ull << 30, "t");
+    for (int i = 1; i <= 4; i++) {
+        struct batch *b = big(i, len);
+        cr_assert_eq(spool_append(s, b), 0);
+        batch_free(b);
+    }
+    /* a segment is closed once it holds SPOOL_SEGMENT_BYTES: 2 records each */
+    cr_assert_eq(count_segments(), 2);
+    cr_assert_eq(pop_id(s), 1);
+    cr_assert_eq(pop_id(s), 2);
+    cr_assert_eq(count_segments(), 1);
+    spool_close(s);
+    s = spool_open(dir, 1ull << 30, "t");
+    cr_assert_eq(spool_count(s), 2);
+    cr_assert_eq(pop_id(s), 3);
+    spool_close(s);
+    s = spool_open(dir, 1ull << 30, "t");
+    cr_assert_eq(spool_count(s), 1);
+    cr_assert_eq(pop_id(s), 4);
+    spool_close(s);
+}
+
+Test(spool, damage_in_an_older_segment_skips_to_the_next)
+{
+    size_t len = SPOOL_SEGMENT_BYTES / 2 + 1;
+    struct spool *s = spool_open(dir, 1ull << 30, "t");
+    for (int i = 1; i <= 3; i++) {
+        struct batch *b = big(i, len);
+        cr_assert_eq(spool_append(s, b), 0);
+        batch_free(b);
+    }
+    spool_close(s);
+    /* flip a byte in record 1, in the first (older) segment */
+    char seg[512];
+    snprintf(seg, sizeof(seg), "%s/seg-%020d.vgb", dir, 1);
+    int fd = open(seg, O_RDWR);
+    cr_assert_geq(fd, 0);
+    char c = 1;
+    cr_assert_eq(pwrite(fd, &c, 1, 1000), 1);
+    close(fd);
+    s = spool_open(dir, 1ull << 30, "t");
+    cr_assert_eq(spool_count(s), 3);      /* older segments are checked when read */
+    cr_assert_eq(pop_id(s), 3);           /* 1 and 2 lost with their segment, 3 intact */
+    cr_assert_eq(spool_count(s), 0);
+    spool_close(s);
+}
