@@ -282,10 +282,17 @@ static int nats_init(struct output *out)
     return 0;
 }
 
+struct first_tag {
+    char buf[TAG_MAX_BYTES];
+    size_t len;
+};
+
+/* The entry is borrowed for the callback only: copy the tag out. */
 static int first_tag_cb(void *arg, const struct batch_entry *e)
 {
-    struct span *tag = arg;
-    *tag = e->tag;
+    struct first_tag *t = arg;
+    t->len = e->tag.len < sizeof(t->buf) ? e->tag.len : sizeof(t->buf);
+    memcpy(t->buf, e->tag.p, t->len);
     return 1;
 }
 
@@ -299,15 +306,9 @@ static void nats_flush(struct output *out, struct batch *b)
     batch_msgid(b->data, b->len, n->msgid, sizeof(n->msgid));
     const char *v = strstr(n->subject, "${tag}");
     if (v) {
-        struct span tag = SPAN_LIT("vigil");
-        struct span found = SPAN_NULL;
-        char tagbuf[TAG_MAX_BYTES];
-        batch_read(b->data, b->len, first_tag_cb, NULL, &found, NULL);
-        if (found.len) {
-            size_t l = found.len < sizeof(tagbuf) ? found.len : sizeof(tagbuf);
-            memcpy(tagbuf, found.p, l);
-            tag = span_make(tagbuf, l);
-        }
+        struct first_tag ft = { .len = 0 };
+        batch_read(b->data, b->len, first_tag_cb, NULL, &ft, NULL);
+        struct span tag = ft.len ? span_make(ft.buf, ft.len) : SPAN_LIT("vigil");
         snprintf(n->subj, sizeof(n->subj), "%.*s%.*s%s", (int)(v - n->subject), n->subject,
                  (int)tag.len, tag.p, v + 6);
         /* Subjects are dot-separated tokens: no spaces or wildcards from a tag. */

@@ -50,7 +50,7 @@ outputs:
     shared_key: \${SECRET_KEY}
 YEOF
 "$VIGIL" -c "$T/good.yaml" --validate >"$T/o" 2>"$T/e" || { cat "$T/e"; fail "good config rejected"; }
-grep -q "state_dir: $T/state" "$T/o" || fail "--validate does not show the expanded default"
+grep -q "state_dir: \"$T/state\"" "$T/o" || fail "--validate does not show the expanded default"
 grep -q "s3cr3t-value" "$T/o" "$T/e" && fail "--validate printed a secret"
 grep -q "shared_key" "$T/o" || fail "--validate does not show the (masked) secret option"
 "$VIGIL" -c "$ROOT/conf/vigil.yaml" --validate >/dev/null 2>"$T/e" || { cat "$T/e"; fail "the shipped conf/vigil.yaml does not validate"; }
