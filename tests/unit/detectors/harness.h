@@ -40,7 +40,7 @@ struct th {
 
 static struct th *th_current;
 
-static void th_copy(char *out, size_t cap, struct span s)
+static inline void th_copy(char *out, size_t cap, struct span s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
     if (n)
@@ -48,7 +48,7 @@ static void th_copy(char *out, size_t cap, struct span s)
     out[n] = '\0';
 }
 
-static void th_capture(struct detector *d, const struct alert *a)
+static inline void th_capture(struct detector *d, const struct alert *a)
 {
     (void)d;
     struct th *t = th_current;
@@ -70,7 +70,7 @@ static const struct detector_plugin th_capture_plugin = {
     .name = "capture", .on_alert = th_capture,
 };
 
-static int64_t th_duration_ms(const char *s)
+static inline int64_t th_duration_ms(const char *s)
 {
     char *e;
     double v = strtod(s, &e);
@@ -88,7 +88,7 @@ static int64_t th_duration_ms(const char *s)
 }
 
 /* Option defaults of the plugin's table, for the types detectors use. */
-static void th_defaults(const struct conf_option *o, void *base)
+static inline void th_defaults(const struct conf_option *o, void *base)
 {
     for (; o && o->key; o++) {
         char *f = (char *)base + o->offset;
@@ -100,12 +100,17 @@ static void th_defaults(const struct conf_option *o, void *base)
         case CONF_DOUBLE: *(double *)f = strtod(o->def, NULL); break;
         case CONF_BOOL: *(bool *)f = !strcmp(o->def, "true"); break;
         case CONF_SIZE: *(uint64_t *)f = strtoull(o->def, NULL, 10); break;
+        case CONF_ENUM:
+            for (int k = 0; o->enums && o->enums[k]; k++)
+                if (!strcmp(o->enums[k], o->def))
+                    *(int *)f = k;
+            break;
         default: break;
         }
     }
 }
 
-static void th_init(struct th *t, const struct detector_plugin *p)
+static inline void th_init(struct th *t, const struct detector_plugin *p)
 {
     memset(t, 0, sizeof(*t));
     th_current = t;
@@ -138,7 +143,7 @@ static void th_init(struct th *t, const struct detector_plugin *p)
     record_init(&t->rec, t->arena, sizeof(t->arena));
 }
 
-static void th_fini(struct th *t)
+static inline void th_fini(struct th *t)
 {
     if (t->det.plugin->destroy)
         t->det.plugin->destroy(&t->det);
@@ -147,7 +152,7 @@ static void th_fini(struct th *t)
 }
 
 /* A fresh record of kind k at ts; fill it, then th_observe(). */
-static struct record *th_record(struct th *t, enum record_kind k, int64_t ts)
+static inline struct record *th_record(struct th *t, enum record_kind k, int64_t ts)
 {
     record_reset(&t->rec);
     t->rec.kind = (uint8_t)k;
@@ -157,14 +162,14 @@ static struct record *th_record(struct th *t, enum record_kind k, int64_t ts)
     return &t->rec;
 }
 
-static void th_observe(struct th *t)
+static inline void th_observe(struct th *t)
 {
     if (t->rec.ts > t->vg.event_now)
         t->vg.event_now = t->rec.ts;
     t->det.plugin->observe(&t->det, &t->rec);
 }
 
-static void th_shell(struct th *t, int64_t ts, const char *user, const char *cmd)
+static inline void th_shell(struct th *t, int64_t ts, const char *user, const char *cmd)
 {
     struct record *r = th_record(t, KIND_SHELL, ts);
     record_set_str(r, RK_USER, span_cstr(user));
@@ -173,7 +178,7 @@ static void th_shell(struct th *t, int64_t ts, const char *user, const char *cmd
     th_observe(t);
 }
 
-static unsigned th_count(const struct th *t, const char *rule)
+static inline unsigned th_count(const struct th *t, const char *rule)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < t->nalerts; i++)
@@ -181,7 +186,7 @@ static unsigned th_count(const struct th *t, const char *rule)
     return n;
 }
 
-static const struct th_alert *th_find(const struct th *t, const char *rule)
+static inline const struct th_alert *th_find(const struct th *t, const char *rule)
 {
     for (unsigned i = t->nalerts; i-- > 0;)
         if (!strcmp(t->alerts[i].rule, rule))
@@ -189,7 +194,25 @@ static const struct th_alert *th_find(const struct th *t, const char *rule)
     return NULL;
 }
 
-static void th_clear(struct th *t)
+/* Emits a hand-made alert through the real stream (watchers see it). */
+static inline void th_emit(struct th *t, int64_t ts, const char *rule, enum severity sev, enum stage st,
+                    const char *user, const char *ip)
+{
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = ts;
+    a.rule = rule;
+    a.detector = "test";
+    a.severity = sev;
+    a.stage = st;
+    a.entity.user = span_cstr(user);
+    a.entity.src_ip = span_cstr(ip);
+    a.entity.host = SPAN_LIT("web-1");
+    alert_printf(&a, "test alert %s", rule);
+    alert_emit(&t->vg, &a);
+}
+
+static inline void th_clear(struct th *t)
 {
     t->nalerts = 0;
 }
