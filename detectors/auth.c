@@ -1,0 +1,286 @@
+/* auth.c - the `auth` detector: options, tables, dispatch and persistence.
+ * Every record of kind auth is routed by its `action` to one rule family
+ * (see auth.h for the files). Rules that say "never seen" consult a learning
+ * clock per entity class (logins, privilege use) in event time: while the
+ * class is younger than detectors.learning_period they stay at info. */
+#include "detectors/auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sidecar/vigil.h"
+
+#define O(f) offsetof(struct auth_ctx, f)
+#define R(f) offsetof(struct auth_rule_conf, f)
+
+static const struct conf_option bruteforce_options[] = {
+    { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.bruteforce" },
+    { "threshold", CONF_INT, "8", R(threshold), 1, 1000000,
+      "failed logins from one source within window that make a brute force. 8 as OSSEC "
+      "(rule 5712): sshd and PAM often both log one attempt, so fail2ban's 5 would fire on "
+      "a user retrying a forgotten password 3 times" },
+    { "window", CONF_DURATION, "10m", R(window_ms), 1000, 7LL * 86400 * 1000,
+      "as fail2ban's findtime: tools pacing one try a minute to dodge OSSEC's 2 minutes are "
+      "still caught" },
+    { 0 }
+};
+
+static const struct conf_option spray_options[] = {
+    { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.spray" },
+    { "threshold", CONF_INT, "5", R(threshold), 2, 16,
+      "distinct user names one source fails for within window (at most 16)" },
+    { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
+      "spraying is slow on purpose (one password per user per round)" },
+    { 0 }
+};
+
+static const struct conf_option distributed_options[] = {
+    { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.distributed" },
+    { "threshold", CONF_INT, "5", R(threshold), 2, 16,
+      "distinct sources failing for one user within window (at most 16)" },
+    { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
+      "time over which sources are counted" },
+    { 0 }
+};
+
+static const struct conf_option after_failures_options[] = {
+    { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.success_after_failures" },
+    { "threshold", CONF_INT, "5", R(threshold), 1, 1000000,
+      "failures (for the user or from the source) that make a following success suspect" },
+    { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
+      "failures older than this before the success are forgotten" },
+    { 0 }
+};
+
+#define L(f) offsetof(struct auth_login_conf, f)
+static const struct conf_option login_options[] = {
+    { "enabled", CONF_BOOL, "true", L(enabled), 0, 0,
+      "raise auth.login: one alert scored from new source (for the user, for anyone), "
+      "unusual hour, preceding failures, privileged account, password instead of key and "
+      "dormant account" },
+    { "dormant", CONF_DURATION, "30d", L(dormant_ms), 3600 * 1000LL, 3650LL * 86400 * 1000,
+      "an account without a login for this long is dormant" },
+    { "min_history", CONF_INT, "10", L(min_history), 1, 1000000,
+      "logins of a user before its usual hours are trusted" },
+    { 0 }
+};
+
+static const struct conf_option switch_options[] = {
+    { "enabled", CONF_BOOL, "true", offsetof(struct auth_switch_conf, enabled), 0, 0,
+      "raise these alerts" },
+    { 0 }
+};
+
+static const struct conf_option auth_options[] = {
+    { "privileged_users", CONF_STRLIST, "root", O(privileged_users), 0, 0,
+      "accounts always treated as privileged (besides members of privileged_groups)" },
+    { "privileged_groups", CONF_STRLIST, NULL, O(privileged_groups), 0, 0,
+      "groups whose members are privileged, learnt from group_member_add records and "
+      "successful sudo (default: sudo, wheel, adm, admin, root, docker, lxd)" },
+    { "bruteforce", CONF_SECTION, NULL, O(bruteforce), 0, 0,
+      "many failed logins from one source (T1110.001)", NULL, bruteforce_options },
+    { "spray", CONF_SECTION, NULL, O(spray), 0, 0,
+      "one source failing for many users (T1110.003)", NULL, spray_options },
+    { "distributed", CONF_SECTION, NULL, O(distributed), 0, 0,
+      "one user failing from many sources (T1110.001)", NULL, distributed_options },
+    { "success_after_failures", CONF_SECTION, NULL, O(after_failures), 0, 0,
+      "a login following failures (T1110, T1078)", NULL, after_failures_options },
+    { "login", CONF_SECTION, NULL, O(login), 0, 0, "suspicious login scoring (T1078)", NULL,
+      login_options },
+    { "root_ssh", CONF_SECTION, NULL, O(root_ssh), 0, 0, "root logging in over SSH (T1078.003)",
+      NULL, switch_options },
+    { "privilege", CONF_SECTION, NULL, O(privilege), 0, 0,
+      "first sudo/su, new sudo command, sudo/su failures, not in sudoers (T1548.003)", NULL,
+      switch_options },
+    { "accounts", CONF_SECTION, NULL, O(accounts), 0, 0,
+      "account creation (T1136.001), deletion (T1531), privileged group add (T1098)", NULL,
+      switch_options },
+    { 0 }
+};
+
+/* docker and lxd members can start a root container: root in all but name */
+static const char *const default_groups[] = { "sudo", "wheel", "adm", "admin", "root", "docker",
+                                              "lxd", NULL };
+
+bool auth_learning(struct detector *d, enum auth_class c, int64_t now)
+{
+    struct auth_ctx *x = auth_of(d);
+    int64_t period = d->vg->conf ? d->vg->conf->detectors.learning_period_ms * 1000000LL
+                                 : NS_PER_DAY;
+    if (!x->learn_start[c] || now < x->learn_start[c])
+        x->learn_start[c] = now;
+    return now - x->learn_start[c] < period;
+}
+
+static bool in_list(const struct conf_strlist *l, const char *const *defaults, struct span s)
+{
+    if (l->n == 0) {
+        for (size_t i = 0; defaults && defaults[i]; i++)
+            if (span_eq_cstr(s, defaults[i]))
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i] && span_eq_cstr(s, l->v[i]))
+            return true;
+    return false;
+}
+
+bool auth_privileged(struct detector *d, struct span user, const struct auth_user *u)
+{
+    static const char *const root_only[] = { "root", NULL };
+    return (u && u->privileged) || in_list(&auth_of(d)->privileged_users, root_only, user);
+}
+
+uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   int64_t now, bool record)
+{
+    struct auth_ctx *x = auth_of(d);
+    char buf[2 * 256 + 2];
+    size_t al = a.len < 256 ? a.len : 256, blen = b.len < 256 ? b.len : 256;
+    if (al)
+        memcpy(buf, a.p, al);
+    buf[al] = 0;
+    if (blen)
+        memcpy(buf + al + 1, b.p, blen);
+    struct span whole = span_make(buf, al + 1 + blen);
+    struct bl_budget alt = d->vg->budget;
+    alt.seed = ~alt.seed;
+    uint64_t h[2] = { bl_hash(&d->vg->budget, whole), bl_hash(&alt, whole) };
+    char key[1 + sizeof(h)];
+    key[0] = (char)type;
+    memcpy(key + 1, h, sizeof(h));
+    struct bl_head *e = bl_lookup(x->seen, span_make(key, sizeof(key)), now, record, record);
+    if (!e)
+        return 0;
+    struct auth_seen *s = bl_value(e);
+    uint32_t before = s->n;
+    if (record && s->n < UINT32_MAX)
+        s->n++;
+    return before;
+}
+
+struct span auth_network(struct span src)
+{
+    size_t dots = 0, colons = 0, last_dot = 0, third_colon = 0;
+    bool digits_only = true;
+    for (size_t i = 0; i < src.len; i++) {
+        char c = src.p[i];
+        if (c == '.') {
+            dots++;
+            last_dot = i;
+        } else if (c == ':') {
+            if (++colons == 3)
+                third_colon = i;
+        } else if (c < '0' || c > '9') {
+            digits_only = false;
+        }
+    }
+    if (colons >= 3)                        /* IPv6: the /48 */
+        return span_make(src.p, third_colon);
+    if (colons)
+        return src;
+    if (dots == 3 && digits_only)           /* IPv4: the /24 */
+        return span_make(src.p, last_dot);
+    for (size_t i = 0; i < src.len; i++)    /* host name: its domain */
+        if (src.p[i] == '.')
+            return span_from(src, i + 1);
+    return src;
+}
+
+void auth_alert_init(struct alert *a, const struct record *r, const char *rule,
+                     enum severity sev, enum stage stage)
+{
+    memset(a, 0, sizeof(*a));
+    a->ts = r->ts;
+    a->rule = rule;
+    a->detector = "auth";
+    a->severity = sev;
+    a->stage = stage;
+    a->entity.host = r->host;
+    a->source = r->path;
+    alert_evidence(a, r->raw);
+}
+
+static int auth_init(struct detector *d)
+{
+    struct auth_ctx *x = auth_of(d);
+    struct bl_budget *b = &d->vg->budget;
+    x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src));
+    x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user));
+    x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user));
+    x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen));
+    return x->fail_src && x->fail_user && x->users && x->seen ? 0 : -1;
+}
+
+static void auth_destroy(struct detector *d)
+{
+    struct auth_ctx *x = auth_of(d);
+    bl_table_free(x->fail_src);
+    bl_table_free(x->fail_user);
+    bl_table_free(x->users);
+    bl_table_free(x->seen);
+    x->fail_src = x->fail_user = x->users = x->seen = NULL;
+}
+
+static void auth_observe(struct detector *d, const struct record *r)
+{
+    struct auth_ctx *x = auth_of(d);
+    struct span action = record_str(r, RK_ACTION);
+    struct span user = record_str(r, RK_USER);
+    struct span src = record_str(r, RK_SRC_IP);
+    if (span_eq_cstr(action, "login_failure") || span_eq_cstr(action, "invalid_user")) {
+        auth_on_failure(d, r, user, src);
+    } else if (span_eq_cstr(action, "login_success")) {
+        uint32_t failures = auth_on_success_failures(d, r, user, src);
+        auth_on_login(d, r, user, src, failures);
+    } else if (span_eq_cstr(action, "sudo") || span_eq_cstr(action, "sudo_failure") ||
+               span_eq_cstr(action, "su") || span_eq_cstr(action, "su_failure")) {
+        if (x->privilege.enabled)
+            auth_on_priv(d, r, action, user);
+    } else if (span_eq_cstr(action, "user_add") || span_eq_cstr(action, "user_del") ||
+               span_eq_cstr(action, "group_member_add") ||
+               span_eq_cstr(action, "passwd_change")) {
+        auth_on_account(d, r, action, user);
+    }
+}
+
+bool auth_group_privileged(struct detector *d, struct span group)
+{
+    return in_list(&auth_of(d)->privileged_groups, default_groups, group);
+}
+
+static int auth_save(struct detector *d, FILE *f)
+{
+    struct auth_ctx *x = auth_of(d);
+    if (fwrite(x->learn_start, sizeof(x->learn_start), 1, f) != 1)
+        return -1;
+    if (bl_table_save(x->fail_src, f) < 0 || bl_table_save(x->fail_user, f) < 0 ||
+        bl_table_save(x->users, f) < 0 || bl_table_save(x->seen, f) < 0)
+        return -1;
+    return 0;
+}
+
+static int auth_load(struct detector *d, FILE *f)
+{
+    struct auth_ctx *x = auth_of(d);
+    if (fread(x->learn_start, sizeof(x->learn_start), 1, f) != 1)
+        return -1;
+    if (bl_table_load(x->fail_src, f) < 0 || bl_table_load(x->fail_user, f) < 0 ||
+        bl_table_load(x->users, f) < 0 || bl_table_load(x->seen, f) < 0)
+        return -1;
+    return 0;
+}
+
+const struct detector_plugin detector_auth = {
+    .name = "auth",
+    .options = auth_options,
+    .ctx_size = sizeof(struct auth_ctx),
+    .kinds = KIND_BIT(KIND_AUTH),
+    .init = auth_init,
+    .observe = auth_observe,
+    .save = auth_save,
+    .load = auth_load,
+    .destroy = auth_destroy,
+    .snapshot_version = 1,
+};

@@ -1,0 +1,127 @@
+/* auth.h - the auth detector's shared state (private to detectors/auth*.c).
+ * One plugin, `detectors.auth`, with a section per rule family:
+ *   auth.c        options, tables, dispatch by action, persistence
+ *   auth_guess.c  brute force, spraying, distributed guessing, success after failures
+ *   auth_login.c  suspicious login (one scored alert) and root login over SSH
+ *   auth_priv.c   sudo/su (first use, new command, failures) and account changes
+ *
+ * Failures are kept apart from the login baseline (fail_src / fail_user
+ * tables): an attacker controls how many distinct sources and user names he
+ * throws at sshd, and must not push real users out of the baseline. "Seen"
+ * facts (user+source, user+network, any source, user+sudo command, su pairs)
+ * live in one table of small entries keyed by a type byte and two keyed
+ * hashes of the pair. */
+#ifndef VIGIL_DETECTORS_AUTH_H
+#define VIGIL_DETECTORS_AUTH_H
+
+#include "detectors/baseline.h"
+#include "detectors/detector.h"
+
+struct auth_rule_conf {
+    bool enabled;
+    int64_t threshold;      /* failures / distinct users / distinct sources */
+    int64_t window_ms;
+};
+
+struct auth_login_conf {
+    bool enabled;
+    int64_t dormant_ms;     /* no login for this long: the account is dormant */
+    int64_t min_history;    /* logins before the hour profile is trusted */
+};
+
+struct auth_switch_conf {
+    bool enabled;
+};
+
+/* Failures from one source. Memory: 96 (head) + 344 = 440 bytes/entry. */
+struct auth_fail_src {
+    struct bl_window fails;         /* bruteforce.window */
+    struct bl_distinct users;       /* spray.window */
+    int64_t last_fail;
+    uint32_t since;                 /* failures since the last success from here */
+    uint32_t last_user_len;
+    char last_user[32];
+};
+
+/* Failures against one user name. Memory: 96 + 344 = 440 bytes/entry. */
+struct auth_fail_user {
+    struct bl_window fails;
+    struct bl_distinct srcs;        /* distributed.window */
+    int64_t last_fail;
+    uint32_t since;
+    uint32_t last_src_len;
+    char last_src[32];
+};
+
+/* What is normal for a user. Memory: 96 + 1176 = 1272 bytes/entry. */
+struct auth_user {
+    struct bl_hours hours;          /* successful logins, hour of week */
+    struct bl_set srcs;             /* usual sources, half-life 30 days */
+    struct bl_set sudo_cmds;        /* usual sudo executables */
+    int64_t last_login;
+    uint32_t logins, key_logins, pw_logins, sudo_n, su_n;
+    uint8_t privileged;             /* in a privileged group, or sudo to root seen */
+};
+
+/* A fact seen before. Memory: 96 + 8 = 104 bytes/entry. */
+struct auth_seen {
+    uint32_t n;
+    uint32_t pad;
+};
+
+enum auth_seen_type {
+    SEEN_USER_SRC = 'S', SEEN_USER_NET = 'N', SEEN_ANY_SRC = 'A', SEEN_SUDO_CMD = 'C',
+    SEEN_SU_PAIR = 'U', SEEN_ROOT_SRC = 'R',
+};
+
+enum auth_class { AUTH_CLASS_LOGIN, AUTH_CLASS_PRIV, AUTH_CLASS__COUNT };
+
+struct auth_ctx {
+    /* options */
+    struct conf_strlist privileged_users;
+    struct conf_strlist privileged_groups;
+    struct auth_rule_conf bruteforce, spray, distributed, after_failures;
+    struct auth_login_conf login;
+    struct auth_switch_conf root_ssh, privilege, accounts;
+    /* state */
+    struct bl_table *fail_src, *fail_user, *users, *seen;
+    int64_t learn_start[AUTH_CLASS__COUNT];   /* first event of each class, event time */
+};
+
+#define AUTH_SRC_HALFLIFE (30 * NS_PER_DAY)
+
+static inline struct auth_ctx *auth_of(struct detector *d)
+{
+    return d->ctx;
+}
+
+/* True while the class's baseline is younger than detectors.learning_period. */
+bool auth_learning(struct detector *d, enum auth_class c, int64_t now);
+bool auth_privileged(struct detector *d, struct span user, const struct auth_user *u);
+/* group is in privileged_groups (default sudo, wheel, adm, admin, root, docker, lxd). */
+bool auth_group_privileged(struct detector *d, struct span group);
+/* Looks up (and with create, records) a seen fact. Returns the count before. */
+uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   int64_t now, bool record);
+/* "198.51.100" for 198.51.100.7, the /48 of an IPv6 address, the domain of a host. */
+struct span auth_network(struct span src);
+/* "10m", "1h", "90s". */
+void auth_duration(char *out, size_t cap, int64_t ms);
+/* Fills the fields every auth alert shares from r. */
+void auth_alert_init(struct alert *a, const struct record *r, const char *rule,
+                     enum severity sev, enum stage stage);
+
+void auth_on_failure(struct detector *d, const struct record *r, struct span user,
+                     struct span src);
+/* Returns the failures that preceded this success (from src or for user), and
+ * resets them; raises success-after-failures. */
+uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,
+                                  struct span src);
+void auth_on_login(struct detector *d, const struct record *r, struct span user, struct span src,
+                   uint32_t failures);
+void auth_on_priv(struct detector *d, const struct record *r, struct span action,
+                  struct span user);
+void auth_on_account(struct detector *d, const struct record *r, struct span action,
+                     struct span user);
+
+#endif

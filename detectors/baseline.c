@@ -1,0 +1,783 @@
+/* baseline.c - bounded entity tables and the small fixed-size structures
+ * detectors embed in their values (hour-of-week profile, decayed set, sliding
+ * window, EWMA, HyperLogLog, windowed distinct set).
+ *
+ * A table keeps its entries dense: entry i lives in chunk i / per_chunk, and
+ * entries are never deleted, only overwritten in place when evicted. So
+ * eviction samples random indexes in [0, count) and foreach is a plain loop.
+ * The index is open addressing with linear probing over (entry + 1, hash high
+ * bits) slots, load factor <= 3/4, with backward-shift deletion (no
+ * tombstones). Every allocation (table struct, index, chunk array, chunks) is
+ * charged to the shared budget before it is made; when the next step does not
+ * fit, the table stops growing and evicts instead.
+ *
+ * Memory per entity = entry (sizeof(struct bl_head) = 96 bytes + the value,
+ * rounded to 8) + index (8-byte slot at load 3/8..3/4, i.e. 11-21 bytes; 16 on
+ * average) + 8/per_chunk for the chunk array: bl_entry_bytes() returns it. */
+#include "detectors/baseline.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- keyed hash: SipHash-1-3 with a key derived from the budget seed ---- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND                                                   \
+    do {                                                           \
+        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);  \
+        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                     \
+        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                     \
+        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);  \
+    } while (0)
+
+static uint64_t load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
+{
+    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
+    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
+    size_t end = len - (len % 8);
+    for (size_t i = 0; i < end; i += 8) {
+        uint64_t m = load64(in + i);
+        v3 ^= m;
+        SIPROUND;
+        v0 ^= m;
+    }
+    uint64_t b = (uint64_t)len << 56;
+    for (size_t i = 0; i < len % 8; i++)
+        b |= (uint64_t)in[end + i] << (8 * i);
+    v3 ^= b;
+    SIPROUND;
+    v0 ^= b;
+    v2 ^= 0xff;
+    SIPROUND; SIPROUND; SIPROUND;
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t bl_hash(const struct bl_budget *b, struct span s)
+{
+    uint64_t seed = b ? b->seed : 0;
+    return siphash13(seed, seed ^ 0x9e3779b97f4a7c15ULL, (const unsigned char *)s.p, s.len);
+}
+
+/* ---- entity tables ---- */
+
+struct bl_slot {
+    uint32_t idx1;      /* entry index + 1; 0 = empty */
+    uint32_t h32;       /* high bits of the hash: most probes never touch the entry */
+};
+
+struct bl_table {
+    struct bl_budget *budget;
+    char name[32];
+    size_t value_size;
+    size_t entry_size;          /* head + value, multiple of 8 */
+    size_t per_chunk;           /* entries per chunk (power of two) */
+    unsigned chunk_shift;
+    unsigned char **chunks;
+    size_t nchunks, chunks_cap;
+    struct bl_slot *index;
+    size_t index_cap;           /* power of two */
+    size_t count;               /* entries 0..count-1 are live */
+    uint64_t evictions;
+    uint64_t bytes;             /* charged to the budget */
+    uint64_t rng;
+};
+
+#define BL_CHUNK_BYTES   (64u * 1024)
+#define BL_INDEX_MIN     64
+#define BL_SAMPLE        8
+#define BL_HIT_CREDIT    NS_PER_HOUR   /* each doubling of hits is worth an hour of recency */
+
+static bool budget_take(struct bl_budget *b, uint64_t n)
+{
+    if (b->used + n > b->cap)
+        return false;
+    b->used += n;
+    return true;
+}
+
+static void budget_give(struct bl_budget *b, uint64_t n)
+{
+    b->used = n > b->used ? 0 : b->used - n;
+}
+
+static struct bl_head *entry_at(const struct bl_table *t, size_t i)
+{
+    return (struct bl_head *)(void *)(t->chunks[i >> t->chunk_shift] +
+                                      (i & (t->per_chunk - 1)) * t->entry_size);
+}
+
+static bool chunk_add(struct bl_table *t)
+{
+    size_t cbytes = t->per_chunk * t->entry_size;
+    if (t->nchunks == t->chunks_cap) {
+        size_t ncap = t->chunks_cap ? t->chunks_cap * 2 : 8;
+        size_t grow = (ncap - t->chunks_cap) * sizeof(*t->chunks);
+        if (!budget_take(t->budget, grow + cbytes))
+            return false;
+        budget_give(t->budget, cbytes);
+        unsigned char **nc = realloc(t->chunks, ncap * sizeof(*nc));
+        if (!nc) {
+            budget_give(t->budget, grow);
+            return false;
+        }
+        t->chunks = nc;
+        t->chunks_cap = ncap;
+        t->bytes += grow;
+    }
+    if (!budget_take(t->budget, cbytes))
+        return false;
+    unsigned char *c = calloc(1, cbytes);
+    if (!c) {
+        budget_give(t->budget, cbytes);
+        return false;
+    }
+    t->chunks[t->nchunks++] = c;
+    t->bytes += cbytes;
+    return true;
+}
+
+static void index_put(struct bl_slot *ix, size_t cap, uint64_t hash, uint32_t idx1)
+{
+    size_t mask = cap - 1;
+    size_t pos = (size_t)hash & mask;
+    while (ix[pos].idx1)
+        pos = (pos + 1) & mask;
+    ix[pos].idx1 = idx1;
+    ix[pos].h32 = (uint32_t)(hash >> 32);
+}
+
+static bool index_grow(struct bl_table *t, size_t ncap)
+{
+    uint64_t nbytes = (uint64_t)ncap * sizeof(struct bl_slot);
+    /* both arrays exist during the rehash: charge the new one first */
+    if (!budget_take(t->budget, nbytes))
+        return false;
+    struct bl_slot *nx = calloc(ncap, sizeof(*nx));
+    if (!nx) {
+        budget_give(t->budget, nbytes);
+        return false;
+    }
+    for (size_t i = 0; i < t->count; i++) {
+        struct bl_head *h = entry_at(t, i);
+        index_put(nx, ncap, h->hash, (uint32_t)(i + 1));
+    }
+    uint64_t obytes = (uint64_t)t->index_cap * sizeof(struct bl_slot);
+    free(t->index);
+    budget_give(t->budget, obytes);
+    t->bytes = t->bytes - obytes + nbytes;
+    t->index = nx;
+    t->index_cap = ncap;
+    return true;
+}
+
+struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size)
+{
+    size_t entry = (sizeof(struct bl_head) + value_size + 7) & ~(size_t)7;
+    if (!b || value_size > BL_CHUNK_BYTES)
+        return NULL;
+    if (!budget_take(b, sizeof(struct bl_table)))
+        return NULL;
+    struct bl_table *t = calloc(1, sizeof(*t));
+    if (!t) {
+        budget_give(b, sizeof(struct bl_table));
+        return NULL;
+    }
+    t->budget = b;
+    t->bytes = sizeof(*t);
+    snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+    t->value_size = value_size;
+    t->entry_size = entry;
+    t->per_chunk = 16;
+    t->chunk_shift = 4;
+    while (t->per_chunk * 2 * entry <= BL_CHUNK_BYTES) {
+        t->per_chunk *= 2;
+        t->chunk_shift++;
+    }
+    t->rng = b->seed ^ 0x2545f4914f6cdd1dULL ^ (uint64_t)(uintptr_t)t;
+    if (!t->rng)
+        t->rng = 1;
+    /* the first step is taken now so a table is never starved by the others */
+    if (!index_grow(t, BL_INDEX_MIN) || !chunk_add(t))
+        goto fail;
+    return t;
+fail:
+    bl_table_free(t);
+    return NULL;
+}
+
+void bl_table_free(struct bl_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nchunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
+    free(t->index);
+    budget_give(t->budget, t->bytes);
+    free(t);
+}
+
+static uint64_t rng_next(struct bl_table *t)
+{
+    uint64_t x = t->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t->rng = x;
+    return x;
+}
+
+static size_t slot_of(const struct bl_table *t, uint64_t hash, size_t idx)
+{
+    size_t mask = t->index_cap - 1;
+    size_t pos = (size_t)hash & mask;
+    while (t->index[pos].idx1 != idx + 1)
+        pos = (pos + 1) & mask;
+    return pos;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+static void index_del(struct bl_table *t, size_t pos)
+{
+    size_t mask = t->index_cap - 1;
+    size_t hole = pos;
+    size_t j = pos;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t->index[j].idx1)
+            break;
+        struct bl_head *h = entry_at(t, t->index[j].idx1 - 1);
+        size_t home = (size_t)h->hash & mask;
+        /* j may move into hole when its home is not in (hole, j] cyclically */
+        bool between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!between) {
+            t->index[hole] = t->index[j];
+            hole = j;
+        }
+    }
+    t->index[hole].idx1 = 0;
+    t->index[hole].h32 = 0;
+}
+
+static int64_t entry_value(const struct bl_head *h)
+{
+    int lg = 0;
+    for (uint32_t n = h->hits; n > 1 && lg < 40; n >>= 1)
+        lg++;
+    return h->last_seen + (int64_t)lg * BL_HIT_CREDIT;
+}
+
+static size_t pick_victim(struct bl_table *t)
+{
+    size_t best = (size_t)(rng_next(t) % t->count);
+    int64_t bestv = entry_value(entry_at(t, best));
+    for (int i = 1; i < BL_SAMPLE; i++) {
+        size_t c = (size_t)(rng_next(t) % t->count);
+        int64_t v = entry_value(entry_at(t, c));
+        if (v < bestv) {
+            best = c;
+            bestv = v;
+        }
+    }
+    return best;
+}
+
+struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
+{
+    if (key.len > BASELINE_KEY_BYTES)
+        key.len = BASELINE_KEY_BYTES;
+    uint64_t hash = bl_hash(t->budget, key);
+    uint32_t h32 = (uint32_t)(hash >> 32);
+    size_t mask = t->index_cap - 1;
+    for (size_t pos = (size_t)hash & mask; t->index[pos].idx1; pos = (pos + 1) & mask) {
+        if (t->index[pos].h32 != h32)
+            continue;
+        struct bl_head *h = entry_at(t, t->index[pos].idx1 - 1);
+        if (h->hash == hash && h->keylen == key.len && memcmp(h->key, key.p, key.len) == 0) {
+            if (touch) {
+                if (now > h->last_seen)
+                    h->last_seen = now;
+                if (h->hits < UINT32_MAX)
+                    h->hits++;
+            }
+            return h;
+        }
+    }
+    if (!create)
+        return NULL;
+
+    size_t idx;
+    if (t->count + 1 > t->index_cap / 4 * 3 && !index_grow(t, t->index_cap * 2))
+        goto evict;
+    if (t->count == t->nchunks * t->per_chunk && !chunk_add(t))
+        goto evict;
+    idx = t->count++;
+    goto fill;
+evict:
+    if (t->count == 0)
+        return NULL;
+    idx = pick_victim(t);
+    index_del(t, slot_of(t, entry_at(t, idx)->hash, idx));
+    t->evictions++;
+    t->budget->evictions++;
+fill:;
+    struct bl_head *h = entry_at(t, idx);
+    memset(h, 0, t->entry_size);
+    h->hash = hash;
+    h->first_seen = h->last_seen = now;
+    h->hits = touch ? 1 : 0;
+    h->keylen = (uint8_t)key.len;
+    if (key.len)
+        memcpy(h->key, key.p, key.len);
+    index_put(t->index, t->index_cap, hash, (uint32_t)(idx + 1));
+    return h;
+}
+
+size_t bl_table_count(const struct bl_table *t)
+{
+    return t ? t->count : 0;
+}
+
+uint64_t bl_table_evictions(const struct bl_table *t)
+{
+    return t ? t->evictions : 0;
+}
+
+size_t bl_entry_bytes(const struct bl_table *t)
+{
+    /* entry + an index slot at the average load of 9/16 + its chunk pointer */
+    return t->entry_size + sizeof(struct bl_slot) * 16 / 9 + sizeof(void *) / t->per_chunk + 1;
+}
+
+void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *arg), void *arg)
+{
+    size_t n = t->count;
+    for (size_t i = 0; i < n && i < t->count; i++)
+        fn(entry_at(t, i), arg);
+}
+
+/* ---- persistence ---- */
+
+#define BL_TABLE_MAGIC   0x42544c56u   /* "VLTB" */
+#define BL_TABLE_VERSION 1u
+
+struct bl_file_head {
+    uint32_t magic, version;
+    uint32_t head_size, value_size;
+    uint64_t count;
+};
+
+struct bl_file_entry {
+    int64_t first_seen, last_seen;
+    uint32_t hits;
+    uint8_t keylen;
+    uint8_t pad[3];
+};
+
+static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+int bl_table_save(const struct bl_table *t, FILE *f)
+{
+    struct bl_file_head fh = { BL_TABLE_MAGIC, BL_TABLE_VERSION, (uint32_t)sizeof(struct bl_head),
+                               (uint32_t)t->value_size, t->count };
+    uint64_t sum = 0xcbf29ce484222325ULL;
+    if (fwrite(&fh, sizeof(fh), 1, f) != 1)
+        return -1;
+    for (size_t i = 0; i < t->count; i++) {
+        const struct bl_head *h = entry_at(t, i);
+        struct bl_file_entry e = { h->first_seen, h->last_seen, h->hits, h->keylen, { 0 } };
+        sum = fnv_add(sum, &e, sizeof(e));
+        sum = fnv_add(sum, h->key, h->keylen);
+        sum = fnv_add(sum, h + 1, t->value_size);
+        if (fwrite(&e, sizeof(e), 1, f) != 1 || fwrite(h->key, 1, h->keylen, f) != h->keylen ||
+            fwrite(h + 1, 1, t->value_size, f) != t->value_size)
+            return -1;
+    }
+    if (fwrite(&sum, sizeof(sum), 1, f) != 1)
+        return -1;
+    return 0;
+}
+
+int bl_table_load(struct bl_table *t, FILE *f)
+{
+    struct bl_file_head fh;
+    uint64_t sum = 0xcbf29ce484222325ULL;
+    unsigned char key[BASELINE_KEY_BYTES];
+    if (fread(&fh, sizeof(fh), 1, f) != 1 || fh.magic != BL_TABLE_MAGIC ||
+        fh.version != BL_TABLE_VERSION || fh.head_size != sizeof(struct bl_head) ||
+        fh.value_size != t->value_size || fh.count > (1ull << 32))
+        return -1;
+    unsigned char *val = malloc(t->value_size ? t->value_size : 1);
+    if (!val)
+        return -1;
+    for (uint64_t i = 0; i < fh.count; i++) {
+        struct bl_file_entry e;
+        if (fread(&e, sizeof(e), 1, f) != 1 || e.keylen > BASELINE_KEY_BYTES ||
+            e.first_seen > e.last_seen || fread(key, 1, e.keylen, f) != e.keylen ||
+            fread(val, 1, t->value_size, f) != t->value_size)
+            goto fail;
+        sum = fnv_add(sum, &e, sizeof(e));
+        sum = fnv_add(sum, key, e.keylen);
+        sum = fnv_add(sum, val, t->value_size);
+        /* the hash is recomputed: it depends on the seed, not the file */
+        struct bl_head *h = bl_lookup(t, span_make((const char *)key, e.keylen), e.last_seen,
+                                      true, false);
+        if (!h)
+            goto fail;
+        h->first_seen = e.first_seen;
+        h->last_seen = e.last_seen;
+        h->hits = e.hits;
+        memcpy(h + 1, val, t->value_size);
+    }
+    uint64_t want;
+    if (fread(&want, sizeof(want), 1, f) != 1 || want != sum)
+        goto fail;
+    free(val);
+    return 0;
+fail:
+    free(val);
+    return -1;
+}
+
+/* ---- hour-of-week profile ---- */
+
+#define BL_HOURS_HALVE_AT 8192   /* total at which all counters halve: recent weeks weigh more */
+
+static int hour_of_week(int64_t now)
+{
+    int64_t hours = now / NS_PER_HOUR;
+    if (now < 0 && now % NS_PER_HOUR)
+        hours--;
+    int64_t days = hours >= 0 ? hours / 24 : (hours - 23) / 24;
+    int dow = (int)(((days + 3) % 7 + 7) % 7);    /* 1970-01-01 was a Thursday; Monday = 0 */
+    int hod = (int)(((hours % 24) + 24) % 24);
+    return dow * 24 + hod;
+}
+
+int bl_hour_of_day(int64_t now)
+{
+    return hour_of_week(now) % 24;
+}
+
+void bl_hours_add(struct bl_hours *p, int64_t now)
+{
+    int i = hour_of_week(now);
+    if (p->h[i] == UINT16_MAX || p->total >= BL_HOURS_HALVE_AT) {
+        p->total = 0;
+        for (int k = 0; k < 168; k++) {
+            p->h[k] /= 2;
+            p->total += p->h[k];
+        }
+    }
+    p->h[i]++;
+    p->total++;
+}
+
+double bl_hours_share(const struct bl_hours *p, int64_t now)
+{
+    if (!p->total)
+        return 0;
+    int i = hour_of_week(now);
+    uint32_t s = (uint32_t)p->h[(i + 167) % 168] + p->h[i] + p->h[(i + 1) % 168];
+    return (double)s / p->total;
+}
+
+static void hours_of_day(const struct bl_hours *p, uint32_t day[24])
+{
+    memset(day, 0, 24 * sizeof(day[0]));
+    for (int k = 0; k < 168; k++)
+        day[k % 24] += p->h[k];
+}
+
+bool bl_hours_usual(const struct bl_hours *p, int64_t now)
+{
+    uint32_t day[24];
+    hours_of_day(p, day);
+    int hod = bl_hour_of_day(now);
+    /* +-1h: 07:55 for someone who starts at 08:00 is not unusual */
+    return day[hod] || day[(hod + 23) % 24] || day[(hod + 1) % 24];
+}
+
+void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap)
+{
+    uint32_t day[24];
+    uint64_t total = 0;
+    if (cap)
+        out[0] = 0;
+    hours_of_day(p, day);
+    for (int k = 0; k < 24; k++)
+        total += day[k];
+    if (!total || !cap)
+        return;
+    /* shortest circular run of hours holding >= 95% of the activity */
+    int best_start = 0, best_len = 24;
+    for (int start = 0; start < 24; start++) {
+        uint64_t s = 0;
+        for (int len = 1; len <= 24; len++) {
+            s += day[(start + len - 1) % 24];
+            if (s * 20 >= total * 19) {
+                if (len < best_len || (len == best_len && day[start] && !day[best_start])) {
+                    best_len = len;
+                    best_start = start;
+                }
+                break;
+            }
+        }
+    }
+    snprintf(out, cap, "%02d-%02dh", best_start, (best_start + best_len - 1) % 24);
+}
+
+/* ---- decayed set ---- */
+
+static double decayed(float w, int64_t last, int64_t now, int64_t halflife)
+{
+    if (w <= 0)
+        return 0;
+    if (halflife <= 0 || now <= last)
+        return w;
+    return w * exp2(-(double)(now - last) / (double)halflife);
+}
+
+static int set_find(const struct bl_set *s, uint64_t hash)
+{
+    for (int i = 0; i < BL_SET_SLOTS; i++)
+        if (s->slot[i].weight > 0 && s->slot[i].hash == hash)
+            return i;
+    return -1;
+}
+
+/* The value found replaces nothing; a new value takes an empty slot or the
+ * one with the lowest decayed weight, starting at weight 1 (not inheriting the
+ * victim's count as classic space-saving does: here a value seen once must
+ * still look rare the next time). */
+double bl_set_add(struct bl_set *s, const struct bl_budget *b, struct span value, int64_t now,
+                  int64_t halflife_ns)
+{
+    uint64_t hash = bl_hash(b, value);
+    int i = set_find(s, hash);
+    if (i >= 0) {
+        double prev = decayed(s->slot[i].weight, s->slot[i].last, now, halflife_ns);
+        s->slot[i].weight = (float)(prev + 1);
+        if (now > s->slot[i].last)
+            s->slot[i].last = now;
+        return prev;
+    }
+    int victim = 0;
+    double vw = 1e300;
+    for (int k = 0; k < BL_SET_SLOTS; k++) {
+        double w = decayed(s->slot[k].weight, s->slot[k].last, now, halflife_ns);
+        if (w < vw) {
+            vw = w;
+            victim = k;
+        }
+    }
+    size_t n = value.len < BL_SET_TEXT ? value.len : BL_SET_TEXT;
+    s->slot[victim].hash = hash;
+    s->slot[victim].last = now;
+    s->slot[victim].weight = 1;
+    s->slot[victim].len = (uint8_t)n;
+    memset(s->slot[victim].text, 0, BL_SET_TEXT);
+    if (n)
+        memcpy(s->slot[victim].text, value.p, n);
+    return 0;
+}
+
+double bl_set_weight(const struct bl_set *s, const struct bl_budget *b, struct span value,
+                     int64_t now, int64_t halflife_ns)
+{
+    int i = set_find(s, bl_hash(b, value));
+    return i < 0 ? 0 : decayed(s->slot[i].weight, s->slot[i].last, now, halflife_ns);
+}
+
+void bl_set_describe(const struct bl_set *s, char *out, size_t cap, unsigned n)
+{
+    int order[BL_SET_SLOTS];
+    int k = 0;
+    size_t o = 0;
+    if (!cap)
+        return;
+    out[0] = 0;
+    for (int i = 0; i < BL_SET_SLOTS; i++)
+        if (s->slot[i].weight > 0)
+            order[k++] = i;
+    for (int i = 1; i < k; i++)        /* insertion sort, heaviest first */
+        for (int j = i; j > 0 && s->slot[order[j]].weight > s->slot[order[j - 1]].weight; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    for (int i = 0; i < k && (unsigned)i < n; i++) {
+        const char *sep = i ? ", " : "";
+        int w = snprintf(out + o, cap - o, "%s%.*s", sep, (int)s->slot[order[i]].len,
+                         s->slot[order[i]].text);
+        if (w < 0 || (size_t)w >= cap - o)
+            break;
+        o += (size_t)w;
+    }
+}
+
+unsigned bl_set_count(const struct bl_set *s)
+{
+    unsigned n = 0;
+    for (int i = 0; i < BL_SET_SLOTS; i++)
+        n += s->slot[i].weight > 0;
+    return n;
+}
+
+/* ---- sliding window ---- */
+
+static int64_t win_width(int64_t window_ns)
+{
+    int64_t w = window_ns / BL_WIN_BUCKETS;
+    return w > 0 ? w : 1;
+}
+
+/* Moves the newest bucket forward to now, clearing the buckets it passes.
+ * Returns the bucket offset (0 = newest) for now, or -1 when now is older
+ * than the window. */
+static int win_advance(struct bl_window *w, int64_t now, int64_t window_ns)
+{
+    int64_t width = win_width(window_ns);
+    if (w->bucket_start == 0) {
+        w->bucket_start = now - (now % width);
+        return 0;
+    }
+    if (now >= w->bucket_start + width) {
+        int64_t steps = (now - w->bucket_start) / width;
+        if (steps >= BL_WIN_BUCKETS) {
+            memset(w->b, 0, sizeof(w->b));
+        } else {
+            for (int64_t i = 0; i < steps; i++) {
+                w->head = (uint8_t)((w->head + 1) % BL_WIN_BUCKETS);
+                w->b[w->head] = 0;
+            }
+        }
+        w->bucket_start += steps * width;
+        return 0;
+    }
+    if (now >= w->bucket_start)
+        return 0;
+    int64_t back = (w->bucket_start - now + width - 1) / width;
+    return back < BL_WIN_BUCKETS ? (int)back : -1;
+}
+
+uint32_t bl_window_add(struct bl_window *w, int64_t now, int64_t window_ns, uint32_t n)
+{
+    int off = win_advance(w, now, window_ns);
+    if (off >= 0) {
+        uint8_t i = (uint8_t)((w->head + BL_WIN_BUCKETS - off) % BL_WIN_BUCKETS);
+        w->b[i] = w->b[i] > UINT32_MAX - n ? UINT32_MAX : w->b[i] + n;
+    }
+    return bl_window_count(w, now, window_ns);
+}
+
+uint32_t bl_window_count(struct bl_window *w, int64_t now, int64_t window_ns)
+{
+    if (w->bucket_start == 0)
+        return 0;
+    win_advance(w, now, window_ns);
+    uint64_t s = 0;
+    for (int i = 0; i < BL_WIN_BUCKETS; i++)
+        s += w->b[i];
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* ---- EWMA ---- */
+
+void bl_ewma_add(struct bl_ewma *e, double x, double alpha)
+{
+    if (e->n == 0) {
+        e->mean = x;
+        e->var = 0;
+    } else {
+        double diff = x - e->mean;
+        double incr = alpha * diff;
+        e->mean += incr;
+        e->var = (1 - alpha) * (e->var + diff * incr);
+    }
+    if (e->n < UINT32_MAX)
+        e->n++;
+}
+
+/* The standard deviation is floored at 10% of |mean| (and 1e-6) so a perfectly
+ * flat history does not turn the first wobble into an infinite score. */
+double bl_ewma_z(const struct bl_ewma *e, double x, uint32_t min_n)
+{
+    if (e->n < min_n)
+        return 0;
+    double sd = sqrt(e->var > 0 ? e->var : 0);
+    double floor = fabs(e->mean) * 0.1;
+    if (sd < floor)
+        sd = floor;
+    if (sd < 1e-6)
+        sd = 1e-6;
+    return (x - e->mean) / sd;
+}
+
+/* ---- HyperLogLog, 64 registers ---- */
+
+void bl_hll_add(struct bl_hll *h, uint64_t hash)
+{
+    unsigned idx = (unsigned)(hash & 63);
+    uint64_t w = hash >> 6;    /* 58 significant bits */
+    uint8_t rho = w ? (uint8_t)(__builtin_clzll(w) - 6 + 1) : 59;
+    if (rho > h->reg[idx])
+        h->reg[idx] = rho;
+}
+
+double bl_hll_count(const struct bl_hll *h)
+{
+    const double m = 64, alpha = 0.709;
+    double sum = 0;
+    unsigned zeros = 0;
+    for (int i = 0; i < 64; i++) {
+        sum += ldexp(1.0, -h->reg[i]);
+        zeros += h->reg[i] == 0;
+    }
+    double e = alpha * m * m / sum;
+    if (e <= 2.5 * m && zeros)
+        e = m * log(m / zeros);
+    return e;
+}
+
+/* ---- windowed distinct ---- */
+
+unsigned bl_distinct_add(struct bl_distinct *d, uint64_t hash, int64_t now, int64_t window_ns)
+{
+    int found = -1, victim = 0;
+    for (int i = 0; i < BL_DISTINCT; i++) {
+        if (d->when[i] && d->hash[i] == hash) {
+            found = i;
+            break;
+        }
+        if (d->when[i] < d->when[victim])
+            victim = i;    /* empty (0) or oldest */
+    }
+    if (found >= 0) {
+        if (now > d->when[found])
+            d->when[found] = now;
+    } else {
+        d->hash[victim] = hash;
+        d->when[victim] = now;
+    }
+    unsigned n = 0;
+    for (int i = 0; i < BL_DISTINCT; i++)
+        n += d->when[i] && d->when[i] >= now - window_ns;
+    return n;
+}
