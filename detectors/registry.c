@@ -32,9 +32,13 @@
 #include "sidecar/vigil.h"
 
 extern const struct detector_plugin detector_auth;
+extern const struct detector_plugin detector_shell_rules;
+extern const struct detector_plugin detector_incident;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
+    &detector_shell_rules,
+    &detector_incident,
     NULL
 };
 
