@@ -34,10 +34,12 @@
 extern const struct detector_plugin detector_auth;
 extern const struct detector_plugin detector_shell_rules;
 extern const struct detector_plugin detector_incident;
+extern const struct detector_plugin detector_egress;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
+    &detector_egress,
     &detector_incident,
     NULL
 };
