@@ -35,10 +35,12 @@ extern const struct detector_plugin detector_auth;
 extern const struct detector_plugin detector_shell_rules;
 extern const struct detector_plugin detector_incident;
 extern const struct detector_plugin detector_egress;
+extern const struct detector_plugin detector_audit;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
+    &detector_audit,
     &detector_egress,
     &detector_incident,
     NULL
