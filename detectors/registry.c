@@ -36,10 +36,12 @@ extern const struct detector_plugin detector_shell_rules;
 extern const struct detector_plugin detector_incident;
 extern const struct detector_plugin detector_egress;
 extern const struct detector_plugin detector_audit;
+extern const struct detector_plugin detector_app_volume;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
+    &detector_app_volume,
     &detector_audit,
     &detector_egress,
     &detector_incident,
