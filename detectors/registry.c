@@ -37,11 +37,13 @@ extern const struct detector_plugin detector_incident;
 extern const struct detector_plugin detector_egress;
 extern const struct detector_plugin detector_audit;
 extern const struct detector_plugin detector_app_volume;
+extern const struct detector_plugin detector_templates;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
     &detector_app_volume,
+    &detector_templates,
     &detector_audit,
     &detector_egress,
     &detector_incident,
