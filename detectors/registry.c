@@ -33,6 +33,7 @@
 
 extern const struct detector_plugin detector_auth;
 extern const struct detector_plugin detector_shell_rules;
+extern const struct detector_plugin detector_shell_rarity;
 extern const struct detector_plugin detector_incident;
 extern const struct detector_plugin detector_egress;
 extern const struct detector_plugin detector_audit;
@@ -42,6 +43,7 @@ extern const struct detector_plugin detector_templates;
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
+    &detector_shell_rarity,
     &detector_app_volume,
     &detector_templates,
     &detector_audit,
