@@ -273,7 +273,7 @@ static void mask_word(struct masker *m, const char *p, size_t ws, size_t we)
         /* ?token=...&sig=... */
         if ((p[i] == '?' || p[i] == '&') && i + 1 < we) {
             size_t k = i + 1;
-            while (k < we && p[k] != '=' && p[k] != '&')
+            while (k < we && p[k] != '=' && p[k] != '&' && p[k] != '?')
                 k++;
             struct span name = span_make(p + i + 1, k - i - 1);
             if (k < we && p[k] == '=' &&

@@ -40,8 +40,20 @@ struct sr_ctx {
     struct bl_table *seen;             /* user\x1frule -> nothing (hits count) */
     int64_t first_ts;
     struct shl_line line;
+    struct span cmd;                   /* the line being judged */
+    const char *masked_for;            /* cmd.p once masked[] holds it */
     char masked[1024];
 };
+
+/* The current line with its secrets masked, made on the first alert only. */
+static struct span masked_line(struct sr_ctx *c)
+{
+    if (c->masked_for != c->cmd.p) {
+        mask_secrets(c->cmd, c->masked, sizeof(c->masked));
+        c->masked_for = c->cmd.p;
+    }
+    return span_cstr(c->masked);
+}
 
 static const struct conf_option sr_options[] = {
     { "recon_window", CONF_DURATION, "5m", offsetof(struct sr_ctx, recon_window_ms), 1000, 86400000,
@@ -386,15 +398,22 @@ static void emit(struct detector *d, struct sr_ctx *c, const struct record *r, s
     char key[BASELINE_KEY_BYTES];
     struct bl_head *h = bl_lookup(c->seen, dutil_pair(key, user, span_cstr(id)), r->ts, true, true);
     uint32_t before = h ? h->hits - 1 : 0;
-    struct span m = span_cstr(c->masked);
+    /* Habit is a baseline too: the fifth time over more than a learning
+     * period, the same technique by the same user is one level lower. */
+    bool habit = h && before >= 5 && r->ts - h->first_seen >= dutil_learning_ns(d);
+    if (habit && a.severity > SEV_LOW) {
+        a.severity--;
+        a.score = dutil_score(a.severity);
+    }
+    struct span m = masked_line(c);
     alert_printf(&a, "%s by %.*s: `%.*s`", rule->what, DSPAN(user, 64), DSPAN(m, 240));
     if (extra && *extra)
         alert_printf(&a, " %s", extra);
     if (before == 0)
         alert_printf(&a, "; first time for %.*s", DSPAN(user, 64));
     else
-        alert_printf(&a, "; %.*s did this %u time%s before", DSPAN(user, 64), before,
-                     before == 1 ? "" : "s");
+        alert_printf(&a, "; %.*s did this %u time%s before%s", DSPAN(user, 64), before,
+                     before == 1 ? "" : "s", habit ? " (habitual: severity lowered)" : "");
     alert_evidence(&a, m);
     alert_emit(d->vg, &a);
 }
@@ -441,7 +460,7 @@ static void recon_note(struct detector *d, struct sr_ctx *c, const struct record
     else
         alert_printf(&a, "); %.*s had %u before", DSPAN(user, 64), u->bursts);
     u->bursts++;
-    alert_evidence(&a, span_cstr(c->masked));
+    alert_evidence(&a, masked_line(c));
     alert_emit(d->vg, &a);
 }
 
@@ -465,21 +484,28 @@ static void sr_observe(struct detector *d, const struct record *r)
     bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
     struct shl_line *l = &c->line;
     shl_parse(l, cmd);
-    mask_secrets(cmd, c->masked, sizeof(c->masked));
+    c->masked_for = NULL;
+    c->cmd = cmd;
     const char *fired[FIRED_MAX];
     unsigned nfired = 0;
     for (unsigned s = 0; s < l->nsegs; s++) {
         struct sr_user *u = bl_value(uh);
         struct span host = SPAN_NULL;
-        bool upload = false, new_remote = false;
+        bool upload = false, new_remote = false, host_known = false;
         char key[BASELINE_KEY_BYTES], extra[256] = "";
         if (remote_of(l, s, &host, &upload)) {
             struct span k = dutil_pair(key, user, host);
             new_remote = !bl_lookup(c->remotes, k, r->ts, false, true) && learned;
+            char hkey[BASELINE_KEY_BYTES];
+            struct span hk = dutil_pair(hkey, SPAN_LIT("*"), host);
+            host_known = bl_lookup(c->remotes, hk, r->ts, false, true) != NULL;
+            if (!host_known)
+                bl_lookup(c->remotes, hk, r->ts, true, true);
             if (new_remote) {
                 char usual[160];
                 bl_set_describe(&u->hosts, usual, sizeof(usual), 4);
-                snprintf(extra, sizeof(extra), "(usual: %s)", usual[0] ? usual : "none");
+                snprintf(extra, sizeof(extra), "(usual: %s; %s)", usual[0] ? usual : "none",
+                         host_known ? "other users of this host did contact it" : "no user of this host ever did");
             }
             bl_lookup(c->remotes, k, r->ts, true, true);
             uh = bl_lookup(c->users, user, r->ts, false, false);   /* may have moved */
@@ -501,8 +527,12 @@ static void sr_observe(struct detector *d, const struct record *r)
                 fired[nfired++] = rule->id;
             if (rule->flags & SR_RECON)
                 recon_note(d, c, r, user, u, (uint16_t)i);
-            if (rule->sev > SEV_INFO)
-                emit(d, c, r, user, rule, rule->id, rule->sev, shl_argv0(l, s),
+            /* a host other users of this machine reach is a smaller step */
+            enum severity sev = rule->sev;
+            if ((rule->flags & SR_NEW_REMOTE) && host_known && sev > SEV_LOW)
+                sev--;
+            if (sev > SEV_INFO)
+                emit(d, c, r, user, rule, rule->id, sev, shl_argv0(l, s),
                      (rule->flags & SR_NEW_REMOTE) ? extra : NULL);
             uh = bl_lookup(c->users, user, r->ts, false, false);
             if (!uh)

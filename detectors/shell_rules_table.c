@@ -52,8 +52,9 @@ const struct shell_rule shell_rules[] = {
       .what = "sudo rights discovery", .cmd = "sudo", .arg = "-l|-ll", .flags = SR_RECON },
     { .id = "shell.recon_scan", .sev = SEV_MEDIUM, .stage = STAGE_DISCOVERY, .attack = { "T1046" },
       .what = "a network service scan", .cmd = "nmap|masscan|zmap|rustscan", .flags = SR_RECON },
-    { .id = "shell.recon_scan", .sev = SEV_MEDIUM, .stage = STAGE_DISCOVERY, .attack = { "T1046" },
-      .what = "a network service scan", .cmd = NETCAT, .arg = "-z|-zv|-vz|-znv|-nvz|-zvn",
+    /* `nc -zv db-1 5432` is an everyday reachability check: recon only in a burst. */
+    { .id = "shell.recon_portcheck", .sev = SEV_INFO, .stage = STAGE_DISCOVERY, .attack = { "T1046" },
+      .what = "a port probe", .cmd = NETCAT, .arg = "-z|-zv|-vz|-znv|-nvz|-zvn",
       .flags = SR_RECON },
     { .id = "shell.key_search", .sev = SEV_MEDIUM, .stage = STAGE_CREDENTIAL_ACCESS,
       .attack = { "T1552.004", "T1083" }, .what = "a search for private keys and credential files",
