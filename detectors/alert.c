@@ -29,7 +29,10 @@
 #include "sidecar/vigil.h"
 
 #define EVIDENCE_MARK       "    | "
-#define THROTTLE_BUDGET     (2u * 1024 * 1024)  /* ~1400 (rule, entity) windows */
+#define THROTTLE_BUDGET     (4u * 1024 * 1024)  /* ~5000 (rule, entity) windows */
+#define THROTTLE_MSG_BYTES  256                 /* of the last repeat, for the report */
+#define RULE_SLOTS          64                  /* rules with a rate cap */
+#define RULE_MAX_PER_MIN    100                 /* alerts of one rule per event minute */
 #define THROTTLE_ENT_BYTES  64                  /* entity values kept for the summary */
 #define ENTITY_FIELDS       6
 
@@ -43,7 +46,7 @@ struct throttle {
     uint8_t elen[ENTITY_FIELDS];
     char ent[ENTITY_FIELDS][THROTTLE_ENT_BYTES];
     uint16_t msglen;
-    char msg[ALERT_MESSAGE_BYTES];      /* the last repeat's message */
+    char msg[THROTTLE_MSG_BYTES];       /* the last repeat's message, cut */
 };
 
 struct alert_stream {
@@ -52,6 +55,16 @@ struct alert_stream {
     unsigned depth;                     /* alert_emit nesting through on_alert */
     struct bl_budget budget;            /* the throttle table's own cap */
     struct bl_table *throttle;
+    /* Per-rule cap: distinct entities escape the (rule, entity) throttle, so
+     * a flood of sources could still flood stdout. Past RULE_MAX_PER_MIN in
+     * an event minute a rule is counted, then reported in one line. */
+    struct rule_rate {
+        const char *rule;               /* static string of the detector */
+        const char *detector;
+        int64_t minute;                 /* event minute of the counts */
+        uint32_t printed, suppressed;
+        uint8_t max_sev, stage;
+    } rates[RULE_SLOTS];
     struct buf out;                     /* the formatted line, reused */
     struct record rec;                  /* the alert as an event, reused */
     char arena[RECORD_ARENA_MIN];
@@ -509,6 +522,54 @@ static void throttle_report(struct vigil *vg, struct throttle *t)
         publish(vg, vg->alerts, &s);
 }
 
+static void rate_report(struct vigil *vg, struct rule_rate *rr)
+{
+    struct alert s = { 0 };
+    char since[40];
+    if (!rr->suppressed)
+        return;
+    s.ts = (rr->minute + 1) * 60 * NS_PER_SEC - 1;
+    s.rule = rr->rule;
+    s.detector = rr->detector;
+    s.severity = (enum severity)rr->max_sev;
+    s.stage = (enum stage)rr->stage;
+    fmt_time(since, sizeof(since), rr->minute * 60 * NS_PER_SEC, false);
+    alert_printf(&s, "%u more %s alerts suppressed in the minute from %s (more than %d a minute)",
+                 rr->suppressed, rr->rule, since, RULE_MAX_PER_MIN);
+    rr->suppressed = 0;
+    if (vg->alerts)
+        publish(vg, vg->alerts, &s);
+}
+
+/* Returns true when a's rule already printed its share of this minute. */
+static bool rate_capped(struct vigil *vg, struct alert_stream *as, const struct alert *a)
+{
+    int64_t minute = a->ts / (60 * NS_PER_SEC);
+    struct rule_rate *rr = NULL;
+    for (int i = 0; i < RULE_SLOTS && !rr; i++)
+        if (as->rates[i].rule == a->rule || !as->rates[i].rule)
+            rr = &as->rates[i];
+    if (!rr)
+        return false;             /* more rules than slots: uncapped */
+    if (!rr->rule || minute > rr->minute) {
+        rate_report(vg, rr);
+        rr->rule = a->rule;
+        rr->detector = a->detector;
+        rr->minute = minute;
+        rr->printed = 0;
+        rr->max_sev = 0;
+    }
+    if (rr->printed < RULE_MAX_PER_MIN || a->severity == SEV_CRITICAL) {
+        rr->printed++;
+        return false;
+    }
+    rr->suppressed++;
+    rr->stage = (uint8_t)a->stage;
+    if ((uint8_t)a->severity > rr->max_sev)
+        rr->max_sev = (uint8_t)a->severity;
+    return true;
+}
+
 static void tick_cb(struct bl_head *h, void *arg)
 {
     struct vigil *vg = arg;
@@ -520,8 +581,14 @@ static void tick_cb(struct bl_head *h, void *arg)
 
 void alert_stream_tick(struct vigil *vg)
 {
-    if (vg->alerts && vg->conf && vg->conf->alerts.throttle_ms > 0)
-        bl_table_foreach(vg->alerts->throttle, tick_cb, vg);
+    struct alert_stream *as = vg->alerts;
+    if (!as)
+        return;
+    for (int i = 0; i < RULE_SLOTS && as->rates[i].rule; i++)
+        if (vg->event_now / (60 * NS_PER_SEC) > as->rates[i].minute)
+            rate_report(vg, &as->rates[i]);
+    if (vg->conf && vg->conf->alerts.throttle_ms > 0)
+        bl_table_foreach(as->throttle, tick_cb, vg);
 }
 
 /* Returns true when a is a repeat to count instead of printing. */
@@ -572,7 +639,7 @@ bool alert_emit(struct vigil *vg, struct alert *a)
     int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;
     if ((int)a->severity < min) {
         /* below the display floor, but correlation still sees it */
-    } else if (throttled(vg, as, a)) {
+    } else if (throttled(vg, as, a) || rate_capped(vg, as, a)) {
         vg->n.alerts_throttled++;
         goto out;
     } else {

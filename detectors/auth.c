@@ -1,8 +1,9 @@
 /* auth.c - the `auth` detector: options, tables, dispatch and persistence.
  * Every record of kind auth is routed by its `action` to one rule family
  * (see auth.h for the files). Rules that say "never seen" consult a learning
- * clock per entity class (logins, privilege use) in event time: while the
- * class is younger than detectors.learning_period they stay at info. */
+ * clock per entity class (logins, privilege use) in event time, started by the
+ * first auth record: while it is younger than detectors.learning_period they
+ * stay at info. */
 #include "detectors/auth.h"
 
 #include <stdlib.h>
@@ -229,6 +230,12 @@ static void auth_observe(struct detector *d, const struct record *r)
     struct span action = record_str(r, RK_ACTION);
     struct span user = record_str(r, RK_USER);
     struct span src = record_str(r, RK_SRC_IP);
+    /* Every class of this detector learns from the same log: its clock starts
+     * with the first auth record, so a first sudo after a week of watching
+     * the log is news even if nobody used sudo during that week. */
+    for (int c = 0; c < AUTH_CLASS__COUNT; c++)
+        if (!x->learn_start[c] || r->ts < x->learn_start[c])
+            x->learn_start[c] = r->ts;
     if (span_eq_cstr(action, "login_failure") || span_eq_cstr(action, "invalid_user")) {
         auth_on_failure(d, r, user, src);
     } else if (span_eq_cstr(action, "login_success")) {

@@ -505,42 +505,57 @@ static void hours_of_day(const struct bl_hours *p, uint32_t day[24])
         day[k % 24] += p->h[k];
 }
 
-bool bl_hours_usual(const struct bl_hours *p, int64_t now)
-{
-    uint32_t day[24];
-    hours_of_day(p, day);
-    int hod = bl_hour_of_day(now);
-    /* +-1h: 07:55 for someone who starts at 08:00 is not unusual */
-    return day[hod] || day[(hod + 23) % 24] || day[(hod + 1) % 24];
-}
-
-void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap)
+/* The shortest circular run of hours-of-day holding >= 95% of the activity;
+ * false when there is none. */
+static bool hours_span(const struct bl_hours *p, int *start_out, int *len_out)
 {
     uint32_t day[24];
     uint64_t total = 0;
-    if (cap)
-        out[0] = 0;
     hours_of_day(p, day);
     for (int k = 0; k < 24; k++)
         total += day[k];
-    if (!total || !cap)
-        return;
-    /* shortest circular run of hours holding >= 95% of the activity */
-    int best_start = 0, best_len = 24;
+    if (!total)
+        return false;
+    int best_start = 0, best_len = 25;
     for (int start = 0; start < 24; start++) {
+        if (!day[start])
+            continue;    /* a tightest run starts on an active hour */
         uint64_t s = 0;
-        for (int len = 1; len <= 24; len++) {
+        for (int len = 1; len <= 24 && len < best_len; len++) {
             s += day[(start + len - 1) % 24];
             if (s * 20 >= total * 19) {
-                if (len < best_len || (len == best_len && day[start] && !day[best_start])) {
-                    best_len = len;
-                    best_start = start;
-                }
+                best_len = len;
+                best_start = start;
                 break;
             }
         }
     }
-    snprintf(out, cap, "%02d-%02dh", best_start, (best_start + best_len - 1) % 24);
+    *start_out = best_start;
+    *len_out = best_len > 24 ? 24 : best_len;
+    return true;
+}
+
+/* Usual: inside the span that holds the activity ("08-19h" covers 10:00 even
+ * if no login happened at 10 yet), or next to an hour that was ever active. */
+bool bl_hours_usual(const struct bl_hours *p, int64_t now)
+{
+    uint32_t day[24];
+    int start, len;
+    int hod = bl_hour_of_day(now);
+    hours_of_day(p, day);
+    if (day[hod] || day[(hod + 23) % 24] || day[(hod + 1) % 24])
+        return true;
+    return hours_span(p, &start, &len) && (hod - start + 24) % 24 < len;
+}
+
+void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap)
+{
+    int start, len;
+    if (!cap)
+        return;
+    out[0] = 0;
+    if (hours_span(p, &start, &len))
+        snprintf(out, cap, "%02d-%02dh", start, (start + len - 1) % 24);
 }
 
 /* ---- decayed set ---- */

@@ -72,10 +72,12 @@ struct bl_hours {
 };
 void bl_hours_add(struct bl_hours *p, int64_t now);
 /* Share of past activity within +-1 hour of now's hour-of-week (0..1);
- * and whether the same hour-of-day was ever active on any weekday. */
+ * and whether now's hour-of-day is usual: within +-1h of an hour ever active
+ * on any weekday, or inside the span bl_hours_describe reports. */
 double bl_hours_share(const struct bl_hours *p, int64_t now);
 bool bl_hours_usual(const struct bl_hours *p, int64_t now);
-/* "08-19h": the span of hours-of-day holding most activity; "" when empty. */
+/* "08-19h": the shortest span of hours-of-day holding 95% of the activity;
+ * "" when empty. */
 void bl_hours_describe(const struct bl_hours *p, char *out, size_t cap);
 int bl_hour_of_day(int64_t now);   /* UTC */
 

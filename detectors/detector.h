@@ -49,7 +49,11 @@ struct detector {
 extern const struct detector_plugin *const detector_plugins[];
 const struct detector_plugin *detector_plugin_find(const char *name);
 
-/* Core entry points (detectors/registry.c). */
+/* Core entry points (detectors/registry.c). detectors_init sets the budget
+ * (cap, random seed), creates vg->alerts when NULL and starts every enabled
+ * detector on its own copy of the configured ctx; on -1 call detectors_free.
+ * detectors_free also frees vg->alerts. Plugins must not hash in init:
+ * detectors_load may replace the seed with the one of the snapshots. */
 int detectors_init(struct vigil *vg);
 void detectors_observe(struct vigil *vg, const struct record *r);
 void detectors_on_alert(struct vigil *vg, const struct alert *a);

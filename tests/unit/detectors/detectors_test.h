@@ -72,6 +72,8 @@ static inline int count_rule(const char *rule)
     return n;
 }
 
+extern const struct detector_plugin detector_auth;
+
 static struct vigil_conf test_conf;
 static struct vigil test_vg;
 static struct auth_ctx test_auth_opts;

@@ -1,0 +1,253 @@
+/* test_alert.c - alert formats, escaping, throttling and min_severity. */
+#include <criterion/criterion.h>
+#include <unistd.h>
+
+#include "detectors_test.h"
+#include "outputs/batch.h"
+
+static struct alert sample(void)
+{
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = T0 + 3 * NS_PER_HOUR + 10 * MIN;
+    a.rule = "auth.login";
+    a.detector = "auth";
+    a.severity = SEV_HIGH;
+    a.score = 0.87;
+    a.stage = STAGE_INITIAL_ACCESS;
+    a.entity.user = SPAN_LIT("ops-admin");
+    a.entity.src_ip = SPAN_LIT("198.51.100.7");
+    a.attack[0] = "T1078";
+    a.attack[1] = "T1078.003";
+    a.source = SPAN_LIT("/var/log/auth.log");
+    alert_printf(&a, "first login for %s from %s", "ops-admin", "198.51.100.7");
+    alert_evidence(&a, SPAN_LIT("Accepted password for ops-admin from 198.51.100.7"));
+    return a;
+}
+
+static char *text_of(const struct alert *a, bool color)
+{
+    static char out[8192];
+    struct buf b = { 0 };
+    cr_assert_eq(alert_to_text(&b, a, color), 0);
+    memcpy(out, b.p, b.len);
+    out[b.len] = 0;
+    buf_free(&b);
+    return out;
+}
+
+static char *json_of(const struct alert *a)
+{
+    static char out[8192];
+    struct buf b = { 0 };
+    cr_assert_eq(alert_to_json(&b, a), 0);
+    memcpy(out, b.p, b.len);
+    out[b.len] = 0;
+    buf_free(&b);
+    return out;
+}
+
+Test(alert, text_line)
+{
+    struct alert a = sample();
+    cr_assert_str_eq(text_of(&a, false),
+                     "2026-11-23T03:10:00Z HIGH     auth.login user=ops-admin "
+                     "src_ip=198.51.100.7 first login for ops-admin from 198.51.100.7 "
+                     "[T1078 T1078.003]\n"
+                     "    | Accepted password for ops-admin from 198.51.100.7");
+    cr_assert(strstr(text_of(&a, true), "\033[31mHIGH") != NULL);
+}
+
+Test(alert, json_object)
+{
+    struct alert a = sample();
+    cr_assert_str_eq(json_of(&a),
+                     "{\"ts\":\"2026-11-23T03:10:00.000Z\",\"rule\":\"auth.login\","
+                     "\"detector\":\"auth\",\"severity\":\"high\",\"score\":0.87,"
+                     "\"stage\":\"initial-access\",\"entity\":{\"user\":\"ops-admin\","
+                     "\"src_ip\":\"198.51.100.7\"},\"attack\":[\"T1078\",\"T1078.003\"],"
+                     "\"message\":\"first login for ops-admin from 198.51.100.7\","
+                     "\"evidence\":[\"Accepted password for ops-admin from 198.51.100.7\"],"
+                     "\"source\":\"/var/log/auth.log\"}");
+}
+
+Test(alert, log_text_cannot_forge_a_line)
+{
+    struct alert a = sample();
+    static const char evil_user[] = "bob\n2026-11-23T03:10:00Z CRITICAL auth.fake x";
+    static const char evil_line[] = "x\r\n2026-11-23T03:11:00Z CRITICAL forged\033[2J\xc2\x9b" "31m";
+    memset(a.message, 0, sizeof(a.message));
+    alert_printf(&a, "login for %s", evil_user);
+    a.entity.user = span_make(evil_user, sizeof(evil_user) - 1);
+    a.evidence[0] = span_make(evil_line, sizeof(evil_line) - 1);
+    a.nevidence = 1;
+    const char *t = text_of(&a, false);
+    /* two lines only: the alert and its marked evidence */
+    const char *nl = strchr(t, '\n');
+    cr_assert_not_null(nl);
+    cr_assert(strncmp(nl + 1, "    | ", 6) == 0);
+    cr_assert_null(strchr(nl + 1, '\n'));
+    cr_assert_null(strchr(t, '\033'));
+    cr_assert_null(strchr(t, '\r'));
+    cr_assert_null(strstr(t, "\xc2\x9b"));
+    cr_assert(strstr(t, "\\x1b[2J") != NULL);
+    cr_assert(strstr(t, "user=\"bob\\n2026") != NULL);
+
+    const char *j = json_of(&a);
+    cr_assert_null(strchr(j, '\n'));
+    cr_assert_null(strchr(j, '\033'));
+    cr_assert_null(strstr(j, "\xc2\x9b"));
+    cr_assert(strstr(j, "\\u001b[2J") != NULL);
+    cr_assert(strstr(j, "\\u009b") != NULL || strstr(j, "\\u00c2\\u009b") != NULL);
+    /* invalid UTF-8 becomes \u00XX, valid UTF-8 passes */
+    struct alert u = sample();
+    static const char bytes[] = "caf\xc3\xa9 \xff";
+    u.evidence[0] = span_make(bytes, sizeof(bytes) - 1);
+    cr_assert(strstr(json_of(&u), "caf\xc3\xa9 \\u00ff") != NULL);
+}
+
+Test(alert, names)
+{
+    cr_assert_eq(severity_parse("medium"), SEV_MEDIUM);
+    cr_assert_eq(severity_parse("loud"), -1);
+    cr_assert_str_eq(severity_name(SEV_CRITICAL), "critical");
+    cr_assert_str_eq(stage_name(STAGE_PRIVILEGE_ESCALATION), "privilege-escalation");
+}
+
+static struct alert brute(const char *src, int64_t ts, enum severity sev)
+{
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = ts;
+    a.rule = "auth.bruteforce";
+    a.detector = "auth";
+    a.severity = sev;
+    a.entity.src_ip = span_cstr(src);
+    a.attack[0] = "T1110.001";
+    alert_printf(&a, "failures from %s", src);
+    return a;
+}
+
+Test(alert, throttle_then_repeated_n_times)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = brute("203.0.113.9", T0, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    for (int i = 1; i <= 5; i++) {
+        a = brute("203.0.113.9", T0 + i * MIN, SEV_MEDIUM);
+        cr_assert_not(alert_emit(vg, &a));
+    }
+    /* another entity is not throttled by the first */
+    a = brute("192.0.2.1", T0 + MIN, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    cr_assert_eq(vg->n.alerts, 2);
+    cr_assert_eq(vg->n.alerts_throttled, 5);
+    cr_assert_eq(ncaught, 2);
+    /* window not closed yet: nothing */
+    vg->event_now = T0 + 9 * MIN;
+    alert_stream_tick(vg);
+    cr_assert_eq(ncaught, 2);
+    vg->event_now = T0 + 11 * MIN;
+    alert_stream_tick(vg);
+    cr_assert_eq(ncaught, 3);
+    cr_assert_str_eq(caught[2].rule, "auth.bruteforce");
+    cr_assert_str_eq(caught[2].src_ip, "203.0.113.9");
+    cr_assert(strstr(caught[2].message, "repeated 5 times") != NULL, "%s", caught[2].message);
+    alert_stream_tick(vg);
+    cr_assert_eq(ncaught, 3);   /* reported once */
+    /* after the window the next one prints again */
+    a = brute("203.0.113.9", T0 + 12 * MIN, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    detectors_free(vg);
+}
+
+Test(alert, escalation_is_not_throttled)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = brute("203.0.113.9", T0, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0 + MIN, SEV_MEDIUM);
+    cr_assert_not(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0 + 2 * MIN, SEV_HIGH);
+    cr_assert(alert_emit(vg, &a));
+    /* the throttled one was reported before the escalation */
+    cr_assert_eq(ncaught, 3);
+    cr_assert(strstr(caught[1].message, "repeated 1 times") != NULL);
+    cr_assert_str_eq(caught[2].severity, "high");
+    detectors_free(vg);
+}
+
+Test(alert, min_severity_filters)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.min_severity = SEV_MEDIUM;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = brute("203.0.113.9", T0, SEV_LOW);
+    cr_assert_not(alert_emit(vg, &a));
+    cr_assert_eq(ncaught, 0);
+    cr_assert_eq(vg->n.alerts, 0);
+    a = brute("203.0.113.9", T0, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    cr_assert_eq(ncaught, 1);
+    cr_assert_eq(vg->n.alerts_by_severity[SEV_MEDIUM], 1);
+    cr_assert_str_eq(caught[0].tag, "vigil.alert");
+    detectors_free(vg);
+}
+
+Test(alert, prints_one_line_per_alert_on_stdout)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.format = ALERT_FORMAT_JSON;
+    test_conf.alerts.evidence_lines = 0;
+    cr_assert_eq(detectors_init(vg), 0);
+    FILE *tmp = tmpfile();
+    int saved = dup(STDOUT_FILENO);
+    fflush(stdout);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    struct alert a = sample();
+    alert_emit(vg, &a);
+    a = brute("192.0.2.1", T0, SEV_MEDIUM);
+    alert_emit(vg, &a);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    char out[4096] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+    out[n] = 0;
+    fclose(tmp);
+    cr_assert(strncmp(out, "{\"ts\":\"2026-11-23T03:10:00.000Z\",\"rule\":\"auth.login\"", 50) == 0,
+              "%s", out);
+    char *second = strchr(out, '\n');
+    cr_assert_not_null(second);
+    cr_assert(strncmp(second + 1, "{\"ts\":", 6) == 0);
+    cr_assert(strstr(out, "\"evidence\":[]") != NULL);   /* evidence_lines: 0 */
+    cr_assert_eq(out[n - 1], '\n');
+    detectors_free(vg);
+}
+
+Test(alert, a_flood_of_entities_is_capped_per_rule)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    char src[32];
+    int shown = 0;
+    for (int i = 0; i < 150; i++) {
+        snprintf(src, sizeof(src), "203.0.113.%d", i);
+        struct alert a = brute(src, T0 + i * 100000000LL, SEV_MEDIUM);   /* 15 s in all */
+        shown += alert_emit(vg, &a);
+    }
+    cr_assert_eq(shown, 100);
+    cr_assert_eq(vg->n.alerts_throttled, 50);
+    struct alert crit = brute("192.0.2.99", T0 + 20 * NS_PER_SEC, SEV_CRITICAL);
+    cr_assert(alert_emit(vg, &crit), "critical always passes");
+    vg->event_now = T0 + 61 * NS_PER_SEC;
+    alert_stream_tick(vg);
+    const struct caught *c = &caught[ncaught - 1];
+    cr_assert(strstr(c->message, "50 more auth.bruteforce alerts suppressed"), "%s", c->message);
+    detectors_free(vg);
+}

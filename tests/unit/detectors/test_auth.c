@@ -1,0 +1,413 @@
+/* test_auth.c - each auth rule with a positive case and a near miss. */
+#include <criterion/criterion.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "detectors_test.h"
+
+static struct vigil *start(int64_t learning_ms)
+{
+    struct vigil *vg = test_vigil(learning_ms);
+    cr_assert_eq(detectors_init(vg), 0);
+    return vg;
+}
+
+static int sev_of(const struct caught *c)
+{
+    return c ? severity_parse(c->severity) : -1;
+}
+
+/* A week of key logins at 08:30, 12:00 and 18:30 from the given sources. */
+static void learn_week(struct vigil *vg, const char *user, const char *src1, const char *src2)
+{
+    for (int day = 0; day < 7; day++) {
+        feed(vg, AT(day, 8, 30), "login_success", user, src1, "publickey");
+        feed(vg, AT(day, 12, 0), "login_success", user, src2 ? src2 : src1, "publickey");
+        feed(vg, AT(day, 18, 30), "login_success", user, src1, "publickey");
+    }
+}
+
+Test(auth, bruteforce_at_threshold_not_below)
+{
+    struct vigil *vg = start(0);
+    for (int i = 0; i < 4; i++)
+        feed(vg, AT(1, 2, i), "login_failure", "root", "203.0.113.9", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0, "4 failures are not a brute force");
+    for (int i = 4; i < 7; i++)
+        feed(vg, AT(1, 2, i), "login_failure", "root", "203.0.113.9", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0, "7 failures are not a brute force");
+    feed(vg, AT(1, 2, 7), "invalid_user", "oracle", "203.0.113.9", NULL);
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_str_eq(c->src_ip, "203.0.113.9");
+    cr_assert(strstr(c->message, "8 failed logins from 203.0.113.9 within 10m (threshold 8)"),
+              "%s", c->message);
+    detectors_free(vg);
+}
+
+Test(auth, bruteforce_spread_out_is_not)
+{
+    struct vigil *vg = start(0);
+    for (int i = 0; i < 10; i++)
+        feed(vg, AT(1, 2, i * 4), "login_failure", "root", "203.0.113.9", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0);
+    detectors_free(vg);
+}
+
+Test(auth, bruteforce_counts_repeated_messages)
+{
+    struct vigil *vg = start(0);
+    feed_kv(vg, AT(1, 2, 0), "login_failure", "root", "203.0.113.9", "password", NULL, 40);
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_HIGH);   /* 5x the threshold */
+    detectors_free(vg);
+}
+
+Test(auth, spray_one_source_many_users)
+{
+    struct vigil *vg = start(0);
+    const char *users[] = { "alice", "bob", "carol", "dave", "erin" };
+    for (int i = 0; i < 4; i++)
+        feed(vg, AT(1, 2, i * 5), "login_failure", users[i], "192.0.2.10", "password");
+    cr_assert_eq(count_rule("auth.spray"), 0);
+    feed(vg, AT(1, 2, 25), "invalid_user", users[4], "192.0.2.10", NULL);
+    const struct caught *c = find_rule("auth.spray");
+    cr_assert_not_null(c);
+    cr_assert_str_eq(c->src_ip, "192.0.2.10");
+    cr_assert(strstr(c->message, "5 distinct users") != NULL, "%s", c->message);
+    cr_assert_eq(count_rule("auth.bruteforce"), 0);
+    detectors_free(vg);
+}
+
+Test(auth, distributed_one_user_many_sources)
+{
+    struct vigil *vg = start(0);
+    char src[32];
+    for (int i = 0; i < 4; i++) {
+        snprintf(src, sizeof(src), "198.51.100.%d", i + 1);
+        feed(vg, AT(1, 4, i), "login_failure", "bob", src, "password");
+    }
+    cr_assert_eq(count_rule("auth.distributed"), 0);
+    for (int i = 0; i < 5; i++) {
+        snprintf(src, sizeof(src), "203.0.113.%d", i + 1);
+        feed(vg, AT(1, 5, i * 7), "login_failure", "admin", src, "password");
+    }
+    const struct caught *c = find_rule("auth.distributed");
+    cr_assert_not_null(c);
+    cr_assert_str_eq(c->user, "admin");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0);
+    detectors_free(vg);
+}
+
+Test(auth, success_after_failures)
+{
+    struct vigil *vg = start(0);
+    for (int i = 0; i < 2; i++)
+        feed(vg, AT(1, 9, i), "login_failure", "dave", "10.0.0.7", "password");
+    feed(vg, AT(1, 9, 3), "login_success", "dave", "10.0.0.7", "password");
+    cr_assert_eq(count_rule("auth.success_after_failures"), 0, "two typos are not an attack");
+
+    for (int i = 0; i < 5; i++)
+        feed(vg, AT(1, 10, i), "login_failure", "carol", "10.0.0.8", "password");
+    feed(vg, AT(1, 10, 6), "login_success", "carol", "10.0.0.8", "password");
+    const struct caught *c = find_rule("auth.success_after_failures");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_str_eq(c->user, "carol");
+
+    for (int i = 0; i < 9; i++)
+        feed(vg, AT(1, 11, i), "login_failure", "erin", "203.0.113.50", "password");
+    feed(vg, AT(1, 11, 9), "login_success", "erin", "203.0.113.50", "password");
+    c = find_rule("auth.success_after_failures");
+    cr_assert_eq(sev_of(c), SEV_HIGH, "a brute force that succeeded");
+    detectors_free(vg);
+}
+
+Test(auth, known_source_usual_hours_is_quiet)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    ncaught = 0;
+    feed(vg, AT(8, 9, 15), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_eq(ncaught, 0);
+    detectors_free(vg);
+}
+
+Test(auth, benign_new_network_with_key_is_low_at_most)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "alice", "10.0.0.5", "10.8.0.2");
+    ncaught = 0;
+    feed(vg, AT(8, 10, 0), "login_success", "alice", "192.0.2.44", "publickey");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert_leq(sev_of(c), SEV_LOW);
+    cr_assert(strstr(c->message, "first login for alice from 192.0.2.44 (new network, never "
+                                 "seen for any user; usual: 10.0.0.5, 10.8.0.2)"),
+              "%s", c->message);
+    detectors_free(vg);
+}
+
+Test(auth, benign_for_an_admin_too)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "ops-admin", "10.0.0.5", NULL);
+    feed_kv(vg, AT(7, 9, 0), "group_member_add", "ops-admin", NULL, NULL,
+            (const char *const[]){ "group", "sudo", NULL }, 1);
+    ncaught = 0;
+    feed(vg, AT(8, 10, 0), "login_success", "ops-admin", "192.0.2.44", "publickey");
+    cr_assert_leq(sev_of(find_rule("auth.login")), SEV_LOW);
+    detectors_free(vg);
+}
+
+Test(auth, stolen_admin_credentials_are_critical)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "ops-admin", "10.0.0.5", "10.8.0.2");
+    feed_kv(vg, AT(7, 9, 0), "group_member_add", "ops-admin", NULL, NULL,
+            (const char *const[]){ "group", "sudo", NULL }, 1);
+    ncaught = 0;
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(8, 3, 4 + i / 2), "login_failure", "ops-admin", "198.51.100.7", "password");
+    feed(vg, AT(8, 3, 10), "login_success", "ops-admin", "198.51.100.7", "password");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert_geq(sev_of(c), SEV_HIGH, "%s: %s", c->severity, c->message);
+    cr_assert_str_eq(c->user, "ops-admin");
+    cr_assert_str_eq(c->src_ip, "198.51.100.7");
+    cr_assert(strstr(c->message, "first login for ops-admin from 198.51.100.7"), "%s", c->message);
+    cr_assert(strstr(c->message, "usual: 10.0.0.5, 10.8.0.2"), "%s", c->message);
+    cr_assert(strstr(c->message, "at 03:10 (usual 08-18h)"), "%s", c->message);
+    cr_assert(strstr(c->message, "after 6 failures"), "%s", c->message);
+    cr_assert_not_null(find_rule("auth.success_after_failures"));
+    detectors_free(vg);
+}
+
+Test(auth, odd_hour_alone_is_not_high)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    ncaught = 0;
+    feed(vg, AT(8, 3, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert_leq(sev_of(c), SEV_LOW);
+    detectors_free(vg);
+}
+
+Test(auth, learning_period_keeps_novelty_quiet)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    feed(vg, AT(0, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(0, 11, 0), "login_success", "alice", "203.0.113.77", "publickey");
+    feed(vg, AT(0, 23, 0), "login_success", "bob", "198.51.100.1", "password");
+    for (int i = 0; i < ncaught; i++)
+        cr_assert_leq(severity_parse(caught[i].severity), SEV_INFO, "%s: %s", caught[i].rule,
+                      caught[i].message);
+    detectors_free(vg);
+}
+
+Test(auth, dormant_account)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "svc", "10.0.0.5", NULL);
+    ncaught = 0;
+    feed(vg, AT(70, 12, 0), "login_success", "svc", "192.0.2.9", "password");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert(strstr(c->message, "first in 63 days"), "%s", c->message);
+    cr_assert_geq(sev_of(c), SEV_MEDIUM, "%s", c->severity);
+    detectors_free(vg);
+}
+
+Test(auth, root_login_over_ssh)
+{
+    struct vigil *vg = start(3600 * 1000LL);
+    feed(vg, AT(0, 0, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(1, 10, 0), "login_success", "root", "10.0.0.5", "publickey");
+    const struct caught *c = find_rule("auth.root_ssh");
+    cr_assert_eq(sev_of(c), SEV_MEDIUM, "first key login from this source");
+    ncaught = 0;
+    feed(vg, AT(1, 11, 0), "login_success", "root", "10.0.0.5", "publickey");
+    cr_assert_eq(sev_of(find_rule("auth.root_ssh")), SEV_INFO, "usual source, key");
+    feed(vg, AT(1, 12, 0), "login_success", "root", "203.0.113.5", "password");
+    c = find_rule("auth.root_ssh");
+    cr_assert_eq(sev_of(c), SEV_HIGH);
+    cr_assert_str_eq(c->user, "root");
+    detectors_free(vg);
+}
+
+static void sudo(struct vigil *vg, int64_t ts, const char *user, const char *cmd)
+{
+    feed_kv(vg, ts, "sudo", user, NULL, NULL,
+            (const char *const[]){ "target_user", "root", "command", cmd, "service", "sudo",
+                                   NULL }, 1);
+}
+
+Test(auth, sudo_first_and_new_commands)
+{
+    struct vigil *vg = start(3600 * 1000LL);
+    sudo(vg, AT(0, 9, 0), "alice", "/usr/bin/systemctl restart nginx");
+    cr_assert_eq(sev_of(find_rule("auth.sudo_first")), SEV_INFO, "learning");
+    ncaught = 0;
+    sudo(vg, AT(1, 9, 0), "bob", "/usr/bin/systemctl restart nginx");
+    const struct caught *c = find_rule("auth.sudo_first");
+    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_str_eq(c->user, "bob");
+    ncaught = 0;
+    sudo(vg, AT(1, 9, 5), "bob", "/usr/bin/systemctl restart redis");
+    cr_assert_eq(ncaught, 0, "same executable");
+    sudo(vg, AT(1, 9, 6), "bob", "/usr/bin/apt upgrade");
+    c = find_rule("auth.sudo_new_command");
+    cr_assert_eq(sev_of(c), SEV_LOW);
+    cr_assert(strstr(c->message, "usual: /usr/bin/systemctl"), "%s", c->message);
+    sudo(vg, AT(1, 9, 7), "bob", "/bin/bash -i");
+    cr_assert_eq(sev_of(find_rule("auth.sudo_new_command")), SEV_MEDIUM);
+    detectors_free(vg);
+}
+
+Test(auth, sudo_failures)
+{
+    struct vigil *vg = start(0);
+    feed_kv(vg, AT(1, 9, 0), "sudo_failure", "mallory", NULL, NULL,
+            (const char *const[]){ "reason", "user NOT in sudoers", "command", "/bin/sh", NULL },
+            1);
+    cr_assert_not_null(find_rule("auth.not_in_sudoers"));
+    cr_assert_null(find_rule("auth.sudo_failure"));
+    feed_kv(vg, AT(1, 9, 1), "sudo_failure", "alice", NULL, NULL,
+            (const char *const[]){ "reason", "3 incorrect password attempts", NULL }, 1);
+    cr_assert_eq(sev_of(find_rule("auth.sudo_failure")), SEV_LOW);
+    detectors_free(vg);
+}
+
+Test(auth, su_first_and_failure)
+{
+    struct vigil *vg = start(3600 * 1000LL);
+    /* learning runs from the first auth record, whatever its action */
+    feed(vg, AT(0, 0, 0), "login_success", "carol", "10.0.0.5", "publickey");
+    feed_kv(vg, AT(1, 9, 0), "su", "alice", NULL, NULL,
+            (const char *const[]){ "target_user", "root", NULL }, 1);
+    cr_assert_eq(sev_of(find_rule("auth.su_first")), SEV_MEDIUM);
+    ncaught = 0;
+    feed_kv(vg, AT(1, 10, 0), "su", "alice", NULL, NULL,
+            (const char *const[]){ "target_user", "root", NULL }, 1);
+    cr_assert_eq(ncaught, 0);
+    feed_kv(vg, AT(1, 10, 5), "su_failure", "bob", NULL, NULL,
+            (const char *const[]){ "target_user", "root", NULL }, 1);
+    cr_assert_eq(sev_of(find_rule("auth.su_failure")), SEV_MEDIUM);
+    detectors_free(vg);
+}
+
+Test(auth, account_changes)
+{
+    struct vigil *vg = start(0);
+    feed_kv(vg, AT(1, 9, 0), "user_add", "backup2", NULL, NULL,
+            (const char *const[]){ "uid", "1005", NULL }, 1);
+    cr_assert_eq(sev_of(find_rule("auth.account_created")), SEV_MEDIUM);
+    feed_kv(vg, AT(1, 9, 1), "user_add", "toor", NULL, NULL,
+            (const char *const[]){ "uid", "0", NULL }, 1);
+    cr_assert_eq(sev_of(find_rule("auth.account_created")), SEV_CRITICAL);
+    feed(vg, AT(1, 9, 2), "user_del", "olduser", NULL, NULL);
+    cr_assert_not_null(find_rule("auth.account_deleted"));
+    feed_kv(vg, AT(1, 9, 3), "group_member_add", "backup2", NULL, NULL,
+            (const char *const[]){ "group", "audio", NULL }, 1);
+    cr_assert_null(find_rule("auth.privileged_group_add"));
+    feed_kv(vg, AT(1, 9, 4), "group_member_add", "backup2", NULL, NULL,
+            (const char *const[]){ "group", "docker", NULL }, 1);
+    const struct caught *c = find_rule("auth.privileged_group_add");
+    cr_assert_eq(sev_of(c), SEV_HIGH);
+    cr_assert_str_eq(c->user, "backup2");
+    detectors_free(vg);
+}
+
+Test(auth, flood_of_sources_stays_under_the_cap)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.detectors.memory_max = 8ull << 20;
+    cr_assert_eq(detectors_init(vg), 0);
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    char src[32];
+    for (uint32_t i = 0; i < 200000; i++) {
+        snprintf(src, sizeof(src), "100.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        feed(vg, AT(8, 0, 0) + i * 1000000LL, "invalid_user", "admin", src, NULL);
+    }
+    cr_assert_leq(vg->budget.used, vg->budget.cap);
+    cr_assert_gt(vg->budget.evictions, 0);
+    /* alice's baseline lives in another table: untouched by the flood */
+    ncaught = 0;
+    feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_null(find_rule("auth.login"));
+    detectors_free(vg);
+}
+
+static void snap_dir(char *dir, size_t cap)
+{
+    snprintf(dir, cap, "/tmp/vigil-auth-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+Test(auth, snapshot_round_trip)
+{
+    char dir[64], path[128];
+    snap_dir(dir, sizeof(dir));
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    uint64_t seed = vg->budget.seed;
+    cr_assert_eq(detectors_save(vg), 0);
+    detectors_free(vg);
+    snprintf(path, sizeof(path), "%s/baselines/auth.snap", dir);
+    cr_assert_eq(access(path, F_OK), 0);
+
+    vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    detectors_load(vg);
+    cr_assert_eq(vg->budget.seed, seed, "the seed comes back with the baselines");
+    ncaught = 0;
+    feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_eq(ncaught, 0, "alice and her source are remembered");
+    feed(vg, AT(8, 3, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_not_null(find_rule("auth.login"), "and her hours");
+    detectors_free(vg);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/baselines", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
+Test(auth, corrupt_snapshot_is_set_aside)
+{
+    char dir[64], path[128], bad[160];
+    snap_dir(dir, sizeof(dir));
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    cr_assert_eq(detectors_save(vg), 0);
+    detectors_free(vg);
+    snprintf(path, sizeof(path), "%s/baselines/auth.snap", dir);
+    FILE *f = fopen(path, "r+b");
+    fseek(f, 200, SEEK_SET);
+    fputc(0x5a, f);
+    fputc(0xa5, f);
+    fclose(f);
+
+    vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    detectors_load(vg);
+    snprintf(bad, sizeof(bad), "%s.corrupt", path);
+    cr_assert_eq(access(bad, F_OK), 0);
+    cr_assert_neq(access(path, F_OK), 0);
+    cr_assert_eq(vg->ndetectors, 1);
+    cr_assert(vg->detectors[0]->enabled, "the detector runs, fresh");
+    ncaught = 0;
+    feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(8, 9, 5), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_eq(bl_table_count(auth_of(vg->detectors[0])->users), 1);
+    detectors_free(vg);
+    unlink(bad);
+    snprintf(path, sizeof(path), "%s/baselines", dir);
+    rmdir(path);
+    rmdir(dir);
+}
