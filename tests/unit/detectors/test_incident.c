@@ -66,11 +66,11 @@ Test(incident, bounded_chains)
     char user[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(user, sizeof(user), "u%d", i);
-        th_emit(&t, TH_T0 + i, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, user, "");
+        th_emit(&t, TH_T0 + i * NS_PER_SEC, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, user, "");
     }
     th_clear(&t);
-    th_emit(&t, TH_T0 + 6000, "x.a", SEV_HIGH, STAGE_EXECUTION, "u4999", "");
-    th_emit(&t, TH_T0 + 6001, "x.b", SEV_HIGH, STAGE_PERSISTENCE, "u4999", "");
+    th_emit(&t, TH_T0 + 6000 * NS_PER_SEC, "x.a", SEV_HIGH, STAGE_EXECUTION, "u4999", "");
+    th_emit(&t, TH_T0 + 6001 * NS_PER_SEC, "x.b", SEV_HIGH, STAGE_PERSISTENCE, "u4999", "");
     cr_expect_eq(th_count(&t, "incident.chain"), 1, "recent chains survive eviction");
     th_fini(&t);
 }
