@@ -32,9 +32,23 @@
 #include "sidecar/vigil.h"
 
 extern const struct detector_plugin detector_auth;
+extern const struct detector_plugin detector_shell_rules;
+extern const struct detector_plugin detector_shell_rarity;
+extern const struct detector_plugin detector_incident;
+extern const struct detector_plugin detector_egress;
+extern const struct detector_plugin detector_audit;
+extern const struct detector_plugin detector_app_volume;
+extern const struct detector_plugin detector_templates;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
+    &detector_shell_rules,
+    &detector_shell_rarity,
+    &detector_app_volume,
+    &detector_templates,
+    &detector_audit,
+    &detector_egress,
+    &detector_incident,
     NULL
 };
 

@@ -1,0 +1,61 @@
+/* dutil.h - the little each detector needs from the core: its learning
+ * period in event time, a severity's default score, fixed-size keys made of
+ * two parts ("alice" + "bastion-1") for pair tables, and fill-in of an alert
+ * from the record that caused it. Header-only, static inline. */
+#ifndef VIGIL_DUTIL_H
+#define VIGIL_DUTIL_H
+
+#include <string.h>
+
+#include "detectors/alert.h"
+#include "detectors/baseline.h"
+#include "detectors/detector.h"
+#include "sidecar/vigil.h"
+
+static inline int64_t dutil_learning_ns(const struct detector *d)
+{
+    if (d->vg && d->vg->conf)
+        return d->vg->conf->detectors.learning_period_ms * 1000000LL;
+    return 24 * NS_PER_HOUR;
+}
+
+static inline double dutil_score(enum severity s)
+{
+    static const double score[SEV__COUNT] = { 0.1, 0.3, 0.5, 0.75, 0.95 };
+    return score[s < SEV__COUNT ? s : SEV_CRITICAL];
+}
+
+/* Writes a '\x1f'-joined key of a and b into out (BASELINE_KEY_BYTES). */
+static inline struct span dutil_pair(char *out, struct span a, struct span b)
+{
+    size_t n = a.len < BASELINE_KEY_BYTES / 2 ? a.len : BASELINE_KEY_BYTES / 2;
+    memcpy(out, a.p, n);
+    out[n++] = '\x1f';
+    size_t m = b.len < BASELINE_KEY_BYTES - n ? b.len : BASELINE_KEY_BYTES - n;
+    memcpy(out + n, b.p, m);
+    return span_make(out, n + m);
+}
+
+/* Starts an alert for record r: time, rule, detector, severity, stage, ATT&CK
+ * ids, host and source; the caller adds entity fields and the message. */
+static inline void dutil_alert(struct alert *a, const struct record *r, const char *rule,
+                               const char *detector, enum severity sev, enum stage stage,
+                               const char *const attack[3])
+{
+    memset(a, 0, sizeof(*a));
+    a->ts = r->ts;
+    a->rule = rule;
+    a->detector = detector;
+    a->severity = sev;
+    a->score = dutil_score(sev);
+    a->stage = stage;
+    for (int i = 0; i < 3 && attack && attack[i]; i++)
+        a->attack[i] = attack[i];
+    a->entity.host = r->host;
+    a->source = r->path;
+}
+
+/* printf "%.*s" argument pair for a span, cut at max bytes. */
+#define DSPAN(s, max) (int)((s).len < (max) ? (s).len : (max)), (s).p
+
+#endif

@@ -1,0 +1,262 @@
+/* egress.c - where the workload talks to (`detectors.egress`, kind egress).
+ * Per (workload, destination) it keeps the last contact, a ring of the last
+ * inter-arrival times and an EWMA of bytes out. After learning it raises:
+ * a destination never contacted (egress.new_destination), a new destination
+ * whose name imitates a usual one or a well-known brand (egress.lookalike:
+ * same homoglyph skeleton, or Damerau-Levenshtein distance <= 2), regular
+ * contact to a destination first seen after learning (egress.beacon: the
+ * coefficient of variation of the inter-arrival times is low, which stays
+ * true under +-10-20% jitter), and a transfer far above the destination's
+ * usual bytes (egress.exfil). Periodic traffic to destinations learned as
+ * normal (health checks, metrics pushes) is not beaconing by design. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "detectors/dutil.h"
+#include "detectors/match.h"
+
+#define EG_RING    16
+#define EG_USUAL   256
+#define EG_DOMAIN  64
+
+struct eg_dest {
+    int64_t last;
+    float ia[EG_RING];          /* seconds between contacts */
+    uint8_t ia_n, ia_head;
+    bool beacon_alerted;
+    struct bl_ewma bytes;
+};
+
+struct eg_ctx {
+    int64_t beacon_min;         /* options */
+    double beacon_max_cv;
+    int64_t beacon_min_interval_ms;
+    double spike_factor;
+    uint64_t spike_min_bytes;
+    struct bl_table *dests;
+    int64_t first_ts;
+    unsigned nusual;
+    char usual[EG_USUAL][EG_DOMAIN];   /* registrable domains learned as normal */
+};
+
+static const struct conf_option eg_options[] = {
+    { "beacon_min", CONF_INT, "8", offsetof(struct eg_ctx, beacon_min), 4, EG_RING,
+      "inter-arrival times needed before judging regularity" },
+    { "beacon_max_cv", CONF_DOUBLE, "0.25", offsetof(struct eg_ctx, beacon_max_cv), 0, 0,
+      "coefficient of variation (stddev/mean) at or below which contact is beaconing" },
+    { "beacon_min_interval", CONF_DURATION, "5s", offsetof(struct eg_ctx, beacon_min_interval_ms), 0, 0,
+      "faster periodic contact is a stream, not a beacon" },
+    { "spike_factor", CONF_DOUBLE, "10", offsetof(struct eg_ctx, spike_factor), 0, 0,
+      "bytes out above this multiple of the usual per contact is a spike" },
+    { "spike_min_bytes", CONF_SIZE, "10485760", offsetof(struct eg_ctx, spike_min_bytes), 0, 0,
+      "smaller transfers are never a spike" },
+    { 0 }
+};
+
+static const char *const eg_brands[] = {
+    "google.com", "gmail.com", "paypal.com", "microsoft.com", "microsoftonline.com", "office.com",
+    "live.com", "outlook.com", "apple.com", "icloud.com", "amazon.com", "amazonaws.com",
+    "github.com", "gitlab.com", "cloudflare.com", "facebook.com", "okta.com", "slack.com",
+    "dropbox.com", "docker.io", "docker.com", "npmjs.org", "pypi.org", "azure.com", "stripe.com",
+    "salesforce.com", "atlassian.net", NULL
+};
+
+static void usual_add(struct eg_ctx *c, struct span dom)
+{
+    if (!dom.len || dom.len >= EG_DOMAIN || c->nusual >= EG_USUAL)
+        return;
+    for (unsigned i = 0; i < c->nusual; i++)
+        if (span_eq_cstr(dom, c->usual[i]))
+            return;
+    memcpy(c->usual[c->nusual], dom.p, dom.len);
+    c->usual[c->nusual][dom.len] = '\0';
+    c->nusual++;
+}
+
+/* Is dom an imitation of known (and not known itself)? */
+static bool looks_like(struct span dom, const char *known)
+{
+    struct span k = span_cstr(known);
+    if (match_ieq(dom, known))
+        return false;
+    struct span a = match_label(dom), b = match_label(k);
+    if (b.len < 4 || match_ieq(a, "www"))
+        return false;
+    char sa[EG_DOMAIN], sb[EG_DOMAIN];
+    match_skeleton(a, sa, sizeof(sa));
+    match_skeleton(b, sb, sizeof(sb));
+    if (strcmp(sa, sb) == 0)
+        return !match_ieq(a, known) && !(a.len == b.len && match_edit_distance(a, b, 0) == 0);
+    unsigned max = b.len >= 8 ? 2 : b.len >= 5 ? 1 : 0;
+    unsigned dist = match_edit_distance(a, b, max);
+    return dist >= 1 && dist <= max;
+}
+
+static const char *lookalike_of(const struct eg_ctx *c, struct span dom)
+{
+    for (unsigned i = 0; i < c->nusual; i++)
+        if (match_ieq(dom, c->usual[i]))
+            return NULL;
+    for (unsigned i = 0; eg_brands[i]; i++)
+        if (match_ieq(dom, eg_brands[i]))
+            return NULL;
+    for (unsigned i = 0; i < c->nusual; i++)
+        if (looks_like(dom, c->usual[i]))
+            return c->usual[i];
+    for (unsigned i = 0; eg_brands[i]; i++)
+        if (looks_like(dom, eg_brands[i]))
+            return eg_brands[i];
+    return NULL;
+}
+
+static void eg_alert(struct detector *d, const struct record *r, struct alert *a, const char *rule,
+                     enum severity sev, enum stage st, const char *const attack[3], struct span wl,
+                     struct span dst)
+{
+    dutil_alert(a, r, rule, "egress", sev, st, attack);
+    a->entity.dst_host = dst;
+    a->entity.user = record_str(r, RK_USER);
+    (void)wl;
+    (void)d;
+    alert_evidence(a, r->raw);
+}
+
+static void eg_observe(struct detector *d, const struct record *r)
+{
+    struct eg_ctx *c = d->ctx;
+    struct span dst = record_str(r, RK_DST_HOST);
+    if (!dst.len)
+        return;
+    struct span wl = record_str(r, RK_APP);
+    if (!wl.len)
+        wl = r->tag;
+    int64_t bytes = 0;
+    record_int(r, RK_BYTES_OUT, &bytes);
+    if (!c->first_ts || r->ts < c->first_ts)
+        c->first_ts = r->ts;
+    int64_t learn = dutil_learning_ns(d);
+    bool learned = r->ts - c->first_ts >= learn;
+    struct span dom = match_domain(dst);
+    char key[BASELINE_KEY_BYTES];
+    struct span k = dutil_pair(key, wl, dst);
+    struct alert a;
+    struct bl_head *h = bl_lookup(c->dests, k, r->ts, false, true);
+    if (!h) {
+        if (!learned) {
+            usual_add(c, dom);
+        } else {
+            const char *like = lookalike_of(c, dom);
+            if (like) {
+                static const char *const att[3] = { "T1583.001", "T1071.001" };
+                eg_alert(d, r, &a, "egress.lookalike", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, att, wl, dst);
+                alert_printf(&a, "%.*s contacted %.*s, a look-alike of %s (%u usual destination domains)",
+                             DSPAN(wl, 64), DSPAN(dst, 128), like, c->nusual);
+            } else {
+                static const char *const att[3] = { "T1071" };
+                eg_alert(d, r, &a, "egress.new_destination", SEV_LOW, STAGE_COMMAND_AND_CONTROL, att, wl, dst);
+                alert_printf(&a, "%.*s contacted %.*s for the first time (%zu destinations known after %lldh of learning)",
+                             DSPAN(wl, 64), DSPAN(dst, 128), bl_table_count(c->dests),
+                             (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
+            }
+            alert_emit(d->vg, &a);
+        }
+        h = bl_lookup(c->dests, k, r->ts, true, true);
+        if (!h)
+            return;
+    }
+    struct eg_dest *v = bl_value(h);
+    bool new_since_learning = h->first_seen - c->first_ts >= learn;
+    if (v->last && r->ts > v->last) {
+        v->ia[v->ia_head] = (float)((double)(r->ts - v->last) / NS_PER_SEC);
+        v->ia_head = (uint8_t)((v->ia_head + 1) % EG_RING);
+        if (v->ia_n < EG_RING)
+            v->ia_n++;
+    }
+    v->last = r->ts;
+    if (new_since_learning && v->ia_n >= c->beacon_min) {
+        double sum = 0, sq = 0;
+        for (unsigned i = 0; i < v->ia_n; i++)
+            sum += v->ia[i];
+        double mean = sum / v->ia_n;
+        for (unsigned i = 0; i < v->ia_n; i++)
+            sq += (v->ia[i] - mean) * (v->ia[i] - mean);
+        double cv = mean > 0 ? sqrt(sq / v->ia_n) / mean : 1;
+        if (cv <= c->beacon_max_cv && mean * 1000 >= (double)c->beacon_min_interval_ms) {
+            if (!v->beacon_alerted) {
+                static const char *const att[3] = { "T1071", "T1573", "T1029" };
+                char hhmm[6];
+                match_hhmm(h->first_seen, hhmm);
+                eg_alert(d, r, &a, "egress.beacon", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, att, wl, dst);
+                alert_printf(&a, "%.*s beacons to %.*s every %.0fs (jitter %.0f%% over the last %u contacts; "
+                             "destination first seen at %s, after learning)",
+                             DSPAN(wl, 64), DSPAN(dst, 128), mean, cv * 100, v->ia_n, hhmm);
+                alert_emit(d->vg, &a);
+                v->beacon_alerted = true;
+            }
+        } else if (cv > 2 * c->beacon_max_cv) {
+            v->beacon_alerted = false;
+        }
+    }
+    if (bytes > 0) {
+        double mean = v->bytes.mean;
+        if (learned && v->bytes.n >= 10 && (uint64_t)bytes >= c->spike_min_bytes &&
+            (double)bytes > c->spike_factor * (mean > 1 ? mean : 1) && bl_ewma_z(&v->bytes, (double)bytes, 10) > 4) {
+            static const char *const att[3] = { "T1048", "T1041" };
+            eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);
+            alert_printf(&a, "%.*s sent %.1f MB to %.*s in one transfer (usual %.1f KB over %u transfers)",
+                         DSPAN(wl, 64), (double)bytes / 1e6, DSPAN(dst, 128), mean / 1e3, v->bytes.n);
+            alert_emit(d->vg, &a);
+        }
+        h = bl_lookup(c->dests, k, r->ts, false, false);
+        if (h)
+            bl_ewma_add(&((struct eg_dest *)bl_value(h))->bytes, (double)bytes, 0.05);
+    }
+}
+
+static int eg_init(struct detector *d)
+{
+    struct eg_ctx *c = d->ctx;
+    c->dests = bl_table_new(&d->vg->budget, "egress.dests", sizeof(struct eg_dest));
+    return c->dests ? 0 : -1;
+}
+
+static void eg_destroy(struct detector *d)
+{
+    bl_table_free(((struct eg_ctx *)d->ctx)->dests);
+}
+
+static int eg_save(struct detector *d, FILE *f)
+{
+    struct eg_ctx *c = d->ctx;
+    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
+        fwrite(&c->nusual, sizeof(c->nusual), 1, f) != 1 ||
+        fwrite(c->usual, sizeof(c->usual), 1, f) != 1)
+        return -1;
+    return bl_table_save(c->dests, f);
+}
+
+static int eg_load(struct detector *d, FILE *f)
+{
+    struct eg_ctx *c = d->ctx;
+    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
+        fread(&c->nusual, sizeof(c->nusual), 1, f) != 1 || c->nusual > EG_USUAL ||
+        fread(c->usual, sizeof(c->usual), 1, f) != 1)
+        return -1;
+    for (unsigned i = 0; i < EG_USUAL; i++)
+        c->usual[i][EG_DOMAIN - 1] = '\0';
+    return bl_table_load(c->dests, f);
+}
+
+const struct detector_plugin detector_egress = {
+    .name = "egress",
+    .options = eg_options,
+    .ctx_size = sizeof(struct eg_ctx),
+    .kinds = KIND_BIT(KIND_EGRESS),
+    .init = eg_init,
+    .observe = eg_observe,
+    .save = eg_save,
+    .load = eg_load,
+    .destroy = eg_destroy,
+    .snapshot_version = 1,
+};

@@ -1,0 +1,278 @@
+/* incident.c - the attack-chain correlator (`detectors.incident`).
+ * It sees every alert (on_alert) and groups them into chains by entity: an
+ * alert naming a user/identity or a source IP joins the live chain that
+ * already holds one of them (and adds its other entities to it, so the
+ * login's IP and the shell's user end in one chain); an alert naming only the
+ * host joins the most recent live chain on that host. A chain keeps the first
+ * alert of each lifecycle stage within the window. When it reaches
+ * min_stages distinct stages it raises one critical `incident.chain` alert
+ * telling the story in time order, and re-raises it, extended, each time a
+ * new stage joins, never opening a second incident for the same intruder.
+ * State is a fixed array of chains (max_chains, oldest evicted). */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/dutil.h"
+#include "detectors/match.h"
+
+#define INC_KEYS     6
+#define INC_KEY_TEXT 48
+#define INC_RULE     40
+
+struct inc_step {
+    int64_t ts;                 /* first alert of this stage in the chain */
+    uint32_t count;             /* alerts of this stage; 0 = stage absent */
+    char rule[INC_RULE];
+};
+
+struct inc_chain {
+    bool used, raised;
+    uint32_t id;
+    int64_t first, last;
+    uint8_t nkeys;
+    char key[INC_KEYS][INC_KEY_TEXT];   /* "user:alice", "ip:203.0.113.9", "host:web-1" */
+    struct inc_step step[STAGE__COUNT];
+};
+
+struct inc_ctx {
+    int64_t window_ms;          /* options */
+    int64_t min_stages;
+    int64_t max_chains;
+    int min_severity;
+    struct inc_chain *chains;
+    uint32_t next_id;
+};
+
+static const char *const inc_severities[] = { "info", "low", "medium", "high", "critical", NULL };
+
+static const struct conf_option inc_options[] = {
+    { "window", CONF_DURATION, "6h", offsetof(struct inc_ctx, window_ms), 60000, 30LL * 86400000,
+      "alerts of one entity further apart than this do not chain" },
+    { "min_stages", CONF_INT, "3", offsetof(struct inc_ctx, min_stages), 2, STAGE__COUNT - 1,
+      "distinct lifecycle stages that make an incident" },
+    { "max_chains", CONF_INT, "512", offsetof(struct inc_ctx, max_chains), 8, 65536,
+      "chains tracked at once; the least recently active is dropped" },
+    { "min_severity", CONF_ENUM, "low", offsetof(struct inc_ctx, min_severity), 0, 0,
+      "alerts below this severity do not join chains", inc_severities },
+    { 0 }
+};
+
+static void key_make(char out[INC_KEY_TEXT], const char *prefix, struct span v)
+{
+    size_t p = strlen(prefix);
+    size_t n = v.len < INC_KEY_TEXT - 1 - p ? v.len : INC_KEY_TEXT - 1 - p;
+    memcpy(out, prefix, p);
+    memcpy(out + p, v.p, n);
+    out[p + n] = '\0';
+}
+
+static bool chain_has(const struct inc_chain *ch, const char *key)
+{
+    for (unsigned i = 0; i < ch->nkeys; i++)
+        if (strcmp(ch->key[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void chain_add_key(struct inc_chain *ch, const char *key)
+{
+    if (!chain_has(ch, key) && ch->nkeys < INC_KEYS)
+        memcpy(ch->key[ch->nkeys++], key, INC_KEY_TEXT);
+}
+
+static struct span chain_entity(const struct inc_chain *ch, const char *prefix)
+{
+    size_t p = strlen(prefix);
+    for (unsigned i = 0; i < ch->nkeys; i++)
+        if (strncmp(ch->key[i], prefix, p) == 0)
+            return span_cstr(ch->key[i] + p);
+    return SPAN_NULL;
+}
+
+static unsigned chain_stages(const struct inc_chain *ch)
+{
+    unsigned n = 0;
+    for (unsigned s = 1; s < STAGE__COUNT; s++)
+        n += ch->step[s].count > 0;
+    return n;
+}
+
+static void raise_incident(struct detector *d, struct inc_chain *ch, const struct alert *trigger)
+{
+    static const char *const attack[3] = { NULL };
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = trigger->ts;
+    a.rule = "incident.chain";
+    a.detector = "incident";
+    a.severity = SEV_CRITICAL;
+    a.score = 1.0;
+    a.stage = trigger->stage;
+    (void)attack;
+    a.entity.user = chain_entity(ch, "user:");
+    a.entity.src_ip = chain_entity(ch, "ip:");
+    a.entity.host = chain_entity(ch, "host:");
+    /* Stages in time order (insertion sort of at most STAGE__COUNT). */
+    unsigned order[STAGE__COUNT], n = 0;
+    for (unsigned s = 1; s < STAGE__COUNT; s++) {
+        if (!ch->step[s].count)
+            continue;
+        unsigned k = n++;
+        while (k > 0 && ch->step[order[k - 1]].ts > ch->step[s].ts) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = s;
+    }
+    struct span who = a.entity.user.len ? a.entity.user : a.entity.src_ip.len ? a.entity.src_ip : a.entity.host;
+    alert_printf(&a, "incident #%u: attack chain of %u stages for %.*s", ch->id, n, DSPAN(who, 64));
+    if (a.entity.user.len && a.entity.src_ip.len)
+        alert_printf(&a, " from %.*s", DSPAN(a.entity.src_ip, 64));
+    alert_printf(&a, " within %lldm (threshold %lld stages in %lldh):",
+                 (long long)((ch->last - ch->first) / (60 * NS_PER_SEC)),
+                 (long long)((struct inc_ctx *)d->ctx)->min_stages,
+                 (long long)(((struct inc_ctx *)d->ctx)->window_ms / 3600000));
+    for (unsigned k = 0; k < n; k++) {
+        const struct inc_step *st = &ch->step[order[k]];
+        char hhmm[6];
+        match_hhmm(st->ts, hhmm);
+        alert_printf(&a, "%s %s: %s at %s", k ? "," : "", stage_name((enum stage)order[k]), st->rule, hhmm);
+        if (st->count > 1)
+            alert_printf(&a, " (+%u)", st->count - 1);
+    }
+    /* Borrow the first ATT&CK ids of the trigger for the record. */
+    for (int i = 0; i < 4 && trigger->attack[i]; i++)
+        a.attack[i] = trigger->attack[i];
+    ch->raised = true;
+    alert_emit(d->vg, &a);
+}
+
+static void inc_on_alert(struct detector *d, const struct alert *a)
+{
+    struct inc_ctx *c = d->ctx;
+    if (!a->rule || strcmp(a->rule, "incident.chain") == 0 || a->stage <= STAGE_NONE ||
+        a->stage >= STAGE__COUNT || (int)a->severity < c->min_severity)
+        return;
+    int64_t win = c->window_ms * 1000000LL;
+    char keys[3][INC_KEY_TEXT];
+    unsigned nk = 0;
+    if (a->entity.user.len)
+        key_make(keys[nk++], "user:", a->entity.user);
+    else if (a->entity.identity.len)
+        key_make(keys[nk++], "user:", a->entity.identity);
+    if (a->entity.src_ip.len)
+        key_make(keys[nk++], "ip:", a->entity.src_ip);
+    char hostkey[INC_KEY_TEXT];
+    key_make(hostkey, "host:", a->entity.host.len ? a->entity.host : span_cstr(d->vg->hostname));
+
+    struct inc_chain *best = NULL, *victim = NULL;
+    for (int64_t i = 0; i < c->max_chains; i++) {
+        struct inc_chain *ch = &c->chains[i];
+        if (!ch->used || a->ts - ch->last > win) {
+            if (!victim || victim->used)
+                victim = ch;
+            continue;
+        }
+        if (!victim || (victim->used && ch->last < victim->last))
+            victim = ch;
+        bool hit = false;
+        for (unsigned k = 0; k < nk; k++)
+            hit |= chain_has(ch, keys[k]);
+        if (!nk)
+            hit = chain_has(ch, hostkey);
+        if (hit && (!best || ch->last > best->last))
+            best = ch;
+    }
+    if (!best) {
+        best = victim;
+        memset(best, 0, sizeof(*best));
+        best->used = true;
+        best->id = ++c->next_id;
+        best->first = a->ts;
+    }
+    for (unsigned k = 0; k < nk; k++)
+        chain_add_key(best, keys[k]);
+    chain_add_key(best, hostkey);
+    if (a->ts > best->last)
+        best->last = a->ts;
+    /* Stages that fell out of the window no longer count. */
+    for (unsigned s = 1; s < STAGE__COUNT; s++)
+        if (best->step[s].count && best->last - best->step[s].ts > win)
+            best->step[s].count = 0;
+    int64_t first = best->last;
+    for (unsigned s = 1; s < STAGE__COUNT; s++)
+        if (best->step[s].count && best->step[s].ts < first)
+            first = best->step[s].ts;
+    struct inc_step *st = &best->step[a->stage];
+    bool new_stage = st->count == 0;
+    if (new_stage) {
+        st->ts = a->ts;
+        size_t n = strlen(a->rule);
+        n = n < INC_RULE - 1 ? n : INC_RULE - 1;
+        memcpy(st->rule, a->rule, n);
+        st->rule[n] = '\0';
+        if (a->ts < first)
+            first = a->ts;
+    }
+    st->count++;
+    best->first = first;
+    if (new_stage && chain_stages(best) >= (unsigned)c->min_stages)
+        raise_incident(d, best, a);
+}
+
+static int inc_init(struct detector *d)
+{
+    struct inc_ctx *c = d->ctx;
+    c->chains = calloc((size_t)c->max_chains, sizeof(*c->chains));
+    return c->chains ? 0 : -1;
+}
+
+static void inc_destroy(struct detector *d)
+{
+    struct inc_ctx *c = d->ctx;
+    free(c->chains);
+    c->chains = NULL;
+}
+
+static int inc_save(struct detector *d, FILE *f)
+{
+    struct inc_ctx *c = d->ctx;
+    uint64_t n = (uint64_t)c->max_chains;
+    if (fwrite(&n, sizeof(n), 1, f) != 1 || fwrite(&c->next_id, sizeof(c->next_id), 1, f) != 1 ||
+        fwrite(c->chains, sizeof(*c->chains), (size_t)n, f) != (size_t)n)
+        return -1;
+    return 0;
+}
+
+static int inc_load(struct detector *d, FILE *f)
+{
+    struct inc_ctx *c = d->ctx;
+    uint64_t n;
+    if (fread(&n, sizeof(n), 1, f) != 1 || n != (uint64_t)c->max_chains ||
+        fread(&c->next_id, sizeof(c->next_id), 1, f) != 1 ||
+        fread(c->chains, sizeof(*c->chains), (size_t)n, f) != (size_t)n)
+        return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        struct inc_chain *ch = &c->chains[i];
+        ch->nkeys = ch->nkeys > INC_KEYS ? INC_KEYS : ch->nkeys;
+        for (unsigned k = 0; k < INC_KEYS; k++)
+            ch->key[k][INC_KEY_TEXT - 1] = '\0';
+        for (unsigned s = 0; s < STAGE__COUNT; s++)
+            ch->step[s].rule[INC_RULE - 1] = '\0';
+    }
+    return 0;
+}
+
+const struct detector_plugin detector_incident = {
+    .name = "incident",
+    .options = inc_options,
+    .ctx_size = sizeof(struct inc_ctx),
+    .kinds = 0,
+    .init = inc_init,
+    .on_alert = inc_on_alert,
+    .save = inc_save,
+    .load = inc_load,
+    .destroy = inc_destroy,
+    .snapshot_version = 1,
+};

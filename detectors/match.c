@@ -1,0 +1,412 @@
+/* match.c - globs, look-alike domains and secret masking for the detectors.
+ * Masking works on the raw command line, not on parsed words, so the evidence
+ * an engineer reads is the line as typed with only the secrets replaced: the
+ * scanner collects byte ranges to hide, then copies the line around them. */
+#include "detectors/match.h"
+
+#include <ctype.h>
+#include <time.h>
+
+static int lc(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static bool glob_run(const char *pat, size_t plen, struct span s, bool icase)
+{
+    size_t p = 0, i = 0, star_p = (size_t)-1, star_i = 0;
+    while (i < s.len) {
+        int a = p < plen ? (unsigned char)pat[p] : 0, b = (unsigned char)s.p[i];
+        if (icase) {
+            a = lc(a);
+            b = lc(b);
+        }
+        if (p < plen && pat[p] != '*' && (pat[p] == '?' || a == b)) {
+            p++;
+            i++;
+        } else if (p < plen && pat[p] == '*') {
+            star_p = p++;
+            star_i = i;
+        } else if (star_p != (size_t)-1) {
+            p = star_p + 1;
+            i = ++star_i;
+        } else {
+            return false;
+        }
+    }
+    while (p < plen && pat[p] == '*')
+        p++;
+    return p == plen;
+}
+
+bool match_glob(const char *pat, size_t plen, struct span s)
+{
+    if (plen && pat[0] == '~')
+        return glob_run(pat + 1, plen - 1, s, true);
+    return glob_run(pat, plen, s, false);
+}
+
+bool match_glob_any(const char *alts, struct span s)
+{
+    if (!alts)
+        return true;
+    const char *p = alts;
+    for (;;) {
+        const char *e = strchr(p, '|');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (match_glob(p, n, s))
+            return true;
+        if (!e)
+            return false;
+        p = e + 1;
+    }
+}
+
+bool match_ieq(struct span s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (s.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lc((unsigned char)s.p[i]) != lc((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+bool match_contains(struct span s, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return true;
+    for (size_t i = 0; i + n <= s.len; i++) {
+        size_t k = 0;
+        while (k < n && lc((unsigned char)s.p[i + k]) == lc((unsigned char)needle[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return false;
+}
+
+unsigned match_edit_distance(struct span a, struct span b, unsigned max)
+{
+    enum { M = 64 };
+    size_t n = a.len < M - 1 ? a.len : M - 1, m = b.len < M - 1 ? b.len : M - 1;
+    if ((n > m ? n - m : m - n) > max)
+        return max + 1;
+    unsigned d[3][M];   /* rows i-2, i-1, i (rolling) */
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = (unsigned)j;
+    unsigned *pp = d[2], *prev = d[0], *cur = d[1];
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = (unsigned)i;
+        unsigned rowmin = cur[0];
+        for (size_t j = 1; j <= m; j++) {
+            unsigned cost = lc((unsigned char)a.p[i - 1]) != lc((unsigned char)b.p[j - 1]);
+            unsigned v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v)
+                v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v)
+                v = prev[j - 1] + cost;
+            if (i > 1 && j > 1 && lc((unsigned char)a.p[i - 1]) == lc((unsigned char)b.p[j - 2]) &&
+                lc((unsigned char)a.p[i - 2]) == lc((unsigned char)b.p[j - 1]) && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            cur[j] = v;
+            if (v < rowmin)
+                rowmin = v;
+        }
+        if (rowmin > max)
+            return max + 1;
+        unsigned *t = pp;
+        pp = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[m];
+}
+
+size_t match_skeleton(struct span s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < s.len && o + 1 < cap; i++) {
+        int c = lc((unsigned char)s.p[i]);
+        int n = i + 1 < s.len ? lc((unsigned char)s.p[i + 1]) : 0;
+        if (c == 'r' && n == 'n') {
+            c = 'm';
+            i++;
+        } else if (c == 'v' && n == 'v') {
+            c = 'w';
+            i++;
+        } else if (c == '0') {
+            c = 'o';
+        } else if (c == '1' || c == 'i' || c == '|') {
+            c = 'l';
+        } else if (c == '3') {
+            c = 'e';
+        } else if (c == '5') {
+            c = 's';
+        } else if (c == '4') {
+            c = 'a';
+        }
+        out[o++] = (char)c;
+    }
+    if (cap)
+        out[o] = '\0';
+    return o;
+}
+
+struct span match_domain(struct span host)
+{
+    if (host.len && host.p[host.len - 1] == '.')
+        host.len--;
+    size_t dots[3] = { 0 }, nd = 0;
+    for (size_t i = host.len; i-- > 0 && nd < 3;)
+        if (host.p[i] == '.')
+            dots[nd++] = i;
+    if (nd < 2)
+        return host;
+    /* "example.co.uk": the second-to-last label is short, keep three. */
+    size_t second = dots[0] - dots[1] - 1;
+    if (second <= 3 && nd == 3 && host.len - dots[0] - 1 == 2)
+        return span_from(host, dots[2] + 1);
+    if (second <= 3 && nd == 2 && host.len - dots[0] - 1 == 2)
+        return host;
+    return span_from(host, dots[1] + 1);
+}
+
+struct span match_label(struct span domain)
+{
+    for (size_t i = 0; i < domain.len; i++)
+        if (domain.p[i] == '.')
+            return span_make(domain.p, i);
+    return domain;
+}
+
+void match_hhmm(int64_t ns, char out[6])
+{
+    time_t t = (time_t)(ns / 1000000000LL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    out[0] = (char)('0' + tm.tm_hour / 10);
+    out[1] = (char)('0' + tm.tm_hour % 10);
+    out[2] = ':';
+    out[3] = (char)('0' + tm.tm_min / 10);
+    out[4] = (char)('0' + tm.tm_min % 10);
+    out[5] = '\0';
+}
+
+/* ---- secret masking ---- */
+
+#define MASK_RANGES 32
+
+struct masker {
+    size_t from[MASK_RANGES], to[MASK_RANGES];
+    unsigned n;
+};
+
+static void mask_add(struct masker *m, size_t from, size_t to)
+{
+    if (to > from && m->n < MASK_RANGES) {
+        m->from[m->n] = from;
+        m->to[m->n] = to;
+        m->n++;
+    }
+}
+
+static bool is_secret_name(struct span name)
+{
+    static const char *const words[] = {
+        "secret", "passw", "pwd", "token", "apikey", "api_key", "api-key", "access_key",
+        "accesskey", "private_key", "credential", "auth", "session_key", NULL
+    };
+    for (unsigned i = 0; words[i]; i++)
+        if (match_contains(name, words[i]))
+            return true;
+    return false;
+}
+
+static bool is_tokch(int c)
+{
+    return isalnum(c) || c == '_' || c == '-' || c == '/' || c == '+' || c == '=' || c == '.';
+}
+
+static bool is_quote(int c)
+{
+    return c == '\'' || c == '"';
+}
+
+/* End of a value starting at i inside word [i, we): stops at a closing quote
+ * or a separator of query strings. */
+static size_t value_end(const char *p, size_t i, size_t we, bool query)
+{
+    while (i < we && !is_quote((unsigned char)p[i]) && !(query && (p[i] == '&' || p[i] == '#')))
+        i++;
+    return i;
+}
+
+/* Scans one word for secrets that do not depend on the previous word. */
+static void mask_word(struct masker *m, const char *p, size_t ws, size_t we)
+{
+    size_t s = ws;
+    while (s < we && (is_quote((unsigned char)p[s]) || p[s] == '-'))
+        s++;
+    /* NAME=value and --password=value */
+    size_t eq = s;
+    while (eq < we && p[eq] != '=' && p[eq] != ':' && p[eq] != '/' && !is_quote((unsigned char)p[eq]))
+        eq++;
+    if (eq < we && p[eq] == '=' && eq > s && is_secret_name(span_make(p + s, eq - s)))
+        mask_add(m, eq + 1, value_end(p, eq + 1, we, false));
+    for (size_t i = ws; i < we; i++) {
+        /* scheme://user:pass@host */
+        if (i + 3 <= we && p[i] == ':' && i + 2 < we && p[i + 1] == '/' && p[i + 2] == '/') {
+            size_t a = i + 3, colon = 0;
+            for (size_t k = a; k < we && p[k] != '/' && p[k] != ' '; k++) {
+                if (p[k] == ':' && !colon)
+                    colon = k;
+                if (p[k] == '@') {
+                    if (colon)
+                        mask_add(m, colon + 1, k);
+                    break;
+                }
+            }
+        }
+        /* ?token=...&sig=... */
+        if ((p[i] == '?' || p[i] == '&') && i + 1 < we) {
+            size_t k = i + 1;
+            while (k < we && p[k] != '=' && p[k] != '&' && p[k] != '?')
+                k++;
+            struct span name = span_make(p + i + 1, k - i - 1);
+            if (k < we && p[k] == '=' &&
+                (is_secret_name(name) || match_ieq(name, "key") || match_ieq(name, "sig") ||
+                 match_contains(name, "signature") || match_ieq(name, "code") ||
+                 match_contains(name, "x-amz-credential")))
+                mask_add(m, k + 1, value_end(p, k + 1, we, true));
+        }
+        /* Well-known key shapes. */
+        static const char *const prefixes[] = { "AKIA", "ASIA", "ghp_", "gho_", "ghs_", "github_pat_",
+                                                "xoxb-", "xoxp-", "xoxa-", "glpat-", "sk_live_", "sk-", NULL };
+        if (i == ws || !isalnum((unsigned char)p[i - 1])) {
+            for (unsigned k = 0; prefixes[k]; k++) {
+                size_t n = strlen(prefixes[k]);
+                if (i + n < we && memcmp(p + i, prefixes[k], n) == 0) {
+                    size_t e = i + n;
+                    while (e < we && is_tokch((unsigned char)p[e]) && p[e] != '/' && p[e] != '=')
+                        e++;
+                    if (e - i >= n + 12)
+                        mask_add(m, i + n, e);
+                }
+            }
+        }
+    }
+}
+
+/* Does word w (a flag) take a secret as its next word for command cmd? */
+static int flag_takes_secret(struct span cmd, struct span w, size_t *attached)
+{
+    *attached = 0;
+    static const char *const long_flags =
+        "--password|--passwd|--pass|--token|--secret|--api-key|--apikey|--client-secret|"
+        "--access-key|--secret-key|--auth-token|-pass|-passin|-passout|--authorization";
+    if (match_glob_any(long_flags, w))
+        return 1;
+    if (match_ieq(w, "bearer") || match_ieq(w, "basic") || match_ieq(w, "token"))
+        return 1;
+    if (match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar", cmd) && w.len > 2 && w.p[0] == '-' &&
+        (w.p[1] == 'p' || (w.p[1] == 'h' && w.p[2] == 'p'))) {
+        *attached = w.p[1] == 'p' ? 2 : 3;
+        return 2;
+    }
+    if (match_glob_any("mysql*|mariadb*|sshpass", cmd) && span_eq_cstr(w, "-p"))
+        return 1;
+    if (match_glob_any("zip|unzip", cmd) && span_eq_cstr(w, "-P"))
+        return 1;
+    if (match_glob_any("redis-cli", cmd) && span_eq_cstr(w, "-a"))
+        return 1;
+    if (match_glob_any("curl|wget", cmd) && (span_eq_cstr(w, "-u") || match_ieq(w, "--user")))
+        return 3;   /* user:password */
+    return 0;
+}
+
+size_t mask_secrets(struct span line, char *out, size_t cap)
+{
+    struct masker m = { .n = 0 };
+    const char *p = line.p;
+    struct span cmd = SPAN_NULL;
+    int pending = 0;   /* the previous word asked to hide this one (1 whole, 3 after ':') */
+    size_t i = 0;
+    while (i < line.len) {
+        while (i < line.len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        size_t ws = i;
+        char q = 0;
+        while (i < line.len) {
+            char c = p[i];
+            if (q) {
+                if (c == q)
+                    q = 0;
+            } else if (c == '\'' || c == '"') {
+                q = c;
+            } else if (c == ' ' || c == '\t' || c == ';' || c == '|' || c == '&' || c == '\n') {
+                break;
+            }
+            i++;
+        }
+        size_t we = i;
+        if (we > ws) {
+            struct span w = span_make(p + ws, we - ws);
+            if (pending == 1) {
+                size_t s = ws, e = we;
+                if (is_quote((unsigned char)p[s]))
+                    s++;
+                if (e > s && is_quote((unsigned char)p[e - 1]))
+                    e--;
+                mask_add(&m, s, e);
+            } else if (pending == 3) {
+                for (size_t k = ws; k < we; k++)
+                    if (p[k] == ':') {
+                        mask_add(&m, k + 1, value_end(p, k + 1, we, false));
+                        break;
+                    }
+            }
+            pending = 0;
+            mask_word(&m, p, ws, we);
+            size_t att;
+            int t = flag_takes_secret(cmd, w, &att);
+            if (t == 2)
+                mask_add(&m, ws + att, we);
+            else
+                pending = t;
+            if (!cmd.len && !match_glob_any("sudo|env|nohup|export|*=*", w)) {
+                cmd = w;
+                for (size_t k = w.len; k-- > 0;)
+                    if (w.p[k] == '/') {
+                        cmd = span_from(w, k + 1);
+                        break;
+                    }
+            }
+        }
+        if (i < line.len && (p[i] == ';' || p[i] == '|' || p[i] == '&' || p[i] == '\n')) {
+            cmd = SPAN_NULL;
+            pending = 0;
+            i++;
+        }
+    }
+    /* Copy around the ranges (they may overlap and are unsorted). */
+    size_t o = 0;
+    for (size_t k = 0; k < line.len && o + 1 < cap;) {
+        size_t end = 0;
+        for (unsigned r = 0; r < m.n; r++)
+            if (k >= m.from[r] && k < m.to[r] && m.to[r] > end)
+                end = m.to[r];
+        if (end) {
+            for (const char *s = "****"; *s && o + 1 < cap; s++)
+                out[o++] = *s;
+            k = end;
+            continue;
+        }
+        out[o++] = p[k++];
+    }
+    if (cap)
+        out[o] = '\0';
+    return o;
+}

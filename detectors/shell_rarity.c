@@ -1,0 +1,203 @@
+/* shell_rarity.c - commands unusual for a user (`detectors.shell_rarity`).
+ * For every command of a shell line (each segment, see shell_line.h) it
+ * counts the program (argv0) and its shape (argv0 with flags kept and the
+ * other arguments reduced to classes: P path, N number or address, W word)
+ * per user and for the whole host. After learning, a program the user never
+ * ran is weighed by its host-wide count: never seen on the host -> medium,
+ * rare on the host (<= rare_max) -> low, common on the host -> info. A known
+ * program in a shape nobody on the host used is info. Quiet while the
+ * detector or the user is younger than the learning period. */
+#include <stddef.h>
+#include <string.h>
+
+#include "detectors/dutil.h"
+#include "detectors/match.h"
+#include "detectors/shell_line.h"
+
+#define SHAPE_BYTES 120
+
+struct rar_ctx {
+    int64_t rare_max;                  /* options */
+    struct bl_table *users;            /* user -> nothing (age) */
+    struct bl_table *user_cmd;         /* "c" user \x1f argv0 | "s" user \x1f shape */
+    struct bl_table *host_cmd;         /* "c" argv0 | "s" shape */
+    int64_t first_ts;
+    struct shl_line line;
+    char masked[512];
+};
+
+static const struct conf_option rar_options[] = {
+    { "rare_max", CONF_INT, "5", offsetof(struct rar_ctx, rare_max), 0, 1000000,
+      "host-wide uses at or below which a program is rare" },
+    { 0 }
+};
+
+static size_t shape_of(const struct shl_line *l, unsigned seg, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (unsigned i = 0; i < l->seg[seg].nw && o + 4 < cap; i++) {
+        struct span w = i ? shl_arg(l, seg, i) : shl_argv0(l, seg);
+        if (i)
+            out[o++] = ' ';
+        if (i && w.len && w.p[0] == '-') {
+            size_t n = 0;
+            while (n < w.len && n < 20 && w.p[n] != '=')
+                n++;
+            if (o + n >= cap)
+                break;
+            for (size_t k = 0; k < n; k++)   /* -j4 and -j8 are one shape */
+                out[o++] = (w.p[k] >= '0' && w.p[k] <= '9') ? 'N' : w.p[k];
+            continue;
+        }
+        if (!i) {
+            size_t n = w.len < 32 ? w.len : 32;
+            if (o + n >= cap)
+                break;
+            memcpy(out + o, w.p, n);
+            o += n;
+            continue;
+        }
+        bool digits = w.len > 0, slash = false;
+        for (size_t k = 0; k < w.len; k++) {
+            char ch = w.p[k];
+            slash |= ch == '/' || ch == '~';
+            digits &= (ch >= '0' && ch <= '9') || ch == '.' || ch == ':';
+        }
+        out[o++] = slash ? 'P' : digits ? 'N' : 'W';
+    }
+    return o;
+}
+
+static uint32_t count_of(struct bl_table *t, char kind, struct span a, struct span b, int64_t now,
+                         bool bump)
+{
+    char key[BASELINE_KEY_BYTES + 1];
+    struct span k;
+    key[0] = kind;
+    if (b.p) {
+        k = dutil_pair(key + 1, a, b);
+    } else {
+        size_t n = a.len < BASELINE_KEY_BYTES ? a.len : BASELINE_KEY_BYTES;
+        memcpy(key + 1, a.p, n);
+        k = span_make(key + 1, n);
+    }
+    k = span_make(key, k.len + 1);
+    struct bl_head *h = bl_lookup(t, k, now, bump, bump);
+    if (!h)
+        return 0;
+    return bump ? h->hits - 1 : h->hits;
+}
+
+static void rar_observe(struct detector *d, const struct record *r)
+{
+    struct rar_ctx *c = d->ctx;
+    struct span user = record_str(r, RK_USER);
+    if (!user.len)
+        user = SPAN_LIT("unknown");
+    struct span cmd = record_str(r, RK_COMMAND);
+    if (!cmd.len)
+        cmd = r->raw;
+    if (!cmd.len)
+        return;
+    if (!c->first_ts || r->ts < c->first_ts)
+        c->first_ts = r->ts;
+    struct bl_head *uh = bl_lookup(c->users, user, r->ts, true, true);
+    if (!uh)
+        return;
+    int64_t learn = dutil_learning_ns(d);
+    bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
+    struct shl_line *l = &c->line;
+    shl_parse(l, cmd);
+    bool masked = false;
+    for (unsigned s = 0; s < l->nsegs; s++) {
+        struct span a0 = shl_argv0(l, s);
+        if (!a0.len)
+            continue;
+        char shape_buf[SHAPE_BYTES];
+        struct span shape = span_make(shape_buf, shape_of(l, s, shape_buf, sizeof(shape_buf)));
+        uint32_t mine = count_of(c->user_cmd, 'c', user, a0, r->ts, true);
+        uint32_t host = count_of(c->host_cmd, 'c', a0, SPAN_NULL, r->ts, true);
+        uint32_t mine_shape = count_of(c->user_cmd, 's', user, shape, r->ts, true);
+        uint32_t host_shape = count_of(c->host_cmd, 's', shape, SPAN_NULL, r->ts, true);
+        if (!learned)
+            continue;
+        enum severity sev;
+        const char *why;
+        if (mine == 0) {
+            sev = host == 0 ? SEV_MEDIUM : host <= (uint32_t)c->rare_max ? SEV_LOW : SEV_INFO;
+            why = "program";
+        } else if (mine_shape == 0 && host_shape == 0 && mine >= 5) {
+            sev = SEV_INFO;
+            why = "shape";
+        } else {
+            continue;
+        }
+        if (!masked) {
+            mask_secrets(cmd, c->masked, sizeof(c->masked));
+            masked = true;
+        }
+        static const char *const att[3] = { "T1059.004" };
+        struct alert a;
+        dutil_alert(&a, r, sev == SEV_MEDIUM ? "shell.rare_command" : "shell.new_command", "shell_rarity",
+                    sev, STAGE_EXECUTION, att);
+        a.score = 1.0 / (1.0 + host);
+        a.entity.user = user;
+        a.entity.command = a0;
+        if (why[0] == 'p')
+            alert_printf(&a, "%.*s ran %.*s for the first time (`%s`); on this host it ran %u time%s before, by anyone",
+                         DSPAN(user, 64), DSPAN(a0, 64), c->masked, host, host == 1 ? "" : "s");
+        else
+            alert_printf(&a, "%.*s ran %.*s in a shape never seen on this host: %.*s (%.*s ran it %u times before)",
+                         DSPAN(user, 64), DSPAN(a0, 64), DSPAN(shape, SHAPE_BYTES), DSPAN(user, 64), mine);
+        alert_evidence(&a, span_cstr(c->masked));
+        alert_emit(d->vg, &a);
+    }
+}
+
+static int rar_init(struct detector *d)
+{
+    struct rar_ctx *c = d->ctx;
+    c->users = bl_table_new(&d->vg->budget, "shell_rarity.users", 0);
+    c->user_cmd = bl_table_new(&d->vg->budget, "shell_rarity.user_cmd", 0);
+    c->host_cmd = bl_table_new(&d->vg->budget, "shell_rarity.host_cmd", 0);
+    return c->users && c->user_cmd && c->host_cmd ? 0 : -1;
+}
+
+static void rar_destroy(struct detector *d)
+{
+    struct rar_ctx *c = d->ctx;
+    bl_table_free(c->users);
+    bl_table_free(c->user_cmd);
+    bl_table_free(c->host_cmd);
+}
+
+static int rar_save(struct detector *d, FILE *f)
+{
+    struct rar_ctx *c = d->ctx;
+    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+        return -1;
+    return bl_table_save(c->users, f) < 0 || bl_table_save(c->user_cmd, f) < 0 ||
+           bl_table_save(c->host_cmd, f) < 0 ? -1 : 0;
+}
+
+static int rar_load(struct detector *d, FILE *f)
+{
+    struct rar_ctx *c = d->ctx;
+    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+        return -1;
+    return bl_table_load(c->users, f) < 0 || bl_table_load(c->user_cmd, f) < 0 ||
+           bl_table_load(c->host_cmd, f) < 0 ? -1 : 0;
+}
+
+const struct detector_plugin detector_shell_rarity = {
+    .name = "shell_rarity",
+    .options = rar_options,
+    .ctx_size = sizeof(struct rar_ctx),
+    .kinds = KIND_BIT(KIND_SHELL),
+    .init = rar_init,
+    .observe = rar_observe,
+    .save = rar_save,
+    .load = rar_load,
+    .destroy = rar_destroy,
+    .snapshot_version = 1,
+};

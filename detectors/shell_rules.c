@@ -1,0 +1,591 @@
+/* shell_rules.c - the shell technique detector (`detectors.shell_rules`).
+ * Each shell record's command line is cut into segments (shell_line.h) and
+ * every row of shell_rules[] is tried on every segment. Three rules need a
+ * per-user memory and are computed here before matching: the remote hosts a
+ * user has used (lateral movement / exfiltration to a new host), files the
+ * user just downloaded into a temp directory (drop then run), and the recent
+ * recon commands (k distinct ones within a window make one recon_burst).
+ * Evidence and messages carry the line with its secrets masked. */
+#include "detectors/shell_rules.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/dutil.h"
+#include "detectors/match.h"
+
+#define RECON_RING 8
+#define DROPS      4
+#define FIRED_MAX  12
+
+struct sr_user {
+    int64_t recon_ts[RECON_RING];
+    uint16_t recon_rule[RECON_RING];
+    uint8_t recon_head;
+    int64_t burst_at;                  /* last recon_burst, event time */
+    uint32_t bursts;
+    uint64_t drop_hash[DROPS];         /* basenames of files downloaded to temp dirs */
+    int64_t drop_ts[DROPS];
+    uint8_t drop_head;
+    struct bl_set hosts;               /* usual remote hosts, for messages */
+};
+
+struct sr_ctx {
+    int64_t recon_window_ms;           /* options */
+    int64_t recon_min;
+    int64_t drop_window_ms;
+    struct bl_table *users;            /* user -> struct sr_user */
+    struct bl_table *remotes;          /* user\x1fhost -> nothing */
+    struct bl_table *seen;             /* user\x1frule -> nothing (hits count) */
+    int64_t first_ts;
+    struct shl_line line;
+    struct span cmd;                   /* the line being judged */
+    const char *masked_for;            /* cmd.p once masked[] holds it */
+    char masked[1024];
+};
+
+/* The current line with its secrets masked, made on the first alert only. */
+static struct span masked_line(struct sr_ctx *c)
+{
+    if (c->masked_for != c->cmd.p) {
+        mask_secrets(c->cmd, c->masked, sizeof(c->masked));
+        c->masked_for = c->cmd.p;
+    }
+    return span_cstr(c->masked);
+}
+
+static const struct conf_option sr_options[] = {
+    { "recon_window", CONF_DURATION, "5m", offsetof(struct sr_ctx, recon_window_ms), 1000, 86400000,
+      "window in which distinct recon commands count towards one burst" },
+    { "recon_min", CONF_INT, "4", offsetof(struct sr_ctx, recon_min), 2, RECON_RING,
+      "distinct recon commands within recon_window that make a burst" },
+    { "drop_window", CONF_DURATION, "1h", offsetof(struct sr_ctx, drop_window_ms), 1000, 604800000,
+      "how long a file downloaded to a temp dir stays suspicious if run" },
+    { 0 }
+};
+
+#define SHELLS_RUN "sh|bash|dash|zsh|ksh|ash|fish|busybox|python*|perl|ruby|php|node"
+
+/* ---- matching ---- */
+
+static bool arg_any(const struct shl_line *l, unsigned seg, const char *pat, bool first_only)
+{
+    unsigned n = l->seg[seg].nw;
+    for (unsigned i = 1; i < n; i++) {
+        if (match_glob_any(pat, shl_arg(l, seg, i)))
+            return true;
+        if (first_only)
+            break;
+    }
+    return false;
+}
+
+static struct span basename_of(struct span w)
+{
+    for (size_t k = w.len; k-- > 0;)
+        if (w.p[k] == '/')
+            return span_from(w, k + 1);
+    return w;
+}
+
+static bool write_any(const struct shl_line *l, unsigned seg, const char *pat)
+{
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg &&
+            (l->redir[i].kind == SHL_R_OUT || l->redir[i].kind == SHL_R_APPEND) &&
+            match_glob_any(pat, l->redir[i].target))
+            return true;
+    struct span a0 = shl_argv0(l, seg);
+    unsigned n = l->seg[seg].nw;
+    if (n < 2)
+        return false;
+    if (match_glob_any("tee", a0)) {
+        for (unsigned i = 1; i < n; i++) {
+            struct span w = shl_arg(l, seg, i);
+            if (w.len && w.p[0] != '-' && match_glob_any(pat, w))
+                return true;
+        }
+        return false;
+    }
+    if (match_glob_any("dd", a0)) {
+        for (unsigned i = 1; i < n; i++) {
+            struct span w = shl_arg(l, seg, i);
+            if (w.len > 3 && memcmp(w.p, "of=", 3) == 0 && match_glob_any(pat, span_from(w, 3)))
+                return true;
+        }
+        return false;
+    }
+    bool last = match_glob_any("cp|mv|install|ln|rsync|truncate|touch", a0) ||
+                (match_glob_any("sed|perl", a0) && arg_any(l, seg, "-i|-i*", false));
+    return last && match_glob_any(pat, shl_arg(l, seg, n - 1));
+}
+
+static bool read_any(const struct shl_line *l, unsigned seg, const char *pat)
+{
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_IN &&
+            match_glob_any(pat, l->redir[i].target))
+            return true;
+    return false;
+}
+
+static bool any_word(const struct shl_line *l, unsigned seg, const char *pat)
+{
+    for (unsigned i = 0; i < l->seg[seg].nw; i++)
+        if (match_glob_any(pat, shl_arg(l, seg, i)))
+            return true;
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg && match_glob_any(pat, l->redir[i].target))
+            return true;
+    return false;
+}
+
+/* Does segment j run the program it reads on stdin (bash, bash -s, python -)? */
+static bool runs_stdin(const struct shl_line *l, unsigned j)
+{
+    unsigned n = l->seg[j].nw;
+    for (unsigned i = 1; i < n; i++) {
+        struct span w = shl_arg(l, j, i);
+        if (span_eq_cstr(w, "-") || span_eq_cstr(w, "-s") || span_eq_cstr(w, "--"))
+            return true;
+        if (w.len && w.p[0] == '-') {
+            if (match_glob_any("-c|-e|-m|-*c", w))
+                return false;
+            continue;
+        }
+        return false;   /* a script file: stdin is data */
+    }
+    return true;
+}
+
+static bool assign_any(const struct shl_line *l, unsigned seg, const char *pat)
+{
+    const struct shl_seg *s = &l->seg[seg];
+    for (unsigned i = 0; i < s->na; i++)
+        if (match_glob_any(pat, l->word[s->a0 + i]))
+            return true;
+    if (match_glob_any("export|declare|typeset|readonly|local", shl_argv0(l, seg)))
+        return arg_any(l, seg, pat, false);
+    return false;
+}
+
+bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsigned seg,
+                      bool new_remote, bool upload, bool drop_exec)
+{
+    const struct shl_seg *s = &l->seg[seg];
+    if (r->cmd) {
+        struct span a0 = shl_argv0(l, seg);
+        if (!a0.len || !match_glob_any(r->cmd, a0))
+            return false;
+    }
+    if ((r->flags & SR_NEW_REMOTE) && !new_remote)
+        return false;
+    if ((r->flags & SR_UPLOAD) && !upload)
+        return false;
+    if ((r->flags & SR_DOWNLOAD) && upload)
+        return false;
+    if ((r->flags & SR_DROP_EXEC) && !drop_exec)
+        return false;
+    if (r->flags & SR_NESTED_SHELL) {
+        if (s->parent < 0 || !match_glob_any(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent)))
+            return false;
+    }
+    bool first = (r->flags & SR_FIRST_WORD) != 0;
+    if (r->arg && !arg_any(l, seg, r->arg, first))
+        return false;
+    if (r->arg2 && !arg_any(l, seg, r->arg2, false))
+        return false;
+    if (r->not_arg && arg_any(l, seg, r->not_arg, false))
+        return false;
+    if (r->any && !any_word(l, seg, r->any))
+        return false;
+    if (r->write && !write_any(l, seg, r->write))
+        return false;
+    if (r->read && !read_any(l, seg, r->read))
+        return false;
+    if (r->assign && !assign_any(l, seg, r->assign))
+        return false;
+    if (r->pipe_to) {
+        bool hit = false;
+        for (unsigned j = seg + 1; j < l->nsegs && l->seg[j - 1].op == SHL_OP_PIPE &&
+                                   l->seg[j].parent == s->parent; j++)
+            if (match_glob_any(r->pipe_to, shl_argv0(l, j)) &&
+                (!(r->flags & SR_STDIN_EXEC) || runs_stdin(l, j))) {
+                hit = true;
+                break;
+            }
+        if (!hit)
+            return false;
+    }
+    if (r->pipe_from) {
+        bool hit = false;
+        for (unsigned j = seg; j-- > 0 && l->seg[j].op == SHL_OP_PIPE && l->seg[j].parent == s->parent;)
+            if (match_glob_any(r->pipe_from, shl_argv0(l, j))) {
+                hit = true;
+                break;
+            }
+        if (!hit)
+            return false;
+    }
+    return true;
+}
+
+/* ---- per-user memory ---- */
+
+/* "user@host:path" / "rsync://host/path" -> host; empty for a local path. */
+static struct span remote_word(struct span w)
+{
+    if (!w.len || w.p[0] == '/' || w.p[0] == '.' || w.p[0] == '~')
+        return SPAN_NULL;
+    if (w.len > 8 && memcmp(w.p, "rsync://", 8) == 0) {
+        w = span_from(w, 8);
+    } else {
+        size_t k = 0;
+        while (k < w.len && w.p[k] != ':' && w.p[k] != '/')
+            k++;
+        if (k == w.len || w.p[k] != ':')
+            return SPAN_NULL;
+    }
+    for (size_t k = 0; k < w.len && w.p[k] != ':' && w.p[k] != '/'; k++)
+        if (w.p[k] == '@') {
+            w = span_from(w, k + 1);
+            break;
+        }
+    size_t e = 0;
+    while (e < w.len && w.p[e] != ':' && w.p[e] != '/')
+        e++;
+    return span_make(w.p, e);
+}
+
+/* The remote host of an ssh/scp/rsync/sftp segment; upload when the remote
+ * side is the destination. Returns false when there is none. */
+static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host, bool *upload)
+{
+    struct span a0 = shl_argv0(l, seg);
+    unsigned n = l->seg[seg].nw;
+    *upload = false;
+    if (match_glob_any("ssh|mosh|autossh|sftp", a0)) {
+        for (unsigned i = 1; i < n; i++) {
+            struct span w = shl_arg(l, seg, i);
+            if (w.len && w.p[0] == '-') {
+                if (w.len == 2 && strchr("bcDEeFIiJLlmOopQRSWwB", w.p[1]))
+                    i++;
+                continue;
+            }
+            if (w.len > 6 && memcmp(w.p, "ssh://", 6) == 0)
+                w = span_from(w, 6);
+            for (size_t k = 0; k < w.len; k++)
+                if (w.p[k] == '@') {
+                    w = span_from(w, k + 1);
+                    break;
+                }
+            for (size_t k = 0; k < w.len; k++)
+                if (w.p[k] == ':' || w.p[k] == '/') {
+                    w.len = k;
+                    break;
+                }
+            *host = w;
+            *upload = match_glob_any("sftp", a0);
+            return w.len > 0;
+        }
+        return false;
+    }
+    if (!match_glob_any("scp|rsync", a0))
+        return false;
+    struct span remote = SPAN_NULL;
+    bool last_remote = false;
+    for (unsigned i = 1; i < n; i++) {
+        struct span w = shl_arg(l, seg, i);
+        if (w.len && w.p[0] == '-') {
+            if (w.len == 2 && strchr("cFiloPSJe", w.p[1]))
+                i++;
+            continue;
+        }
+        struct span h = remote_word(w);
+        last_remote = h.len > 0;
+        if (h.len && !remote.len)
+            remote = h;
+        if (h.len && last_remote)
+            *host = h;
+    }
+    if (!remote.len)
+        return false;
+    *upload = last_remote;
+    if (!last_remote)
+        *host = remote;
+    return true;
+}
+
+static uint64_t name_hash(const struct sr_ctx *c, struct detector *d, struct span path)
+{
+    (void)c;
+    return bl_hash(&d->vg->budget, basename_of(path));
+}
+
+static bool in_tmp(struct span p)
+{
+    return match_glob_any("/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*", p);
+}
+
+static void note_download(struct detector *d, struct sr_ctx *c, struct sr_user *u,
+                          const struct shl_line *l, unsigned seg, int64_t now)
+{
+    struct span a0 = shl_argv0(l, seg);
+    if (!match_glob_any("curl|wget|fetch|aria2c|scp|tftp|ftp", a0))
+        return;
+    struct span out = SPAN_NULL;
+    unsigned n = l->seg[seg].nw;
+    for (unsigned i = 1; i < n; i++) {
+        struct span w = shl_arg(l, seg, i);
+        if ((span_eq_cstr(w, "-o") || span_eq_cstr(w, "-O") || span_eq_cstr(w, "--output") ||
+             span_eq_cstr(w, "--output-document")) && i + 1 < n)
+            out = shl_arg(l, seg, i + 1);
+        else if (w.len > 2 && w.p[0] == '-' && (w.p[1] == 'o' || w.p[1] == 'O') && w.p[2] == '/')
+            out = span_from(w, 2);
+        else if (w.len > 18 && memcmp(w.p, "--output-document=", 18) == 0)
+            out = span_from(w, 18);
+    }
+    if (match_glob_any("scp", a0) && n > 1)
+        out = shl_arg(l, seg, n - 1);
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_OUT)
+            out = l->redir[i].target;
+    if (!out.len || !in_tmp(out))
+        return;
+    u->drop_hash[u->drop_head] = name_hash(c, d, out);
+    u->drop_ts[u->drop_head] = now;
+    u->drop_head = (uint8_t)((u->drop_head + 1) % DROPS);
+}
+
+static bool dropped(struct detector *d, struct sr_ctx *c, const struct sr_user *u, struct span w,
+                    int64_t now)
+{
+    if (!w.len)
+        return false;
+    uint64_t h = name_hash(c, d, w);
+    for (unsigned i = 0; i < DROPS; i++)
+        if (u->drop_ts[i] && u->drop_hash[i] == h && now - u->drop_ts[i] <= c->drop_window_ms * 1000000LL)
+            return true;
+    return false;
+}
+
+static bool drop_exec(struct detector *d, struct sr_ctx *c, const struct sr_user *u,
+                      const struct shl_line *l, unsigned seg, int64_t now)
+{
+    struct span a0w = shl_arg(l, seg, 0), a0 = shl_argv0(l, seg);
+    if (memchr(a0w.p, '/', a0w.len) && dropped(d, c, u, a0w, now))
+        return true;
+    if (match_glob_any("chmod|" SHELLS_RUN, a0))
+        for (unsigned i = 1; i < l->seg[seg].nw; i++) {
+            struct span w = shl_arg(l, seg, i);
+            if (w.len && w.p[0] != '-' && w.p[0] != '+' && dropped(d, c, u, w, now))
+                return true;
+        }
+    return false;
+}
+
+/* ---- alerts ---- */
+
+static void emit(struct detector *d, struct sr_ctx *c, const struct record *r, struct span user,
+                 const struct shell_rule *rule, const char *id, enum severity sev,
+                 struct span argv0, const char *extra)
+{
+    struct alert a;
+    dutil_alert(&a, r, id, "shell_rules", sev, rule->stage, rule->attack);
+    a.entity.user = user;
+    a.entity.command = argv0;
+    char key[BASELINE_KEY_BYTES];
+    struct bl_head *h = bl_lookup(c->seen, dutil_pair(key, user, span_cstr(id)), r->ts, true, true);
+    uint32_t before = h ? h->hits - 1 : 0;
+    /* Habit is a baseline too: the fifth time over more than a learning
+     * period, the same technique by the same user is one level lower. */
+    bool habit = h && before >= 5 && r->ts - h->first_seen >= dutil_learning_ns(d);
+    if (habit && a.severity > SEV_LOW) {
+        a.severity--;
+        a.score = dutil_score(a.severity);
+    }
+    struct span m = masked_line(c);
+    alert_printf(&a, "%s by %.*s: `%.*s`", rule->what, DSPAN(user, 64), DSPAN(m, 240));
+    if (extra && *extra)
+        alert_printf(&a, " %s", extra);
+    if (before == 0)
+        alert_printf(&a, "; first time for %.*s", DSPAN(user, 64));
+    else
+        alert_printf(&a, "; %.*s did this %u time%s before%s", DSPAN(user, 64), before,
+                     before == 1 ? "" : "s", habit ? " (habitual: severity lowered)" : "");
+    alert_evidence(&a, m);
+    alert_emit(d->vg, &a);
+}
+
+static void recon_note(struct detector *d, struct sr_ctx *c, const struct record *r,
+                       struct span user, struct sr_user *u, uint16_t rule)
+{
+    int64_t win = c->recon_window_ms * 1000000LL;
+    u->recon_rule[u->recon_head] = rule;
+    u->recon_ts[u->recon_head] = r->ts;
+    u->recon_head = (uint8_t)((u->recon_head + 1) % RECON_RING);
+    const char *names[RECON_RING];
+    unsigned distinct = 0;
+    int64_t oldest = r->ts;
+    for (unsigned i = 0; i < RECON_RING; i++) {
+        if (!u->recon_ts[i] || r->ts - u->recon_ts[i] > win || u->recon_ts[i] > r->ts)
+            continue;
+        const char *id = shell_rules[u->recon_rule[i]].id;
+        bool dup = false;
+        for (unsigned k = 0; k < distinct; k++)
+            dup |= strcmp(names[k], id) == 0;
+        if (dup)
+            continue;
+        names[distinct++] = id;
+        if (u->recon_ts[i] < oldest)
+            oldest = u->recon_ts[i];
+    }
+    if (distinct < (unsigned)c->recon_min || (u->burst_at && r->ts - u->burst_at <= win))
+        return;
+    u->burst_at = r->ts;
+    static const struct shell_rule burst = {
+        .id = "shell.recon_burst", .stage = STAGE_DISCOVERY,
+        .attack = { "T1033", "T1082", "T1016" },
+    };
+    struct alert a;
+    dutil_alert(&a, r, burst.id, "shell_rules", SEV_MEDIUM, STAGE_DISCOVERY, burst.attack);
+    a.entity.user = user;
+    alert_printf(&a, "recon burst by %.*s: %u distinct discovery commands in %llds (",
+                 DSPAN(user, 64), distinct, (long long)((r->ts - oldest) / NS_PER_SEC));
+    for (unsigned k = 0; k < distinct; k++)
+        alert_printf(&a, "%s%s", k ? ", " : "", names[k] + 6);
+    if (u->bursts == 0)
+        alert_printf(&a, "); first burst for %.*s", DSPAN(user, 64));
+    else
+        alert_printf(&a, "); %.*s had %u before", DSPAN(user, 64), u->bursts);
+    u->bursts++;
+    alert_evidence(&a, masked_line(c));
+    alert_emit(d->vg, &a);
+}
+
+static void sr_observe(struct detector *d, const struct record *r)
+{
+    struct sr_ctx *c = d->ctx;
+    struct span user = record_str(r, RK_USER);
+    if (!user.len)
+        user = SPAN_LIT("unknown");
+    struct span cmd = record_str(r, RK_COMMAND);
+    if (!cmd.len)
+        cmd = r->raw;
+    if (!cmd.len)
+        return;
+    if (!c->first_ts || r->ts < c->first_ts)
+        c->first_ts = r->ts;
+    struct bl_head *uh = bl_lookup(c->users, user, r->ts, true, true);
+    if (!uh)
+        return;
+    int64_t learn = dutil_learning_ns(d);
+    bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
+    struct shl_line *l = &c->line;
+    shl_parse(l, cmd);
+    c->masked_for = NULL;
+    c->cmd = cmd;
+    const char *fired[FIRED_MAX];
+    unsigned nfired = 0;
+    for (unsigned s = 0; s < l->nsegs; s++) {
+        struct sr_user *u = bl_value(uh);
+        struct span host = SPAN_NULL;
+        bool upload = false, new_remote = false, host_known = false;
+        char key[BASELINE_KEY_BYTES], extra[256] = "";
+        if (remote_of(l, s, &host, &upload)) {
+            struct span k = dutil_pair(key, user, host);
+            new_remote = !bl_lookup(c->remotes, k, r->ts, false, true) && learned;
+            char hkey[BASELINE_KEY_BYTES];
+            struct span hk = dutil_pair(hkey, SPAN_LIT("*"), host);
+            host_known = bl_lookup(c->remotes, hk, r->ts, false, true) != NULL;
+            if (!host_known)
+                bl_lookup(c->remotes, hk, r->ts, true, true);
+            if (new_remote) {
+                char usual[160];
+                bl_set_describe(&u->hosts, usual, sizeof(usual), 4);
+                snprintf(extra, sizeof(extra), "(usual: %s; %s)", usual[0] ? usual : "none",
+                         host_known ? "other users of this host did contact it" : "no user of this host ever did");
+            }
+            bl_lookup(c->remotes, k, r->ts, true, true);
+            uh = bl_lookup(c->users, user, r->ts, false, false);   /* may have moved */
+            if (!uh)
+                return;
+            u = bl_value(uh);
+            bl_set_add(&u->hosts, &d->vg->budget, host, r->ts, 30 * NS_PER_DAY);
+        }
+        bool dexec = drop_exec(d, c, u, l, s, r->ts);
+        note_download(d, c, u, l, s, r->ts);
+        for (size_t i = 0; i < shell_rules_count; i++) {
+            const struct shell_rule *rule = &shell_rules[i];
+            bool dup = false;
+            for (unsigned k = 0; k < nfired; k++)
+                dup |= strcmp(fired[k], rule->id) == 0;
+            if (dup || !shell_rule_match(rule, l, s, new_remote, upload, dexec))
+                continue;
+            if (nfired < FIRED_MAX)
+                fired[nfired++] = rule->id;
+            if (rule->flags & SR_RECON)
+                recon_note(d, c, r, user, u, (uint16_t)i);
+            /* a host other users of this machine reach is a smaller step */
+            enum severity sev = rule->sev;
+            if ((rule->flags & SR_NEW_REMOTE) && host_known && sev > SEV_LOW)
+                sev--;
+            if (sev > SEV_INFO)
+                emit(d, c, r, user, rule, rule->id, sev, shl_argv0(l, s),
+                     (rule->flags & SR_NEW_REMOTE) ? extra : NULL);
+            uh = bl_lookup(c->users, user, r->ts, false, false);
+            if (!uh)
+                return;
+            u = bl_value(uh);
+        }
+    }
+}
+
+static int sr_init(struct detector *d)
+{
+    struct sr_ctx *c = d->ctx;
+    c->users = bl_table_new(&d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
+    c->remotes = bl_table_new(&d->vg->budget, "shell_rules.remotes", 0);
+    c->seen = bl_table_new(&d->vg->budget, "shell_rules.seen", 0);
+    return c->users && c->remotes && c->seen ? 0 : -1;
+}
+
+static void sr_destroy(struct detector *d)
+{
+    struct sr_ctx *c = d->ctx;
+    bl_table_free(c->users);
+    bl_table_free(c->remotes);
+    bl_table_free(c->seen);
+}
+
+static int sr_save(struct detector *d, FILE *f)
+{
+    struct sr_ctx *c = d->ctx;
+    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+        return -1;
+    return bl_table_save(c->users, f) < 0 || bl_table_save(c->remotes, f) < 0 ||
+           bl_table_save(c->seen, f) < 0 ? -1 : 0;
+}
+
+static int sr_load(struct detector *d, FILE *f)
+{
+    struct sr_ctx *c = d->ctx;
+    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+        return -1;
+    return bl_table_load(c->users, f) < 0 || bl_table_load(c->remotes, f) < 0 ||
+           bl_table_load(c->seen, f) < 0 ? -1 : 0;
+}
+
+const struct detector_plugin detector_shell_rules = {
+    .name = "shell_rules",
+    .options = sr_options,
+    .ctx_size = sizeof(struct sr_ctx),
+    .kinds = KIND_BIT(KIND_SHELL),
+    .init = sr_init,
+    .observe = sr_observe,
+    .save = sr_save,
+    .load = sr_load,
+    .destroy = sr_destroy,
+    .snapshot_version = 1,
+};

@@ -1,0 +1,76 @@
+/* test_incident.c - alerts of one intruder across stages become one incident
+ * that grows; fewer stages, other entities or a stale window do not chain. */
+#include "tests/unit/detectors/harness.h"
+
+extern const struct detector_plugin detector_incident;
+
+#define MIN (60 * NS_PER_SEC)
+
+Test(incident, three_stages_make_one_incident_that_extends)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    int64_t t0 = TH_T0;
+    th_emit(&t, t0, "auth.suspicious_login", SEV_HIGH, STAGE_INITIAL_ACCESS, "deploy", "203.0.113.9");
+    th_emit(&t, t0 + 2 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "deploy", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0, "2 stages -> nothing");
+    th_emit(&t, t0 + 5 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "deploy", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0, "same stage again -> nothing");
+    th_emit(&t, t0 + 9 * MIN, "shell.cred_aws", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "deploy", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1);
+    const struct th_alert *i = th_find(&t, "incident.chain");
+    cr_expect_eq(i->severity, SEV_CRITICAL);
+    cr_expect_str_eq(i->user, "deploy");
+    const char *m = i->message;
+    const char *p1 = strstr(m, "initial-access: auth.suspicious_login at 16:00");
+    const char *p2 = strstr(m, "discovery: shell.recon_burst at 16:02 (+1)");
+    const char *p3 = strstr(m, "credential-access: shell.cred_aws at 16:09");
+    cr_expect(p1 && p2 && p3 && p1 < p2 && p2 < p3, "chain in time order: %s", m);
+    cr_expect(strstr(m, "from 203.0.113.9"), "%s", m);
+
+    /* A new stage re-raises the same incident, extended; a repeat does not. */
+    th_emit(&t, t0 + 20 * MIN, "shell.cred_ssh_key", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "deploy", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 1);
+    /* An alert naming only the IP joins the same chain. */
+    th_emit(&t, t0 + 30 * MIN, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, "", "203.0.113.9");
+    cr_assert_eq(th_count(&t, "incident.chain"), 2);
+    const struct th_alert *j = th_find(&t, "incident.chain");
+    cr_expect(strstr(j->message, "incident #1"), "same incident: %s", j->message);
+    cr_expect(strstr(j->message, "4 stages"), "%s", j->message);
+    cr_expect(strstr(j->message, "exfiltration: egress.exfil at 16:30"), "%s", j->message);
+    th_fini(&t);
+}
+
+Test(incident, different_users_and_stale_alerts_do_not_chain)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.suspicious_login", SEV_HIGH, STAGE_INITIAL_ACCESS, "alice", "10.0.0.5");
+    th_emit(&t, TH_T0 + MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "bob", "");
+    th_emit(&t, TH_T0 + 2 * MIN, "shell.cred_aws", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "carol", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    /* alice again, but 7 hours later: the window (6h) has moved on. */
+    th_emit(&t, TH_T0 + 7 * 60 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "alice", "");
+    th_emit(&t, TH_T0 + 7 * 60 * MIN + MIN, "shell.history_clear", SEV_HIGH, STAGE_DEFENSE_EVASION, "alice", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    /* info alerts never chain. */
+    th_emit(&t, TH_T0 + 7 * 60 * MIN + 2 * MIN, "app.new_template", SEV_INFO, STAGE_EXECUTION, "alice", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    th_fini(&t);
+}
+
+Test(incident, bounded_chains)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    char user[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(user, sizeof(user), "u%d", i);
+        th_emit(&t, TH_T0 + i * NS_PER_SEC, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, user, "");
+    }
+    th_clear(&t);
+    th_emit(&t, TH_T0 + 6000 * NS_PER_SEC, "x.a", SEV_HIGH, STAGE_EXECUTION, "u4999", "");
+    th_emit(&t, TH_T0 + 6001 * NS_PER_SEC, "x.b", SEV_HIGH, STAGE_PERSISTENCE, "u4999", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 1, "recent chains survive eviction");
+    th_fini(&t);
+}
