@@ -596,7 +596,7 @@ static bool throttled(struct vigil *vg, struct alert_stream *as, const struct al
 {
     int64_t throttle_ns = vg->conf ? vg->conf->alerts.throttle_ms * 1000000LL : 0;
     char key[1200];
-    if (throttle_ns <= 0)
+    if (throttle_ns <= 0 || a->unthrottled)
         return false;
     size_t n = throttle_key(a, key, sizeof(key));
     /* two keyed hashes of the whole key: entity values are longer than a bl key */

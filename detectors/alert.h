@@ -53,6 +53,8 @@ struct alert {
     struct span evidence[ALERT_MAX_EVIDENCE];  /* raw lines, borrowed for the call */
     unsigned nevidence;
     struct span source;           /* file the triggering line came from */
+    bool unthrottled;             /* the detector dedups itself (incident updates): the
+                                     (rule, entity) throttle must not hold it back */
 };
 
 /* Appends to a->message with printf syntax (never put log text in fmt). */

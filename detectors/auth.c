@@ -61,7 +61,7 @@ static const struct conf_option login_options[] = {
       "dormant account" },
     { "dormant", CONF_DURATION, "30d", L(dormant_ms), 3600 * 1000LL, 3650LL * 86400 * 1000,
       "an account without a login for this long is dormant" },
-    { "min_history", CONF_INT, "10", L(min_history), 1, 1000000,
+    { "min_history", CONF_INT, "5", L(min_history), 1, 1000000,
       "logins of a user before its usual hours are trusted" },
     { 0 }
 };

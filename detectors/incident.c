@@ -145,6 +145,7 @@ static void raise_incident(struct detector *d, struct inc_chain *ch, const struc
     for (int i = 0; i < 4 && trigger->attack[i]; i++)
         a.attack[i] = trigger->attack[i];
     ch->raised = true;
+    a.unthrottled = true;   /* raised once per new stage: every update must show */
     alert_emit(d->vg, &a);
 }
 

@@ -68,6 +68,22 @@ static size_t shape_of(const struct shl_line *l, unsigned seg, char *out, size_t
     return o;
 }
 
+/* /tmp/x, /dev/shm/.agent, ./.hidden: where downloaded tools are run from. */
+static bool runs_from_drop_dir(struct span path)
+{
+    static const char *const dirs[] = { "/tmp/", "/dev/shm/", "/var/tmp/", "/run/user/" };
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        size_t n = strlen(dirs[i]);
+        if (path.len > n && memcmp(path.p, dirs[i], n) == 0)
+            return true;
+    }
+    const char *base = path.p;
+    for (size_t i = 0; i < path.len; i++)
+        if (path.p[i] == '/')
+            base = path.p + i + 1;
+    return base < path.p + path.len && base[0] == '.' && base != path.p;
+}
+
 static uint32_t count_of(struct bl_table *t, char kind, struct span a, struct span b, int64_t now,
                          bool bump)
 {
@@ -124,7 +140,10 @@ static void rar_observe(struct detector *d, const struct record *r)
         enum severity sev;
         const char *why;
         if (mine == 0) {
-            sev = host == 0 ? SEV_MEDIUM : host <= (uint32_t)c->rare_max ? SEV_LOW : SEV_INFO;
+            /* A program nobody here ever ran is worth a look (low); one run
+             * from a temporary or hidden place is what dropped tools look like. */
+            sev = host == 0 ? (runs_from_drop_dir(shl_arg(l, s, 0)) ? SEV_MEDIUM : SEV_LOW)
+                  : host <= (uint32_t)c->rare_max ? SEV_LOW : SEV_INFO;
             why = "program";
         } else if (mine_shape == 0 && host_shape == 0 && mine >= 5) {
             sev = SEV_INFO;
@@ -138,7 +157,7 @@ static void rar_observe(struct detector *d, const struct record *r)
         }
         static const char *const att[3] = { "T1059.004" };
         struct alert a;
-        dutil_alert(&a, r, sev == SEV_MEDIUM ? "shell.rare_command" : "shell.new_command", "shell_rarity",
+        dutil_alert(&a, r, why[0] == 'p' && host == 0 ? "shell.rare_command" : "shell.new_command", "shell_rarity",
                     sev, STAGE_EXECUTION, att);
         a.score = 1.0 / (1.0 + host);
         a.entity.user = user;

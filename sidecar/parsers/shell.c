@@ -63,23 +63,36 @@ static int buf_append(const struct parser *p, struct shell_state *st, const char
     return 0;
 }
 
-/* "/home/alice/.bash_history" -> "alice", "/root/..." -> "root". */
+/* "/home/alice/.bash_history" -> "alice", "/root/..." -> "root". The home
+ * folder may sit anywhere in the path (a sidecar sees the host's /home under
+ * its own mount, e.g. /host/home/alice/.bash_history): the last match wins. */
 static struct span user_from_path(struct span path)
 {
-    static const char *const homes[] = { "/home/", "/Users/", "/var/home/" };
+    static const char *const homes[] = { "/home/", "/Users/" };
+    struct span best = SPAN_NULL;
+    const char *best_at = NULL;
+    const char *end = path.p + path.len;
     for (size_t h = 0; h < sizeof(homes) / sizeof(homes[0]); h++) {
         size_t hl = strlen(homes[h]);
-        if (path.len > hl && memcmp(path.p, homes[h], hl) == 0) {
-            const char *u = path.p + hl, *end = path.p + path.len;
+        for (const char *p = path.p; p && (size_t)(end - p) > hl;) {
+            p = memmem(p, (size_t)(end - p), homes[h], hl);
+            if (!p)
+                break;
+            const char *u = p + hl;
             const char *slash = memchr(u, '/', (size_t)(end - u));
-            if (slash && slash > u)
-                return span_make(u, (size_t)(slash - u));
-            return SPAN_NULL;
+            if (slash && slash > u && (!best_at || p > best_at)) {
+                best = span_make(u, (size_t)(slash - u));
+                best_at = p;
+            }
+            p += 1;
         }
     }
-    if (path.len >= 6 && memcmp(path.p, "/root/", 6) == 0)
+    const char *r = path.len >= 6 ? memmem(path.p, path.len, "/root/", 6) : NULL;
+    if (r && (!best_at || r > best_at))
         return SPAN_LIT("root");
-    return SPAN_NULL;
+    if (!best_at && path.len >= 5 && memcmp(path.p, "root/", 5) == 0)
+        return SPAN_LIT("root");
+    return best;
 }
 
 static bool is_digit(char c)

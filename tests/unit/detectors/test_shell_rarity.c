@@ -45,7 +45,7 @@ Test(shell_rarity, weighed_by_host_rarity)
     th_shell(&t, ts + 1, "alice", "nmap -sS 10.0.0.0/24");   /* never on the host */
     a = th_find(&t, "shell.rare_command");
     cr_assert(a);
-    cr_expect_eq(a->severity, SEV_MEDIUM);
+    cr_expect_eq(a->severity, SEV_LOW);
     cr_expect(strstr(a->message, "0 times before"), "%s", a->message);
     th_shell(&t, ts + 2, "bob", "nmap -sV db-1");            /* now seen once on the host */
     a = th_find(&t, "shell.new_command");
@@ -53,5 +53,22 @@ Test(shell_rarity, weighed_by_host_rarity)
     cr_expect_str_eq(a->user, "bob");
     th_shell(&t, ts + 3, "alice", "nmap -sS 10.0.1.0/24");   /* alice knows it now */
     cr_expect_eq(th_count(&t, "shell.rare_command") + th_count(&t, "shell.new_command"), 3);
+    th_fini(&t);
+}
+
+Test(shell_rarity, never_seen_program_run_from_a_drop_folder_is_medium)
+{
+    struct th t;
+    th_init(&t, &detector_shell_rarity);
+    int64_t ts = learn(&t);
+    th_shell(&t, ts, "alice", "/dev/shm/.agent --daemon");
+    const struct th_alert *a = th_find(&t, "shell.rare_command");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_MEDIUM);
+    th_shell(&t, ts + 1, "alice", "./.x");
+    cr_expect_eq(th_count(&t, "shell.rare_command"), 2);
+    th_shell(&t, ts + 2, "alice", "/usr/local/bin/terraform plan");
+    a = th_find(&t, "shell.rare_command");
+    cr_expect_eq(a->severity, SEV_LOW, "an ordinary path stays low");
     th_fini(&t);
 }
