@@ -100,21 +100,95 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
     vigil_stop(vg);
 }
 
+/* A configuration waiting to replace the running one (SIGHUP). */
+static struct vigil_conf *reload_next;
+
 static void hup_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)sig;
     (void)what;
     struct vigil *vg = arg;
-    /* Validate the file again so an operator learns at once about mistakes;
-     * the running pipeline is kept either way. */
-    struct vigil_conf next;
-    if (conf_load(&next, vg->conf->path, stderr) < 0) {
+    if (vg->once || vg->draining)
+        return;
+    /* Validate first: a bad file is reported and the running pipeline keeps
+     * going untouched. */
+    struct vigil_conf *next = calloc(1, sizeof(*next));
+    if (!next)
+        return;
+    if (conf_load(next, vg->conf->path, stderr) < 0) {
         log_error("reload: %s is invalid; keeping the running configuration", vg->conf->path);
+        free(next);
         return;
     }
-    conf_free(&next);
-    log_warn("reload: %s is valid; restart vigil to apply it (live reload is not supported)",
-             vg->conf->path);
+    log_info("reload: %s is valid; draining, then switching", vg->conf->path);
+    reload_next = next;
+    vg->reloading = true;
+    vigil_stop(vg);
+}
+
+/* Runs the pipeline for conf until it stops; on a reload, switches to the
+ * next configuration. Offsets, disk-buffered batches and baselines cross the
+ * switch through state_dir: the drain before it commits checkpoints, spills
+ * what is undelivered and snapshots the detectors. If the new configuration
+ * cannot start, the old one is started again. Returns the exit code. */
+static int run(struct vigil *vg, struct vigil_conf **conf, struct event_base *base, bool once,
+               struct stats *stats)
+{
+    int64_t t0 = vigil_mono_ms();
+    struct vigil_counters n = { 0 };
+    struct telemetry tel = { 0 };
+    for (;;) {
+        bool reloaded = reload_next != NULL;
+        struct vigil_conf *prev = NULL;
+        if (reloaded) {
+            prev = *conf;
+            *conf = reload_next;
+            reload_next = NULL;
+        }
+        int ok = vigil_init(vg, *conf, base, once);
+        if (ok < 0 && prev) {
+            log_error("reload: the new configuration could not start; back to the previous one");
+            vigil_fini(vg);
+            conf_free(*conf);
+            free(*conf);
+            *conf = prev;
+            prev = NULL;
+            ok = vigil_init(vg, *conf, base, once);
+        }
+        if (prev) {
+            conf_free(prev);
+            free(prev);
+            log_info("reload: running the new configuration");
+        }
+        /* Counters and the recent alerts outlive a reload (they feed /metrics). */
+        vg->n = n;
+        if (tel.ring || tel.nrules)
+            vg->telemetry = tel;
+        tel.ring = NULL;
+        vg->stats = stats;
+        if (ok < 0 || vigil_start(vg) < 0) {
+            vigil_fini(vg);
+            return EXIT_RUNTIME;
+        }
+        if (!reloaded)
+            log_info("vigil %s started: %zu inputs, %zu outputs, %zu detectors%s", VIGIL_VERSION,
+                     vg->ninputs, vg->noutputs, vg->ndetectors, once ? " (once)" : "");
+        event_base_dispatch(base);
+        if (!vg->reloading || !reload_next)
+            break;
+        n = vg->n;
+        tel = vg->telemetry;
+        vg->telemetry.ring = NULL;
+        vigil_fini(vg);
+    }
+    if (stats)
+        stats_print(vg, stderr, (double)(vigil_mono_ms() - t0) / 1000.0);
+    int rc = vg->exit_code;
+    log_info("vigil stopped: %llu lines, %llu records, %llu alerts, %llu parse errors",
+             (unsigned long long)vg->n.lines, (unsigned long long)vg->n.records,
+             (unsigned long long)vg->n.alerts, (unsigned long long)vg->n.parse_errors);
+    vigil_fini(vg);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -154,22 +228,25 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    struct vigil_conf conf;
-    if (conf_load(&conf, path, stderr) < 0) {
+    struct vigil_conf *conf = calloc(1, sizeof(*conf));
+    if (!conf)
+        return EXIT_RUNTIME;
+    if (conf_load(conf, path, stderr) < 0) {
         log_error("configuration %s is invalid", path);
+        free(conf);
         return EXIT_CONFIG;
     }
-    if (health) {
-        int hrc = healthcheck_run(conf.service.http_listen, 3000);
-        conf_free(&conf);
+    if (health || validate) {
+        int hrc = EXIT_OK;
+        if (health)
+            hrc = healthcheck_run(conf->service.http_listen, 3000);
+        else
+            conf_dump(conf, stdout);
+        conf_free(conf);
+        free(conf);
         return hrc;
     }
-    if (validate) {
-        conf_dump(&conf, stdout);
-        conf_free(&conf);
-        return EXIT_OK;
-    }
-    log_threshold = (enum log_level)conf.service.log_level;
+    log_threshold = (enum log_level)conf->service.log_level;
     umask(077);
     signal(SIGPIPE, SIG_IGN);
     /* Before event_base_new: libraries with threads (NATS, Kafka) hand
@@ -184,37 +261,26 @@ int main(int argc, char **argv)
         log_error("event_base_new failed");
         goto out;
     }
-    if (vigil_init(&vg, &conf, base, once) < 0)
-        goto out;
-    if (want_stats)
-        vg.stats = &stats;
     sigs[0] = evsignal_new(base, SIGTERM, stop_cb, &vg);
     sigs[1] = evsignal_new(base, SIGINT, stop_cb, &vg);
     sigs[2] = evsignal_new(base, SIGHUP, hup_cb, &vg);
     for (int i = 0; i < 3; i++)
         if (!sigs[i] || event_add(sigs[i], NULL) < 0)
             goto out;
-    int64_t t0 = vigil_mono_ms();
-    log_info("vigil %s started: %zu inputs, %zu outputs, %zu detectors%s", VIGIL_VERSION,
-             vg.ninputs, vg.noutputs, vg.ndetectors, once ? " (once)" : "");
-    if (vigil_start(&vg) < 0)
-        goto out;
-    event_base_dispatch(base);
-    if (want_stats)
-        stats_print(&vg, stderr, (double)(vigil_mono_ms() - t0) / 1000.0);
-    rc = vg.exit_code;
-    log_info("vigil stopped: %llu lines, %llu records, %llu alerts, %llu parse errors",
-             (unsigned long long)vg.n.lines, (unsigned long long)vg.n.records,
-             (unsigned long long)vg.n.alerts, (unsigned long long)vg.n.parse_errors);
+    rc = run(&vg, &conf, base, once, want_stats ? &stats : NULL);
 out:
     fflush(stdout);
     for (int i = 0; i < 3; i++)
         if (sigs[i])
             event_free(sigs[i]);
-    vigil_fini(&vg);
+    if (reload_next) {
+        conf_free(reload_next);
+        free(reload_next);
+    }
     if (base)
         event_base_free(base);
-    conf_free(&conf);
+    conf_free(conf);
+    free(conf);
     libevent_global_shutdown();
     return rc;
 }

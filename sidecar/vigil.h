@@ -62,6 +62,7 @@ struct vigil {
     struct event *drain_timer;   /* stop: waits for outputs, and --once progress */
     int64_t drain_deadline_ms;
     bool draining;
+    bool reloading;              /* the stop is a SIGHUP switch, not an exit */
 };
 
 /* Monotonic and wall clocks. */
