@@ -217,9 +217,12 @@ static void au_observe(struct detector *d, const struct record *r)
             if (learned) {
                 static const char *const att[3] = { "T1078.004" };
                 bl_set_describe(&v->ips, usual, sizeof(usual), 4);
-                au_alert(&a, r, "audit.new_source", SEV_MEDIUM, STAGE_INITIAL_ACCESS, att, id, ip);
-                alert_printf(&a, "%.*s called the API from %.*s for the first time (usual: %s)",
-                             DSPAN(id, 64), DSPAN(ip, 64), usual[0] ? usual : "none");
+                /* another identity's usual place (the office) is a small step */
+                au_alert(&a, r, "audit.new_source", ip_known ? SEV_LOW : SEV_MEDIUM,
+                         STAGE_INITIAL_ACCESS, att, id, ip);
+                alert_printf(&a, "%.*s called the API from %.*s for the first time (usual: %s)%s",
+                             DSPAN(id, 64), DSPAN(ip, 64), usual[0] ? usual : "none",
+                             ip_known ? "; other identities use it" : "; no identity on this host ever did");
                 alert_emit(d->vg, &a);
             } else if (young && !ip_known) {
                 static const char *const att[3] = { "T1078.004" };

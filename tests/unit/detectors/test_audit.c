@@ -60,6 +60,7 @@ Test(audit, new_actions_sources_and_denied_burst)
     a = th_find(&t, "audit.new_source");
     cr_assert(a);
     cr_expect(strstr(a->message, "10.0.0.5"), "baseline in message: %s", a->message);
+    cr_expect_eq(a->severity, SEV_MEDIUM, "a source no identity ever used");
     th_clear(&t);
     for (int i = 0; i < 15; i++)
         call(&t, H(3, 10, 3) + i * 5 * NS_PER_SEC, "svc-report", "s3:GetObject", "10.0.0.5",
@@ -124,5 +125,20 @@ Test(audit, new_identity_while_the_host_learns_is_quiet)
     call(&t, H(0, 9, 0), "svc-report", "s3:GetObject", "10.0.0.5", "success", 1000);
     call(&t, H(0, 10, 0), "ops-admin", "iam:CreateAccessKey", "10.0.0.6", "success", 0);
     cr_expect_eq(t.nalerts, 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    th_fini(&t);
+}
+
+Test(audit, another_identitys_usual_source_is_low)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    for (int d = 0; d < 3; d++)
+        call(&t, H(d, 10, 30), "alice", "s3:GetObject", "10.8.0.2", "success", 1000);
+    call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
+    const struct th_alert *a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    cr_expect(strstr(a->message, "other identities use it"), "%s", a->message);
     th_fini(&t);
 }
