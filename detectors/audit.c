@@ -113,6 +113,20 @@ static void au_alert(struct alert *a, const struct record *r, const char *rule, 
     alert_evidence(a, r->raw);
 }
 
+/* RFC 1918 and IPv6 unique-local addresses: the workload's own networks. */
+static bool is_private(struct span ip)
+{
+    if (match_glob_any("10.*|192.168.*|fc*|fd*", ip))
+        return true;
+    if (ip.len > 7 && memcmp(ip.p, "172.", 4) == 0) {
+        int o = 0;
+        for (size_t i = 4; i < ip.len && ip.p[i] >= '0' && ip.p[i] <= '9' && i < 7; i++)
+            o = o * 10 + (ip.p[i] - '0');
+        return o >= 16 && o <= 31;
+    }
+    return false;
+}
+
 /* Was v ever seen host-wide under type ('A' action, 'I' ip)? Records it. */
 static bool host_seen(struct au_ctx *c, char type, struct span v, int64_t now, uint32_t *count)
 {
@@ -217,12 +231,16 @@ static void au_observe(struct detector *d, const struct record *r)
             if (learned) {
                 static const char *const att[3] = { "T1078.004" };
                 bl_set_describe(&v->ips, usual, sizeof(usual), 4);
-                /* another identity's usual place (the office) is a small step */
-                au_alert(&a, r, "audit.new_source", ip_known ? SEV_LOW : SEV_MEDIUM,
+                /* another identity's usual place, or an inside address in the
+                 * identity's usual hours (a second office), is a small step */
+                bool inside = is_private(ip) && v->hours.total >= 20 && bl_hours_usual(&v->hours, r->ts);
+                au_alert(&a, r, "audit.new_source", ip_known || inside ? SEV_LOW : SEV_MEDIUM,
                          STAGE_INITIAL_ACCESS, att, id, ip);
                 alert_printf(&a, "%.*s called the API from %.*s for the first time (usual: %s)%s",
                              DSPAN(id, 64), DSPAN(ip, 64), usual[0] ? usual : "none",
-                             ip_known ? "; other identities use it" : "; no identity on this host ever did");
+                             ip_known ? "; other identities use it"
+                             : inside ? "; an inside address, in its usual hours"
+                                      : "; no identity on this host ever did");
                 alert_emit(d->vg, &a);
             } else if (young && !ip_known) {
                 static const char *const att[3] = { "T1078.004" };

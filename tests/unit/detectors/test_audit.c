@@ -142,3 +142,20 @@ Test(audit, another_identitys_usual_source_is_low)
     cr_expect(strstr(a->message, "other identities use it"), "%s", a->message);
     th_fini(&t);
 }
+
+Test(audit, a_second_office_in_usual_hours_is_low_but_not_at_night)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
+    const struct th_alert *a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    th_clear(&t);
+    call(&t, H(3, 3, 0), "svc-report", "s3:GetObject", "10.9.0.7", "success", 1000);
+    a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_MEDIUM, "%s", a->message);
+    th_fini(&t);
+}
