@@ -212,7 +212,8 @@ static void au_observe(struct detector *d, const struct record *r)
                              action_known ? "an action other identities call"
                                           : "never called by any identity on this host");
                 alert_printf(&a, " (%u actions known host-wide after %lldh of learning)",
-                             c->host_actions, (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
+                             c->host_actions - !action_known,   /* before this one */
+                             (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);
                 if (!h)
@@ -247,7 +248,7 @@ static void au_observe(struct detector *d, const struct record *r)
                 au_alert(&a, r, "audit.new_source", SEV_MEDIUM, STAGE_INITIAL_ACCESS, att, id, ip);
                 alert_printf(&a, "%.*s, an identity first seen %lldm ago, called the API from %.*s, "
                              "a source no identity on this host ever used (%u known)",
-                             DSPAN(id, 64), (long long)age_min, DSPAN(ip, 64), c->host_ips);
+                             DSPAN(id, 64), (long long)age_min, DSPAN(ip, 64), c->host_ips - 1);
                 alert_emit(d->vg, &a);
             }
             bl_lookup(c->pairs, k, r->ts, true, true);

@@ -159,3 +159,18 @@ Test(audit, a_second_office_in_usual_hours_is_low_but_not_at_night)
     cr_expect_eq(a->severity, SEV_MEDIUM, "%s", a->message);
     th_fini(&t);
 }
+
+Test(audit, snapshot_round_trip_keeps_identities_and_host_norms)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    th_reload(&t);
+    call(&t, H(3, 10, 0), "svc-report", "s3:GetObject", "10.0.0.5", "success", 1000);
+    cr_expect_eq(t.nalerts, 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    call(&t, H(3, 10, 1), "ops-admin", "iam:CreateAccessKey", "10.0.0.5", "success", 0);
+    const struct th_alert *a = th_find(&t, "audit.new_action");
+    cr_assert(a);
+    cr_expect(strstr(a->message, "2 actions known host-wide"), "%s", a->message);
+    th_fini(&t);
+}

@@ -144,3 +144,17 @@ Test(egress, small_first_transfer_to_a_new_destination_stays_low)
     cr_expect_eq(th_count(&t, "egress.exfil"), 0);
     th_fini(&t);
 }
+
+Test(egress, snapshot_round_trip_keeps_destinations_and_workload_bytes)
+{
+    struct th t;
+    th_init(&t, &detector_egress);
+    int64_t ts = learn(&t);
+    th_reload(&t);
+    conn(&t, ts, "api.stripe.com", 4200);
+    cr_expect_eq(t.nalerts, 0, "a learned destination after the restart: %s",
+                 t.nalerts ? t.alerts[0].message : "");
+    conn(&t, ts + NS_PER_SEC, "files.transfer-drop.io", 850LL * 1000 * 1000);
+    cr_expect(th_find(&t, "egress.exfil"), "the workload's usual bytes survived the restart");
+    th_fini(&t);
+}
