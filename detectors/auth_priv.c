@@ -187,7 +187,8 @@ void auth_on_priv(struct detector *d, const struct record *r, struct span action
 static void sess_set(char *out, uint8_t *len, size_t cap, struct span v)
 {
     size_t n = v.len < cap ? v.len : cap;
-    memcpy(out, v.p, n);
+    if (n)
+        memcpy(out, v.p, n);
     *len = (uint8_t)n;
 }
 
