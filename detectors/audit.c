@@ -5,7 +5,11 @@
  * learning period it raises: an action never used (high for IAM, key,
  * secret, permission, policy and role actions), a source IP never used, a
  * burst of denied calls (enumeration), a call at an hour it is never active,
- * and an hour with far more calls or bytes than its own usual (bulk export). */
+ * and an hour with far more calls or bytes than its own usual (bulk export).
+ * An identity still inside its own learning period, on a host whose
+ * learning is over, is judged against the host: an action no identity ever
+ * called (high when sensitive), a sensitive action (medium when others call
+ * it), a source IP no identity ever used. A new identity is not a free pass. */
 #include <stddef.h>
 #include <string.h>
 
@@ -31,8 +35,10 @@ struct au_ctx {
     int64_t volume_min_count;
     uint64_t volume_min_bytes;
     struct bl_table *ids;           /* identity -> struct au_id */
-    struct bl_table *pairs;         /* "a" identity \x1f action, "i" identity \x1f ip */
+    struct bl_table *pairs;         /* "a" identity \x1f action, "i" identity \x1f ip;
+                                       host-wide: "A" action, "I" ip */
     int64_t first_ts;
+    uint32_t host_actions, host_ips; /* distinct, host-wide */
 };
 
 static const struct conf_option au_options[] = {
@@ -107,6 +113,35 @@ static void au_alert(struct alert *a, const struct record *r, const char *rule, 
     alert_evidence(a, r->raw);
 }
 
+/* RFC 1918 and IPv6 unique-local addresses: the workload's own networks. */
+static bool is_private(struct span ip)
+{
+    if (match_glob_any("10.*|192.168.*|fc*|fd*", ip))
+        return true;
+    if (ip.len > 7 && memcmp(ip.p, "172.", 4) == 0) {
+        int o = 0;
+        for (size_t i = 4; i < ip.len && ip.p[i] >= '0' && ip.p[i] <= '9' && i < 7; i++)
+            o = o * 10 + (ip.p[i] - '0');
+        return o >= 16 && o <= 31;
+    }
+    return false;
+}
+
+/* Was v ever seen host-wide under type ('A' action, 'I' ip)? Records it. */
+static bool host_seen(struct au_ctx *c, char type, struct span v, int64_t now, uint32_t *count)
+{
+    char key[BASELINE_KEY_BYTES];
+    size_t n = v.len < BASELINE_KEY_BYTES - 1 ? v.len : BASELINE_KEY_BYTES - 1;
+    key[0] = type;
+    memcpy(key + 1, v.p, n);
+    struct span k = span_make(key, n + 1);
+    if (bl_lookup(c->pairs, k, now, false, true))
+        return true;
+    if (bl_lookup(c->pairs, k, now, true, true) && *count < UINT32_MAX)
+        (*count)++;
+    return false;
+}
+
 static void au_observe(struct detector *d, const struct record *r)
 {
     struct au_ctx *c = d->ctx;
@@ -130,7 +165,12 @@ static void au_observe(struct detector *d, const struct record *r)
     if (!h)
         return;
     int64_t learn = dutil_learning_ns(d);
-    bool learned = r->ts - c->first_ts >= learn && r->ts - h->first_seen >= learn;
+    bool host_learned = r->ts - c->first_ts >= learn;
+    bool learned = host_learned && r->ts - h->first_seen >= learn;
+    bool young = host_learned && !learned;      /* a new identity on a learned host */
+    int64_t age_min = (r->ts - h->first_seen) / (60 * NS_PER_SEC);
+    bool action_known = !action.len || host_seen(c, 'A', action, r->ts, &c->host_actions);
+    bool ip_known = !ip.len || host_seen(c, 'I', ip, r->ts, &c->host_ips);
     struct alert a;
     char key[BASELINE_KEY_BYTES + 1], hhmm[6], usual[200];
     match_hhmm(r->ts, hhmm);
@@ -150,9 +190,30 @@ static void au_observe(struct detector *d, const struct record *r)
                 enum stage st = action_stage(action, &att);
                 bool sens = is_sensitive(action);
                 au_alert(&a, r, "audit.new_action", sens ? SEV_HIGH : SEV_LOW, st, att, id, ip);
+                a.entity.command = action;
                 alert_printf(&a, "%.*s called %.*s for the first time%s (%u actions known for it since %lldd)",
                              DSPAN(id, 64), DSPAN(action, 96), sens ? ", a privileged action" : "",
                              v->actions, (long long)((r->ts - h->first_seen) / NS_PER_DAY));
+                alert_emit(d->vg, &a);
+                h = bl_lookup(c->ids, id, r->ts, false, false);
+                if (!h)
+                    return;
+                v = bl_value(h);
+            } else if (young && (!action_known || is_sensitive(action))) {
+                const char *const *att;
+                enum stage st = action_stage(action, &att);
+                bool sens = is_sensitive(action);
+                enum severity sev = sens ? (action_known ? SEV_MEDIUM : SEV_HIGH) : SEV_LOW;
+                au_alert(&a, r, "audit.new_action", sev, st, att, id, ip);
+                a.entity.command = action;   /* one alert per action, not one per identity */
+                alert_printf(&a, "%.*s, an identity first seen %lldm ago, called %.*s%s, %s",
+                             DSPAN(id, 64), (long long)age_min, DSPAN(action, 96),
+                             sens ? ", a privileged action" : "",
+                             action_known ? "an action other identities call"
+                                          : "never called by any identity on this host");
+                alert_printf(&a, " (%u actions known host-wide after %lldh of learning)",
+                             c->host_actions - !action_known,   /* before this one */
+                             (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);
                 if (!h)
@@ -171,9 +232,23 @@ static void au_observe(struct detector *d, const struct record *r)
             if (learned) {
                 static const char *const att[3] = { "T1078.004" };
                 bl_set_describe(&v->ips, usual, sizeof(usual), 4);
+                /* another identity's usual place, or an inside address in the
+                 * identity's usual hours (a second office), is a small step */
+                bool inside = is_private(ip) && v->hours.total >= 20 && bl_hours_usual(&v->hours, r->ts);
+                au_alert(&a, r, "audit.new_source", ip_known || inside ? SEV_LOW : SEV_MEDIUM,
+                         STAGE_INITIAL_ACCESS, att, id, ip);
+                alert_printf(&a, "%.*s called the API from %.*s for the first time (usual: %s)%s",
+                             DSPAN(id, 64), DSPAN(ip, 64), usual[0] ? usual : "none",
+                             ip_known ? "; other identities use it"
+                             : inside ? "; an inside address, in its usual hours"
+                                      : "; no identity on this host ever did");
+                alert_emit(d->vg, &a);
+            } else if (young && !ip_known) {
+                static const char *const att[3] = { "T1078.004" };
                 au_alert(&a, r, "audit.new_source", SEV_MEDIUM, STAGE_INITIAL_ACCESS, att, id, ip);
-                alert_printf(&a, "%.*s called the API from %.*s for the first time (usual: %s)",
-                             DSPAN(id, 64), DSPAN(ip, 64), usual[0] ? usual : "none");
+                alert_printf(&a, "%.*s, an identity first seen %lldm ago, called the API from %.*s, "
+                             "a source no identity on this host ever used (%u known)",
+                             DSPAN(id, 64), (long long)age_min, DSPAN(ip, 64), c->host_ips - 1);
                 alert_emit(d->vg, &a);
             }
             bl_lookup(c->pairs, k, r->ts, true, true);
@@ -255,7 +330,9 @@ static void au_destroy(struct detector *d)
 static int au_save(struct detector *d, FILE *f)
 {
     struct au_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
+        fwrite(&c->host_actions, sizeof(c->host_actions), 1, f) != 1 ||
+        fwrite(&c->host_ips, sizeof(c->host_ips), 1, f) != 1)
         return -1;
     return bl_table_save(c->ids, f) < 0 || bl_table_save(c->pairs, f) < 0 ? -1 : 0;
 }
@@ -263,7 +340,9 @@ static int au_save(struct detector *d, FILE *f)
 static int au_load(struct detector *d, FILE *f)
 {
     struct au_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
+    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
+        fread(&c->host_actions, sizeof(c->host_actions), 1, f) != 1 ||
+        fread(&c->host_ips, sizeof(c->host_ips), 1, f) != 1)
         return -1;
     return bl_table_load(c->ids, f) < 0 || bl_table_load(c->pairs, f) < 0 ? -1 : 0;
 }
@@ -278,5 +357,5 @@ const struct detector_plugin detector_audit = {
     .save = au_save,
     .load = au_load,
     .destroy = au_destroy,
-    .snapshot_version = 1,
+    .snapshot_version = 2,   /* 2: host-wide counts */
 };

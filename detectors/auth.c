@@ -257,10 +257,27 @@ bool auth_group_privileged(struct detector *d, struct span group)
     return in_list(&auth_of(d)->privileged_groups, default_groups, group);
 }
 
+static int session_check(const struct auth_session *e)
+{
+    return e->user_len > AUTH_NAME || e->src_len > AUTH_ADDR || e->tty_len > sizeof(e->tty) ||
+                   e->actor_len > AUTH_NAME || e->severity >= SEV__COUNT
+               ? -1
+               : 0;
+}
+
+static int sessions_check(const struct auth_sessions *s)
+{
+    int rc = session_check(&s->root) | session_check(&s->created);
+    for (unsigned i = 0; i < AUTH_RECENT_LOGINS; i++)
+        rc |= session_check(&s->login[i]);
+    return rc;
+}
+
 static int auth_save(struct detector *d, FILE *f)
 {
     struct auth_ctx *x = auth_of(d);
-    if (fwrite(x->learn_start, sizeof(x->learn_start), 1, f) != 1)
+    if (fwrite(x->learn_start, sizeof(x->learn_start), 1, f) != 1 ||
+        fwrite(&x->sessions, sizeof(x->sessions), 1, f) != 1)
         return -1;
     if (bl_table_save(x->fail_src, f) < 0 || bl_table_save(x->fail_user, f) < 0 ||
         bl_table_save(x->users, f) < 0 || bl_table_save(x->seen, f) < 0)
@@ -271,7 +288,10 @@ static int auth_save(struct detector *d, FILE *f)
 static int auth_load(struct detector *d, FILE *f)
 {
     struct auth_ctx *x = auth_of(d);
-    if (fread(x->learn_start, sizeof(x->learn_start), 1, f) != 1)
+    if (fread(x->learn_start, sizeof(x->learn_start), 1, f) != 1 ||
+        fread(&x->sessions, sizeof(x->sessions), 1, f) != 1)
+        return -1;
+    if (sessions_check(&x->sessions) < 0)
         return -1;
     if (bl_table_load(x->fail_src, f) < 0 || bl_table_load(x->fail_user, f) < 0 ||
         bl_table_load(x->users, f) < 0 || bl_table_load(x->seen, f) < 0)
@@ -289,5 +309,5 @@ const struct detector_plugin detector_auth = {
     .save = auth_save,
     .load = auth_load,
     .destroy = auth_destroy,
-    .snapshot_version = 1,
+    .snapshot_version = 2,   /* 2: recent sessions */
 };

@@ -76,6 +76,31 @@ enum auth_seen_type {
 
 enum auth_class { AUTH_CLASS_LOGIN, AUTH_CLASS_PRIV, AUTH_CLASS__COUNT };
 
+/* Who was at the keyboard: account tools (useradd, usermod) log no actor, so
+ * account changes are tied to the latest root session (sudo/su to root, on
+ * the same tty when the line names one) and that user's latest login. Fixed
+ * size, copied into the snapshot as bytes. */
+#define AUTH_RECENT_LOGINS 8
+#define AUTH_NAME 32
+#define AUTH_ADDR 48
+struct auth_session {
+    int64_t ts;
+    uint8_t user_len, src_len, tty_len, actor_len;
+    uint8_t severity;               /* of the login's auth.login alert, SEV_INFO if none */
+    char user[AUTH_NAME];
+    char src[AUTH_ADDR];
+    char tty[16];
+    char actor[AUTH_NAME];          /* created: who created the account */
+};
+
+struct auth_sessions {
+    struct auth_session login[AUTH_RECENT_LOGINS];  /* ring of the latest successful logins */
+    uint32_t login_head;
+    struct auth_session root;       /* latest sudo/su to root (src unused) */
+    struct auth_session created;    /* latest account created: user = the account, src = the
+                                       actor's login source */
+};
+
 struct auth_ctx {
     /* options */
     struct conf_strlist privileged_users;
@@ -86,6 +111,7 @@ struct auth_ctx {
     /* state */
     struct bl_table *fail_src, *fail_user, *users, *seen;
     int64_t learn_start[AUTH_CLASS__COUNT];   /* first event of each class, event time */
+    struct auth_sessions sessions;
 };
 
 #define AUTH_SRC_HALFLIFE (30 * NS_PER_DAY)
@@ -110,6 +136,12 @@ void auth_duration(char *out, size_t cap, int64_t ms);
 /* Fills the fields every auth alert shares from r. */
 void auth_alert_init(struct alert *a, const struct record *r, const char *rule,
                      enum severity sev, enum stage stage);
+
+/* Remembers a successful login (with the severity its auth.login alert had,
+ * SEV_INFO when none) and a session that became root. */
+void auth_session_login(struct detector *d, int64_t ts, struct span user, struct span src,
+                        enum severity sev);
+void auth_session_root(struct detector *d, int64_t ts, struct span user, struct span tty);
 
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
                      struct span src);

@@ -162,6 +162,8 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
         alert_emit(d->vg, &a);
     }
 
+    auth_session_login(d, now, user, src,
+                       x->login.enabled && score >= 0.2 ? sev : SEV_INFO);
     /* learn after judging, so the login does not vouch for itself */
     if (src.len) {
         auth_seen(d, SEEN_USER_SRC, user, src, now, true);

@@ -2,7 +2,10 @@
  * a sudo executable never seen for the user, sudo/su failures and "not in
  * sudoers", account creation and deletion, additions to privileged groups.
  * A sudo command is known by its executable (the first word), not its whole
- * line: `systemctl restart a` and `systemctl restart b` are the same habit. */
+ * line: `systemctl restart a` and `systemctl restart b` are the same habit.
+ * useradd and usermod log no actor: the change is tied to the latest root
+ * session and its login (struct auth_sessions), so an account made by an
+ * intruder carries the intruder's source and joins the intruder's incident. */
 #include "detectors/auth.h"
 
 #include <string.h>
@@ -102,8 +105,10 @@ static void on_sudo(struct detector *d, const struct record *r, struct span user
     if (exe.len)
         bl_set_add(&u->sudo_cmds, &d->vg->budget, exe, now, AUTH_SRC_HALFLIFE);
     u->sudo_n += u->sudo_n < UINT32_MAX;
-    if (span_eq_cstr(target, "root"))
+    if (span_eq_cstr(target, "root")) {
         u->privileged = 1;    /* whoever can sudo to root is an admin, group or not */
+        auth_session_root(d, now, user, record_str(r, RK_TTY));
+    }
 }
 
 static void on_sudo_failure(struct detector *d, const struct record *r, struct span user)
@@ -162,6 +167,8 @@ static void on_su(struct detector *d, const struct record *r, struct span user, 
         struct auth_user *u = bl_value(h);
         u->su_n += u->su_n < UINT32_MAX;
     }
+    if (span_eq_cstr(target, "root"))
+        auth_session_root(d, now, user, record_str(r, RK_TTY));
 }
 
 void auth_on_priv(struct detector *d, const struct record *r, struct span action,
@@ -177,14 +184,124 @@ void auth_on_priv(struct detector *d, const struct record *r, struct span action
         on_su(d, r, user, span_eq_cstr(action, "su_failure"));
 }
 
+static void sess_set(char *out, uint8_t *len, size_t cap, struct span v)
+{
+    size_t n = v.len < cap ? v.len : cap;
+    if (n)
+        memcpy(out, v.p, n);
+    *len = (uint8_t)n;
+}
+
+static struct span sess_span(const char *p, uint8_t len)
+{
+    return span_make(p, len);
+}
+
+void auth_session_login(struct detector *d, int64_t ts, struct span user, struct span src,
+                        enum severity sev)
+{
+    struct auth_sessions *s = &auth_of(d)->sessions;
+    struct auth_session *e = &s->login[s->login_head++ % AUTH_RECENT_LOGINS];
+    memset(e, 0, sizeof(*e));
+    e->ts = ts;
+    e->severity = (uint8_t)sev;
+    sess_set(e->user, &e->user_len, AUTH_NAME, user);
+    sess_set(e->src, &e->src_len, AUTH_ADDR, src);
+}
+
+void auth_session_root(struct detector *d, int64_t ts, struct span user, struct span tty)
+{
+    struct auth_session *e = &auth_of(d)->sessions.root;
+    memset(e, 0, sizeof(*e));
+    e->ts = ts;
+    sess_set(e->user, &e->user_len, AUTH_NAME, user);
+    sess_set(e->tty, &e->tty_len, sizeof(e->tty), tty);
+}
+
+/* "pts/3" from "... from=/dev/pts/3" (useradd, userdel), or empty. */
+static struct span line_tty(struct span raw)
+{
+    static const char key[] = "from=/dev/";
+    const char *p = raw.len >= sizeof(key) - 1 ? memmem(raw.p, raw.len, key, sizeof(key) - 1) : NULL;
+    if (!p)
+        return SPAN_NULL;
+    p += sizeof(key) - 1;
+    size_t n = 0, max = (size_t)(raw.p + raw.len - p);
+    while (n < max && p[n] != ',' && p[n] != ' ' && p[n] != '\n')
+        n++;
+    return span_make(p, n);
+}
+
+#define AUTH_ACTOR_WINDOW NS_PER_HOUR
+#define AUTH_LOGIN_WINDOW (12 * NS_PER_HOUR)
+
+/* Who made the account change in r: the line's own actor, else the user of
+ * the latest root session (within the hour, on the same tty when both are
+ * known), else whoever created the same account just before. Fills the
+ * actor and the source and severity of the actor's latest login. */
+static bool account_actor(struct detector *d, const struct record *r, struct span subject,
+                          struct span *actor, struct span *src, enum severity *login_sev)
+{
+    struct auth_sessions *s = &auth_of(d)->sessions;
+    struct span user = record_str(r, RK_USER);
+    *actor = *src = SPAN_NULL;
+    *login_sev = SEV_INFO;
+    if (user.len && !span_eq(user, subject)) {
+        *actor = user;
+    } else if (s->root.user_len && r->ts >= s->root.ts && r->ts - s->root.ts <= AUTH_ACTOR_WINDOW) {
+        struct span tty = line_tty(r->raw), rtty = sess_span(s->root.tty, s->root.tty_len);
+        if (!tty.len || !rtty.len || span_eq(tty, rtty))
+            *actor = sess_span(s->root.user, s->root.user_len);
+    }
+    if (!actor->len && s->created.user_len && r->ts >= s->created.ts &&
+        r->ts - s->created.ts <= AUTH_ACTOR_WINDOW &&
+        span_eq(subject, sess_span(s->created.user, s->created.user_len))) {
+        *actor = sess_span(s->created.actor, s->created.actor_len);
+        *src = sess_span(s->created.src, s->created.src_len);
+        *login_sev = (enum severity)s->created.severity;
+        return actor->len > 0;
+    }
+    if (!actor->len)
+        return false;
+    const struct auth_session *best = NULL;
+    for (unsigned i = 0; i < AUTH_RECENT_LOGINS; i++) {
+        const struct auth_session *e = &s->login[i];
+        if (e->user_len && span_eq(sess_span(e->user, e->user_len), *actor) && r->ts >= e->ts &&
+            r->ts - e->ts <= AUTH_LOGIN_WINDOW && (!best || e->ts > best->ts))
+            best = e;
+    }
+    if (best) {
+        *src = sess_span(best->src, best->src_len);
+        *login_sev = (enum severity)best->severity;
+    }
+    return true;
+}
+
+static void account_by(struct alert *a, struct span actor, struct span src, enum severity login_sev)
+{
+    if (!actor.len)
+        return;
+    alert_printf(a, " by %.*s", (int)actor.len, actor.p);
+    if (src.len)
+        alert_printf(a, " (session from %.*s%s)", (int)src.len, src.p,
+                     login_sev >= SEV_HIGH ? ", a suspicious login" : "");
+}
+
 void auth_on_account(struct detector *d, const struct record *r, struct span action,
                      struct span user)
 {
     struct auth_ctx *x = auth_of(d);
     struct alert a;
     int64_t uid = -1;
+    struct span target = record_str(r, RK_TARGET_USER);
+    if (target.len)
+        user = target;      /* the account changed; RK_USER, if any, made the change */
     if (!user.len)
         return;
+    struct span actor, src;
+    enum severity login_sev;
+    account_actor(d, r, user, &actor, &src, &login_sev);
+    bool suspect = login_sev >= SEV_HIGH;
     if (span_eq_cstr(action, "group_member_add")) {
         struct span group = record_str(r, RK_GROUP);
         if (!auth_group_privileged(d, group))
@@ -194,31 +311,46 @@ void auth_on_account(struct detector *d, const struct record *r, struct span act
             ((struct auth_user *)bl_value(h))->privileged = 1;
         if (!x->accounts.enabled)
             return;
-        auth_alert_init(&a, r, "auth.privileged_group_add", SEV_HIGH, STAGE_PRIVILEGE_ESCALATION);
+        auth_alert_init(&a, r, "auth.privileged_group_add", suspect ? SEV_CRITICAL : SEV_HIGH,
+                        STAGE_PRIVILEGE_ESCALATION);
         a.entity.user = user;
+        a.entity.src_ip = src;
         a.attack[0] = "T1098";
-        a.score = 0.8;
+        a.score = suspect ? 0.95 : 0.8;
         alert_printf(&a, "%.*s was added to the privileged group %.*s", (int)user.len, user.p,
                      (int)group.len, group.p);
+        account_by(&a, actor, src, login_sev);
     } else if (!x->accounts.enabled) {
         return;
     } else if (span_eq_cstr(action, "user_add")) {
         bool root_uid = record_int(r, RK_UID, &uid) && uid == 0;
-        auth_alert_init(&a, r, "auth.account_created", root_uid ? SEV_CRITICAL : SEV_MEDIUM,
+        auth_alert_init(&a, r, "auth.account_created",
+                        root_uid ? SEV_CRITICAL : suspect ? SEV_HIGH : SEV_MEDIUM,
                         STAGE_PERSISTENCE);
         a.entity.user = user;
+        a.entity.src_ip = src;
         a.attack[0] = "T1136.001";
-        a.score = root_uid ? 0.95 : 0.55;
+        a.score = root_uid ? 0.95 : suspect ? 0.8 : 0.55;
         alert_printf(&a, "account %.*s was created", (int)user.len, user.p);
         if (uid >= 0)
             alert_printf(&a, " with uid %lld%s", (long long)uid,
                          root_uid ? ", a second root" : "");
+        account_by(&a, actor, src, login_sev);
+        struct auth_session *c = &x->sessions.created;
+        memset(c, 0, sizeof(*c));
+        c->ts = r->ts;
+        c->severity = (uint8_t)login_sev;
+        sess_set(c->user, &c->user_len, AUTH_NAME, user);
+        sess_set(c->src, &c->src_len, AUTH_ADDR, src);
+        sess_set(c->actor, &c->actor_len, AUTH_NAME, actor);
     } else if (span_eq_cstr(action, "user_del")) {
         auth_alert_init(&a, r, "auth.account_deleted", SEV_MEDIUM, STAGE_IMPACT);
         a.entity.user = user;
+        a.entity.src_ip = src;
         a.attack[0] = "T1531";
         a.score = 0.5;
         alert_printf(&a, "account %.*s was deleted", (int)user.len, user.p);
+        account_by(&a, actor, src, login_sev);
     } else {   /* passwd_change: worth a line only for accounts that matter */
         struct bl_head *h = bl_lookup(x->users, user, r->ts, false, false);
         if (!auth_privileged(d, user, h ? bl_value(h) : NULL))

@@ -8,7 +8,10 @@
  * coefficient of variation of the inter-arrival times is low, which stays
  * true under +-10-20% jitter), and a transfer far above the destination's
  * usual bytes (egress.exfil). Periodic traffic to destinations learned as
- * normal (health checks, metrics pushes) is not beaconing by design. */
+ * normal (health checks, metrics pushes) is not beaconing by design.
+ * A destination with too little history of its own (a new one above all) is
+ * judged against the workload's usual bytes out per contact, kept per
+ * workload: 850 MB to a never-seen host is exfiltration, not a new name. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -35,6 +38,7 @@ struct eg_ctx {
     double spike_factor;
     uint64_t spike_min_bytes;
     struct bl_table *dests;
+    struct bl_table *workloads;  /* workload -> struct bl_ewma of bytes out per contact */
     int64_t first_ts;
     unsigned nusual;
     char usual[EG_USUAL][EG_DOMAIN];   /* registrable domains learned as normal */
@@ -141,13 +145,28 @@ static void eg_observe(struct detector *d, const struct record *r)
     char key[BASELINE_KEY_BYTES];
     struct span k = dutil_pair(key, wl, dst);
     struct alert a;
+    /* The workload's usual bytes per contact, as it was before this one. */
+    struct bl_ewma wl_bytes = { 0, 0, 0 };
+    struct bl_head *wh = bl_lookup(c->workloads, wl, r->ts, false, false);
+    if (wh)
+        wl_bytes = *(struct bl_ewma *)bl_value(wh);
+    bool big = learned && bytes > 0 && (uint64_t)bytes >= c->spike_min_bytes && wl_bytes.n >= 20 &&
+               (double)bytes > c->spike_factor * (wl_bytes.mean > 1 ? wl_bytes.mean : 1) &&
+               bl_ewma_z(&wl_bytes, (double)bytes, 20) > 4;
     struct bl_head *h = bl_lookup(c->dests, k, r->ts, false, true);
     if (!h) {
         if (!learned) {
             usual_add(c, dom);
         } else {
             const char *like = lookalike_of(c, dom);
-            if (like) {
+            if (big) {
+                static const char *const att[3] = { "T1048", "T1567", "T1041" };
+                eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);
+                alert_printf(&a, "%.*s sent %.1f MB to %.*s, a destination never contacted before, "
+                             "in one transfer (usual %.1f KB per contact over %u contacts)%s%s",
+                             DSPAN(wl, 64), (double)bytes / 1e6, DSPAN(dst, 128), wl_bytes.mean / 1e3,
+                             wl_bytes.n, like ? "; a look-alike of " : "", like ? like : "");
+            } else if (like) {
                 static const char *const att[3] = { "T1583.001", "T1071.001" };
                 eg_alert(d, r, &a, "egress.lookalike", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, att, wl, dst);
                 alert_printf(&a, "%.*s contacted %.*s, a look-alike of %s (%u usual destination domains)",
@@ -200,8 +219,11 @@ static void eg_observe(struct detector *d, const struct record *r)
     }
     if (bytes > 0) {
         double mean = v->bytes.mean;
-        if (learned && v->bytes.n >= 10 && (uint64_t)bytes >= c->spike_min_bytes &&
-            (double)bytes > c->spike_factor * (mean > 1 ? mean : 1) && bl_ewma_z(&v->bytes, (double)bytes, 10) > 4) {
+        bool own = v->bytes.n >= 10;   /* enough history of its own, else the workload's */
+        if (learned && (own ? (uint64_t)bytes >= c->spike_min_bytes &&
+                                  (double)bytes > c->spike_factor * (mean > 1 ? mean : 1) &&
+                                  bl_ewma_z(&v->bytes, (double)bytes, 10) > 4
+                            : big && v->bytes.n > 0)) {
             static const char *const att[3] = { "T1048", "T1041" };
             eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);
             alert_printf(&a, "%.*s sent %.1f MB to %.*s in one transfer (usual %.1f KB over %u transfers)",
@@ -211,6 +233,11 @@ static void eg_observe(struct detector *d, const struct record *r)
         h = bl_lookup(c->dests, k, r->ts, false, false);
         if (h)
             bl_ewma_add(&((struct eg_dest *)bl_value(h))->bytes, (double)bytes, 0.05);
+        wh = bl_lookup(c->workloads, wl, r->ts, true, true);
+        if (wh) {
+            struct bl_ewma *e = bl_value(wh);
+            bl_ewma_add(e, (double)bytes, e->n < 100 ? 1.0 / (e->n + 1) : 0.01);
+        }
     }
 }
 
@@ -218,12 +245,14 @@ static int eg_init(struct detector *d)
 {
     struct eg_ctx *c = d->ctx;
     c->dests = bl_table_new(&d->vg->budget, "egress.dests", sizeof(struct eg_dest));
-    return c->dests ? 0 : -1;
+    c->workloads = bl_table_new(&d->vg->budget, "egress.workloads", sizeof(struct bl_ewma));
+    return c->dests && c->workloads ? 0 : -1;
 }
 
 static void eg_destroy(struct detector *d)
 {
     bl_table_free(((struct eg_ctx *)d->ctx)->dests);
+    bl_table_free(((struct eg_ctx *)d->ctx)->workloads);
 }
 
 static int eg_save(struct detector *d, FILE *f)
@@ -233,7 +262,7 @@ static int eg_save(struct detector *d, FILE *f)
         fwrite(&c->nusual, sizeof(c->nusual), 1, f) != 1 ||
         fwrite(c->usual, sizeof(c->usual), 1, f) != 1)
         return -1;
-    return bl_table_save(c->dests, f);
+    return bl_table_save(c->dests, f) < 0 || bl_table_save(c->workloads, f) < 0 ? -1 : 0;
 }
 
 static int eg_load(struct detector *d, FILE *f)
@@ -245,7 +274,7 @@ static int eg_load(struct detector *d, FILE *f)
         return -1;
     for (unsigned i = 0; i < EG_USUAL; i++)
         c->usual[i][EG_DOMAIN - 1] = '\0';
-    return bl_table_load(c->dests, f);
+    return bl_table_load(c->dests, f) < 0 || bl_table_load(c->workloads, f) < 0 ? -1 : 0;
 }
 
 const struct detector_plugin detector_egress = {
@@ -258,5 +287,5 @@ const struct detector_plugin detector_egress = {
     .save = eg_save,
     .load = eg_load,
     .destroy = eg_destroy,
-    .snapshot_version = 1,
+    .snapshot_version = 2,   /* 2: per-workload bytes */
 };

@@ -5,7 +5,8 @@
  * login's IP and the shell's user end in one chain); an alert naming only the
  * host joins the most recent live chain on that host. A chain keeps the first
  * alert of each lifecycle stage within the window. When it reaches
- * min_stages distinct stages it raises one critical `incident.chain` alert
+ * min_stages distinct stages, one of them from an alert of at least
+ * min_peak severity, it raises one critical `incident.chain` alert
  * telling the story in time order, and re-raises it, extended, each time a
  * new stage joins, never opening a second incident for the same intruder.
  * State is a fixed array of chains (max_chains, oldest evicted). */
@@ -28,6 +29,7 @@ struct inc_step {
 
 struct inc_chain {
     bool used, raised;
+    uint8_t peak;               /* highest severity among its alerts */
     uint32_t id;
     int64_t first, last;
     uint8_t nkeys;
@@ -40,6 +42,7 @@ struct inc_ctx {
     int64_t min_stages;
     int64_t max_chains;
     int min_severity;
+    int min_peak;
     struct inc_chain *chains;
     uint32_t next_id;
 };
@@ -55,6 +58,10 @@ static const struct conf_option inc_options[] = {
       "chains tracked at once; the least recently active is dropped" },
     { "min_severity", CONF_ENUM, "low", offsetof(struct inc_ctx, min_severity), 0, 0,
       "alerts below this severity do not join chains", inc_severities },
+    { "min_peak", CONF_ENUM, "medium", offsetof(struct inc_ctx, min_peak), 0, 0,
+      "a chain is an incident only once one of its alerts is this severe: three benign "
+      "rarities of one user (a new office, a new API call, a new command) are not an attack",
+      inc_severities },
     { 0 }
 };
 
@@ -170,7 +177,11 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
     struct inc_chain *best = NULL, *victim = NULL;
     for (int64_t i = 0; i < c->max_chains; i++) {
         struct inc_chain *ch = &c->chains[i];
-        if (!ch->used || a->ts - ch->last > win) {
+        /* Inputs are read side by side, so alerts come a little out of
+         * event-time order (and --once reads one file after the other): an
+         * alert joins only a chain whose span it is within window of, on
+         * either side. A week-old alert must not join tonight's chain. */
+        if (!ch->used || a->ts - ch->last > win || ch->first - a->ts > win) {
             if (!victim || victim->used)
                 victim = ch;
             continue;
@@ -218,7 +229,10 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
     }
     st->count++;
     best->first = first;
-    if (new_stage && chain_stages(best) >= (unsigned)c->min_stages)
+    if ((uint8_t)a->severity > best->peak)
+        best->peak = (uint8_t)a->severity;
+    if ((new_stage || !best->raised) && chain_stages(best) >= (unsigned)c->min_stages &&
+        best->peak >= c->min_peak)
         raise_incident(d, best, a);
 }
 
@@ -275,5 +289,5 @@ const struct detector_plugin detector_incident = {
     .save = inc_save,
     .load = inc_load,
     .destroy = inc_destroy,
-    .snapshot_version = 1,
+    .snapshot_version = 2,   /* 2: peak severity */
 };

@@ -39,6 +39,7 @@ extern const struct detector_plugin detector_egress;
 extern const struct detector_plugin detector_audit;
 extern const struct detector_plugin detector_app_volume;
 extern const struct detector_plugin detector_templates;
+extern const struct detector_plugin detector_user_volume;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
@@ -46,6 +47,7 @@ const struct detector_plugin *const detector_plugins[] = {
     &detector_shell_rarity,
     &detector_app_volume,
     &detector_templates,
+    &detector_user_volume,
     &detector_audit,
     &detector_egress,
     &detector_incident,

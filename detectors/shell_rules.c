@@ -374,7 +374,7 @@ static bool drop_exec(struct detector *d, struct sr_ctx *c, const struct sr_user
                       const struct shl_line *l, unsigned seg, int64_t now)
 {
     struct span a0w = shl_arg(l, seg, 0), a0 = shl_argv0(l, seg);
-    if (memchr(a0w.p, '/', a0w.len) && dropped(d, c, u, a0w, now))
+    if (a0w.len && memchr(a0w.p, '/', a0w.len) && dropped(d, c, u, a0w, now))
         return true;
     if (match_glob_any("chmod|" SHELLS_RUN, a0))
         for (unsigned i = 1; i < l->seg[seg].nw; i++) {

@@ -3,6 +3,7 @@
  * arguments always write the same bytes.
  *
  *   vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]
+ *                          [--scale K] [--from-day N] [--to-day N]
  *       Writes N days of a normal workload (API traffic, audit and egress
  *       records, ssh logins, sudo, shell work, internet background noise) and,
  *       on the last night, an intrusion in the style of Operation Cloud Hopper:
@@ -12,6 +13,10 @@
  *         DIR/auth.log  DIR/app/api.log  DIR/home/<user>/.bash_history
  *       With --live, lines are appended in event-time order over SECONDS of
  *       wall time (normal days fast, the intrusion slower) while vigil tails.
+ *       --scale K makes the API traffic K times busier (same users). The whole
+ *       workload is always generated (same bytes for the same arguments), but
+ *       only days [--from-day, --to-day) are appended: two runs split the
+ *       files at a day boundary, e.g. to restart vigil between them.
  *   vigil-gen bench DIR [--lines N] [--seed N]
  *       N lines (default 1,000,000) of a realistic mix for throughput runs,
  *       one file per format: DIR/app.log (~150-byte JSON lines, 55%),
@@ -186,6 +191,9 @@ static const char *const spray_users[] = {
     "jenkins", "backup", "support",
 };
 
+static int scale = 1;           /* --scale: API traffic density */
+static int last_day;            /* index of the last day written */
+
 static bool workhours(int64_t t, int day)
 {
     int h = (int)((t % DAY) / HOUR);
@@ -199,9 +207,12 @@ static void normal_day(int day)
     bool weekday = day % 7 < 5;
 
     /* API traffic: busier in working hours, never silent. */
-    for (int64_t t = d0; t < d0 + DAY;) {
-        bool busy = workhours(t, day);
-        t += busy ? 20 + rndn(40) : 90 + rndn(180);
+    for (int64_t t_ms = d0 * 1000; t_ms < (d0 + DAY) * 1000;) {
+        bool busy = workhours(t_ms / 1000, day);
+        t_ms += (busy ? 20000 + rndn(40000) : 90000 + rndn(180000)) / scale;
+        int64_t t = t_ms / 1000;
+        if (t >= d0 + DAY)
+            break;
         unsigned r = rndn(100);
         const char *user = PICK(app_users);
         if (r < 70) {
@@ -257,8 +268,30 @@ static void normal_day(int day)
                          : strstr(cmd, "journalctl") ? "/usr/bin/journalctl -u shop-api --since today"
                                                      : "/usr/bin/apt-get update");
             }
+            /* The staff's own API calls (cloud console, CLI) from the office. */
+            static const char *const ops_api[] = { "DescribeInstances", "ListBuckets", "GetObject",
+                                                   "GetParameter", "DescribeDBInstances" };
+            static const char *const dev_api[] = { "GetObject", "PutObject", "ListBucket",
+                                                   "GetParameter" };
+            if (i != 1) {
+                unsigned ncall = 4 + rndn(8);
+                for (unsigned k = 0; k < ncall; k++) {
+                    int64_t tc = t + 120 + rndn(7 * HOUR);
+                    app_json(tc, false,
+                             "\"identity\":\"%s\",\"action\":\"%s\",\"src_ip\":\"%s\","
+                             "\"result\":\"success\"",
+                             staff[i].user, i == 2 ? PICK(ops_api) : PICK(dev_api), ip);
+                }
+            }
             int64_t out = d0 + 17 * HOUR + rndn(2 * HOUR);
             auth(out, false, "sshd", "pam_unix(sshd:session): session closed for user %s", staff[i].user);
+        }
+        /* Last day: bob works from the new office (a network never seen),
+         * in working hours, with his key: a benign rarity. */
+        if (day == last_day) {
+            int64_t t = d0 + 9 * HOUR + 40 * 60 + rndn(600);
+            auth(t, false, "sshd", "Accepted publickey for bob from 10.9.0.3 port %u ssh2: ED25519 SHA256:%s",
+                 40000 + rndn(20000), "dXNlci1rZXktZmluZ2VycHJpbnQtZm9yLWRldg");
         }
         /* A typo now and then: one failure, then success. */
         if (rndn(3) == 0) {
@@ -356,7 +389,7 @@ static void intrusion(int day)
         app_json(t, true, "\"identity\":\"ops-admin\",\"action\":\"%s\",\"src_ip\":\"%s\",\"result\":\"success\"",
                  api[i], atk);
     }
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 12; i++) {
         t += 2;
         app_json(t, true, "\"identity\":\"ops-admin\",\"action\":\"GetSecretValue\",\"src_ip\":\"%s\","
                  "\"result\":\"AccessDenied\",\"resource\":\"prod/db/%d\"", atk, i);
@@ -412,7 +445,8 @@ static int mkdirs(const char *path)
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int scenario(const char *dir, int days, bool with_intrusion, double live_s)
+static int scenario(const char *dir, int days, bool with_intrusion, double live_s, int from_day,
+                    int to_day)
 {
     static const char *const rel[SINK__COUNT] = {
         "auth.log", "app/api.log", "home/alice/.bash_history", "home/bob/.bash_history",
@@ -435,11 +469,23 @@ static int scenario(const char *dir, int days, bool with_intrusion, double live_
             return 1;
         }
     }
+    last_day = days - 1;
     for (int d = 0; d < days; d++)
         normal_day(d);
     if (with_intrusion)
         intrusion(days - 1);
     qsort(evs, nevs, sizeof(*evs), ev_cmp);
+    /* Keep days [from_day, to_day) only. */
+    int64_t lo = (START_EPOCH + (int64_t)from_day * DAY) * 1000000;
+    int64_t hi = (START_EPOCH + (int64_t)to_day * DAY) * 1000000;
+    size_t kept = 0;
+    for (size_t i = 0; i < nevs; i++) {
+        if (evs[i].t_us >= lo && evs[i].t_us < hi)
+            evs[kept++] = evs[i];
+        else
+            free(evs[i].text);
+    }
+    nevs = kept;
 
     /* Live pacing: normal lines share 40% of the time, attack lines 60%. */
     size_t natk = 0;
@@ -569,6 +615,7 @@ static int flood(const char *path, long lines, bool users)
 static void usage(void)
 {
     fputs("usage: vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]\n"
+          "                          [--scale K] [--from-day N] [--to-day N]\n"
           "       vigil-gen bench DIR [--lines N] [--seed N]\n"
           "       vigil-gen flood FILE [--lines N] [--kind ips|users]\n",
           stderr);
@@ -581,7 +628,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mode = argv[1], *target = argv[2];
-    int days = 8;
+    int days = 8, from_day = 0, to_day = 1000;
     long lines = 1000000;
     bool intr = true, users = false;
     double live = 0;
@@ -601,6 +648,12 @@ int main(int argc, char **argv)
             days = atoi(v);
         else if (strcmp(a, "--seed") == 0)
             rng_state = strtoull(v, NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
+        else if (strcmp(a, "--scale") == 0)
+            scale = atoi(v);
+        else if (strcmp(a, "--from-day") == 0)
+            from_day = atoi(v);
+        else if (strcmp(a, "--to-day") == 0)
+            to_day = atoi(v);
         else if (strcmp(a, "--live") == 0)
             live = atof(v);
         else if (strcmp(a, "--lines") == 0)
@@ -612,12 +665,13 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (days < 1 || days > 366 || lines < 0) {
+    if (days < 1 || days > 366 || lines < 0 || scale < 1 || scale > 1000 || from_day < 0 ||
+        to_day <= from_day) {
         usage();
         return 2;
     }
     if (strcmp(mode, "scenario") == 0)
-        return scenario(target, days, intr, live);
+        return scenario(target, days, intr, live, from_day, to_day);
     if (strcmp(mode, "bench") == 0)
         return bench(target, lines);
     if (strcmp(mode, "flood") == 0)

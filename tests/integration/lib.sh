@@ -139,3 +139,58 @@ outputs:
 ${3:-}
 YEOF
 }
+
+# scenario_config NAME LOGDIR STATEDIR: the scenario tests' config: the auth
+# log, the JSON API log and the shell histories of a `vigil-gen scenario`
+# folder, alerts as JSON lines from info up, no outputs.
+scenario_config() {
+    mkdir -p "$3"
+    cat >"$T/$1.yaml" <<YEOF
+service:
+  state_dir: $3
+  flush_interval: 200ms
+  grace_period: 10s
+  log_level: warn
+  hostname: web-1
+inputs:
+  - name: auth
+    type: file
+    paths: ["$2/auth.log"]
+    parser: auth
+    read_from: head
+    refresh_interval: 200ms
+    poll_interval: 50ms
+  - name: api
+    type: file
+    paths: ["$2/app/*.log"]
+    parser: json
+    tag: app.api
+    read_from: head
+    refresh_interval: 200ms
+    poll_interval: 50ms
+  - name: shell
+    type: file
+    paths: ["$2/home/*/.bash_history"]
+    parser: shell
+    read_from: head
+    refresh_interval: 200ms
+    poll_interval: 50ms
+alerts: {format: json, min_severity: info}
+detectors:
+  learning_period: 24h
+outputs: []
+YEOF
+}
+
+# alert_keys FILE: the distinct (rule, severity, entity) of a JSON alert
+# stream, one per line, sorted; entity as compact sorted JSON.
+alert_keys() {
+    "$PY" - "$1" <<'PYEOF'
+import json, sys
+keys = set()
+for l in open(sys.argv[1]):
+    a = json.loads(l)
+    keys.add(f'{a["rule"]} {a["severity"]} {json.dumps(a["entity"], sort_keys=True, separators=(",", ":"))}')
+print("\n".join(sorted(keys)))
+PYEOF
+}

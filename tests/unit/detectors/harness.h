@@ -225,4 +225,19 @@ static inline void th_clear(struct th *t)
     t->nalerts = 0;
 }
 
+/* A restart: saves the detector's snapshot, frees it, starts a fresh one and
+ * loads the snapshot into it (the budget seed is kept, as the core does). */
+static inline void th_reload(struct th *t)
+{
+    const struct detector_plugin *p = t->det.plugin;
+    FILE *f = tmpfile();
+    cr_assert(f);
+    cr_assert_eq(p->save(&t->det, f), 0, "%s: save", p->name);
+    th_fini(t);
+    th_init(t, p);
+    rewind(f);
+    cr_assert_eq(p->load(&t->det, f), 0, "%s: load", p->name);
+    fclose(f);
+}
+
 #endif

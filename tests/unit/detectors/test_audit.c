@@ -60,6 +60,7 @@ Test(audit, new_actions_sources_and_denied_burst)
     a = th_find(&t, "audit.new_source");
     cr_assert(a);
     cr_expect(strstr(a->message, "10.0.0.5"), "baseline in message: %s", a->message);
+    cr_expect_eq(a->severity, SEV_MEDIUM, "a source no identity ever used");
     th_clear(&t);
     for (int i = 0; i < 15; i++)
         call(&t, H(3, 10, 3) + i * 5 * NS_PER_SEC, "svc-report", "s3:GetObject", "10.0.0.5",
@@ -82,5 +83,94 @@ Test(audit, bulk_export_at_night_by_an_insider)
     cr_assert(a);
     cr_expect(strstr(a->message, "usual 20 calls"), "%s", a->message);
     cr_expect(strstr(th_find(&t, "audit.odd_hour")->message, "23:40"));
+    th_fini(&t);
+}
+
+/* A new identity on a learned host is judged against the host: privileged
+ * actions nobody calls are high, a source nobody uses is medium, and usual
+ * reads stay quiet. */
+Test(audit, new_identity_on_a_learned_host_is_judged_against_the_host)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    call(&t, H(3, 3, 0), "ops-admin", "s3:GetObject", "10.0.0.5", "success", 1000);
+    cr_expect_eq(t.nalerts, 0, "a usual read from a usual source: %s",
+                 t.nalerts ? t.alerts[0].message : "");
+    call(&t, H(3, 3, 1), "ops-admin", "iam:CreateAccessKey", "198.51.100.7", "success", 0);
+    const struct th_alert *a = th_find(&t, "audit.new_action");
+    cr_assert(a, "a brand-new identity creating access keys must alert");
+    cr_expect_eq(a->severity, SEV_HIGH);
+    cr_expect_eq(a->stage, STAGE_PERSISTENCE);
+    cr_expect_str_eq(a->user, "ops-admin");
+    cr_expect(strstr(a->message, "never called by any identity on this host"), "%s", a->message);
+    a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_MEDIUM);
+    call(&t, H(3, 3, 2), "ops-admin", "s3:ListBucket", "198.51.100.7", "success", 0);
+    cr_expect_eq(th_count(&t, "audit.new_action"), 1, "ListBucket is usual on this host");
+    for (int i = 0; i < 10; i++)
+        call(&t, H(3, 3, 3) + i * NS_PER_SEC, "ops-admin", "secretsmanager:GetSecretValue",
+             "198.51.100.7", "AccessDenied", 0);
+    a = th_find(&t, "audit.denied_burst");
+    cr_assert(a);
+    cr_expect_eq(a->stage, STAGE_DISCOVERY);
+    th_fini(&t);
+}
+
+Test(audit, new_identity_while_the_host_learns_is_quiet)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    call(&t, H(0, 9, 0), "svc-report", "s3:GetObject", "10.0.0.5", "success", 1000);
+    call(&t, H(0, 10, 0), "ops-admin", "iam:CreateAccessKey", "10.0.0.6", "success", 0);
+    cr_expect_eq(t.nalerts, 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    th_fini(&t);
+}
+
+Test(audit, another_identitys_usual_source_is_low)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    for (int d = 0; d < 3; d++)
+        call(&t, H(d, 10, 30), "alice", "s3:GetObject", "10.8.0.2", "success", 1000);
+    call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
+    const struct th_alert *a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    cr_expect(strstr(a->message, "other identities use it"), "%s", a->message);
+    th_fini(&t);
+}
+
+Test(audit, a_second_office_in_usual_hours_is_low_but_not_at_night)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
+    const struct th_alert *a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    th_clear(&t);
+    call(&t, H(3, 3, 0), "svc-report", "s3:GetObject", "10.9.0.7", "success", 1000);
+    a = th_find(&t, "audit.new_source");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_MEDIUM, "%s", a->message);
+    th_fini(&t);
+}
+
+Test(audit, snapshot_round_trip_keeps_identities_and_host_norms)
+{
+    struct th t;
+    th_init(&t, &detector_audit);
+    learn(&t);
+    th_reload(&t);
+    call(&t, H(3, 10, 0), "svc-report", "s3:GetObject", "10.0.0.5", "success", 1000);
+    cr_expect_eq(t.nalerts, 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    call(&t, H(3, 10, 1), "ops-admin", "iam:CreateAccessKey", "10.0.0.5", "success", 0);
+    const struct th_alert *a = th_find(&t, "audit.new_action");
+    cr_assert(a);
+    cr_expect(strstr(a->message, "2 actions known host-wide"), "%s", a->message);
     th_fini(&t);
 }

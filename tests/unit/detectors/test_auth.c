@@ -411,3 +411,58 @@ Test(auth, corrupt_snapshot_is_set_aside)
     rmdir(path);
     rmdir(dir);
 }
+
+/* useradd and usermod log the account (target_user) but no actor: the change
+ * is tied to the root session that made it and to that session's login. */
+Test(auth, account_change_by_an_intruder_carries_his_source)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "ops-admin", "10.0.0.5", "10.8.0.2");
+    ncaught = 0;
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(8, 3, 4 + i / 2), "login_failure", "ops-admin", "198.51.100.7", "password");
+    feed(vg, AT(8, 3, 10), "login_success", "ops-admin", "198.51.100.7", "password");
+    cr_assert_geq(sev_of(find_rule("auth.login")), SEV_HIGH);
+    feed_kv(vg, AT(8, 3, 13), "sudo", "ops-admin", NULL, NULL,
+            (const char *const[]){ "target_user", "root", "command", "/bin/bash", "tty", "pts/3",
+                                   NULL },
+            1);
+    feed_kv(vg, AT(8, 3, 16), "user_add", NULL, NULL, NULL,
+            (const char *const[]){ "target_user", "svc-backup", "uid", "1005", NULL }, 1);
+    const struct caught *c = find_rule("auth.account_created");
+    cr_assert_not_null(c, "an account created with only target_user set must alert");
+    cr_assert_eq(sev_of(c), SEV_HIGH);
+    cr_assert_str_eq(c->user, "svc-backup");
+    cr_assert_str_eq(c->src_ip, "198.51.100.7");
+    cr_assert(strstr(c->message, "by ops-admin (session from 198.51.100.7, a suspicious login)"),
+              "%s", c->message);
+    feed_kv(vg, AT(8, 3, 17), "group_member_add", NULL, NULL, NULL,
+            (const char *const[]){ "target_user", "svc-backup", "group", "sudo", NULL }, 1);
+    c = find_rule("auth.privileged_group_add");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_CRITICAL);
+    cr_assert_str_eq(c->src_ip, "198.51.100.7");
+    detectors_free(vg);
+}
+
+Test(auth, account_change_without_a_root_session_stays_plain)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "ops-admin", "10.0.0.5", NULL);
+    feed_kv(vg, AT(7, 10, 0), "sudo", "ops-admin", NULL, NULL,
+            (const char *const[]){ "target_user", "root", "command", "/usr/bin/apt-get update",
+                                   NULL },
+            1);
+    ncaught = 0;
+    /* two hours after the last root session: nobody to blame */
+    feed_kv(vg, AT(7, 12, 0), "user_add", NULL, NULL, NULL,
+            (const char *const[]){ "target_user", "backup2", "uid", "1006", NULL }, 1);
+    const struct caught *c = find_rule("auth.account_created");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_str_eq(c->src_ip, "");
+    feed_kv(vg, AT(7, 12, 1), "group_member_add", NULL, NULL, NULL,
+            (const char *const[]){ "target_user", "backup2", "group", "audio", NULL }, 1);
+    cr_assert_null(find_rule("auth.privileged_group_add"));
+    detectors_free(vg);
+}

@@ -110,3 +110,51 @@ Test(egress, bytes_out_spike_is_exfiltration)
     cr_expect(strstr(a->message, "800.0 MB") && strstr(a->message, "20.0 KB"), "%s", a->message);
     th_fini(&t);
 }
+
+/* A destination without history of its own is judged on the workload's usual
+ * bytes per contact: a huge first transfer is exfiltration, not a new name. */
+Test(egress, huge_first_transfer_to_a_new_destination_is_exfiltration)
+{
+    struct th t;
+    th_init(&t, &detector_egress);
+    int64_t ts = learn(&t);
+    conn(&t, ts, "files.transfer-drop.io", 850LL * 1000 * 1000);
+    const struct th_alert *a = th_find(&t, "egress.exfil");
+    cr_assert(a, "850 MB to a never-seen host must be exfiltration");
+    cr_expect_eq(a->severity, SEV_HIGH);
+    cr_expect_eq(a->stage, STAGE_EXFILTRATION);
+    cr_expect(strstr(a->message, "850.0 MB to files.transfer-drop.io, a destination never contacted"),
+              "%s", a->message);
+    cr_expect_eq(th_count(&t, "egress.new_destination"), 0, "one alert, not two");
+    th_fini(&t);
+}
+
+Test(egress, small_first_transfer_to_a_new_destination_stays_low)
+{
+    struct th t;
+    th_init(&t, &detector_egress);
+    int64_t ts = learn(&t);
+    conn(&t, ts, "hooks.partner.example", 3000);
+    cr_expect_eq(th_count(&t, "egress.exfil"), 0);
+    const struct th_alert *a = th_find(&t, "egress.new_destination");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_LOW);
+    /* 5 MB: above the usual, under spike_min_bytes */
+    conn(&t, ts + NS_PER_SEC, "other.partner.example", 5LL * 1000 * 1000);
+    cr_expect_eq(th_count(&t, "egress.exfil"), 0);
+    th_fini(&t);
+}
+
+Test(egress, snapshot_round_trip_keeps_destinations_and_workload_bytes)
+{
+    struct th t;
+    th_init(&t, &detector_egress);
+    int64_t ts = learn(&t);
+    th_reload(&t);
+    conn(&t, ts, "api.stripe.com", 4200);
+    cr_expect_eq(t.nalerts, 0, "a learned destination after the restart: %s",
+                 t.nalerts ? t.alerts[0].message : "");
+    conn(&t, ts + NS_PER_SEC, "files.transfer-drop.io", 850LL * 1000 * 1000);
+    cr_expect(th_find(&t, "egress.exfil"), "the workload's usual bytes survived the restart");
+    th_fini(&t);
+}

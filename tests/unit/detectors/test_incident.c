@@ -74,3 +74,40 @@ Test(incident, bounded_chains)
     cr_expect_eq(th_count(&t, "incident.chain"), 1, "recent chains survive eviction");
     th_fini(&t);
 }
+
+/* Three benign rarities of one user (a login from a new office, a first API
+ * call, a first command) are three stages but no attack: an incident needs
+ * one alert of at least min_peak (medium). */
+Test(incident, three_low_rarities_are_not_an_incident)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.login", SEV_LOW, STAGE_INITIAL_ACCESS, "alice", "10.0.0.5");
+    th_emit(&t, TH_T0 + 60 * MIN, "audit.new_action", SEV_LOW, STAGE_DISCOVERY, "alice", "10.0.0.5");
+    th_emit(&t, TH_T0 + 120 * MIN, "shell.rare_command", SEV_LOW, STAGE_EXECUTION, "alice", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    /* the chain is kept: a medium alert of a stage already there makes it one */
+    th_emit(&t, TH_T0 + 130 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "alice", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1);
+    cr_expect(strstr(th_find(&t, "incident.chain")->message, "3 stages"), "%s",
+              th_find(&t, "incident.chain")->message);
+    th_fini(&t);
+}
+
+/* --once reads one file after the other: an alert from days before the chain
+ * must not join it, even though it arrives after. */
+Test(incident, an_old_alert_arriving_late_does_not_join)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    int64_t night = TH_T0 + 6 * 24 * 60 * MIN;
+    th_emit(&t, night, "auth.login", SEV_CRITICAL, STAGE_INITIAL_ACCESS, "ops-admin", "198.51.100.7");
+    th_emit(&t, night + MIN, "auth.sudo_new_command", SEV_MEDIUM, STAGE_PRIVILEGE_ESCALATION, "ops-admin", "");
+    th_emit(&t, TH_T0, "audit.new_action", SEV_LOW, STAGE_DISCOVERY, "ops-admin", "10.0.0.5");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0, "a week-old alert is not a third stage");
+    th_emit(&t, night + 2 * MIN, "shell.persist_cron", SEV_MEDIUM, STAGE_PERSISTENCE, "ops-admin", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1);
+    cr_expect(!strstr(th_find(&t, "incident.chain")->message, "discovery"), "%s",
+              th_find(&t, "incident.chain")->message);
+    th_fini(&t);
+}
