@@ -97,7 +97,41 @@ static bool looks_like(struct span dom, const char *known)
     return dist >= 1 && dist <= max;
 }
 
-static const char *lookalike_of(const struct eg_ctx *c, struct span dom)
+/* Combosquatting with a homoglyph: a hyphen- or dot-separated word of the
+ * host name (update-check.cdn-g00gle.com -> "g00gle") that reads as the
+ * known domain's name once look-alike characters are folded, without being
+ * that name. A plain "google" inside another domain is left alone: too many
+ * honest names contain a brand. */
+static bool token_imitates(struct span host, const char *known)
+{
+    struct span b = match_label(span_cstr(known));
+    if (b.len < 4)
+        return false;
+    char sb[EG_DOMAIN], st[EG_DOMAIN];
+    match_skeleton(b, sb, sizeof(sb));
+    size_t end = host.len;
+    while (end > 0 && host.p[end - 1] != '.')   /* the TLD is no word of the name */
+        end--;
+    for (size_t i = 0; i < end;) {
+        size_t j = i;
+        while (j < end && host.p[j] != '.' && host.p[j] != '-')
+            j++;
+        struct span tok = span_make(host.p + i, j - i);
+        if (tok.len >= 4 && tok.len < EG_DOMAIN) {
+            match_skeleton(tok, st, sizeof(st));
+            char lb[EG_DOMAIN];
+            size_t n = b.len < sizeof(lb) - 1 ? b.len : sizeof(lb) - 1;
+            memcpy(lb, b.p, n);
+            lb[n] = 0;
+            if (strcmp(st, sb) == 0 && !match_ieq(tok, lb))
+                return true;
+        }
+        i = j + 1;
+    }
+    return false;
+}
+
+static const char *lookalike_of(const struct eg_ctx *c, struct span dom, struct span host)
 {
     for (unsigned i = 0; i < c->nusual; i++)
         if (match_ieq(dom, c->usual[i]))
@@ -110,6 +144,9 @@ static const char *lookalike_of(const struct eg_ctx *c, struct span dom)
             return c->usual[i];
     for (unsigned i = 0; eg_brands[i]; i++)
         if (looks_like(dom, eg_brands[i]))
+            return eg_brands[i];
+    for (unsigned i = 0; eg_brands[i]; i++)
+        if (token_imitates(host, eg_brands[i]))
             return eg_brands[i];
     return NULL;
 }
@@ -158,7 +195,7 @@ static void eg_observe(struct detector *d, const struct record *r)
         if (!learned) {
             usual_add(c, dom);
         } else {
-            const char *like = lookalike_of(c, dom);
+            const char *like = lookalike_of(c, dom, dst);
             if (big) {
                 static const char *const att[3] = { "T1048", "T1567", "T1041" };
                 eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);

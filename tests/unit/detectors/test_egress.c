@@ -96,6 +96,22 @@ Test(egress, lookalike_domains)
     th_fini(&t);
 }
 
+Test(egress, brand_imitated_inside_a_hyphenated_name)
+{
+    struct th t;
+    th_init(&t, &detector_egress);
+    int64_t ts = learn(&t);
+    conn(&t, ts + 1, "update-check.cdn-g00gle.com", 100);
+    cr_expect_eq(th_count(&t, "egress.lookalike"), 1);
+    cr_expect(t.nalerts && strstr(t.alerts[0].message, "google.com"), "%s",
+              t.nalerts ? t.alerts[0].message : "");
+    th_clear(&t);
+    conn(&t, ts + 2, "google-analytics.example.net", 100);   /* the name itself, not an imitation */
+    conn(&t, ts + 3, "docker-mirror.internal.example", 100);
+    cr_expect_eq(th_count(&t, "egress.lookalike"), 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    th_fini(&t);
+}
+
 Test(egress, bytes_out_spike_is_exfiltration)
 {
     struct th t;
