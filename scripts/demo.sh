@@ -33,6 +33,21 @@ echo "demo: events per tag, decoded with vigil-cat:"
 import json, sys, collections
 c = collections.Counter(json.loads(l)["tag"] for l in sys.stdin)
 for tag, n in sorted(c.items()): print(f"  {tag:14} {n}")'
-echo "demo: the incident as shipped (first alert record of rule incident.chain):"
-"$B/vigil-cat" --tag vigil.alert "$DEMO_DIR"/out/* | grep -m1 incident || echo "  (none)"
+echo "demo: the incident, as shipped (its last and longest chain):"
+"$B/vigil-cat" --tag vigil.alert "$DEMO_DIR"/out/* | /usr/bin/python3 -c '
+import json, sys
+last = None
+for l in sys.stdin:
+    r = json.loads(l)["record"]
+    if r.get("rule") == "incident.chain":
+        last = r
+if not last:
+    print("  (none)")
+else:
+    head, _, chain = last["message"].partition("): ")
+    print("  " + head + ")")
+    for step in chain.split(", "):
+        print("    - " + step)
+    print("  entity: " + json.dumps(last["entity"]))'
+
 echo "demo: done; remove $DEMO_DIR when finished looking"
