@@ -12,6 +12,7 @@
  * lines through log_escape, JSON through json_str below. Evidence lines start
  * with EVIDENCE_MARK, so no log line can pass for an alert line. */
 #include "detectors/alert.h"
+#include "sidecar/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -226,28 +227,9 @@ int alert_to_text(struct buf *out, const struct alert *a, bool color)
  * (not a C1 control, U+2028 or U+2029), or 0. */
 static size_t utf8_ok(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0], cp, min;
-    size_t need;
-    if ((c & 0xe0) == 0xc0) {
-        need = 2; cp = c & 0x1f; min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        need = 3; cp = c & 0x0f; min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        need = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f ||
-        cp == 0x2028 || cp == 0x2029)
-        return 0;
-    return need;
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    return len && !utf8_is_control(cp) ? len : 0;
 }
 
 /* Appends s as a JSON string; bytes that are not safe UTF-8 become \u00XX. */

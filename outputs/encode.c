@@ -2,6 +2,7 @@
  * gmtime: days are converted to civil dates arithmetically (H. Hinnant's
  * days_from_civil), which is exact for the proleptic Gregorian calendar. */
 #include "outputs/encode.h"
+#include "sidecar/utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,27 +11,8 @@
 /* Length of the valid UTF-8 sequence at s (2..4 bytes), 0 when invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0], cp, min;
-    size_t need;
-    if ((c & 0xe0) == 0xc0) {
-        need = 2; cp = c & 0x1f; min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        need = 3; cp = c & 0x0f; min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        need = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return need;
+    uint32_t cp;
+    return utf8_decode(s, n, &cp);
 }
 
 int json_str(struct buf *out, const char *p, size_t n)

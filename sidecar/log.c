@@ -2,6 +2,7 @@
  * or log text can forge a line or smuggle terminal escapes. */
 #include "sidecar/log.h"
 #include "sidecar/limits.h"
+#include "sidecar/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,37 +31,12 @@ const char *log_level_name(enum log_level l)
     return (unsigned)l <= LOG_OFF ? level_names[l] : "?";
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/* Length of the UTF-8 sequence at s that may pass through unescaped, or 0. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0];
-    size_t need;
-    unsigned min;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0) {
-        need = 2; cp = c & 0x1f; min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        need = 3; cp = c & 0x0f; min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        need = 4; cp = c & 0x07; min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    /* C1 controls (U+0080..U+009F) act as terminal escapes too */
-    if (cp >= 0x80 && cp <= 0x9f)
-        return 0;
-    return need;
+    uint32_t cp;
+    size_t len = utf8_decode(s, n, &cp);
+    return len && !utf8_is_control(cp) ? len : 0;
 }
 
 size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote)

@@ -1,0 +1,58 @@
+/* test_log.c - escaping of diagnostics: no input byte may forge a line or
+ * reach the terminal as a control sequence. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "sidecar/log.h"
+
+static const char *esc(const char *s, size_t n, char quote)
+{
+    static char out[256];
+    log_escape(out, sizeof(out), s, n, quote);
+    return out;
+}
+
+Test(log, control_bytes_and_newlines_are_escaped)
+{
+    cr_assert_str_eq(esc("a\nb\tc\rd", 7, 0), "a\\nb\\tc\\rd");
+    cr_assert_str_eq(esc("\x1b[31mred", 8, 0), "\\x1b[31mred");
+    cr_assert_str_eq(esc("nul\0x", 5, 0), "nul\\x00x");
+    cr_assert_str_eq(esc("\x7f", 1, 0), "\\x7f");
+}
+
+Test(log, quotes_and_backslashes_are_escaped_for_logfmt)
+{
+    cr_assert_str_eq(esc("say \"hi\" \\o/", 12, '"'), "say \\\"hi\\\" \\\\o/");
+    cr_assert_str_eq(esc("it's", 4, 0), "it's");
+}
+
+Test(log, valid_utf8_passes_invalid_and_c1_controls_do_not)
+{
+    cr_assert_str_eq(esc("caf\xc3\xa9", 5, 0), "caf\xc3\xa9");
+    cr_assert_str_eq(esc("\xff\xfe", 2, 0), "\\xff\\xfe");
+    cr_assert_str_eq(esc("\xc0\xaf", 2, 0), "\\xc0\\xaf");          /* overlong '/' */
+    cr_assert_str_eq(esc("\xc2\x9b" "31m", 5, 0), "\\xc2\\x9b31m"); /* C1 CSI */
+    cr_assert_str_eq(esc("\xe2\x80\xa8", 3, 0), "\\xe2\\x80\\xa8"); /* line separator */
+    cr_assert_str_eq(esc("\xe2\x82", 2, 0), "\\xe2\\x82");          /* cut short */
+}
+
+Test(log, output_is_bounded_and_marked_when_cut)
+{
+    char big[1000];
+    memset(big, '\n', sizeof(big));
+    char out[64];
+    size_t n = log_escape(out, sizeof(out), big, sizeof(big), 0);
+    cr_assert_lt(n, sizeof(out));
+    cr_assert_eq(strlen(out), n);
+    cr_assert(n >= 3 && memcmp(out + n - 3, "...", 3) == 0, "%s", out);
+}
+
+Test(log, levels_parse_by_name)
+{
+    enum log_level l;
+    cr_assert_eq(log_level_parse("warn", &l), 0);
+    cr_assert_eq(l, LOG_WARN);
+    cr_assert_eq(log_level_parse("warning", &l), 0);
+    cr_assert_eq(l, LOG_WARN);
+    cr_assert_eq(log_level_parse("loud", &l), -1);
+}
