@@ -10,6 +10,8 @@
  * action "other". Rows are tried in order, so the more specific come first. */
 #include "sidecar/parsers/parser.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "sidecar/parsers/syslog_header.h"
@@ -232,9 +234,10 @@ static const struct row rows[] = {
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
+_Static_assert(NROWS < 255, "row indexes are stored as uint8_t");
 
 struct caps {
-    struct span v[C__N];
+    struct span v[C__N + 1];    /* v[C_SKIP] takes the captures templates drop */
 };
 
 static const char *find(const char *p, const char *end, const char *lit, size_t n)
@@ -250,7 +253,7 @@ static const char *find(const char *p, const char *end, const char *lit, size_t 
         const char *q = memchr(p, lit[0], (size_t)(last - p) + 1);
         if (!q)
             return NULL;
-        if (memcmp(q + 1, lit + 1, n - 1) == 0)
+        if (n == 1 || (q[1] == lit[1] && memcmp(q + 2, lit + 2, n - 2) == 0))
             return q;
         p = q + 1;
     }
@@ -262,48 +265,154 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Matches tmpl against the start of msg. On success c holds the captures. */
-static bool match(const char *tmpl, struct span msg, struct caps *c)
+/* A template compiled once: its leading literal, then steps of one capture
+ * and the literal that follows it ("{u} from " is the step (u, " from ")).
+ * How a capture ends is decided at compile time, exactly as the template
+ * text says: at the next occurrence of its literal, at the end of the line
+ * ({R}, or {r} last), after digits ({p} {n} {U} last), or at a space. */
+#define ROW_MAX_STEPS 12
+
+enum cap_end { E_FIND, E_REST, E_DIGITS, E_WORD };
+
+struct step {
+    const char *lit;            /* the literal after the capture, lit_len bytes */
+    uint8_t lit_len;
+    uint8_t slot;               /* enum cap: where the capture goes (C_SKIP: dropped) */
+    uint8_t end;                /* enum cap_end */
+};
+
+struct crow {
+    const char *lead;           /* the literal the message must start with */
+    uint8_t lead_len;
+    uint8_t nsteps;
+    struct step steps[ROW_MAX_STEPS];
+};
+
+/* Candidate rows by the first byte of the message: rows whose template starts
+ * with a literal sit in the bucket of its first byte, rows that start with a
+ * capture in `any`; both lists keep the order of rows[], and auth_parse merges
+ * them, so the first row that matches is the same as in a scan of all rows. */
+static struct {
+    struct crow rows[NROWS];
+    uint8_t bucket_at[257];     /* bucket b is order[bucket_at[b] .. bucket_at[b + 1]) */
+    uint8_t order[NROWS];
+    uint8_t any[NROWS];
+    uint8_t nany;
+} ix;
+static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
+
+/* Length of the literal at t (up to the next capture or the end). */
+static size_t lit_len(const char *t)
 {
-    const char *p = msg.p, *end = msg.p + msg.len, *t = tmpl;
-    while (*t) {
-        if (*t != '{') {
-            const char *lit = t;
-            while (*t && *t != '{')
-                t++;
-            size_t n = (size_t)(t - lit);
-            if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0)
-                return false;
-            p += n;
-            continue;
-        }
-        int slot = cap_of(t[1]);
+    size_t n = 0;
+    while (t[n] && t[n] != '{')
+        n++;
+    return n;
+}
+
+static void compile_row(const char *t, struct crow *cr)
+{
+    size_t n = lit_len(t);
+    assert(n < 256);
+    cr->lead = t;
+    cr->lead_len = (uint8_t)n;
+    t += n;
+    cr->nsteps = 0;
+    while (*t) {                 /* at "{x}" */
         char code = t[1];
-        t += 3;                      /* "{x}" */
-        const char *lit = t;
-        while (*t && *t != '{')
-            t++;
-        size_t n = (size_t)(t - lit);
+        int slot = cap_of(code);
+        t += 3;
+        n = lit_len(t);
+        assert(cr->nsteps < ROW_MAX_STEPS && n < 256);
+        if (cr->nsteps >= ROW_MAX_STEPS) {
+            cr->lead_len = 0, cr->lead = "\xff";   /* never matches; rows[] is wrong */
+            return;
+        }
+        struct step *s = &cr->steps[cr->nsteps++];
+        s->lit = t;
+        s->lit_len = (uint8_t)n;
+        s->slot = (uint8_t)slot;
+        if (code == 'R' || (n == 0 && slot == C_REASON))
+            s->end = E_REST;
+        else if (n)
+            s->end = E_FIND;
+        else if (slot == C_PORT || slot == C_COUNT || slot == C_UID)
+            s->end = E_DIGITS;
+        else
+            s->end = E_WORD;
+        t += n;
+    }
+}
+
+static void index_build(void)
+{
+    uint8_t count[256] = { 0 };
+    for (size_t i = 0; i < NROWS; i++) {
+        compile_row(rows[i].tmpl, &ix.rows[i]);
+        if (ix.rows[i].lead_len)
+            count[(unsigned char)ix.rows[i].lead[0]]++;
+        else
+            ix.any[ix.nany++] = (uint8_t)i;
+    }
+    ix.bucket_at[0] = 0;
+    for (size_t b = 0; b < 256; b++)
+        ix.bucket_at[b + 1] = (uint8_t)(ix.bucket_at[b] + count[b]);
+    uint8_t fill[256];
+    memcpy(fill, ix.bucket_at, sizeof(fill));
+    for (size_t i = 0; i < NROWS; i++)
+        if (ix.rows[i].lead_len)
+            ix.order[fill[(unsigned char)ix.rows[i].lead[0]]++] = (uint8_t)i;
+}
+
+static void undo_steps(const struct crow *cr, struct caps *c)
+{
+    for (size_t k = 0; k < cr->nsteps; k++)
+        c->v[cr->steps[k].slot] = SPAN_NULL;
+}
+
+static bool starts_with_lead(const struct crow *cr, struct span msg)
+{
+    size_t n = cr->lead_len;
+    return msg.len >= n && memcmp(msg.p, cr->lead, n) == 0;
+}
+
+/* Matches the steps of a compiled template against p..end, the message after
+ * its lead. On success c holds the captures; on failure c may hold some of
+ * them (undo_steps clears them). */
+static bool match_steps(const struct crow *cr, const char *p, const char *end, struct caps *c)
+{
+    size_t n;
+    for (size_t k = 0; k < cr->nsteps; k++) {
+        const struct step *s = &cr->steps[k];
         const char *e;
-        if (code == 'R' || (n == 0 && slot == C_REASON)) {
-            e = end;
-        } else if (n) {
-            e = find(p, end, lit, n);
+        n = s->lit_len;
+        switch (s->end) {
+        case E_FIND:
+            e = find(p, end, s->lit, n);
             if (!e)
                 return false;
-        } else if (slot == C_PORT || slot == C_COUNT || slot == C_UID) {
+            c->v[s->slot] = span_make(p, (size_t)(e - p));
+            p = e + n;           /* find() matched the literal */
+            continue;
+        case E_REST:
+            e = end;
+            break;
+        case E_DIGITS:
             e = p;
             while (e < end && is_digit(*e))
                 e++;
-        } else {
-            e = p;
-            while (e < end && *e != ' ')
-                e++;
+            break;
+        default:
+            e = memchr(p, ' ', (size_t)(end - p));
+            if (!e)
+                e = end;
+            break;
         }
-        if (slot != C_SKIP)
-            c->v[slot] = span_make(p, (size_t)(e - p));
+        c->v[s->slot] = span_make(p, (size_t)(e - p));
         p = e;
-        t = lit;                     /* the literal is matched by the loop */
+        if ((size_t)(end - p) < n || memcmp(p, s->lit, n) != 0)
+            return false;
+        p += n;
     }
     return true;
 }
@@ -599,18 +708,24 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     unsigned svc = service_class(service);
     struct caps c;
     const struct row *hit = NULL;
-    for (size_t i = 0; i < NROWS; i++) {
-        const struct row *row = &rows[i];
-        if (!(row->svc & svc))
+    pthread_once(&ix_once, index_build);
+    const uint8_t *a = ix.order, *ae = a, *b = ix.any, *be = ix.any + ix.nany;
+    if (msg.len) {
+        unsigned char b0 = (unsigned char)msg.p[0];
+        a = ix.order + ix.bucket_at[b0];
+        ae = ix.order + ix.bucket_at[b0 + 1];
+    }
+    memset(&c, 0, sizeof(c));
+    while (a < ae || b < be) {
+        size_t i = (b >= be || (a < ae && *a < *b)) ? *a++ : *b++;
+        const struct crow *cr = &ix.rows[i];
+        if (!(rows[i].svc & svc) || !starts_with_lead(cr, msg))
             continue;
-        /* cheap rejection on the first literal byte */
-        if (row->tmpl[0] != '{' && (msg.len == 0 || msg.p[0] != row->tmpl[0]))
-            continue;
-        memset(&c, 0, sizeof(c));
-        if (match(row->tmpl, msg, &c)) {
-            hit = row;
+        if (match_steps(cr, msg.p + cr->lead_len, msg.p + msg.len, &c)) {
+            hit = &rows[i];
             break;
         }
+        undo_steps(cr, &c);
     }
 
     enum action act = A_OTHER;
