@@ -171,8 +171,9 @@ static void emit_command(const struct parser *p, struct record *r, struct span c
         record_set_str(r, RK_USER, user);
     record_set_str(r, RK_COMMAND, cmd);
 
-    struct span words[SHELL_MAX_WORDS];
-    size_t nw = shell_split_words(cmd, words, SHELL_MAX_WORDS, NULL);
+    struct span words[SHELL_MAX_WORDS], cmds[SHELL_MAX_COMMANDS];
+    size_t nw;
+    size_t nc = shell_split(cmd, words, SHELL_MAX_WORDS, &nw, cmds, SHELL_MAX_COMMANDS);
     bool sudo = false;
     struct span argv0 = shell_argv0(words, nw, NULL, &sudo);
     if (argv0.len)
@@ -193,8 +194,6 @@ static void emit_command(const struct parser *p, struct record *r, struct span c
     }
 
     /* uses_sudo: any command of the chain runs under sudo */
-    struct span cmds[SHELL_MAX_COMMANDS];
-    size_t nc = shell_split_pipeline(cmd, cmds, SHELL_MAX_COMMANDS, NULL);
     if (record_open(r, K_PIPELINE, FT_ARRAY) >= 0) {
         for (size_t i = 0; i < nc; i++)
             if (record_add_str(r, SPAN_NULL, cmds[i]) < 0)
