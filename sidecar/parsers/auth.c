@@ -310,24 +310,24 @@ static size_t lit_len(const char *t)
     return n;
 }
 
-static void compile_row(const char *t, struct crow *cr)
+/* Returns false when the template does not fit struct crow: a mistake in
+ * rows[] (asserted), whose row then never matches. */
+static bool compile_row(const char *t, struct crow *cr)
 {
     size_t n = lit_len(t);
-    assert(n < 256);
     cr->lead = t;
     cr->lead_len = (uint8_t)n;
-    t += n;
     cr->nsteps = 0;
+    if (n > UINT8_MAX)
+        goto fail;
+    t += n;
     while (*t) {                 /* at "{x}" */
         char code = t[1];
         int slot = cap_of(code);
         t += 3;
         n = lit_len(t);
-        assert(cr->nsteps < ROW_MAX_STEPS && n < 256);
-        if (cr->nsteps >= ROW_MAX_STEPS) {
-            cr->lead_len = 0, cr->lead = "\xff";   /* never matches; rows[] is wrong */
-            return;
-        }
+        if (cr->nsteps >= ROW_MAX_STEPS || n > UINT8_MAX)
+            goto fail;
         struct step *s = &cr->steps[cr->nsteps++];
         s->lit = t;
         s->lit_len = (uint8_t)n;
@@ -342,13 +342,20 @@ static void compile_row(const char *t, struct crow *cr)
             s->end = E_WORD;
         t += n;
     }
+    return true;
+fail:
+    assert(!"template too long for struct crow");
+    return false;
 }
 
 static void index_build(void)
 {
     uint8_t count[256] = { 0 };
+    bool ok[NROWS];
     for (size_t i = 0; i < NROWS; i++) {
-        compile_row(rows[i].tmpl, &ix.rows[i]);
+        ok[i] = compile_row(rows[i].tmpl, &ix.rows[i]);
+        if (!ok[i])
+            continue;
         if (ix.rows[i].lead_len)
             count[(unsigned char)ix.rows[i].lead[0]]++;
         else
@@ -360,7 +367,7 @@ static void index_build(void)
     uint8_t fill[256];
     memcpy(fill, ix.bucket_at, sizeof(fill));
     for (size_t i = 0; i < NROWS; i++)
-        if (ix.rows[i].lead_len)
+        if (ok[i] && ix.rows[i].lead_len)
             ix.order[fill[(unsigned char)ix.rows[i].lead[0]]++] = (uint8_t)i;
 }
 
@@ -370,16 +377,29 @@ static void undo_steps(const struct crow *cr, struct caps *c)
         c->v[cr->steps[k].slot] = SPAN_NULL;
 }
 
+/* The bucket already matched the first byte; the last byte of the lead
+ * tells most of the rest of the bucket apart without a call. */
 static bool starts_with_lead(const struct crow *cr, struct span msg)
 {
     size_t n = cr->lead_len;
-    return msg.len >= n && memcmp(msg.p, cr->lead, n) == 0;
+    return n == 0 ||
+           (msg.len >= n && msg.p[n - 1] == cr->lead[n - 1] && memcmp(msg.p, cr->lead, n) == 0);
 }
+
+/* The last literal searched for in vain on this line: it does not occur in
+ * [from, end). Rows of a family repeat their first searches ("Failed {m} for
+ * invalid user " three times), so a repeated miss is answered here. */
+struct miss {
+    const char *lit;
+    size_t len;                 /* 0: nothing remembered */
+    const char *from;
+};
 
 /* Matches the steps of a compiled template against p..end, the message after
  * its lead. On success c holds the captures; on failure c may hold some of
  * them (undo_steps clears them). */
-static bool match_steps(const struct crow *cr, const char *p, const char *end, struct caps *c)
+static bool match_steps(const struct crow *cr, const char *p, const char *end, struct caps *c,
+                        struct miss *m)
 {
     size_t n;
     for (size_t k = 0; k < cr->nsteps; k++) {
@@ -388,9 +408,13 @@ static bool match_steps(const struct crow *cr, const char *p, const char *end, s
         n = s->lit_len;
         switch (s->end) {
         case E_FIND:
-            e = find(p, end, s->lit, n);
-            if (!e)
+            if (m->len == n && p >= m->from && memcmp(m->lit, s->lit, n) == 0)
                 return false;
+            e = find(p, end, s->lit, n);
+            if (!e) {
+                *m = (struct miss){ s->lit, n, p };
+                return false;
+            }
             c->v[s->slot] = span_make(p, (size_t)(e - p));
             p = e + n;           /* find() matched the literal */
             continue;
@@ -716,12 +740,13 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         ae = ix.order + ix.bucket_at[b0 + 1];
     }
     memset(&c, 0, sizeof(c));
+    struct miss miss = { NULL, 0, NULL };
     while (a < ae || b < be) {
         size_t i = (b >= be || (a < ae && *a < *b)) ? *a++ : *b++;
         const struct crow *cr = &ix.rows[i];
         if (!(rows[i].svc & svc) || !starts_with_lead(cr, msg))
             continue;
-        if (match_steps(cr, msg.p + cr->lead_len, msg.p + msg.len, &c)) {
+        if (match_steps(cr, msg.p + cr->lead_len, msg.p + msg.len, &c, &miss)) {
             hit = &rows[i];
             break;
         }
