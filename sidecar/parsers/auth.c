@@ -244,11 +244,11 @@ static const char *find(const char *p, const char *end, const char *lit, size_t 
 {
     if (n == 0)
         return p;
-    /* memchr + memcmp: the literals are short, and glibc's memmem set-up
-     * costs more than the whole search here */
     if ((size_t)(end - p) < n)
         return NULL;
     const char *last = end - n;
+    /* memchr + a look at the second byte before memcmp: the literals are
+     * short, and glibc's memmem set-up costs more than the whole search here */
     while (p <= last) {
         const char *q = memchr(p, lit[0], (size_t)(last - p) + 1);
         if (!q)
@@ -285,6 +285,7 @@ struct crow {
     const char *lead;           /* the literal the message must start with */
     uint8_t lead_len;
     uint8_t nsteps;
+    uint8_t reason_len;         /* strlen of the row's fixed reason */
     struct step steps[ROW_MAX_STEPS];
 };
 
@@ -354,6 +355,7 @@ static void index_build(void)
     bool ok[NROWS];
     for (size_t i = 0; i < NROWS; i++) {
         ok[i] = compile_row(rows[i].tmpl, &ix.rows[i]);
+        ix.rows[i].reason_len = rows[i].reason ? (uint8_t)strlen(rows[i].reason) : 0;
         if (!ok[i])
             continue;
         if (ix.rows[i].lead_len)
@@ -506,12 +508,14 @@ static unsigned service_class(struct span app)
         return SV_SU;
     if (IS(app, "login"))
         return SV_LOGIN;
-    static const char *const shadow[] = {
-        "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd",
-        "passwd", "chpasswd", "chage", "chsh", "chfn", "newusers", "adduser", "deluser",
+    static const struct span shadow[] = {
+        SPAN_LIT("useradd"), SPAN_LIT("userdel"), SPAN_LIT("usermod"), SPAN_LIT("groupadd"),
+        SPAN_LIT("groupdel"), SPAN_LIT("groupmod"), SPAN_LIT("gpasswd"), SPAN_LIT("passwd"),
+        SPAN_LIT("chpasswd"), SPAN_LIT("chage"), SPAN_LIT("chsh"), SPAN_LIT("chfn"),
+        SPAN_LIT("newusers"), SPAN_LIT("adduser"), SPAN_LIT("deluser"),
     };
     for (size_t i = 0; i < sizeof(shadow) / sizeof(shadow[0]); i++)
-        if (span_eq_cstr(app, shadow[i]))
+        if (span_eq(app, shadow[i]))
             return SV_SHADOW;
     return SV_OTHER;
 }
@@ -600,7 +604,7 @@ static void pam_session(struct span s, struct caps *c, bool switch_svc)
 }
 
 /* sudo's list: "[reason ; ]KEY=val ; KEY=val ; ... ; COMMAND=rest". Returns the action. */
-static enum action sudo_list(struct span s, struct caps *c, const char **reason)
+static enum action sudo_list(struct span s, struct caps *c, struct span *reason)
 {
     size_t i = 0;
     bool first = true, kv_seen = false;
@@ -655,15 +659,15 @@ static enum action sudo_list(struct span s, struct caps *c, const char **reason)
     struct span tail = span_from(why, d);
     if (d && STARTS(tail, " incorrect password attempt")) {
         c->v[C_COUNT] = span_make(why.p, d);
-        *reason = "incorrect_password";
+        *reason = SPAN_LIT("incorrect_password");
     } else if (IS(why, "user NOT in sudoers")) {
-        *reason = "not_in_sudoers";
+        *reason = SPAN_LIT("not_in_sudoers");
     } else if (IS(why, "command not allowed")) {
-        *reason = "command_not_allowed";
+        *reason = SPAN_LIT("command_not_allowed");
     } else if (STARTS(why, "user NOT authorized on host")) {
-        *reason = "not_authorized_on_host";
+        *reason = SPAN_LIT("not_authorized_on_host");
     } else if (IS(why, "a password is required")) {
-        *reason = "password_required";
+        *reason = SPAN_LIT("password_required");
     }
     return kv_seen ? A_SUDO_FAILURE : A_OTHER;
 }
@@ -739,7 +743,9 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         a = ix.order + ix.bucket_at[b0];
         ae = ix.order + ix.bucket_at[b0 + 1];
     }
-    memset(&c, 0, sizeof(c));
+    /* a loop, not memset: gcc inlines that as a slow `rep stos` */
+    for (size_t k = 0; k < C__N + 1; k++)
+        c.v[k] = SPAN_NULL;
     struct miss miss = { NULL, 0, NULL };
     while (a < ae || b < be) {
         size_t i = (b >= be || (a < ae && *a < *b)) ? *a++ : *b++;
@@ -754,10 +760,11 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     }
 
     enum action act = A_OTHER;
-    const char *reason = NULL;
+    struct span reason = SPAN_NULL;
     if (hit) {
         act = (enum action)hit->action;
-        reason = hit->reason;
+        if (hit->reason)
+            reason = span_make(hit->reason, ix.rows[hit - rows].reason_len);
         struct span pamsvc = c.v[C_PAMSVC].len ? c.v[C_PAMSVC] : service;
         bool sw = is_switch_service(pamsvc);
         switch (hit->handler) {
@@ -792,7 +799,7 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
             else
                 act = A_LOGIN_FAILURE;
         }
-        if (reason == ROOT_LOGIN)
+        if (reason.p == ROOT_LOGIN)
             c.v[C_USER] = SPAN_LIT("root");
         if (c.v[C_TTYHOST].len) {
             if (looks_like_tty(c.v[C_TTYHOST]))
@@ -827,8 +834,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         emit(r, RK_GROUP, c.v[C_GROUP]);
     }
     set_num(r, RK_PID, h.pid);
-    if (reason)
-        record_set_str(r, RK_REASON, span_cstr(reason));
+    if (reason.p)
+        record_set_str(r, RK_REASON, reason);
     else if (hit && c.v[C_REASON].len)
         record_set_str(r, RK_REASON, c.v[C_REASON]);
     if (repeated) {
