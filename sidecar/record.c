@@ -95,8 +95,8 @@ int record_kind_parse(struct span name)
 
 /* Appends a field at the current depth; bumps the size of every open container.
  * known is the key's id when the caller knows it, RK__NONE to look it up. */
-static struct field *field_push_k(struct record *r, struct span key, enum field_type t, int *idx,
-                                  enum rkey known)
+static inline struct field *field_push_k(struct record *r, struct span key, enum field_type t,
+                                         int *idx, enum rkey known)
 {
     if (r->nfields >= RECORD_MAX_FIELDS) {
         r->overflow = true;
@@ -118,7 +118,8 @@ static struct field *field_push_k(struct record *r, struct span key, enum field_
     return f;
 }
 
-static struct field *field_push(struct record *r, struct span key, enum field_type t, int *idx)
+static inline struct field *field_push(struct record *r, struct span key, enum field_type t,
+                                       int *idx)
 {
     return field_push_k(r, key, t, idx, RK__NONE);
 }

@@ -66,10 +66,12 @@ static int buf_append(const struct parser *p, struct shell_state *st, const char
 /* "/home/alice/.bash_history" -> "alice", "/root/..." -> "root". */
 static struct span user_from_path(struct span path)
 {
-    static const char *const homes[] = { "/home/", "/Users/", "/var/home/" };
+    static const struct span homes[] = {
+        SPAN_LIT("/home/"), SPAN_LIT("/Users/"), SPAN_LIT("/var/home/"),
+    };
     for (size_t h = 0; h < sizeof(homes) / sizeof(homes[0]); h++) {
-        size_t hl = strlen(homes[h]);
-        if (path.len > hl && memcmp(path.p, homes[h], hl) == 0) {
+        size_t hl = homes[h].len;
+        if (path.len > hl && memcmp(path.p, homes[h].p, hl) == 0) {
             const char *u = path.p + hl, *end = path.p + path.len;
             const char *slash = memchr(u, '/', (size_t)(end - u));
             if (slash && slash > u)
@@ -108,11 +110,15 @@ static bool zsh_prefix(struct span line, int64_t *ts, struct span *cmd)
     if (line.len < 5 || line.p[0] != ':' || line.p[1] != ' ')
         return false;
     size_t i = 2, d = i;
-    while (i < line.len && is_digit(line.p[i]))
-        i++;
-    if (i == d || i >= line.len || line.p[i] != ':' ||
-        !epoch_secs(span_make(line.p + d, i - d), ts))
+    int64_t v = 0;
+    /* epoch_secs() of the digits, read on the way: at most 11 of them (a
+     * twelfth makes the run too long) */
+    size_t lim = line.len < d + 12 ? line.len : d + 12;
+    while (i < lim && is_digit(line.p[i]))
+        v = v * 10 + (line.p[i++] - '0');
+    if (i == d || i - d > 11 || i >= line.len || line.p[i] != ':')
         return false;
+    *ts = v * 1000000000LL;
     i++;
     while (i < line.len && is_digit(line.p[i]))
         i++;

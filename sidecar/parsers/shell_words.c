@@ -26,10 +26,10 @@ static bool is_op_char(char c)
 }
 
 /* Length of the control operator at s.p[i] (0 when none). */
-static size_t op_len(struct span s, size_t i)
+static inline size_t op_len(struct span s, size_t i)
 {
     char c = s.p[i];
-    if (!is_op_char(c))
+    if (!(ch_class[(unsigned char)c] & CH_OP))
         return 0;
     if (c == '\n')
         return 1;
