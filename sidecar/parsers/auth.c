@@ -576,7 +576,9 @@ static void pam_kv(struct span s, struct caps *c, bool switch_svc)
 /* After "session opened for user ": "alice(uid=1000) by (uid=0)", "root by alice(uid=1000)" */
 static void pam_session(struct span s, struct caps *c, bool switch_svc)
 {
-    struct span forname = s, byname = SPAN_NULL, foruid = SPAN_NULL, byuid = SPAN_NULL;
+    /* byname starts empty at the end of s, not NULL: it is searched below */
+    struct span forname = s, byname = span_make(s.p + s.len, 0), foruid = SPAN_NULL,
+                byuid = SPAN_NULL;
     const char *by = find(s.p, s.p + s.len, " by ", 4);
     if (by) {
         forname = span_make(s.p, (size_t)(by - s.p));
