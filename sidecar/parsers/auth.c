@@ -7,7 +7,10 @@
  * in a per-line array first, so a row that fails half way adds nothing. A few
  * rows hand their tail to a handler (PAM key=value lists, sudo's " ; " list,
  * PAM session owners). Lines nothing matches are still auth records, with
- * action "other". Rows are tried in order, so the more specific come first. */
+ * action "other". Rows are tried in order, so the more specific come first.
+ * For speed the templates are compiled once, on first use, into a leading
+ * literal and capture steps, and indexed by the first byte of that literal:
+ * a line meets only the rows that could match it, still in table order. */
 #include "sidecar/parsers/parser.h"
 
 #include <assert.h>
@@ -355,7 +358,9 @@ static void index_build(void)
     bool ok[NROWS];
     for (size_t i = 0; i < NROWS; i++) {
         ok[i] = compile_row(rows[i].tmpl, &ix.rows[i]);
-        ix.rows[i].reason_len = rows[i].reason ? (uint8_t)strlen(rows[i].reason) : 0;
+        size_t rl = rows[i].reason ? strlen(rows[i].reason) : 0;
+        assert(rl <= UINT8_MAX);
+        ix.rows[i].reason_len = (uint8_t)rl;
         if (!ok[i])
             continue;
         if (ix.rows[i].lead_len)
