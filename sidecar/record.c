@@ -45,14 +45,33 @@ void record_reset(struct record *r)
     memset(r->known, 0, sizeof(r->known));
 }
 
+/* Known keys by name length, each list ended by RK__COUNT: a lookup compares
+ * at most 8 names. A key added to RECORD_KEYS must be added here too (the
+ * assertion below counts them; test_record checks every name round-trips). */
+#define E RK__COUNT
+static const uint8_t rkey_by_len[12][9] = {
+    [3] = { RK_TTY, RK_PWD, RK_PID, RK_UID, RK_MSG, RK_APP, E },
+    [4] = { RK_USER, RK_ARGV, RK_PATH, RK_RULE, E },
+    [5] = { RK_GROUP, RK_ARGV0, RK_LEVEL, E },
+    [6] = { RK_ACTION, RK_SRC_IP, RK_METHOD, RK_KEY_FP, RK_REASON, RK_REPEAT, RK_RESULT,
+            RK_STATUS, E },
+    [7] = { RK_SERVICE, RK_COMMAND, E },
+    [8] = { RK_SRC_PORT, RK_PIPELINE, RK_IDENTITY, RK_DST_HOST, RK_DST_PORT, RK_BYTES_IN,
+            RK_SEVERITY, E },
+    [9] = { RK_USES_SUDO, RK_BYTES_OUT, E },
+    [11] = { RK_TARGET_USER, E },
+    [0] = { E }, [1] = { E }, [2] = { E }, [10] = { E },
+};
+#undef E
+_Static_assert(RK__COUNT == 33, "a new known key needs a row in rkey_by_len");
+
 enum rkey rkey_lookup(struct span name)
 {
     if (name.len == 0 || name.len > 11)
         return RK__NONE;
-    for (int k = 0; k < RK__COUNT; k++)
-        if (rkey_lens[k] == name.len && rkey_names[k][0] == name.p[0] &&
-            memcmp(rkey_names[k], name.p, name.len) == 0)
-            return (enum rkey)k;
+    for (const uint8_t *k = rkey_by_len[name.len]; *k != RK__COUNT; k++)
+        if (rkey_names[*k][0] == name.p[0] && memcmp(rkey_names[*k], name.p, name.len) == 0)
+            return (enum rkey)*k;
     return RK__NONE;
 }
 
@@ -76,8 +95,8 @@ int record_kind_parse(struct span name)
 
 /* Appends a field at the current depth; bumps the size of every open container.
  * known is the key's id when the caller knows it, RK__NONE to look it up. */
-static struct field *field_push_k(struct record *r, struct span key, enum field_type t, int *idx,
-                                  enum rkey known)
+static inline struct field *field_push_k(struct record *r, struct span key, enum field_type t,
+                                         int *idx, enum rkey known)
 {
     if (r->nfields >= RECORD_MAX_FIELDS) {
         r->overflow = true;
@@ -99,7 +118,8 @@ static struct field *field_push_k(struct record *r, struct span key, enum field_
     return f;
 }
 
-static struct field *field_push(struct record *r, struct span key, enum field_type t, int *idx)
+static inline struct field *field_push(struct record *r, struct span key, enum field_type t,
+                                       int *idx)
 {
     return field_push_k(r, key, t, idx, RK__NONE);
 }
@@ -169,11 +189,26 @@ void record_close(struct record *r)
         r->open_depth--;
 }
 
-/* The known-key setters skip the name lookup: they know the id. */
+/* The known-key setters skip the name lookup: they know the id. At the top
+ * level (where they are nearly always used) they need no container walk. */
+static inline struct field *known_push(struct record *r, enum rkey k, enum field_type t, int *idx)
+{
+    if (r->open_depth != 0 || r->nfields >= RECORD_MAX_FIELDS)
+        return field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), t, idx, k);
+    struct field *f = &r->fields[r->nfields];
+    f->key = span_make(rkey_names[k], rkey_lens[k]);
+    f->type = (uint8_t)t;
+    f->depth = 0;
+    f->size = 0;
+    *idx = (int)r->nfields++;
+    r->known[k] = (int16_t)r->nfields;
+    return f;
+}
+
 int record_set_str(struct record *r, enum rkey k, struct span val)
 {
     int idx;
-    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_STR, &idx, k);
+    struct field *f = known_push(r, k, FT_STR, &idx);
     if (!f)
         return -1;
     f->v.s = val;
@@ -183,7 +218,7 @@ int record_set_str(struct record *r, enum rkey k, struct span val)
 int record_set_int(struct record *r, enum rkey k, int64_t v)
 {
     int idx;
-    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_INT, &idx, k);
+    struct field *f = known_push(r, k, FT_INT, &idx);
     if (!f)
         return -1;
     f->v.i = v;
@@ -193,7 +228,7 @@ int record_set_int(struct record *r, enum rkey k, int64_t v)
 int record_set_bool(struct record *r, enum rkey k, bool v)
 {
     int idx;
-    struct field *f = field_push_k(r, span_make(rkey_names[k], rkey_lens[k]), FT_BOOL, &idx, k);
+    struct field *f = known_push(r, k, FT_BOOL, &idx);
     if (!f)
         return -1;
     f->v.b = v;

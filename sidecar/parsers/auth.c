@@ -7,9 +7,14 @@
  * in a per-line array first, so a row that fails half way adds nothing. A few
  * rows hand their tail to a handler (PAM key=value lists, sudo's " ; " list,
  * PAM session owners). Lines nothing matches are still auth records, with
- * action "other". Rows are tried in order, so the more specific come first. */
+ * action "other". Rows are tried in order, so the more specific come first.
+ * For speed the templates are compiled once, on first use, into a leading
+ * literal and capture steps, and indexed by the first byte of that literal:
+ * a line meets only the rows that could match it, still in table order. */
 #include "sidecar/parsers/parser.h"
 
+#include <assert.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "sidecar/parsers/syslog_header.h"
@@ -232,25 +237,26 @@ static const struct row rows[] = {
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
+_Static_assert(NROWS < 255, "row indexes are stored as uint8_t");
 
 struct caps {
-    struct span v[C__N];
+    struct span v[C__N + 1];    /* v[C_SKIP] takes the captures templates drop */
 };
 
 static const char *find(const char *p, const char *end, const char *lit, size_t n)
 {
     if (n == 0)
         return p;
-    /* memchr + memcmp: the literals are short, and glibc's memmem set-up
-     * costs more than the whole search here */
     if ((size_t)(end - p) < n)
         return NULL;
     const char *last = end - n;
+    /* memchr + a look at the second byte before memcmp: the literals are
+     * short, and glibc's memmem set-up costs more than the whole search here */
     while (p <= last) {
         const char *q = memchr(p, lit[0], (size_t)(last - p) + 1);
         if (!q)
             return NULL;
-        if (memcmp(q + 1, lit + 1, n - 1) == 0)
+        if (n == 1 || (q[1] == lit[1] && memcmp(q + 2, lit + 2, n - 2) == 0))
             return q;
         p = q + 1;
     }
@@ -262,48 +268,182 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Matches tmpl against the start of msg. On success c holds the captures. */
-static bool match(const char *tmpl, struct span msg, struct caps *c)
+/* A template compiled once: its leading literal, then steps of one capture
+ * and the literal that follows it ("{u} from " is the step (u, " from ")).
+ * How a capture ends is decided at compile time, exactly as the template
+ * text says: at the next occurrence of its literal, at the end of the line
+ * ({R}, or {r} last), after digits ({p} {n} {U} last), or at a space. */
+#define ROW_MAX_STEPS 12
+
+enum cap_end { E_FIND, E_REST, E_DIGITS, E_WORD };
+
+struct step {
+    const char *lit;            /* the literal after the capture, lit_len bytes */
+    uint8_t lit_len;
+    uint8_t slot;               /* enum cap: where the capture goes (C_SKIP: dropped) */
+    uint8_t end;                /* enum cap_end */
+};
+
+struct crow {
+    const char *lead;           /* the literal the message must start with */
+    uint8_t lead_len;
+    uint8_t nsteps;
+    uint8_t reason_len;         /* strlen of the row's fixed reason */
+    struct step steps[ROW_MAX_STEPS];
+};
+
+/* Candidate rows by the first byte of the message: rows whose template starts
+ * with a literal sit in the bucket of its first byte, rows that start with a
+ * capture in `any`; both lists keep the order of rows[], and auth_parse merges
+ * them, so the first row that matches is the same as in a scan of all rows. */
+static struct {
+    struct crow rows[NROWS];
+    uint8_t bucket_at[257];     /* bucket b is order[bucket_at[b] .. bucket_at[b + 1]) */
+    uint8_t order[NROWS];
+    uint8_t any[NROWS];
+    uint8_t nany;
+} ix;
+static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
+
+/* Length of the literal at t (up to the next capture or the end). */
+static size_t lit_len(const char *t)
 {
-    const char *p = msg.p, *end = msg.p + msg.len, *t = tmpl;
-    while (*t) {
-        if (*t != '{') {
-            const char *lit = t;
-            while (*t && *t != '{')
-                t++;
-            size_t n = (size_t)(t - lit);
-            if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0)
-                return false;
-            p += n;
-            continue;
-        }
-        int slot = cap_of(t[1]);
+    size_t n = 0;
+    while (t[n] && t[n] != '{')
+        n++;
+    return n;
+}
+
+/* Returns false when the template does not fit struct crow: a mistake in
+ * rows[] (asserted), whose row then never matches. */
+static bool compile_row(const char *t, struct crow *cr)
+{
+    size_t n = lit_len(t);
+    cr->lead = t;
+    cr->lead_len = (uint8_t)n;
+    cr->nsteps = 0;
+    if (n > UINT8_MAX)
+        goto fail;
+    t += n;
+    while (*t) {                 /* at "{x}" */
         char code = t[1];
-        t += 3;                      /* "{x}" */
-        const char *lit = t;
-        while (*t && *t != '{')
-            t++;
-        size_t n = (size_t)(t - lit);
+        int slot = cap_of(code);
+        t += 3;
+        n = lit_len(t);
+        if (cr->nsteps >= ROW_MAX_STEPS || n > UINT8_MAX)
+            goto fail;
+        struct step *s = &cr->steps[cr->nsteps++];
+        s->lit = t;
+        s->lit_len = (uint8_t)n;
+        s->slot = (uint8_t)slot;
+        if (code == 'R' || (n == 0 && slot == C_REASON))
+            s->end = E_REST;
+        else if (n)
+            s->end = E_FIND;
+        else if (slot == C_PORT || slot == C_COUNT || slot == C_UID)
+            s->end = E_DIGITS;
+        else
+            s->end = E_WORD;
+        t += n;
+    }
+    return true;
+fail:
+    assert(!"template too long for struct crow");
+    return false;
+}
+
+static void index_build(void)
+{
+    uint8_t count[256] = { 0 };
+    bool ok[NROWS];
+    for (size_t i = 0; i < NROWS; i++) {
+        ok[i] = compile_row(rows[i].tmpl, &ix.rows[i]);
+        size_t rl = rows[i].reason ? strlen(rows[i].reason) : 0;
+        assert(rl <= UINT8_MAX);
+        ix.rows[i].reason_len = (uint8_t)rl;
+        if (!ok[i])
+            continue;
+        if (ix.rows[i].lead_len)
+            count[(unsigned char)ix.rows[i].lead[0]]++;
+        else
+            ix.any[ix.nany++] = (uint8_t)i;
+    }
+    ix.bucket_at[0] = 0;
+    for (size_t b = 0; b < 256; b++)
+        ix.bucket_at[b + 1] = (uint8_t)(ix.bucket_at[b] + count[b]);
+    uint8_t fill[256];
+    memcpy(fill, ix.bucket_at, sizeof(fill));
+    for (size_t i = 0; i < NROWS; i++)
+        if (ok[i] && ix.rows[i].lead_len)
+            ix.order[fill[(unsigned char)ix.rows[i].lead[0]]++] = (uint8_t)i;
+}
+
+static void undo_steps(const struct crow *cr, struct caps *c)
+{
+    for (size_t k = 0; k < cr->nsteps; k++)
+        c->v[cr->steps[k].slot] = SPAN_NULL;
+}
+
+/* The bucket already matched the first byte; the last byte of the lead
+ * tells most of the rest of the bucket apart without a call. */
+static bool starts_with_lead(const struct crow *cr, struct span msg)
+{
+    size_t n = cr->lead_len;
+    return n == 0 ||
+           (msg.len >= n && msg.p[n - 1] == cr->lead[n - 1] && memcmp(msg.p, cr->lead, n) == 0);
+}
+
+/* The last literal searched for in vain on this line: it does not occur in
+ * [from, end). Rows of a family repeat their first searches ("Failed {m} for
+ * invalid user " three times), so a repeated miss is answered here. */
+struct miss {
+    const char *lit;
+    size_t len;                 /* 0: nothing remembered */
+    const char *from;
+};
+
+/* Matches the steps of a compiled template against p..end, the message after
+ * its lead. On success c holds the captures; on failure c may hold some of
+ * them (undo_steps clears them). */
+static bool match_steps(const struct crow *cr, const char *p, const char *end, struct caps *c,
+                        struct miss *m)
+{
+    size_t n;
+    for (size_t k = 0; k < cr->nsteps; k++) {
+        const struct step *s = &cr->steps[k];
         const char *e;
-        if (code == 'R' || (n == 0 && slot == C_REASON)) {
-            e = end;
-        } else if (n) {
-            e = find(p, end, lit, n);
-            if (!e)
+        n = s->lit_len;
+        switch (s->end) {
+        case E_FIND:
+            if (m->len == n && p >= m->from && memcmp(m->lit, s->lit, n) == 0)
                 return false;
-        } else if (slot == C_PORT || slot == C_COUNT || slot == C_UID) {
+            e = find(p, end, s->lit, n);
+            if (!e) {
+                *m = (struct miss){ s->lit, n, p };
+                return false;
+            }
+            c->v[s->slot] = span_make(p, (size_t)(e - p));
+            p = e + n;           /* find() matched the literal */
+            continue;
+        case E_REST:
+            e = end;
+            break;
+        case E_DIGITS:
             e = p;
             while (e < end && is_digit(*e))
                 e++;
-        } else {
-            e = p;
-            while (e < end && *e != ' ')
-                e++;
+            break;
+        default:
+            e = memchr(p, ' ', (size_t)(end - p));
+            if (!e)
+                e = end;
+            break;
         }
-        if (slot != C_SKIP)
-            c->v[slot] = span_make(p, (size_t)(e - p));
+        c->v[s->slot] = span_make(p, (size_t)(e - p));
         p = e;
-        t = lit;                     /* the literal is matched by the loop */
+        if ((size_t)(end - p) < n || memcmp(p, s->lit, n) != 0)
+            return false;
+        p += n;
     }
     return true;
 }
@@ -373,12 +513,14 @@ static unsigned service_class(struct span app)
         return SV_SU;
     if (IS(app, "login"))
         return SV_LOGIN;
-    static const char *const shadow[] = {
-        "useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "gpasswd",
-        "passwd", "chpasswd", "chage", "chsh", "chfn", "newusers", "adduser", "deluser",
+    static const struct span shadow[] = {
+        SPAN_LIT("useradd"), SPAN_LIT("userdel"), SPAN_LIT("usermod"), SPAN_LIT("groupadd"),
+        SPAN_LIT("groupdel"), SPAN_LIT("groupmod"), SPAN_LIT("gpasswd"), SPAN_LIT("passwd"),
+        SPAN_LIT("chpasswd"), SPAN_LIT("chage"), SPAN_LIT("chsh"), SPAN_LIT("chfn"),
+        SPAN_LIT("newusers"), SPAN_LIT("adduser"), SPAN_LIT("deluser"),
     };
     for (size_t i = 0; i < sizeof(shadow) / sizeof(shadow[0]); i++)
-        if (span_eq_cstr(app, shadow[i]))
+        if (span_eq(app, shadow[i]))
             return SV_SHADOW;
     return SV_OTHER;
 }
@@ -439,7 +581,9 @@ static void pam_kv(struct span s, struct caps *c, bool switch_svc)
 /* After "session opened for user ": "alice(uid=1000) by (uid=0)", "root by alice(uid=1000)" */
 static void pam_session(struct span s, struct caps *c, bool switch_svc)
 {
-    struct span forname = s, byname = SPAN_NULL, foruid = SPAN_NULL, byuid = SPAN_NULL;
+    /* byname starts empty at the end of s, not NULL: it is searched below */
+    struct span forname = s, byname = span_make(s.p + s.len, 0), foruid = SPAN_NULL,
+                byuid = SPAN_NULL;
     const char *by = find(s.p, s.p + s.len, " by ", 4);
     if (by) {
         forname = span_make(s.p, (size_t)(by - s.p));
@@ -467,7 +611,7 @@ static void pam_session(struct span s, struct caps *c, bool switch_svc)
 }
 
 /* sudo's list: "[reason ; ]KEY=val ; KEY=val ; ... ; COMMAND=rest". Returns the action. */
-static enum action sudo_list(struct span s, struct caps *c, const char **reason)
+static enum action sudo_list(struct span s, struct caps *c, struct span *reason)
 {
     size_t i = 0;
     bool first = true, kv_seen = false;
@@ -522,15 +666,15 @@ static enum action sudo_list(struct span s, struct caps *c, const char **reason)
     struct span tail = span_from(why, d);
     if (d && STARTS(tail, " incorrect password attempt")) {
         c->v[C_COUNT] = span_make(why.p, d);
-        *reason = "incorrect_password";
+        *reason = SPAN_LIT("incorrect_password");
     } else if (IS(why, "user NOT in sudoers")) {
-        *reason = "not_in_sudoers";
+        *reason = SPAN_LIT("not_in_sudoers");
     } else if (IS(why, "command not allowed")) {
-        *reason = "command_not_allowed";
+        *reason = SPAN_LIT("command_not_allowed");
     } else if (STARTS(why, "user NOT authorized on host")) {
-        *reason = "not_authorized_on_host";
+        *reason = SPAN_LIT("not_authorized_on_host");
     } else if (IS(why, "a password is required")) {
-        *reason = "password_required";
+        *reason = SPAN_LIT("password_required");
     }
     return kv_seen ? A_SUDO_FAILURE : A_OTHER;
 }
@@ -599,25 +743,35 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     unsigned svc = service_class(service);
     struct caps c;
     const struct row *hit = NULL;
-    for (size_t i = 0; i < NROWS; i++) {
-        const struct row *row = &rows[i];
-        if (!(row->svc & svc))
+    pthread_once(&ix_once, index_build);
+    const uint8_t *a = ix.order, *ae = a, *b = ix.any, *be = ix.any + ix.nany;
+    if (msg.len) {
+        unsigned char b0 = (unsigned char)msg.p[0];
+        a = ix.order + ix.bucket_at[b0];
+        ae = ix.order + ix.bucket_at[b0 + 1];
+    }
+    /* a loop, not memset: gcc inlines that as a slow `rep stos` */
+    for (size_t k = 0; k < C__N + 1; k++)
+        c.v[k] = SPAN_NULL;
+    struct miss miss = { NULL, 0, NULL };
+    while (a < ae || b < be) {
+        size_t i = (b >= be || (a < ae && *a < *b)) ? *a++ : *b++;
+        const struct crow *cr = &ix.rows[i];
+        if (!(rows[i].svc & svc) || !starts_with_lead(cr, msg))
             continue;
-        /* cheap rejection on the first literal byte */
-        if (row->tmpl[0] != '{' && (msg.len == 0 || msg.p[0] != row->tmpl[0]))
-            continue;
-        memset(&c, 0, sizeof(c));
-        if (match(row->tmpl, msg, &c)) {
-            hit = row;
+        if (match_steps(cr, msg.p + cr->lead_len, msg.p + msg.len, &c, &miss)) {
+            hit = &rows[i];
             break;
         }
+        undo_steps(cr, &c);
     }
 
     enum action act = A_OTHER;
-    const char *reason = NULL;
+    struct span reason = SPAN_NULL;
     if (hit) {
         act = (enum action)hit->action;
-        reason = hit->reason;
+        if (hit->reason)
+            reason = span_make(hit->reason, ix.rows[hit - rows].reason_len);
         struct span pamsvc = c.v[C_PAMSVC].len ? c.v[C_PAMSVC] : service;
         bool sw = is_switch_service(pamsvc);
         switch (hit->handler) {
@@ -652,7 +806,7 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
             else
                 act = A_LOGIN_FAILURE;
         }
-        if (reason == ROOT_LOGIN)
+        if (reason.p == ROOT_LOGIN)
             c.v[C_USER] = SPAN_LIT("root");
         if (c.v[C_TTYHOST].len) {
             if (looks_like_tty(c.v[C_TTYHOST]))
@@ -687,8 +841,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         emit(r, RK_GROUP, c.v[C_GROUP]);
     }
     set_num(r, RK_PID, h.pid);
-    if (reason)
-        record_set_str(r, RK_REASON, span_cstr(reason));
+    if (reason.p)
+        record_set_str(r, RK_REASON, reason);
     else if (hit && c.v[C_REASON].len)
         record_set_str(r, RK_REASON, c.v[C_REASON]);
     if (repeated) {

@@ -111,6 +111,9 @@ static bool epoch_secs(struct span s, int64_t *ns)
             return false;
         v = v * 10 + (s.p[i] - '0');
     }
+    /* ns since the epoch run out in 2262: a later "timestamp" is no timestamp */
+    if (v > INT64_MAX / 1000000000LL)
+        return false;
     *ns = v * 1000000000LL;
     return true;
 }
@@ -121,11 +124,15 @@ static bool zsh_prefix(struct span line, int64_t *ts, struct span *cmd)
     if (line.len < 5 || line.p[0] != ':' || line.p[1] != ' ')
         return false;
     size_t i = 2, d = i;
-    while (i < line.len && is_digit(line.p[i]))
-        i++;
-    if (i == d || i >= line.len || line.p[i] != ':' ||
-        !epoch_secs(span_make(line.p + d, i - d), ts))
+    int64_t v = 0;
+    /* epoch_secs() of the digits, read on the way: at most 11 of them (a
+     * twelfth makes the run too long) */
+    size_t lim = line.len < d + 12 ? line.len : d + 12;
+    while (i < lim && is_digit(line.p[i]))
+        v = v * 10 + (line.p[i++] - '0');
+    if (i == d || i - d > 11 || i >= line.len || line.p[i] != ':')
         return false;
+    *ts = v * 1000000000LL;
     i++;
     while (i < line.len && is_digit(line.p[i]))
         i++;
@@ -184,8 +191,9 @@ static void emit_command(const struct parser *p, struct record *r, struct span c
         record_set_str(r, RK_USER, user);
     record_set_str(r, RK_COMMAND, cmd);
 
-    struct span words[SHELL_MAX_WORDS];
-    size_t nw = shell_split_words(cmd, words, SHELL_MAX_WORDS, NULL);
+    struct span words[SHELL_MAX_WORDS], cmds[SHELL_MAX_COMMANDS];
+    size_t nw;
+    size_t nc = shell_split(cmd, words, SHELL_MAX_WORDS, &nw, cmds, SHELL_MAX_COMMANDS);
     bool sudo = false;
     struct span argv0 = shell_argv0(words, nw, NULL, &sudo);
     if (argv0.len)
@@ -206,8 +214,6 @@ static void emit_command(const struct parser *p, struct record *r, struct span c
     }
 
     /* uses_sudo: any command of the chain runs under sudo */
-    struct span cmds[SHELL_MAX_COMMANDS];
-    size_t nc = shell_split_pipeline(cmd, cmds, SHELL_MAX_COMMANDS, NULL);
     if (record_open(r, K_PIPELINE, FT_ARRAY) >= 0) {
         for (size_t i = 0; i < nc; i++)
             if (record_add_str(r, SPAN_NULL, cmds[i]) < 0)

@@ -1,9 +1,19 @@
 /* shell_words.c - a small shell lexer over spans (see shell_words.h).
- * One scanner, scan_token(), walks a word at a time and knows the three quote
- * states plus $( ) nesting; the splitters and argv0 are built on it. */
+ * One scanner, word_end(), walks a word at a time and knows the three quote
+ * states plus $( ) nesting; one walk over the words, split(), gives both the
+ * argv words and the commands of a pipeline; argv0 is built on the words. */
 #include "sidecar/parsers/shell_words.h"
 
 #include <string.h>
+
+/* Bytes that can end a word or change the quoting state. A word's run of
+ * other bytes is skipped in a tight loop, which is most of any command. */
+enum { CH_BLANK = 1, CH_OP = 2, CH_QUOTE = 4, CH_SUBST = 8 };
+static const unsigned char ch_class[256] = {
+    [' '] = CH_BLANK, ['\t'] = CH_BLANK, ['\r'] = CH_BLANK,
+    ['|'] = CH_OP, ['&'] = CH_OP, [';'] = CH_OP, ['\n'] = CH_OP,
+    ['\\'] = CH_QUOTE, ['\''] = CH_QUOTE, ['"'] = CH_QUOTE, ['`'] = CH_SUBST, ['$'] = CH_SUBST,
+};
 
 static bool is_blank(char c)
 {
@@ -16,10 +26,10 @@ static bool is_op_char(char c)
 }
 
 /* Length of the control operator at s.p[i] (0 when none). */
-static size_t op_len(struct span s, size_t i)
+static inline size_t op_len(struct span s, size_t i)
 {
     char c = s.p[i];
-    if (!is_op_char(c))
+    if (!(ch_class[(unsigned char)c] & CH_OP))
         return 0;
     if (c == '\n')
         return 1;
@@ -43,6 +53,12 @@ static size_t word_end(struct span s, size_t i)
     int paren = 0;          /* $( ... ) depth */
     bool backtick = false;
     while (i < s.len) {
+        if (paren == 0 && !backtick) {
+            while (i < s.len && ch_class[(unsigned char)s.p[i]] == 0)
+                i++;
+            if (i >= s.len)
+                break;
+        }
         char c = s.p[i];
         if (c == '\\') {
             i += 2;
@@ -89,29 +105,6 @@ static size_t word_end(struct span s, size_t i)
     return i < s.len ? i : s.len;
 }
 
-size_t shell_split_words(struct span cmd, struct span *words, size_t max, size_t *total)
-{
-    size_t n = 0, seen = 0, i = 0;
-    while (i < cmd.len) {
-        /* a newline separates commands but is no word of argv */
-        if (is_blank(cmd.p[i]) || cmd.p[i] == '\n') {
-            i++;
-            continue;
-        }
-        size_t e, ol = op_len(cmd, i);
-        e = ol ? i + ol : word_end(cmd, i);
-        if (e == i)
-            e = i + 1;
-        if (n < max)
-            words[n++] = span_make(cmd.p + i, e - i);
-        seen++;
-        i = e;
-    }
-    if (total)
-        *total = seen;
-    return n;
-}
-
 static struct span trim(struct span s)
 {
     while (s.len && is_blank(s.p[0]))
@@ -121,38 +114,81 @@ static struct span trim(struct span s)
     return s;
 }
 
-size_t shell_split_pipeline(struct span cmd, struct span *cmds, size_t max, size_t *total)
+/* The one walk behind both splitters: words and commands come from the same
+ * tokens (a newline ends a command but is no word). Either output may be
+ * absent (NULL, max 0). */
+static void split(struct span cmd, struct span *words, size_t maxw, size_t *nw, size_t *totw,
+                  struct span *cmds, size_t maxc, size_t *nc, size_t *totc)
 {
-    size_t n = 0, seen = 0, i = 0, start = 0;
+    size_t n = 0, seen = 0, cn = 0, cseen = 0, i = 0, start = 0;
     while (i <= cmd.len) {
-        size_t ol = i < cmd.len ? op_len(cmd, i) : 1;
+        size_t e, ol = i < cmd.len ? op_len(cmd, i) : 1;
         if (ol) {
-            struct span c = trim(span_make(cmd.p + start, i - start));
-            if (c.len) {
-                if (n < max)
-                    cmds[n++] = c;
-                seen++;
+            if (cmds) {
+                struct span c = trim(span_make(cmd.p + start, i - start));
+                if (c.len) {
+                    if (cn < maxc)
+                        cmds[cn++] = c;
+                    cseen++;
+                }
             }
-            i += ol;
-            start = i;
-            continue;
-        }
-        if (is_blank(cmd.p[i])) {
+            if (i == cmd.len)
+                break;
+            e = i + ol;
+            start = e;
+            if (cmd.p[i] == '\n') {
+                i = e;
+                continue;
+            }
+        } else if (is_blank(cmd.p[i])) {
             i++;
             continue;
+        } else {
+            e = word_end(cmd, i);
+            if (e == i)
+                e = i + 1;
         }
-        size_t e = word_end(cmd, i);
-        i = e > i ? e : i + 1;
+        if (n < maxw)
+            words[n++] = span_make(cmd.p + i, e - i);
+        seen++;
+        i = e;
     }
+    *nw = n;
+    *totw = seen;
+    *nc = cn;
+    *totc = cseen;
+}
+
+size_t shell_split_words(struct span cmd, struct span *words, size_t max, size_t *total)
+{
+    size_t n, seen, cn, cseen;
+    split(cmd, words, max, &n, &seen, NULL, 0, &cn, &cseen);
     if (total)
         *total = seen;
     return n;
 }
 
+size_t shell_split_pipeline(struct span cmd, struct span *cmds, size_t max, size_t *total)
+{
+    size_t n, seen, cn, cseen;
+    split(cmd, NULL, 0, &n, &seen, cmds, max, &cn, &cseen);
+    if (total)
+        *total = cseen;
+    return cn;
+}
+
+size_t shell_split(struct span cmd, struct span *words, size_t maxw, size_t *nw,
+                   struct span *cmds, size_t maxc)
+{
+    size_t seen, cn, cseen;
+    split(cmd, words, maxw, nw, &seen, cmds, maxc, &cn, &cseen);
+    return cn;
+}
+
 bool shell_word_is_plain(struct span w)
 {
     for (size_t i = 0; i < w.len; i++)
-        if (w.p[i] == '\'' || w.p[i] == '"' || w.p[i] == '\\')
+        if (ch_class[(unsigned char)w.p[i]] & CH_QUOTE)
             return false;
     return true;
 }
@@ -188,11 +224,11 @@ size_t shell_unquote(struct span w, char *out, size_t cap)
     return o;
 }
 
-static bool word_eq(struct span w, const char *lit)
+static bool word_is(struct span w, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     return w.len == n && memcmp(w.p, lit, n) == 0;
 }
+#define word_eq(w, lit) word_is((w), (lit), sizeof(lit) - 1)
 
 /* NAME=value with NAME a shell identifier. */
 static bool is_assignment(struct span w)

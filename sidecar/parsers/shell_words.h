@@ -27,6 +27,12 @@ size_t shell_split_words(struct span cmd, struct span *words, size_t max, size_t
  * most max); *total (may be NULL) gets the number seen. */
 size_t shell_split_pipeline(struct span cmd, struct span *cmds, size_t max, size_t *total);
 
+/* Both of the above in one pass over cmd: the words (at most maxw, their
+ * number in *nw) and the commands (at most maxc); returns the number of
+ * commands stored. */
+size_t shell_split(struct span cmd, struct span *words, size_t maxw, size_t *nw,
+                   struct span *cmds, size_t maxc);
+
 /* Removes one level of quoting from word into out (cap bytes). Returns the
  * length written (cut at cap). */
 size_t shell_unquote(struct span word, char *out, size_t cap);

@@ -134,8 +134,9 @@ static bool parse_5424(struct span s, size_t off, int64_t *ts, bool *has_ts,
  * when there is no tag there. */
 static size_t parse_tag(struct span s, size_t off, struct syslog_header *h)
 {
+    static const bool ends_app[256] = { ['['] = true, [':'] = true, [' '] = true };
     size_t i = off, end = s.len < off + TAG_MAX_BYTES_SCAN ? s.len : off + TAG_MAX_BYTES_SCAN;
-    while (i < end && s.p[i] != '[' && s.p[i] != ':' && s.p[i] != ' ')
+    while (i < end && !ends_app[(unsigned char)s.p[i]])
         i++;
     if (i == off || i >= s.len)
         return 0;
@@ -162,18 +163,16 @@ static size_t parse_tag(struct span s, size_t off, struct syslog_header *h)
     return i;
 }
 
-/* Would the token at off be a tag rather than a host? */
-static bool looks_like_tag(struct span s, size_t off)
+/* The token at off, and whether it is a tag rather than a host: it ends in
+ * ':' or holds a '['. */
+static struct span token_tag(struct span s, size_t off, bool *is_tag)
 {
-    struct span t = token(s, off);
-    if (t.len == 0)
-        return false;
-    if (t.p[t.len - 1] == ':')
-        return true;
-    for (size_t i = 0; i < t.len; i++)
-        if (t.p[i] == '[')
-            return true;
-    return false;
+    size_t e = off;
+    bool bracket = false;
+    for (; e < s.len && s.p[e] != ' '; e++)
+        bracket |= s.p[e] == '[';
+    *is_tag = e > off && (bracket || s.p[e - 1] == ':');
+    return span_make(s.p + off, e - off);
 }
 
 bool syslog_header_parse(struct span line, int64_t ref_ns, struct syslog_header *h)
@@ -206,16 +205,17 @@ bool syslog_header_parse(struct span line, int64_t ref_ns, struct syslog_header 
     h->ts = ts;
     h->has_ts = true;
     off += n;
+    bool is_tag;
     if (off < line.len && line.p[off] != ' ') {
         /* the time ran into other text: not a header after all */
         *h = (struct syslog_header){ .pri = -1, .msg = line };
         return false;
     }
     off = skip_spaces(line, off);
-    if (!looks_like_tag(line, off)) {
-        struct span host = token(line, off);
-        h->host = host;
-        off = skip_spaces(line, off + host.len);
+    struct span t = token_tag(line, off, &is_tag);
+    if (!is_tag) {
+        h->host = t;
+        off = skip_spaces(line, off + t.len);
     }
     size_t m = parse_tag(line, off, h);
     h->msg = span_from(line, m ? m : off);

@@ -72,16 +72,18 @@ static int64_t to_ns(int64_t days, int h, int mi, int sec)
 /* Optional ".ddd" or ",ddd" at off: digits past 9 are consumed and dropped. */
 static size_t fraction(struct span s, size_t off, int64_t *ns)
 {
+    static const int32_t scale[10] = { 1000000000, 100000000, 10000000, 1000000, 100000,
+                                       10000, 1000, 100, 10, 1 };
     *ns = 0;
     if (off + 1 >= s.len || (s.p[off] != '.' && s.p[off] != ',') || !is_digit(s.p[off + 1]))
         return 0;
     size_t i = off + 1;
-    int64_t scale = 100000000;
-    while (i < s.len && is_digit(s.p[i])) {
-        *ns += (s.p[i] - '0') * scale;
-        scale /= 10;
-        i++;
-    }
+    int32_t v = 0;
+    unsigned n = 0;
+    for (; i < s.len && is_digit(s.p[i]); i++)
+        if (n < 9)
+            v = v * 10 + (s.p[i] - '0'), n++;
+    *ns = (int64_t)v * scale[n];
     return i - off;
 }
 
@@ -118,6 +120,20 @@ static size_t zone(struct span s, size_t off, int64_t *secs)
     return n;
 }
 
+/* Years whose times fit in int64 nanoseconds since the epoch; a "date" outside
+ * them is not a timestamp of any log line. */
+static inline bool year_ok(int y)
+{
+    return y >= 1678 && y <= 2261;
+}
+
+/* Two digits at p, which the caller knows are in bounds; -1 unless both are digits. */
+static inline int digits2(const char *p)
+{
+    unsigned a = (unsigned)(unsigned char)p[0] - '0', b = (unsigned)(unsigned char)p[1] - '0';
+    return (a < 10 && b < 10) ? (int)(a * 10 + b) : -1;
+}
+
 size_t ts_parse_rfc3339(struct span s, int64_t *ns)
 {
     /* 2026-11-26T10:00:01 is 19 bytes */
@@ -126,9 +142,12 @@ size_t ts_parse_rfc3339(struct span s, int64_t *ns)
     char t = s.p[10];
     if (t != 'T' && t != 't' && t != ' ')
         return 0;
-    int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
-    int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
+    int yh = digits2(s.p), yl = digits2(s.p + 2), mo = digits2(s.p + 5), d = digits2(s.p + 8);
+    int h = digits2(s.p + 11), mi = digits2(s.p + 14), sec = digits2(s.p + 17);
+    if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
+        return 0;
+    int y = yh * 100 + yl;
+    if (!year_ok(y))
         return 0;
     size_t off = 19;
     int64_t frac, zsecs;
@@ -139,15 +158,25 @@ size_t ts_parse_rfc3339(struct span s, int64_t *ns)
     return off;
 }
 
+/* "Jan".."Dec" at off: 0..11, or -1. */
 static int month_index(struct span s, size_t off)
 {
     if (off + 3 > s.len)
         return -1;
-    for (int m = 0; m < 12; m++)
-        if (s.p[off] == month_names[m][0] && s.p[off + 1] == month_names[m][1] &&
-            s.p[off + 2] == month_names[m][2])
-            return m;
-    return -1;
+    const char *p = s.p + off;
+    int m;
+    switch (p[0]) {     /* the first letter narrows it to at most three */
+    case 'J': m = p[1] == 'a' ? 0 : p[2] == 'n' ? 5 : 6; break;
+    case 'F': m = 1; break;
+    case 'M': m = p[2] == 'r' ? 2 : 4; break;
+    case 'A': m = p[1] == 'p' ? 3 : 7; break;
+    case 'S': m = 8; break;
+    case 'O': m = 9; break;
+    case 'N': m = 10; break;
+    case 'D': m = 11; break;
+    default: return -1;
+    }
+    return (p[1] == month_names[m][1] && p[2] == month_names[m][2]) ? m : -1;
 }
 
 static int64_t year_of(int64_t ns)
@@ -170,7 +199,7 @@ size_t ts_parse_rfc3164(struct span s, int64_t ref_ns, int64_t *ns)
         off++;
     int d;
     if (is_digit(s.p[off]) && off + 1 < s.len && is_digit(s.p[off + 1])) {
-        d = digits(s, off, 2);
+        d = digits2(s.p + off);
         off += 2;
     } else if (is_digit(s.p[off])) {
         d = s.p[off] - '0';
@@ -181,7 +210,7 @@ size_t ts_parse_rfc3164(struct span s, int64_t ref_ns, int64_t *ns)
     if (d < 1 || d > 31 || off + 9 > s.len || s.p[off] != ' ' || s.p[off + 3] != ':' ||
         s.p[off + 6] != ':')
         return 0;
-    int h = digits(s, off + 1, 2), mi = digits(s, off + 4, 2), sec = digits(s, off + 7, 2);
+    int h = digits2(s.p + off + 1), mi = digits2(s.p + off + 4), sec = digits2(s.p + off + 7);
     if (!time_ok(h, mi, sec))
         return 0;
     off += 9;
@@ -232,7 +261,7 @@ size_t ts_parse_clf(struct span s, int64_t *ns)
         return 0;
     int d = digits(s, 0, 2), m = month_index(s, 3), y = digits(s, 7, 4);
     int h = digits(s, 12, 2), mi = digits(s, 15, 2), sec = digits(s, 18, 2);
-    if (d < 1 || d > 31 || m < 0 || y < 0 || !time_ok(h, mi, sec))
+    if (d < 1 || d > 31 || m < 0 || !year_ok(y) || !time_ok(h, mi, sec))
         return 0;
     size_t off = 20;
     int64_t frac, zsecs = 0;

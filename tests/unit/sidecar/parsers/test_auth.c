@@ -111,3 +111,26 @@ Test(auth, one_mib_line)
     cr_assert_eq(parse(&r, span_make(line, n)), PARSE_MALFORMED);
     free(line);
 }
+
+Test(auth, headerless_lines_try_rows_of_every_service_in_order)
+{
+    static struct record r;
+    /* rows that start with a capture (sudo's "{u} : ") compete with rows
+     * that start with a literal, and the earlier row still wins */
+    cr_assert_eq(parse(&r, SPAN_LIT("alice : TTY=pts/0 ; PWD=/ ; USER=root ; COMMAND=/bin/ls")),
+                 PARSE_MALFORMED);
+    cr_assert(str_is(&r, RK_ACTION, "sudo"));
+    cr_assert(str_is(&r, RK_COMMAND, "/bin/ls"));
+    cr_assert_eq(parse(&r, SPAN_LIT("Failed password for bob from 192.0.2.1 port 22 ssh2 : x")),
+                 PARSE_MALFORMED);
+    cr_assert(str_is(&r, RK_ACTION, "login_failure"));
+    cr_assert(str_is(&r, RK_USER, "bob"));
+    cr_assert_eq(parse(&r, SPAN_LIT("Failed thing : PWD=/x")), PARSE_MALFORMED);
+    cr_assert(str_is(&r, RK_ACTION, "sudo"));
+    cr_assert(str_is(&r, RK_USER, "Failed thing"));
+    /* three rows share "Failed {m} for invalid user ": a miss is a miss for all */
+    cr_assert_eq(parse(&r, SPAN_LIT("Nov 26 10:00:01 h sshd[1]: Failed none for illegal user "
+                                    "x from 10.0.0.1")), PARSE_OK);
+    cr_assert(str_is(&r, RK_REASON, "invalid_user"));
+    cr_assert(str_is(&r, RK_USER, "x"));
+}
