@@ -13,12 +13,6 @@
 #include "sidecar/inputs/input.h"
 #include "sidecar/parsers/parser.h"
 
-/* The tailer links this row from sidecar/inputs/file.c; until then (and for
- * this suite alone) a row with the same name and option table stands in. */
-__attribute__((weak)) const struct input_plugin input_file = {
-    .name = "file", .options = file_input_options, .ctx_size = sizeof(struct file_options),
-};
-
 static int load(struct vigil_conf *c, const char *yaml, char **errs)
 {
     size_t n = 0;
