@@ -66,6 +66,7 @@ struct alert_stream {
         uint8_t max_sev, stage;
     } rates[RULE_SLOTS];
     struct buf out;                     /* the formatted line, reused */
+    struct buf json;                    /* the alert as JSON for GET /alerts, reused */
     struct record rec;                  /* the alert as an event, reused */
     char arena[RECORD_ARENA_MIN];
 };
@@ -376,6 +377,7 @@ void alert_stream_free(struct alert_stream *as)
         return;
     bl_table_free(as->throttle);
     buf_free(&as->out);
+    buf_free(&as->json);
     free(as);
 }
 
@@ -392,7 +394,12 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     struct span ent[ENTITY_FIELDS];
     record_reset(r);
     r->kind = KIND_ALERT;
-    r->ts = r->read_ts = a->ts;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    r->ts = a->ts;
+    /* read "now": a->ts is event time, maybe days old in a replay, and the
+     * pipeline latency of the alert's batch is measured from read_ts */
+    r->read_ts = (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
     r->ts_from_line = true;
     r->tag = span_cstr(vg->conf && vg->conf->alerts.tag ? vg->conf->alerts.tag : "vigil.alert");
     r->input = SPAN_LIT("alerts");
@@ -438,10 +445,15 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
         (uint64_t)vg->conf->alerts.evidence_lines < nev)
         nev = (unsigned)vg->conf->alerts.evidence_lines;
     int format = vg->conf ? vg->conf->alerts.format : ALERT_FORMAT_TEXT;
+    struct alert shown = *a;
+    shown.nevidence = nev;
+    /* counted for /metrics and kept for GET /alerts whatever stdout shows */
+    as->json.len = 0;
+    if (alert_to_json(&as->json, &shown) == 0)
+        telemetry_alert(&vg->telemetry, a->rule ? a->rule : "", (int)a->severity, a->ts,
+                        (const char *)as->json.p, as->json.len);
     if (format != ALERT_FORMAT_NONE) {
-        struct alert shown = *a;
         int rc;
-        shown.nevidence = nev;
         as->out.len = 0;
         rc = format == ALERT_FORMAT_JSON ? alert_to_json(&as->out, &shown)
                                          : alert_to_text(&as->out, &shown, as->color);

@@ -251,3 +251,34 @@ Test(alert, a_flood_of_entities_is_capped_per_rule)
     cr_assert(strstr(c->message, "50 more auth.bruteforce alerts suppressed"), "%s", c->message);
     detectors_free(vg);
 }
+
+Test(alert, shown_alerts_are_counted_and_kept_for_the_http_api)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = sample();
+    cr_assert(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0 + MIN, SEV_MEDIUM);
+    cr_assert_not(alert_emit(vg, &a));      /* throttled: neither counted nor kept */
+    const struct telemetry *t = &vg->telemetry;
+    cr_assert_eq(t->next_id, 2);
+    cr_assert_eq(t->nrules, 2);
+    cr_assert_str_eq(t->rules[0].rule, "auth.login");
+    cr_assert_eq(t->rules[0].by_severity[SEV_HIGH], 1);
+    cr_assert_str_eq(t->rules[1].rule, "auth.bruteforce");
+    cr_assert_eq(t->rules[1].by_severity[SEV_MEDIUM], 1);
+    cr_assert_not_null(t->ring);
+    char json[TELEMETRY_ALERT_JSON + 1];
+    memcpy(json, t->ring[0].json, t->ring[0].len);
+    json[t->ring[0].len] = 0;
+    cr_assert(strncmp(json, "{\"ts\":\"2026-11-23T03:10:00.000Z\",\"rule\":\"auth.login\"", 50) == 0,
+              "%s", json);
+    cr_assert_eq(json[t->ring[0].len - 1], '}');
+    cr_assert_eq(t->ring[0].id, 1);
+    cr_assert_eq(t->ring[0].ts, sample().ts);
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}

@@ -424,6 +424,52 @@ Test(output, shutdown_leaves_memory_on_disk_and_restart_replays_once)
     h_stop(&h);
 }
 
+/* Adds seq from..to, each read age_ms ago (read_ts is CLOCK_REALTIME). */
+static void add_read_ago(struct output *out, uint64_t from, uint64_t to, int64_t age_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    for (uint64_t s = from; s <= to; s++) {
+        struct test_rec t;
+        struct record *r = test_rec_make(&t, s);
+        r->read_ts = now - age_ms * 1000000LL + (int64_t)(s - from);  /* the first is the oldest */
+        output_add(out, r);
+    }
+}
+
+Test(output, pipeline_latency_is_observed_once_per_accepted_batch)
+{
+    struct h h;
+    h_conf(&h);
+    struct output *out = h_start(&h);
+    add_read_ago(out, 1, 4, 2000);               /* delivered at once */
+    const struct telemetry *t = &h.vg.telemetry;
+    cr_assert_eq(t->lat_count, 1);
+    cr_assert(t->lat_sum >= 1.9 && t->lat_sum < 60, "%f", t->lat_sum);
+    cr_assert_eq(t->lat_buckets[TELEMETRY_BUCKETS - 1], 1);   /* in (1s, 5s] */
+    add(out, 5, 8);                              /* read time unknown: not observed */
+    cr_assert_eq(t->lat_count, 1);
+    h_stop(&h);
+
+    /* a batch spilled to the disk buffer is accepted then, not again when replayed */
+    h_conf(&h);
+    fake.n = 0;
+    fake.mode = FAKE_HOLD;
+    h.oc.common.queue_max_bytes = 1;
+    h.oc.common.buffer.type = BUFFER_DISK;
+    out = the_out = h_start(&h);
+    add_read_ago(out, 1, 8, 10);
+    cr_assert_eq(spool_count(out->spool), 2);
+    cr_assert_eq(h.vg.telemetry.lat_count, 2);
+    release_ok();
+    release_ok();
+    cr_assert_eq(fake.n, 8);
+    cr_assert_eq(h.vg.telemetry.lat_count, 2);
+    cr_assert(h.vg.telemetry.lat_sum < 30);
+    h_stop(&h);
+}
+
 /* The wire size of a one-event batch, seq 1..9 all encode to the same size. */
 static size_t one_event_len(void)
 {
