@@ -568,7 +568,12 @@ bool outputs_idle(struct vigil *vg)
 {
     for (size_t i = 0; i < vg->noutputs; i++) {
         const struct output *out = vg->outputs[i];
-        if (out && (out->inflight || out->queue_head || batch_writer_events(out->writer)))
+        if (!out)
+            continue;
+        /* once stopped, a batch in flight that is also on disk is saved:
+         * the next run sends it */
+        bool inflight = out->inflight && !(out->stopped && out->inflight_spooled);
+        if (inflight || out->queue_head || batch_writer_events(out->writer))
             return false;
     }
     return true;

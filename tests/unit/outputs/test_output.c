@@ -321,6 +321,20 @@ Test(output, rejected_batches_are_counted_and_dropped)
     h_stop(&h);
 }
 
+Test(output, stopping_without_disk_buffer_is_not_idle)
+{
+    struct h h;
+    h_conf(&h);
+    fake.mode = FAKE_HOLD;
+    struct output *out = the_out = h_start(&h);
+    add(out, 1, 4);
+    cr_assert_not_null(fake.held);
+    outputs_shutdown(&h.vg);
+    cr_assert_not(outputs_idle(&h.vg), "the batch in flight is in memory only");
+    outputs_free(&h.vg);
+    event_base_free(h.vg.base);
+}
+
 Test(output, full_memory_queue_pauses_inputs_until_it_drains)
 {
     struct h h;
@@ -397,8 +411,10 @@ Test(output, shutdown_leaves_memory_on_disk_and_restart_replays_once)
     struct output *out = the_out = h_start(&h);
     add(out, 1, 10);                      /* b1 in flight, b2 queued, 9-10 open */
     cr_assert_eq(out->stats.spooled_batches, 0);
+    cr_assert_not(outputs_idle(&h.vg));
     outputs_shutdown(&h.vg);
     cr_assert_eq(spool_count(out->spool), 3);
+    cr_assert(outputs_idle(&h.vg), "everything is saved: the stop is clean");
     outputs_free(&h.vg);
     event_base_free(h.vg.base);
     fake.held = NULL;                     /* the core freed it: the send never finished */
