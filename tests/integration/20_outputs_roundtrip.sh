@@ -86,11 +86,11 @@ YEOF
 
 start_vigil_api "$T/v.yaml"
 for p in tcp tls http https fwd; do
-    wait_until 15 got_at_least $p $N || fail "$p: $(got $p | wc -l) of $N events arrived"
+    wait_for 15 got_at_least $p $N || fail "$p: $(got $p | wc -l) of $N events arrived"
 done
-wait_until 10 metric_eq 'vigil_output_events_total{output="archive"}' $N || fail "archive did not write all events"
+wait_for 10 metric_eq 'vigil_output_events_total{output="archive"}' $N || fail "archive did not write all events"
 # the output with the wrong server name: nothing delivered, retried, buffered
-wait_until 10 metric_ge 'vigil_output_retries_total{output="badname"}' 2 || fail "badname: no retries counted"
+wait_for 10 metric_ge 'vigil_output_retries_total{output="badname"}' 2 || fail "badname: no retries counted"
 metric_eq 'vigil_output_events_total{output="badname"}' 0 || fail "badname delivered events"
 metric_ge 'vigil_buffer_bytes{output="badname"}' 1000 || fail "badname: events not held in its buffer"
 grep -q 'output badname: .*' "$T/vigil.err" || fail "badname: failure not logged"

@@ -59,27 +59,27 @@ YEOF
 t0=$(date +%s.%N)
 start_vigil_api "$T/v.yaml"
 write_lines "$L" 1 300
-wait_until 10 got_at_least h429 300 || fail "h429: events did not arrive after the 429s"
+wait_for 10 got_at_least h429 300 || fail "h429: events did not arrive after the 429s"
 t1=$(date +%s.%N)
-wait_until 10 metric_ge 'vigil_output_retries_total{output="tcp"}' 3 || fail "tcp: no retries while down"
+wait_for 10 metric_ge 'vigil_output_retries_total{output="tcp"}' 3 || fail "tcp: no retries while down"
 health_503() { api /healthz >"$T/health" && head -1 "$T/health" | grep -q 503 && grep -q "output tcp: failing" "$T/health"; }
-wait_until 10 health_503 || { cat "$T/health"; fail "/healthz not 503 with tcp down past max_retry_age"; }
+wait_for 10 health_503 || { cat "$T/health"; fail "/healthz not 503 with tcp down past max_retry_age"; }
 say "tcp down: $(metric 'vigil_output_retries_total{output="tcp"}') retries, /healthz: $(sed -n 2p "$T/health")"
 
 start_peer tcp tcp_receiver.py --port "$P_TCP"
-wait_until 10 got_at_least tcp 300 || fail "tcp: events did not arrive once it was up"
-wait_until 10 got_at_least h500 300 || fail "h500: events did not arrive after the 500s"
-wait_until 10 sh -c "[ \$(grep -c '^MSG' '$T/fwd_noack.got') -ge 2 ]" || fail "forward: unacknowledged chunk not sent again"
+wait_for 10 got_at_least tcp 300 || fail "tcp: events did not arrive once it was up"
+wait_for 10 got_at_least h500 300 || fail "h500: events did not arrive after the 500s"
+wait_for 10 sh -c "[ \$(grep -c '^MSG' '$T/fwd_noack.got') -ge 2 ]" || fail "forward: unacknowledged chunk not sent again"
 stop_peer "$NOACK"
 start_peer fwd forward_server.py --shared-key k1 --port "$P_FWD"
-wait_until 10 got_at_least fwd 300 || fail "forward: events did not arrive once acks were given"
+wait_for 10 got_at_least fwd 300 || fail "forward: events did not arrive once acks were given"
 
 write_lines "$L" 301 600
 for p in tcp h500 h429 fwd; do
-    wait_until 10 got_at_least $p 600 || fail "$p: later events did not arrive"
+    wait_for 10 got_at_least $p 600 || fail "$p: later events did not arrive"
 done
 health_ok() { api /healthz >"$T/health" && head -1 "$T/health" | grep -q 200; }
-wait_until 10 health_ok || { cat "$T/health"; fail "/healthz not 200 once outputs deliver"; }
+wait_for 10 health_ok || { cat "$T/health"; fail "/healthz not 200 once outputs deliver"; }
 say "recovered: /healthz $(tr '\n' ' ' <"$T/health")"
 stop_vigil
 
