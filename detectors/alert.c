@@ -437,6 +437,39 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     pipeline_emit(vg, r);
 }
 
+/* Counts a for /metrics and keeps its JSON for GET /alerts, whatever stdout
+ * shows. The ring keeps TELEMETRY_ALERT_JSON bytes and GET /alerts serves
+ * them as they are, so an object cut there would break the whole answer: a
+ * longer alert is kept without its evidence, then without its source, then
+ * without its entity and with half its message (which then always fits). */
+static void remember(struct vigil *vg, struct alert_stream *as, const struct alert *shown)
+{
+    struct alert a = *shown;
+    const char *json = "{}";
+    size_t len = 2;
+    for (int step = 0;; step++) {
+        as->json.len = 0;
+        if (alert_to_json(&as->json, &a) < 0)
+            break;
+        if (as->json.len <= TELEMETRY_ALERT_JSON) {
+            json = (const char *)as->json.p;
+            len = as->json.len;
+            break;
+        }
+        if (step == 0) {
+            a.nevidence = 0;
+        } else if (step == 1) {
+            a.source = SPAN_NULL;
+        } else if (step == 2) {
+            memset(&a.entity, 0, sizeof(a.entity));
+            a.message[ALERT_MESSAGE_BYTES / 2] = 0;
+        } else {
+            break;          /* cannot happen: step 2 fits; keep "{}" */
+        }
+    }
+    telemetry_alert(&vg->telemetry, a.rule ? a.rule : "", (int)a.severity, a.ts, json, len);
+}
+
 /* Prints a on stdout and ships it. */
 static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
 {
@@ -447,11 +480,7 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
     int format = vg->conf ? vg->conf->alerts.format : ALERT_FORMAT_TEXT;
     struct alert shown = *a;
     shown.nevidence = nev;
-    /* counted for /metrics and kept for GET /alerts whatever stdout shows */
-    as->json.len = 0;
-    if (alert_to_json(&as->json, &shown) == 0)
-        telemetry_alert(&vg->telemetry, a->rule ? a->rule : "", (int)a->severity, a->ts,
-                        (const char *)as->json.p, as->json.len);
+    remember(vg, as, &shown);
     if (format != ALERT_FORMAT_NONE) {
         int rc;
         as->out.len = 0;

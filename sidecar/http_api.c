@@ -159,7 +159,9 @@ void http_api_alerts(struct vigil *vg, uint64_t since, unsigned limit, struct ev
 {
     const struct telemetry *t = &vg->telemetry;
     uint64_t first = t->next_id > TELEMETRY_RING ? t->next_id - TELEMETRY_RING + 1 : 1;
-    if (since + 1 > first)
+    if (since >= t->next_id)
+        first = t->next_id + 1;   /* nothing newer (since + 1 may wrap) */
+    else if (since + 1 > first)
         first = since + 1;
     if (limit && t->next_id >= first && t->next_id - first + 1 > limit)
         first = t->next_id - limit + 1;

@@ -282,3 +282,30 @@ Test(alert, shown_alerts_are_counted_and_kept_for_the_http_api)
     detectors_free(vg);
     telemetry_free(&vg->telemetry);
 }
+
+Test(alert, a_long_alert_is_kept_whole_for_the_http_api)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    static char line[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_BYTES];
+    struct alert a = sample();
+    a.nevidence = 0;
+    for (int i = 0; i < ALERT_MAX_EVIDENCE; i++) {
+        memset(line[i], 0x01, sizeof(line[i]));   /* each byte escaped as \u0001 */
+        alert_evidence(&a, span_make(line[i], sizeof(line[i])));
+    }
+    cr_assert(alert_emit(vg, &a));
+    const struct telemetry *t = &vg->telemetry;
+    cr_assert_eq(t->next_id, 1);
+    size_t n = t->ring[0].len;
+    cr_assert(n > 2 && n <= TELEMETRY_ALERT_JSON);
+    cr_assert_eq(t->ring[0].json[n - 1], '}', "the JSON kept was cut");
+    char json[TELEMETRY_ALERT_JSON + 1];
+    memcpy(json, t->ring[0].json, n);
+    json[n] = 0;
+    cr_assert(strstr(json, "\"evidence\":[]") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"rule\":\"auth.login\"") != NULL);
+    cr_assert(strstr(json, "\"source\":\"/var/log/auth.log\"") != NULL);
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}
