@@ -272,6 +272,9 @@ Test(output, retry_with_backoff_then_success_keeps_order)
     h_conf(&h);
     fake.mode = FAKE_RETRY;
     fake.retry_left = 2;
+    /* long enough that adding the second batch cannot outlast the first wait
+     * (with 1 ms a slow build, e.g. ASan, saw a second flush) */
+    h.oc.common.retry = (struct retry_conf){ .initial_ms = 30, .max_ms = 60, .max_attempts = 0 };
     struct output *out = h_start(&h);
     add(out, 1, 8);
     cr_assert_eq(fake.flushes, 1);       /* the retry waits for its timer */
