@@ -67,6 +67,7 @@ struct alert_stream {
         uint8_t max_sev, stage;
     } rates[RULE_SLOTS];
     struct buf out;                     /* the formatted line, reused */
+    struct buf json;                    /* the alert as JSON for GET /alerts, reused */
     struct record rec;                  /* the alert as an event, reused */
     char arena[RECORD_ARENA_MIN];
 };
@@ -358,6 +359,7 @@ void alert_stream_free(struct alert_stream *as)
         return;
     bl_table_free(as->throttle);
     buf_free(&as->out);
+    buf_free(&as->json);
     free(as);
 }
 
@@ -374,7 +376,12 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     struct span ent[ENTITY_FIELDS];
     record_reset(r);
     r->kind = KIND_ALERT;
-    r->ts = r->read_ts = a->ts;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    r->ts = a->ts;
+    /* read "now": a->ts is event time, maybe days old in a replay, and the
+     * pipeline latency of the alert's batch is measured from read_ts */
+    r->read_ts = (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
     r->ts_from_line = true;
     r->tag = span_cstr(vg->conf && vg->conf->alerts.tag ? vg->conf->alerts.tag : "vigil.alert");
     r->input = SPAN_LIT("alerts");
@@ -412,6 +419,39 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     pipeline_emit(vg, r);
 }
 
+/* Counts a for /metrics and keeps its JSON for GET /alerts, whatever stdout
+ * shows. The ring keeps TELEMETRY_ALERT_JSON bytes and GET /alerts serves
+ * them as they are, so an object cut there would break the whole answer: a
+ * longer alert is kept without its evidence, then without its source, then
+ * without its entity and with half its message (which then always fits). */
+static void remember(struct vigil *vg, struct alert_stream *as, const struct alert *shown)
+{
+    struct alert a = *shown;
+    const char *json = "{}";
+    size_t len = 2;
+    for (int step = 0;; step++) {
+        as->json.len = 0;
+        if (alert_to_json(&as->json, &a) < 0)
+            break;
+        if (as->json.len <= TELEMETRY_ALERT_JSON) {
+            json = (const char *)as->json.p;
+            len = as->json.len;
+            break;
+        }
+        if (step == 0) {
+            a.nevidence = 0;
+        } else if (step == 1) {
+            a.source = SPAN_NULL;
+        } else if (step == 2) {
+            memset(&a.entity, 0, sizeof(a.entity));
+            a.message[ALERT_MESSAGE_BYTES / 2] = 0;
+        } else {
+            break;          /* cannot happen: step 2 fits; keep "{}" */
+        }
+    }
+    telemetry_alert(&vg->telemetry, a.rule ? a.rule : "", (int)a.severity, a.ts, json, len);
+}
+
 /* Prints a on stdout and ships it. */
 static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
 {
@@ -420,10 +460,11 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
         (uint64_t)vg->conf->alerts.evidence_lines < nev)
         nev = (unsigned)vg->conf->alerts.evidence_lines;
     int format = vg->conf ? vg->conf->alerts.format : ALERT_FORMAT_TEXT;
+    struct alert shown = *a;
+    shown.nevidence = nev;
+    remember(vg, as, &shown);
     if (format != ALERT_FORMAT_NONE) {
-        struct alert shown = *a;
         int rc;
-        shown.nevidence = nev;
         as->out.len = 0;
         rc = format == ALERT_FORMAT_JSON ? alert_to_json(&as->out, &shown)
                                          : alert_to_text(&as->out, &shown, as->color);

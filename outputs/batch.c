@@ -24,6 +24,7 @@ struct batch_writer {
     uint32_t n;
     uint64_t first_seq, last_seq;
     int64_t min_ts, max_ts;
+    int64_t min_read_ts;          /* 0 = none of the records said */
     bool oom;                     /* an append failed inside the packer */
 };
 
@@ -423,7 +424,10 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
     if (w->n == 0) {
         w->first_seq = r->seq;
         w->min_ts = w->max_ts = r->ts;
+        w->min_read_ts = 0;
     }
+    if (r->read_ts > 0 && (w->min_read_ts == 0 || r->read_ts < w->min_read_ts))
+        w->min_read_ts = r->read_ts;
     w->last_seq = r->seq;
     if (r->ts < w->min_ts)
         w->min_ts = r->ts;
@@ -483,6 +487,7 @@ struct batch *batch_writer_finish(struct batch_writer *w)
     b->last_seq = w->last_seq;
     b->min_ts = w->min_ts;
     b->max_ts = w->max_ts;
+    b->min_read_ts = w->min_read_ts;
     b->format = (uint8_t)w->format;
     b->compression = (uint8_t)w->compression;
     w->raw.len = 0;

@@ -17,6 +17,9 @@ struct batch {
     uint64_t first_seq, last_seq; /* pipeline sequence numbers inside */
     uint32_t n_events;
     int64_t min_ts, max_ts;       /* event times, ns */
+    int64_t min_read_ts;          /* when its oldest line was read (record.read_ts, ns);
+                                   * 0 when unknown (disk buffer replay) or once the
+                                   * core has observed the batch's pipeline latency */
     uint8_t format;               /* enum output_format */
     uint8_t compression;          /* enum output_compression of data */
     unsigned char *data;          /* wire bytes: what the plugin sends */

@@ -106,6 +106,20 @@ static struct batch *queue_pop(struct output *out)
     return b;
 }
 
+/* A batch is accepted once delivered or written to the disk buffer: the
+ * time from its oldest line's read to then goes to the latency histogram,
+ * once per batch. read_ts is CLOCK_REALTIME_COARSE (sidecar/pipeline.c). */
+static void observe_latency(struct output *out, struct batch *b)
+{
+    if (!b->min_read_ts || !out->vg)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - b->min_read_ts;
+    telemetry_latency(&out->vg->telemetry, ns > 0 ? (double)ns / 1e9 : 0.0);
+    b->min_read_ts = 0;
+}
+
 /* Asks the pipeline to resume once no output is full any more. */
 static void unblock(struct output *out)
 {
@@ -131,12 +145,14 @@ static void spill(struct output *out)
         spool_count(out->spool) == 0 && (out->queue_head || out->stopped)) {
         if (spool_append(out->spool, out->inflight) != 0)
             return;
+        observe_latency(out, out->inflight);
         out->inflight_spooled = true;
         out->stats.spooled_batches++;
     }
     while (out->queue_head) {
         if (spool_append(out->spool, out->queue_head) != 0)
             return;
+        observe_latency(out, out->queue_head);
         batch_free(queue_pop(out));
         out->stats.spooled_batches++;
     }
@@ -237,6 +253,7 @@ void output_done(struct output *out, struct batch *b, enum output_status st)
         out->stats.batches++;
         out->stats.bytes_raw += b->raw_len;
         out->stats.bytes_wire += b->len;
+        observe_latency(out, b);
         out->healthy = true;
         out->failing_since_ms = 0;
         finish_inflight(out);
@@ -551,7 +568,12 @@ bool outputs_idle(struct vigil *vg)
 {
     for (size_t i = 0; i < vg->noutputs; i++) {
         const struct output *out = vg->outputs[i];
-        if (out && (out->inflight || out->queue_head || batch_writer_events(out->writer)))
+        if (!out)
+            continue;
+        /* once stopped, a batch in flight that is also on disk is saved:
+         * the next run sends it */
+        bool inflight = out->inflight && !(out->stopped && out->inflight_spooled);
+        if (inflight || out->queue_head || batch_writer_events(out->writer))
             return false;
     }
     return true;
@@ -575,6 +597,7 @@ void outputs_shutdown(struct vigil *vg)
                     spill(out);   /* the batch in flight first, then the queue */
                 } else if (spool_append(out->spool, out->inflight) == 0) {
                     /* it lost its disk copy to drop_oldest: keep it, out of order */
+                    observe_latency(out, out->inflight);
                     out->stats.spooled_batches++;
                 }
             }

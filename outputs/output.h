@@ -105,7 +105,9 @@ void output_add(struct output *out, const struct record *r);
 void outputs_flush(struct vigil *vg);
 /* Lowest seq any output still holds only in memory; UINT64_MAX when none. */
 uint64_t outputs_pending_seq(struct vigil *vg);
-/* True when every output has nothing queued or in flight (stop may exit). */
+/* True when every output has nothing queued or in flight (stop may exit).
+ * After outputs_shutdown: nothing is left in memory only (what is in flight
+ * but also in the disk buffer counts as saved). */
 bool outputs_idle(struct vigil *vg);
 /* Bytes waiting: memory queue, open batch and disk buffer. */
 uint64_t output_buffered_bytes(const struct output *out);

@@ -120,8 +120,8 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
         { "vigil_output_batches_total", "counter", "Batches delivered per output.", offsetof(struct output_stats, batches) },
         { "vigil_output_bytes_total", "counter", "Bytes sent per output (after compression).", offsetof(struct output_stats, bytes_wire) },
         { "vigil_output_retries_total", "counter", "Send attempts that will be retried.", offsetof(struct output_stats, retries) },
-        { "vigil_output_rejected_total", "counter", "Batches refused for good by the receiver.", offsetof(struct output_stats, rejected) },
-        { "vigil_output_dropped_total", "counter", "Batches dropped (retries exhausted or drop_oldest).", offsetof(struct output_stats, dropped) },
+        { "vigil_output_rejected_total", "counter", "Events refused for good by the receiver.", offsetof(struct output_stats, rejected) },
+        { "vigil_output_dropped_total", "counter", "Events dropped (retries exhausted or drop_oldest).", offsetof(struct output_stats, dropped) },
     };
     for (size_t c = 0; c < sizeof(ocounters) / sizeof(ocounters[0]); c++) {
         metric_head(out, ocounters[c].name, ocounters[c].type, ocounters[c].help);
@@ -159,7 +159,9 @@ void http_api_alerts(struct vigil *vg, uint64_t since, unsigned limit, struct ev
 {
     const struct telemetry *t = &vg->telemetry;
     uint64_t first = t->next_id > TELEMETRY_RING ? t->next_id - TELEMETRY_RING + 1 : 1;
-    if (since + 1 > first)
+    if (since >= t->next_id)
+        first = t->next_id + 1;   /* nothing newer (since + 1 may wrap) */
+    else if (since + 1 > first)
         first = since + 1;
     if (limit && t->next_id >= first && t->next_id - first + 1 > limit)
         first = t->next_id - limit + 1;

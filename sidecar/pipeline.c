@@ -136,12 +136,9 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
     record_prepare(vg, s, r);
     r->raw = line;
     r->truncated = (flags & LINE_TRUNCATED) != 0;
-    if (r->truncated) {
-        in->stats.truncated++;
+    /* the input counts its own lines, bytes and truncations (per input) */
+    if (r->truncated)
         vg->n.truncated++;
-    }
-    in->stats.lines++;
-    in->stats.bytes += line.len + 1;
     vg->n.lines++;
     vg->n.bytes += line.len + 1;
     s->last_end = end_offset;

@@ -6,7 +6,8 @@ one line per event: msgpack batches (LZ4-framed when Content-Encoding: lz4)
 in vigil_decode's format, NDJSON bodies as "JSON <line>". Answers
 --fail-status (default 500) to the first --fail N requests, with
 Retry-After: --retry-after when given, and --status to every later one
-(default 200). Prints its port first."""
+(default 200). Prints its port first; --port P listens on P (a receiver
+coming back where it was)."""
 import argparse
 import os
 import ssl
@@ -76,9 +77,10 @@ def main():
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--port", type=int, default=0, help="0 = any free port")
     ARGS = ap.parse_args()
     SINK = vd.Sink(ARGS.out)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
     srv.daemon_threads = True
     if ARGS.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -2,7 +2,8 @@
 """tcp_receiver.py - loopback peer for the tcp output: accepts connections
 (plain or TLS), reads frames (4-byte big-endian length + batch), decodes each
 batch and appends one line per event to --out. Prints its port first.
---close-after N closes every connection after N frames (a flaky receiver)."""
+--close-after N closes every connection after N frames (a flaky receiver);
+--port P listens on P (a receiver coming back where it was)."""
 import argparse
 import os
 import socket
@@ -65,6 +66,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--close-after", type=int, default=0)
+    ap.add_argument("--port", type=int, default=0, help="0 = any free port")
     args = ap.parse_args()
     ctx = None
     if args.cert:
@@ -74,7 +76,7 @@ def main():
     lock = threading.Lock()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", args.port))
     ls.listen(16)
     vd.announce(ls.getsockname()[1])
     while True:

@@ -94,6 +94,7 @@ static inline void auth_defaults(struct auth_ctx *o)
 static inline struct vigil *test_vigil(int64_t learning_ms)
 {
     memset(&test_conf, 0, sizeof(test_conf));
+    telemetry_free(&test_vg.telemetry);   /* a test may start over */
     memset(&test_vg, 0, sizeof(test_vg));
     test_conf.alerts = (struct alerts_conf){ ALERT_FORMAT_NONE, SEV_INFO, 0, COLOR_NEVER, 5,
                                              (char *)"vigil.alert" };

@@ -157,6 +157,7 @@ static inline void th_fini(struct th *t)
         t->det.plugin->destroy(&t->det);
     free(t->det.ctx);
     alert_stream_free(t->vg.alerts);
+    telemetry_free(&t->vg.telemetry);   /* the alerts kept for GET /alerts */
 }
 
 /* A fresh record of kind k at ts; fill it, then th_observe(). */

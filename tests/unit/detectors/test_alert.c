@@ -251,3 +251,61 @@ Test(alert, a_flood_of_entities_is_capped_per_rule)
     cr_assert(strstr(c->message, "50 more auth.bruteforce alerts suppressed"), "%s", c->message);
     detectors_free(vg);
 }
+
+Test(alert, shown_alerts_are_counted_and_kept_for_the_http_api)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = sample();
+    cr_assert(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0, SEV_MEDIUM);
+    cr_assert(alert_emit(vg, &a));
+    a = brute("203.0.113.9", T0 + MIN, SEV_MEDIUM);
+    cr_assert_not(alert_emit(vg, &a));      /* throttled: neither counted nor kept */
+    const struct telemetry *t = &vg->telemetry;
+    cr_assert_eq(t->next_id, 2);
+    cr_assert_eq(t->nrules, 2);
+    cr_assert_str_eq(t->rules[0].rule, "auth.login");
+    cr_assert_eq(t->rules[0].by_severity[SEV_HIGH], 1);
+    cr_assert_str_eq(t->rules[1].rule, "auth.bruteforce");
+    cr_assert_eq(t->rules[1].by_severity[SEV_MEDIUM], 1);
+    cr_assert_not_null(t->ring);
+    char json[TELEMETRY_ALERT_JSON + 1];
+    memcpy(json, t->ring[0].json, t->ring[0].len);
+    json[t->ring[0].len] = 0;
+    cr_assert(strncmp(json, "{\"ts\":\"2026-11-23T03:10:00.000Z\",\"rule\":\"auth.login\"", 50) == 0,
+              "%s", json);
+    cr_assert_eq(json[t->ring[0].len - 1], '}');
+    cr_assert_eq(t->ring[0].id, 1);
+    cr_assert_eq(t->ring[0].ts, sample().ts);
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}
+
+Test(alert, a_long_alert_is_kept_whole_for_the_http_api)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    static char line[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_BYTES];
+    struct alert a = sample();
+    a.nevidence = 0;
+    for (int i = 0; i < ALERT_MAX_EVIDENCE; i++) {
+        memset(line[i], 0x01, sizeof(line[i]));   /* each byte escaped as \u0001 */
+        alert_evidence(&a, span_make(line[i], sizeof(line[i])));
+    }
+    cr_assert(alert_emit(vg, &a));
+    const struct telemetry *t = &vg->telemetry;
+    cr_assert_eq(t->next_id, 1);
+    size_t n = t->ring[0].len;
+    cr_assert(n > 2 && n <= TELEMETRY_ALERT_JSON);
+    cr_assert_eq(t->ring[0].json[n - 1], '}', "the JSON kept was cut");
+    char json[TELEMETRY_ALERT_JSON + 1];
+    memcpy(json, t->ring[0].json, n);
+    json[n] = 0;
+    cr_assert(strstr(json, "\"evidence\":[]") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"rule\":\"auth.login\"") != NULL);
+    cr_assert(strstr(json, "\"source\":\"/var/log/auth.log\"") != NULL);
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}

@@ -272,6 +272,9 @@ Test(output, retry_with_backoff_then_success_keeps_order)
     h_conf(&h);
     fake.mode = FAKE_RETRY;
     fake.retry_left = 2;
+    /* long enough that adding the second batch cannot outlast the first wait
+     * (with 1 ms a slow build, e.g. ASan, saw a second flush) */
+    h.oc.common.retry = (struct retry_conf){ .initial_ms = 30, .max_ms = 60, .max_attempts = 0 };
     struct output *out = h_start(&h);
     add(out, 1, 8);
     cr_assert_eq(fake.flushes, 1);       /* the retry waits for its timer */
@@ -319,6 +322,20 @@ Test(output, rejected_batches_are_counted_and_dropped)
     cr_assert_eq(fake.flushes, 2);
     cr_assert(outputs_idle(&h.vg));
     h_stop(&h);
+}
+
+Test(output, stopping_without_disk_buffer_is_not_idle)
+{
+    struct h h;
+    h_conf(&h);
+    fake.mode = FAKE_HOLD;
+    struct output *out = the_out = h_start(&h);
+    add(out, 1, 4);
+    cr_assert_not_null(fake.held);
+    outputs_shutdown(&h.vg);
+    cr_assert_not(outputs_idle(&h.vg), "the batch in flight is in memory only");
+    outputs_free(&h.vg);
+    event_base_free(h.vg.base);
 }
 
 Test(output, full_memory_queue_pauses_inputs_until_it_drains)
@@ -397,8 +414,10 @@ Test(output, shutdown_leaves_memory_on_disk_and_restart_replays_once)
     struct output *out = the_out = h_start(&h);
     add(out, 1, 10);                      /* b1 in flight, b2 queued, 9-10 open */
     cr_assert_eq(out->stats.spooled_batches, 0);
+    cr_assert_not(outputs_idle(&h.vg));
     outputs_shutdown(&h.vg);
     cr_assert_eq(spool_count(out->spool), 3);
+    cr_assert(outputs_idle(&h.vg), "everything is saved: the stop is clean");
     outputs_free(&h.vg);
     event_base_free(h.vg.base);
     fake.held = NULL;                     /* the core freed it: the send never finished */
@@ -421,6 +440,52 @@ Test(output, shutdown_leaves_memory_on_disk_and_restart_replays_once)
         usleep(200);
     }
     cr_assert_eq(fake.n, 10, "nothing is sent twice");
+    h_stop(&h);
+}
+
+/* Adds seq from..to, each read age_ms ago (read_ts is CLOCK_REALTIME). */
+static void add_read_ago(struct output *out, uint64_t from, uint64_t to, int64_t age_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    for (uint64_t s = from; s <= to; s++) {
+        struct test_rec t;
+        struct record *r = test_rec_make(&t, s);
+        r->read_ts = now - age_ms * 1000000LL + (int64_t)(s - from);  /* the first is the oldest */
+        output_add(out, r);
+    }
+}
+
+Test(output, pipeline_latency_is_observed_once_per_accepted_batch)
+{
+    struct h h;
+    h_conf(&h);
+    struct output *out = h_start(&h);
+    add_read_ago(out, 1, 4, 2000);               /* delivered at once */
+    const struct telemetry *t = &h.vg.telemetry;
+    cr_assert_eq(t->lat_count, 1);
+    cr_assert(t->lat_sum >= 1.9 && t->lat_sum < 60, "%f", t->lat_sum);
+    cr_assert_eq(t->lat_buckets[TELEMETRY_BUCKETS - 1], 1);   /* in (1s, 5s] */
+    add(out, 5, 8);                              /* read time unknown: not observed */
+    cr_assert_eq(t->lat_count, 1);
+    h_stop(&h);
+
+    /* a batch spilled to the disk buffer is accepted then, not again when replayed */
+    h_conf(&h);
+    fake.n = 0;
+    fake.mode = FAKE_HOLD;
+    h.oc.common.queue_max_bytes = 1;
+    h.oc.common.buffer.type = BUFFER_DISK;
+    out = the_out = h_start(&h);
+    add_read_ago(out, 1, 8, 10);
+    cr_assert_eq(spool_count(out->spool), 2);
+    cr_assert_eq(h.vg.telemetry.lat_count, 2);
+    release_ok();
+    release_ok();
+    cr_assert_eq(fake.n, 8);
+    cr_assert_eq(h.vg.telemetry.lat_count, 2);
+    cr_assert(h.vg.telemetry.lat_sum < 30);
     h_stop(&h);
 }
 
