@@ -5,6 +5,7 @@
 #include "detectors/match.h"
 
 #include <ctype.h>
+#include <string.h>
 #include <time.h>
 
 static int lc(int c)
@@ -46,17 +47,29 @@ bool match_glob(const char *pat, size_t plen, struct span s)
     return glob_run(pat, plen, s, false);
 }
 
+/* One pass over the alternatives, no strchr/strlen: most patterns are
+ * literals ("curl", "-l") and most words fail on their length or first byte,
+ * so a literal costs a compare or two and only real globs reach glob_run. */
 bool match_glob_any(const char *alts, struct span s)
 {
     if (!alts)
         return true;
     const char *p = alts;
     for (;;) {
-        const char *e = strchr(p, '|');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (match_glob(p, n, s))
+        const char *e = p;
+        bool wild = *p == '~';
+        while (*e && *e != '|') {
+            wild |= *e == '*' || *e == '?';
+            e++;
+        }
+        size_t n = (size_t)(e - p);
+        if (!wild) {
+            if (n == s.len && (n == 0 || (p[0] == s.p[0] && memcmp(p, s.p, n) == 0)))
+                return true;
+        } else if (match_glob(p, n, s)) {
             return true;
-        if (!e)
+        }
+        if (!*e)
             return false;
         p = e + 1;
     }
