@@ -119,7 +119,7 @@ static bool error_level(struct span level)
     case 'e': case 'f': case 'c': case 'a': case 'p': case 's': break;
     default: return false;
     }
-    return match_glob_any("~err*|~fatal|~crit*|~alert|~emerg*|~panic|~severe", level);
+    return match_glob_const("~err*|~fatal|~crit*|~alert|~emerg*|~panic|~severe", level);
 }
 
 static void av_count(struct detector *d, const struct record *r, struct span tag, struct span level,

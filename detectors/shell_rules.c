@@ -60,7 +60,6 @@ struct sr_ctx {
     int64_t first_ts;
     struct sr_index index;
     struct sr_rules *rules;            /* the table compiled, see below */
-    struct shl_line line;
     struct span cmd;                   /* the line being judged */
     const char *masked_for;            /* cmd.p once masked[] holds it */
     char masked[1024];
@@ -94,15 +93,8 @@ static const struct conf_option sr_options[] = {
  * minimum length and their fixed first and last bytes, so glob_run only runs
  * on words that could match. */
 
-enum { ALT_LIT, ALT_GLOB, ALT_IGLOB };
 enum { PF_CMD, PF_ARG, PF_ARG2, PF_NOT_ARG, PF_ANY, PF_WRITE, PF_READ, PF_PIPE_TO, PF_PIPE_FROM,
        PF_ASSIGN, PF__N };
-
-struct sr_alt {
-    const char *p;             /* into the rule's pattern, '~' included */
-    uint16_t len, min;         /* pattern bytes; shortest matching word */
-    uint8_t kind, first, last; /* first/last: fixed bytes (lower case for ~), 0 = any */
-};
 
 struct sr_pat {
     uint16_t at, n;            /* alternatives alt[at .. at+n); n == 0: no condition */
@@ -112,72 +104,9 @@ struct sr_compiled {
     struct sr_pat f[PF__N];
 };
 
-static int lc(int c)
+static bool pat_match(const struct glob_alt *alt, struct sr_pat pt, struct span w)
 {
-    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
-
-static bool alt_match(const struct sr_alt *a, struct span w)
-{
-    if (a->kind == ALT_LIT)
-        return a->len == w.len && (!w.len || (a->p[0] == w.p[0] && memcmp(a->p, w.p, w.len) == 0));
-    if (w.len < a->min)
-        return false;
-    if (a->kind == ALT_GLOB) {
-        if ((a->first && (unsigned char)w.p[0] != a->first) ||
-            (a->last && (unsigned char)w.p[w.len - 1] != a->last))
-            return false;
-    } else if ((a->first && lc((unsigned char)w.p[0]) != a->first) ||
-               (a->last && lc((unsigned char)w.p[w.len - 1]) != a->last)) {
-        return false;
-    }
-    return match_glob(a->p, a->len, w);
-}
-
-static bool pat_match(const struct sr_alt *alt, struct sr_pat pt, struct span w)
-{
-    for (unsigned i = 0; i < pt.n; i++)
-        if (alt_match(&alt[pt.at + i], w))
-            return true;
-    return false;
-}
-
-/* Compiles alts into c->alt; false when the pool is full. */
-static bool pat_compile(struct sr_alt *alt, size_t cap, size_t *used, const char *alts,
-                        struct sr_pat *out)
-{
-    out->at = (uint16_t)*used;
-    out->n = 0;
-    if (!alts)
-        return true;
-    for (const char *p = alts;;) {
-        const char *e = p;
-        while (*e && *e != '|')
-            e++;
-        if (*used >= cap || e - p > UINT16_MAX)
-            return false;
-        struct sr_alt *a = &alt[(*used)++];
-        a->p = p;
-        a->len = (uint16_t)(e - p);
-        bool icase = a->len && p[0] == '~';
-        const char *b = p + icase;
-        size_t n = (size_t)(e - b);
-        bool wild = false;
-        unsigned min = 0;
-        for (size_t k = 0; k < n; k++) {
-            wild |= b[k] == '*' || b[k] == '?';
-            min += b[k] != '*';
-        }
-        a->kind = (uint8_t)(icase ? ALT_IGLOB : wild ? ALT_GLOB : ALT_LIT);
-        a->min = (uint16_t)min;
-        a->first = n && b[0] != '*' && b[0] != '?' ? (uint8_t)(icase ? lc((unsigned char)b[0]) : b[0]) : 0;
-        a->last = n && b[n - 1] != '*' && b[n - 1] != '?' ?
-                  (uint8_t)(icase ? lc((unsigned char)b[n - 1]) : b[n - 1]) : 0;
-        out->n++;
-        if (!*e)
-            return true;
-        p = e + 1;
-    }
+    return match_alts(alt + pt.at, pt.n, w);
 }
 
 /* What the per-segment checks share, worked out once per segment. */
@@ -194,7 +123,7 @@ static bool arg_any(const struct shl_line *l, unsigned seg, const char *pat, boo
 {
     unsigned n = l->seg[seg].nw;
     for (unsigned i = 1; i < n; i++) {
-        if (match_glob_any(pat, shl_arg(l, seg, i)))
+        if (match_glob_const(pat, shl_arg(l, seg, i)))
             return true;
         if (first_only)
             break;
@@ -208,22 +137,22 @@ static void seg_facts(const struct shl_line *l, unsigned seg, struct seg_facts *
     f->a0 = shl_argv0(l, seg);
     f->writes = WR_NONE;
     if (s->nw >= 2) {
-        if (match_glob_any("tee", f->a0))
+        if (match_glob_const("tee", f->a0))
             f->writes = WR_TEE;
-        else if (match_glob_any("dd", f->a0))
+        else if (match_glob_const("dd", f->a0))
             f->writes = WR_DD;
-        else if (match_glob_any("cp|mv|install|ln|rsync|truncate|touch", f->a0) ||
-                 (match_glob_any("sed|perl", f->a0) && arg_any(l, seg, "-i|-i*", false)))
+        else if (match_glob_const("cp|mv|install|ln|rsync|truncate|touch", f->a0) ||
+                 (match_glob_const("sed|perl", f->a0) && arg_any(l, seg, "-i|-i*", false)))
             f->writes = WR_LAST;
     }
     f->nested_shell = s->parent >= 0 &&
-                      match_glob_any(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent));
-    f->declares = match_glob_any("export|declare|typeset|readonly|local", f->a0);
+                      match_glob_const(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent));
+    f->declares = match_glob_const("export|declare|typeset|readonly|local", f->a0);
 }
 
 /* ---- matching ---- */
 
-static bool arg_any_c(const struct shl_line *l, unsigned seg, const struct sr_alt *alt,
+static bool arg_any_c(const struct shl_line *l, unsigned seg, const struct glob_alt *alt,
                       struct sr_pat pt, bool first_only)
 {
     unsigned n = l->seg[seg].nw;
@@ -237,7 +166,7 @@ static bool arg_any_c(const struct shl_line *l, unsigned seg, const struct sr_al
 }
 
 static bool write_any(const struct shl_line *l, unsigned seg, const struct seg_facts *f,
-                      const struct sr_alt *alt, struct sr_pat pt)
+                      const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg &&
@@ -267,7 +196,7 @@ static bool write_any(const struct shl_line *l, unsigned seg, const struct seg_f
     }
 }
 
-static bool read_any(const struct shl_line *l, unsigned seg, const struct sr_alt *alt, struct sr_pat pt)
+static bool read_any(const struct shl_line *l, unsigned seg, const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_IN &&
@@ -276,7 +205,7 @@ static bool read_any(const struct shl_line *l, unsigned seg, const struct sr_alt
     return false;
 }
 
-static bool any_word(const struct shl_line *l, unsigned seg, const struct sr_alt *alt, struct sr_pat pt)
+static bool any_word(const struct shl_line *l, unsigned seg, const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->seg[seg].nw; i++)
         if (pat_match(alt, pt, shl_arg(l, seg, i)))
@@ -296,7 +225,7 @@ static bool runs_stdin(const struct shl_line *l, unsigned j)
         if (span_eq_cstr(w, "-") || span_eq_cstr(w, "-s") || span_eq_cstr(w, "--"))
             return true;
         if (w.len && w.p[0] == '-') {
-            if (match_glob_any("-c|-e|-m|-*c", w))
+            if (match_glob_const("-c|-e|-m|-*c", w))
                 return false;
             continue;
         }
@@ -306,7 +235,7 @@ static bool runs_stdin(const struct shl_line *l, unsigned j)
 }
 
 static bool assign_any(const struct shl_line *l, unsigned seg, const struct seg_facts *f,
-                       const struct sr_alt *alt, struct sr_pat pt)
+                       const struct glob_alt *alt, struct sr_pat pt)
 {
     const struct shl_seg *s = &l->seg[seg];
     for (unsigned i = 0; i < s->na; i++)
@@ -315,7 +244,7 @@ static bool assign_any(const struct shl_line *l, unsigned seg, const struct seg_
     return f->declares && arg_any_c(l, seg, alt, pt, false);
 }
 
-static bool rule_match(const struct shell_rule *r, const struct sr_compiled *rc, const struct sr_alt *alt,
+static bool rule_match(const struct shell_rule *r, const struct sr_compiled *rc, const struct glob_alt *alt,
                        const struct shl_line *l, unsigned seg, const struct seg_facts *f,
                        bool new_remote, bool upload, bool drop_exec)
 {
@@ -372,14 +301,19 @@ static bool rule_match(const struct shell_rule *r, const struct sr_compiled *rc,
     return true;
 }
 
-static bool rule_compile(const struct shell_rule *r, struct sr_compiled *rc, struct sr_alt *alt,
+static bool rule_compile(const struct shell_rule *r, struct sr_compiled *rc, struct glob_alt *alt,
                          size_t cap, size_t *used)
 {
     const char *src[PF__N] = { r->cmd, r->arg, r->arg2, r->not_arg, r->any, r->write, r->read,
                                r->pipe_to, r->pipe_from, r->assign };
-    for (int k = 0; k < PF__N; k++)
-        if (!pat_compile(alt, cap, used, src[k], &rc->f[k]))
+    for (int k = 0; k < PF__N; k++) {
+        int n = match_compile(src[k], alt + *used, cap - *used);
+        if (n < 0)
             return false;
+        rc->f[k].at = (uint16_t)*used;
+        rc->f[k].n = (uint16_t)n;
+        *used += (size_t)n;
+    }
     return true;
 }
 
@@ -387,7 +321,7 @@ static bool rule_compile(const struct shell_rule *r, struct sr_compiled *rc, str
 
 struct sr_rules {
     struct sr_compiled rc[64 * SR_SET_WORDS];
-    struct sr_alt alt[SR_ALTS];
+    struct glob_alt alt[SR_ALTS];
 };
 
 /* Compiles the whole table; NULL when it outgrows the pools. */
@@ -409,7 +343,7 @@ fail:
 bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsigned seg,
                       bool new_remote, bool upload, bool drop_exec)
 {
-    struct sr_alt alt[512];
+    struct glob_alt alt[512];
     struct sr_compiled rc;
     size_t used = 0;
     struct seg_facts f;
@@ -461,7 +395,7 @@ static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host,
     struct span a0 = shl_argv0(l, seg);
     unsigned n = l->seg[seg].nw;
     *upload = false;
-    if (match_glob_any("ssh|mosh|autossh|sftp", a0)) {
+    if (match_glob_const("ssh|mosh|autossh|sftp", a0)) {
         for (unsigned i = 1; i < n; i++) {
             struct span w = shl_arg(l, seg, i);
             if (w.len && w.p[0] == '-') {
@@ -482,12 +416,12 @@ static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host,
                     break;
                 }
             *host = w;
-            *upload = match_glob_any("sftp", a0);
+            *upload = match_glob_const("sftp", a0);
             return w.len > 0;
         }
         return false;
     }
-    if (!match_glob_any("scp|rsync", a0))
+    if (!match_glob_const("scp|rsync", a0))
         return false;
     struct span remote = SPAN_NULL;
     bool last_remote = false;
@@ -521,14 +455,14 @@ static uint64_t name_hash(const struct sr_ctx *c, struct detector *d, struct spa
 
 static bool in_tmp(struct span p)
 {
-    return match_glob_any("/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*", p);
+    return match_glob_const("/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*", p);
 }
 
 static void note_download(struct detector *d, struct sr_ctx *c, struct sr_user *u,
                           const struct shl_line *l, unsigned seg, int64_t now)
 {
     struct span a0 = shl_argv0(l, seg);
-    if (!match_glob_any("curl|wget|fetch|aria2c|scp|tftp|ftp", a0))
+    if (!match_glob_const("curl|wget|fetch|aria2c|scp|tftp|ftp", a0))
         return;
     struct span out = SPAN_NULL;
     unsigned n = l->seg[seg].nw;
@@ -542,7 +476,7 @@ static void note_download(struct detector *d, struct sr_ctx *c, struct sr_user *
         else if (w.len > 18 && memcmp(w.p, "--output-document=", 18) == 0)
             out = span_from(w, 18);
     }
-    if (match_glob_any("scp", a0) && n > 1)
+    if (match_glob_const("scp", a0) && n > 1)
         out = shl_arg(l, seg, n - 1);
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_OUT)
@@ -572,7 +506,7 @@ static bool drop_exec(struct detector *d, struct sr_ctx *c, const struct sr_user
     struct span a0w = shl_arg(l, seg, 0), a0 = shl_argv0(l, seg);
     if (memchr(a0w.p, '/', a0w.len) && dropped(d, c, u, a0w, now))
         return true;
-    if (match_glob_any("chmod|" SHELLS_RUN, a0))
+    if (match_glob_const("chmod|" SHELLS_RUN, a0))
         for (unsigned i = 1; i < l->seg[seg].nw; i++) {
             struct span w = shl_arg(l, seg, i);
             if (w.len && w.p[0] != '-' && w.p[0] != '+' && dropped(d, c, u, w, now))
@@ -759,8 +693,7 @@ static void sr_observe(struct detector *d, const struct record *r)
         return;
     int64_t learn = dutil_learning_ns(d);
     bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
-    struct shl_line *l = &c->line;
-    shl_parse(l, cmd);
+    const struct shl_line *l = shl_parse_shared(cmd);
     c->masked_for = NULL;
     c->cmd = cmd;
     const char *fired[FIRED_MAX];
