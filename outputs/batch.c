@@ -563,13 +563,16 @@ struct batch *batch_writer_finish(struct batch_writer *w)
             goto fail;
         b->len = h + u + e;
     } else {
-        b->data = malloc(w->raw.len);
-        if (!b->data)
+        /* Uncompressed, the batch takes the buffer itself and the writer
+         * starts a new one of the same size: no copy of the batch. */
+        struct buf next = { 0 };
+        if (buf_reserve(&next, w->raw.cap) < 0)
             goto fail;
-        memcpy(b->data, w->raw.p, w->raw.len);
+        b->data = w->raw.p;
         b->len = w->raw.len;
+        w->raw = next;
     }
-    b->raw_len = w->raw.len;
+    b->raw_len = w->compression == OUTPUT_COMPRESS_LZ4 ? w->raw.len : b->len;
     b->n_events = w->n;
     b->first_seq = w->first_seq;
     b->last_seq = w->last_seq;
