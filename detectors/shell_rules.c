@@ -35,6 +35,9 @@ struct sr_rules;
 
 struct sr_index {
     uint64_t general[SR_SET_WORDS];    /* rows tried on every segment */
+    /* Rows that cannot hold on a segment that writes no file, reads no
+     * redirection or assigns no variable: dropped from the candidates. */
+    uint64_t need_write[SR_SET_WORDS], need_read[SR_SET_WORDS], need_assign[SR_SET_WORDS];
     struct sr_slot slot[SR_SLOTS];
 };
 
@@ -117,6 +120,7 @@ struct seg_facts {
     uint8_t writes;            /* how the segment writes files besides redirections */
     bool nested_shell;         /* inside $( ) of a shell, eval or source */
     bool declares;             /* export/declare/...: arguments are assignments */
+    bool out_redir, in_redir;  /* the segment has > / >> or < redirections */
 };
 
 static bool arg_any(const struct shl_line *l, unsigned seg, const char *pat, bool first_only)
@@ -148,6 +152,12 @@ static void seg_facts(const struct shl_line *l, unsigned seg, struct seg_facts *
     f->nested_shell = s->parent >= 0 &&
                       match_glob_const(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent));
     f->declares = match_glob_const("export|declare|typeset|readonly|local", f->a0);
+    f->out_redir = f->in_redir = false;
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg) {
+            f->out_redir |= l->redir[i].kind == SHL_R_OUT || l->redir[i].kind == SHL_R_APPEND;
+            f->in_redir |= l->redir[i].kind == SHL_R_IN;
+        }
 }
 
 /* ---- matching ---- */
@@ -575,8 +585,16 @@ static void index_build(struct sr_index *x)
 {
     memset(x, 0, sizeof(*x));
     bool ok = shell_rules_count <= 64 * SR_SET_WORDS;
-    for (size_t i = 0; ok && i < shell_rules_count; i++)
+    for (size_t i = 0; ok && i < shell_rules_count; i++) {
         ok = index_rule(x, i);
+        uint64_t bit = 1ull << (i & 63);
+        if (shell_rules[i].write)
+            x->need_write[i >> 6] |= bit;
+        if (shell_rules[i].read)
+            x->need_read[i >> 6] |= bit;
+        if (shell_rules[i].assign)
+            x->need_assign[i >> 6] |= bit;
+    }
     if (ok)
         return;
     /* Too many rows for the sets: every segment tries every row. */
@@ -585,15 +603,23 @@ static void index_build(struct sr_index *x)
         x->general[i >> 6] |= 1ull << (i & 63);
 }
 
-static void candidates(const struct sr_index *x, struct span a0, uint64_t out[SR_SET_WORDS])
+static void candidates(const struct sr_index *x, const struct shl_line *l, unsigned seg,
+                       const struct seg_facts *f, uint64_t out[SR_SET_WORDS])
 {
     memcpy(out, x->general, sizeof(x->general));
-    if (!a0.len)
-        return;
-    const struct sr_slot *sl = slot_for((struct sr_index *)x, a0.p, a0.len, false);
-    if (sl)
-        for (unsigned w = 0; w < SR_SET_WORDS; w++)
+    const struct sr_slot *sl = f->a0.len ? slot_for((struct sr_index *)x, f->a0.p, f->a0.len, false) : NULL;
+    bool writes = f->out_redir || f->writes != WR_NONE;
+    bool assigns = l->seg[seg].na > 0 || f->declares;
+    for (unsigned w = 0; w < SR_SET_WORDS; w++) {
+        if (sl)
             out[w] |= sl->rules[w];
+        if (!writes)
+            out[w] &= ~x->need_write[w];
+        if (!f->in_redir)
+            out[w] &= ~x->need_read[w];
+        if (!assigns)
+            out[w] &= ~x->need_assign[w];
+    }
 }
 
 /* ---- alerts ---- */
@@ -729,7 +755,7 @@ static void sr_observe(struct detector *d, const struct record *r)
         struct seg_facts facts;
         seg_facts(l, s, &facts);
         uint64_t cand[SR_SET_WORDS];
-        candidates(&c->index, facts.a0, cand);
+        candidates(&c->index, l, s, &facts, cand);
         for (size_t i = 0; i < shell_rules_count && i < 64 * SR_SET_WORDS; i++) {
             if (!((cand[i >> 6] >> (i & 63)) & 1u))
                 continue;
