@@ -114,7 +114,12 @@ static void roll(struct av_val *v, int64_t ts, int64_t bw)
 
 static bool error_level(struct span level)
 {
-    return match_glob_any("~err*|~fatal|~crit*|~alert|~emerg*|~panic|~severe", level);
+    /* Most events are info/debug/warn: one byte tells them apart. */
+    switch (level.len ? level.p[0] | 0x20 : 0) {
+    case 'e': case 'f': case 'c': case 'a': case 'p': case 's': break;
+    default: return false;
+    }
+    return match_glob_const("~err*|~fatal|~crit*|~alert|~emerg*|~panic|~severe", level);
 }
 
 static void av_count(struct detector *d, const struct record *r, struct span tag, struct span level,

@@ -88,15 +88,15 @@ static enum stage action_stage(struct span action, const char *const **attack)
             if (rest.len)
                 action = rest;
         }
-    if (sens && (match_glob_any("~get*|~decrypt*|~read*|~retrieve*", action))) {
+    if (sens && (match_glob_const("~get*|~decrypt*|~read*|~retrieve*", action))) {
         *attack = creds;
         return STAGE_CREDENTIAL_ACCESS;
     }
-    if (sens && match_glob_any("~create*|~put*|~attach*|~update*|~add*|~set*|~assume*|~grant*|~enable*", action)) {
+    if (sens && match_glob_const("~create*|~put*|~attach*|~update*|~add*|~set*|~assume*|~grant*|~enable*", action)) {
         *attack = persist;
         return STAGE_PERSISTENCE;
     }
-    if (match_glob_any("~list*|~describe*|~get*|~search*|~lookup*", action)) {
+    if (match_glob_const("~list*|~describe*|~get*|~search*|~lookup*", action)) {
         *attack = disc;
         return STAGE_DISCOVERY;
     }

@@ -5,6 +5,7 @@
 #include "detectors/match.h"
 
 #include <ctype.h>
+#include <string.h>
 #include <time.h>
 
 static int lc(int c)
@@ -46,20 +47,126 @@ bool match_glob(const char *pat, size_t plen, struct span s)
     return glob_run(pat, plen, s, false);
 }
 
+/* One pass over the alternatives, no strchr/strlen: most patterns are
+ * literals ("curl", "-l") and most words fail on their length or first byte,
+ * so a literal costs a compare or two and only real globs reach glob_run. */
 bool match_glob_any(const char *alts, struct span s)
 {
     if (!alts)
         return true;
     const char *p = alts;
     for (;;) {
-        const char *e = strchr(p, '|');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (match_glob(p, n, s))
+        const char *e = p;
+        bool wild = *p == '~';
+        while (*e && *e != '|') {
+            wild |= *e == '*' || *e == '?';
+            e++;
+        }
+        size_t n = (size_t)(e - p);
+        if (!wild) {
+            if (n == s.len && (n == 0 || (p[0] == s.p[0] && memcmp(p, s.p, n) == 0)))
+                return true;
+        } else if (match_glob(p, n, s)) {
             return true;
-        if (!e)
+        }
+        if (!*e)
             return false;
         p = e + 1;
     }
+}
+
+enum { ALT_LIT, ALT_GLOB, ALT_IGLOB };
+
+int match_compile(const char *alts, struct glob_alt *out, size_t cap)
+{
+    size_t n = 0;
+    if (!alts)
+        return 0;
+    for (const char *p = alts;;) {
+        const char *e = p;
+        while (*e && *e != '|')
+            e++;
+        if (n >= cap || e - p > UINT16_MAX)
+            return -1;
+        struct glob_alt *a = &out[n++];
+        a->p = p;
+        a->len = (uint16_t)(e - p);
+        bool icase = a->len && p[0] == '~';
+        const char *b = p + icase;
+        size_t bn = (size_t)(e - b);
+        bool wild = false;
+        unsigned min = 0;
+        for (size_t k = 0; k < bn; k++) {
+            wild |= b[k] == '*' || b[k] == '?';
+            min += b[k] != '*';
+        }
+        a->kind = (uint8_t)(icase ? ALT_IGLOB : wild ? ALT_GLOB : ALT_LIT);
+        a->min = (uint16_t)min;
+        a->first = bn && b[0] != '*' && b[0] != '?' ? (uint8_t)(icase ? lc((unsigned char)b[0]) : b[0]) : 0;
+        a->last = bn && b[bn - 1] != '*' && b[bn - 1] != '?' ?
+                  (uint8_t)(icase ? lc((unsigned char)b[bn - 1]) : b[bn - 1]) : 0;
+        if (!*e)
+            return (int)n;
+        p = e + 1;
+    }
+}
+
+static bool alt_match(const struct glob_alt *a, struct span w)
+{
+    if (a->kind == ALT_LIT)
+        return a->len == w.len && (!w.len || (a->p[0] == w.p[0] && memcmp(a->p, w.p, w.len) == 0));
+    if (w.len < a->min)
+        return false;
+    if (a->kind == ALT_GLOB) {
+        if ((a->first && (unsigned char)w.p[0] != a->first) ||
+            (a->last && (unsigned char)w.p[w.len - 1] != a->last))
+            return false;
+    } else if ((a->first && lc((unsigned char)w.p[0]) != a->first) ||
+               (a->last && lc((unsigned char)w.p[w.len - 1]) != a->last)) {
+        return false;
+    }
+    return match_glob(a->p, a->len, w);
+}
+
+bool match_alts(const struct glob_alt *alt, size_t n, struct span s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (alt_match(&alt[i], s))
+            return true;
+    return false;
+}
+
+/* The compiled constants: an open-addressed table by address, alternatives
+ * in one pool. Full, it leaves new constants to match_glob_any. */
+#define CONST_SETS 256
+#define CONST_ALTS 4096
+static struct {
+    struct { const char *alts; uint16_t at, n; } set[CONST_SETS];
+    struct glob_alt alt[CONST_ALTS];
+    size_t used;
+} consts;
+
+bool match_glob_const(const char *alts, struct span s)
+{
+    if (!alts)
+        return true;
+    uintptr_t h = (uintptr_t)alts * 0x9e3779b97f4a7c15ull;
+    for (unsigned k = 0; k < CONST_SETS; k++) {
+        unsigned i = (unsigned)((h >> 40) + k) & (CONST_SETS - 1);
+        if (consts.set[i].alts == alts)
+            return match_alts(consts.alt + consts.set[i].at, consts.set[i].n, s);
+        if (!consts.set[i].alts) {
+            int n = match_compile(alts, consts.alt + consts.used, CONST_ALTS - consts.used);
+            if (n < 0 || k >= CONST_SETS / 2)
+                break;
+            consts.set[i].alts = alts;
+            consts.set[i].at = (uint16_t)consts.used;
+            consts.set[i].n = (uint16_t)n;
+            consts.used += (size_t)n;
+            return match_alts(consts.alt + consts.set[i].at, (size_t)n, s);
+        }
+    }
+    return match_glob_any(alts, s);
 }
 
 bool match_ieq(struct span s, const char *lit)

@@ -18,6 +18,23 @@
  * NULL alts matches all. */
 bool match_glob_any(const char *alts, struct span s);
 bool match_glob(const char *pat, size_t plen, struct span s);
+
+/* A pattern list cut once into its alternatives, each with what rejects most
+ * words without running the glob: literals compare by length, globs by their
+ * shortest match and fixed first and last bytes. Same results as
+ * match_glob_any. */
+struct glob_alt {
+    const char *p;             /* into alts, a leading '~' included */
+    uint16_t len, min;         /* pattern bytes; shortest matching word */
+    uint8_t kind, first, last; /* first/last: fixed bytes (lower case for ~), 0 = any */
+};
+/* Compiles alts (borrowed: must outlive out) into out; returns the number of
+ * alternatives, 0 for NULL, or -1 when cap is too small. */
+int match_compile(const char *alts, struct glob_alt *out, size_t cap);
+bool match_alts(const struct glob_alt *alt, size_t n, struct span s);
+/* match_glob_any for a string constant: its compiled form is kept, by address,
+ * for the life of the process (detectors' thread only). Never pass a buffer. */
+bool match_glob_const(const char *alts, struct span s);
 /* Case-insensitive: does s contain needle (a C string)? */
 bool match_contains(struct span s, const char *needle);
 bool match_ieq(struct span s, const char *lit);

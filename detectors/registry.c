@@ -115,7 +115,8 @@ int detectors_init(struct vigil *vg)
         log_error("detectors: out of memory for the alert stream");
         return -1;
     }
-    size_t n = dc ? dc->n : 0;
+    /* detectors.enabled: false makes vigil a pure shipper: no detector runs. */
+    size_t n = dc && dc->enabled ? dc->n : 0;
     vg->detectors = calloc(n ? n : 1, sizeof(*vg->detectors));
     if (!vg->detectors)
         goto nomem;

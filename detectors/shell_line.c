@@ -153,7 +153,7 @@ static void strip_wrappers(struct shl_line *l, struct shl_seg *sg)
     for (int guard = 0; guard < 6 && k < end; guard++) {
         struct span b = base(l->word[k]);
         uint16_t n = k;
-        if (match_glob_any("sudo|doas", b)) {
+        if (match_glob_const("sudo|doas", b)) {
             sg->sudo = true;
             n++;
             while (n < end && l->word[n].len && l->word[n].p[0] == '-') {
@@ -161,17 +161,17 @@ static void strip_wrappers(struct shl_line *l, struct shl_seg *sg)
                 n++;
                 if (span_eq_cstr(o, "--"))
                     break;
-                if (match_glob_any("-u|-g|-h|-p|-C|-D|-r|-t|-U|-T", o))
+                if (match_glob_const("-u|-g|-h|-p|-C|-D|-r|-t|-U|-T", o))
                     n++;
             }
-        } else if (match_glob_any("env", b)) {
+        } else if (match_glob_const("env", b)) {
             n++;
             while (n < end && (is_assignment(l->word[n]) || (l->word[n].len && l->word[n].p[0] == '-'))) {
                 if (span_eq_cstr(l->word[n], "-u"))
                     n++;
                 n++;
             }
-        } else if (match_glob_any("sshpass", b)) {
+        } else if (match_glob_const("sshpass", b)) {
             n++;
             while (n < end && l->word[n].len && l->word[n].p[0] == '-') {
                 struct span o = l->word[n];
@@ -179,9 +179,9 @@ static void strip_wrappers(struct shl_line *l, struct shl_seg *sg)
                 if (o.len == 2 && (o.p[1] == 'p' || o.p[1] == 'f' || o.p[1] == 'd'))
                     n++;
             }
-        } else if (match_glob_any("nohup|time|command|exec|builtin|setsid|busybox", b)) {
+        } else if (match_glob_const("nohup|time|command|exec|builtin|setsid|busybox", b)) {
             n++;
-        } else if (match_glob_any("nice|ionice|stdbuf|timeout", b)) {
+        } else if (match_glob_const("nice|ionice|stdbuf|timeout", b)) {
             n++;
             while (n < end && l->word[n].len && l->word[n].p[0] == '-') {
                 struct span o = l->word[n];
@@ -226,7 +226,7 @@ static void seg_close(struct shl_line *l, int si, enum shl_op op, struct shl_pas
     strip_wrappers(l, sg);
     /* sh -c 'string', su -c 'string': the string is a command line. */
     struct span a0 = shl_argv0(l, (unsigned)si);
-    if (match_glob_any("sh|bash|dash|zsh|ksh|ash|su", a0)) {
+    if (match_glob_const("sh|bash|dash|zsh|ksh|ash|su", a0)) {
         for (unsigned i = 1; i + 1 < sg->nw; i++) {
             struct span w = l->word[sg->w0 + i];
             if (w.len >= 2 && w.p[0] == '-' && w.p[1] != '-' && memchr(w.p, 'c', w.len)) {
@@ -362,6 +362,26 @@ void shl_parse(struct shl_line *l, struct span cmd)
     l->used = 0;
     l->truncated = false;
     parse_into(l, cmd, -1, 0);
+}
+
+static struct {
+    struct shl_line line;
+    bool valid;                  /* key holds the bytes line was parsed from */
+    size_t klen;
+    char key[2048];              /* longer lines are parsed every time */
+} shared;
+
+const struct shl_line *shl_parse_shared(struct span cmd)
+{
+    if (shared.valid && shared.klen == cmd.len && memcmp(shared.key, cmd.p, cmd.len) == 0)
+        return &shared.line;
+    shl_parse(&shared.line, cmd);
+    shared.valid = cmd.len <= sizeof(shared.key);
+    if (shared.valid) {
+        memcpy(shared.key, cmd.p, cmd.len);
+        shared.klen = cmd.len;
+    }
+    return &shared.line;
 }
 
 struct span shl_arg(const struct shl_line *l, unsigned seg, unsigned i)

@@ -53,6 +53,11 @@ struct shl_line {
 
 /* Parses cmd (borrowed only during the call: words are copied into l). */
 void shl_parse(struct shl_line *l, struct span cmd);
+/* The parse of cmd from one line kept for the whole process, keyed by cmd's
+ * bytes: the shell detectors judge the same record one after the other, and
+ * the second one gets the first one's parse for a compare. The result stays
+ * valid until the next call; detectors run on one thread only. */
+const struct shl_line *shl_parse_shared(struct span cmd);
 /* Basename of the segment's argv0 without a ".exe" suffix; empty if none. */
 struct span shl_argv0(const struct shl_line *l, unsigned seg);
 /* argv[i] of a segment (0 = argv0 as typed); empty past the end. */

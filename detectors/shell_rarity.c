@@ -22,7 +22,6 @@ struct rar_ctx {
     struct bl_table *user_cmd;         /* "c" user \x1f argv0 | "s" user \x1f shape */
     struct bl_table *host_cmd;         /* "c" argv0 | "s" shape */
     int64_t first_ts;
-    struct shl_line line;
     char masked[512];
 };
 
@@ -122,8 +121,7 @@ static void rar_observe(struct detector *d, const struct record *r)
         return;
     int64_t learn = dutil_learning_ns(d);
     bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
-    struct shl_line *l = &c->line;
-    shl_parse(l, cmd);
+    const struct shl_line *l = shl_parse_shared(cmd);
     bool masked = false;
     for (unsigned s = 0; s < l->nsegs; s++) {
         struct span a0 = shl_argv0(l, s);

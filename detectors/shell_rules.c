@@ -18,6 +18,28 @@
 #define RECON_RING 8
 #define DROPS      4
 #define FIRED_MAX  12
+#define SR_SET_WORDS 2                 /* candidate sets of up to 128 rules */
+#define SR_SLOTS   512                 /* literal argv0 index, power of two */
+
+/* Which rules can hold for a segment depends first on its argv0, and most
+ * rows name their commands as literals: an index from each literal argv0 to
+ * the rows naming it, plus the rows every segment must try (no cmd, or a
+ * glob cmd), turns ~70 rows scanned per segment into the few that apply. */
+struct sr_slot {
+    const char *lit;                   /* into a rule's cmd; NULL = empty */
+    size_t len;
+    uint64_t rules[SR_SET_WORDS];
+};
+
+struct sr_rules;
+
+struct sr_index {
+    uint64_t general[SR_SET_WORDS];    /* rows tried on every segment */
+    /* Rows that cannot hold on a segment that writes no file, reads no
+     * redirection or assigns no variable: dropped from the candidates. */
+    uint64_t need_write[SR_SET_WORDS], need_read[SR_SET_WORDS], need_assign[SR_SET_WORDS];
+    struct sr_slot slot[SR_SLOTS];
+};
 
 struct sr_user {
     int64_t recon_ts[RECON_RING];
@@ -39,7 +61,8 @@ struct sr_ctx {
     struct bl_table *remotes;          /* user\x1fhost -> nothing */
     struct bl_table *seen;             /* user\x1frule -> nothing (hits count) */
     int64_t first_ts;
-    struct shl_line line;
+    struct sr_index index;
+    struct sr_rules *rules;            /* the table compiled, see below */
     struct span cmd;                   /* the line being judged */
     const char *masked_for;            /* cmd.p once masked[] holds it */
     char masked[1024];
@@ -67,13 +90,44 @@ static const struct conf_option sr_options[] = {
 
 #define SHELLS_RUN "sh|bash|dash|zsh|ksh|ash|fish|busybox|python*|perl|ruby|php|node"
 
-/* ---- matching ---- */
+/* ---- compiled patterns ----
+ * Every pattern of every row is cut once, at start, into its alternatives
+ * with what rejects most words cheaply: literals compare by length, globs by
+ * minimum length and their fixed first and last bytes, so glob_run only runs
+ * on words that could match. */
+
+enum { PF_CMD, PF_ARG, PF_ARG2, PF_NOT_ARG, PF_ANY, PF_WRITE, PF_READ, PF_PIPE_TO, PF_PIPE_FROM,
+       PF_ASSIGN, PF__N };
+
+struct sr_pat {
+    uint16_t at, n;            /* alternatives alt[at .. at+n); n == 0: no condition */
+};
+
+struct sr_compiled {
+    struct sr_pat f[PF__N];
+};
+
+static bool pat_match(const struct glob_alt *alt, struct sr_pat pt, struct span w)
+{
+    return match_alts(alt + pt.at, pt.n, w);
+}
+
+/* What the per-segment checks share, worked out once per segment. */
+enum { WR_NONE, WR_TEE, WR_DD, WR_LAST };
+
+struct seg_facts {
+    struct span a0;            /* shl_argv0 */
+    uint8_t writes;            /* how the segment writes files besides redirections */
+    bool nested_shell;         /* inside $( ) of a shell, eval or source */
+    bool declares;             /* export/declare/...: arguments are assignments */
+    bool out_redir, in_redir;  /* the segment has > / >> or < redirections */
+};
 
 static bool arg_any(const struct shl_line *l, unsigned seg, const char *pat, bool first_only)
 {
     unsigned n = l->seg[seg].nw;
     for (unsigned i = 1; i < n; i++) {
-        if (match_glob_any(pat, shl_arg(l, seg, i)))
+        if (match_glob_const(pat, shl_arg(l, seg, i)))
             return true;
         if (first_only)
             break;
@@ -81,62 +135,93 @@ static bool arg_any(const struct shl_line *l, unsigned seg, const char *pat, boo
     return false;
 }
 
-static struct span basename_of(struct span w)
+static void seg_facts(const struct shl_line *l, unsigned seg, struct seg_facts *f)
 {
-    for (size_t k = w.len; k-- > 0;)
-        if (w.p[k] == '/')
-            return span_from(w, k + 1);
-    return w;
+    const struct shl_seg *s = &l->seg[seg];
+    f->a0 = shl_argv0(l, seg);
+    f->writes = WR_NONE;
+    if (s->nw >= 2) {
+        if (match_glob_const("tee", f->a0))
+            f->writes = WR_TEE;
+        else if (match_glob_const("dd", f->a0))
+            f->writes = WR_DD;
+        else if (match_glob_const("cp|mv|install|ln|rsync|truncate|touch", f->a0) ||
+                 (match_glob_const("sed|perl", f->a0) && arg_any(l, seg, "-i|-i*", false)))
+            f->writes = WR_LAST;
+    }
+    f->nested_shell = s->parent >= 0 &&
+                      match_glob_const(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent));
+    f->declares = match_glob_const("export|declare|typeset|readonly|local", f->a0);
+    f->out_redir = f->in_redir = false;
+    for (unsigned i = 0; i < l->nredirs; i++)
+        if (l->redir[i].seg == seg) {
+            f->out_redir |= l->redir[i].kind == SHL_R_OUT || l->redir[i].kind == SHL_R_APPEND;
+            f->in_redir |= l->redir[i].kind == SHL_R_IN;
+        }
 }
 
-static bool write_any(const struct shl_line *l, unsigned seg, const char *pat)
+/* ---- matching ---- */
+
+static bool arg_any_c(const struct shl_line *l, unsigned seg, const struct glob_alt *alt,
+                      struct sr_pat pt, bool first_only)
+{
+    unsigned n = l->seg[seg].nw;
+    for (unsigned i = 1; i < n; i++) {
+        if (pat_match(alt, pt, shl_arg(l, seg, i)))
+            return true;
+        if (first_only)
+            break;
+    }
+    return false;
+}
+
+static bool write_any(const struct shl_line *l, unsigned seg, const struct seg_facts *f,
+                      const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg &&
             (l->redir[i].kind == SHL_R_OUT || l->redir[i].kind == SHL_R_APPEND) &&
-            match_glob_any(pat, l->redir[i].target))
+            pat_match(alt, pt, l->redir[i].target))
             return true;
-    struct span a0 = shl_argv0(l, seg);
     unsigned n = l->seg[seg].nw;
-    if (n < 2)
-        return false;
-    if (match_glob_any("tee", a0)) {
+    switch (f->writes) {
+    case WR_TEE:
         for (unsigned i = 1; i < n; i++) {
             struct span w = shl_arg(l, seg, i);
-            if (w.len && w.p[0] != '-' && match_glob_any(pat, w))
+            if (w.len && w.p[0] != '-' && pat_match(alt, pt, w))
                 return true;
         }
         return false;
-    }
-    if (match_glob_any("dd", a0)) {
+    case WR_DD:
         for (unsigned i = 1; i < n; i++) {
             struct span w = shl_arg(l, seg, i);
-            if (w.len > 3 && memcmp(w.p, "of=", 3) == 0 && match_glob_any(pat, span_from(w, 3)))
+            if (w.len > 3 && memcmp(w.p, "of=", 3) == 0 && pat_match(alt, pt, span_from(w, 3)))
                 return true;
         }
         return false;
+    case WR_LAST:
+        return pat_match(alt, pt, shl_arg(l, seg, n - 1));
+    default:
+        return false;
     }
-    bool last = match_glob_any("cp|mv|install|ln|rsync|truncate|touch", a0) ||
-                (match_glob_any("sed|perl", a0) && arg_any(l, seg, "-i|-i*", false));
-    return last && match_glob_any(pat, shl_arg(l, seg, n - 1));
 }
 
-static bool read_any(const struct shl_line *l, unsigned seg, const char *pat)
+static bool read_any(const struct shl_line *l, unsigned seg, const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_IN &&
-            match_glob_any(pat, l->redir[i].target))
+            pat_match(alt, pt, l->redir[i].target))
             return true;
     return false;
 }
 
-static bool any_word(const struct shl_line *l, unsigned seg, const char *pat)
+static bool any_word(const struct shl_line *l, unsigned seg, const struct glob_alt *alt, struct sr_pat pt)
 {
     for (unsigned i = 0; i < l->seg[seg].nw; i++)
-        if (match_glob_any(pat, shl_arg(l, seg, i)))
+        if (pat_match(alt, pt, shl_arg(l, seg, i)))
             return true;
     for (unsigned i = 0; i < l->nredirs; i++)
-        if (l->redir[i].seg == seg && match_glob_any(pat, l->redir[i].target))
+        if (l->redir[i].seg == seg && pat_match(alt, pt, l->redir[i].target))
             return true;
     return false;
 }
@@ -150,7 +235,7 @@ static bool runs_stdin(const struct shl_line *l, unsigned j)
         if (span_eq_cstr(w, "-") || span_eq_cstr(w, "-s") || span_eq_cstr(w, "--"))
             return true;
         if (w.len && w.p[0] == '-') {
-            if (match_glob_any("-c|-e|-m|-*c", w))
+            if (match_glob_const("-c|-e|-m|-*c", w))
                 return false;
             continue;
         }
@@ -159,26 +244,23 @@ static bool runs_stdin(const struct shl_line *l, unsigned j)
     return true;
 }
 
-static bool assign_any(const struct shl_line *l, unsigned seg, const char *pat)
+static bool assign_any(const struct shl_line *l, unsigned seg, const struct seg_facts *f,
+                       const struct glob_alt *alt, struct sr_pat pt)
 {
     const struct shl_seg *s = &l->seg[seg];
     for (unsigned i = 0; i < s->na; i++)
-        if (match_glob_any(pat, l->word[s->a0 + i]))
+        if (pat_match(alt, pt, l->word[s->a0 + i]))
             return true;
-    if (match_glob_any("export|declare|typeset|readonly|local", shl_argv0(l, seg)))
-        return arg_any(l, seg, pat, false);
-    return false;
+    return f->declares && arg_any_c(l, seg, alt, pt, false);
 }
 
-bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsigned seg,
-                      bool new_remote, bool upload, bool drop_exec)
+static bool rule_match(const struct shell_rule *r, const struct sr_compiled *rc, const struct glob_alt *alt,
+                       const struct shl_line *l, unsigned seg, const struct seg_facts *f,
+                       bool new_remote, bool upload, bool drop_exec)
 {
     const struct shl_seg *s = &l->seg[seg];
-    if (r->cmd) {
-        struct span a0 = shl_argv0(l, seg);
-        if (!a0.len || !match_glob_any(r->cmd, a0))
-            return false;
-    }
+    if (r->cmd && (!f->a0.len || !pat_match(alt, rc->f[PF_CMD], f->a0)))
+        return false;
     if ((r->flags & SR_NEW_REMOTE) && !new_remote)
         return false;
     if ((r->flags & SR_UPLOAD) && !upload)
@@ -187,30 +269,28 @@ bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsi
         return false;
     if ((r->flags & SR_DROP_EXEC) && !drop_exec)
         return false;
-    if (r->flags & SR_NESTED_SHELL) {
-        if (s->parent < 0 || !match_glob_any(SHELLS_RUN "|eval|source|.", shl_argv0(l, (unsigned)s->parent)))
-            return false;
-    }
+    if ((r->flags & SR_NESTED_SHELL) && !f->nested_shell)
+        return false;
     bool first = (r->flags & SR_FIRST_WORD) != 0;
-    if (r->arg && !arg_any(l, seg, r->arg, first))
+    if (r->arg && !arg_any_c(l, seg, alt, rc->f[PF_ARG], first))
         return false;
-    if (r->arg2 && !arg_any(l, seg, r->arg2, false))
+    if (r->arg2 && !arg_any_c(l, seg, alt, rc->f[PF_ARG2], false))
         return false;
-    if (r->not_arg && arg_any(l, seg, r->not_arg, false))
+    if (r->not_arg && arg_any_c(l, seg, alt, rc->f[PF_NOT_ARG], false))
         return false;
-    if (r->any && !any_word(l, seg, r->any))
+    if (r->any && !any_word(l, seg, alt, rc->f[PF_ANY]))
         return false;
-    if (r->write && !write_any(l, seg, r->write))
+    if (r->write && !write_any(l, seg, f, alt, rc->f[PF_WRITE]))
         return false;
-    if (r->read && !read_any(l, seg, r->read))
+    if (r->read && !read_any(l, seg, alt, rc->f[PF_READ]))
         return false;
-    if (r->assign && !assign_any(l, seg, r->assign))
+    if (r->assign && !assign_any(l, seg, f, alt, rc->f[PF_ASSIGN]))
         return false;
     if (r->pipe_to) {
         bool hit = false;
         for (unsigned j = seg + 1; j < l->nsegs && l->seg[j - 1].op == SHL_OP_PIPE &&
                                    l->seg[j].parent == s->parent; j++)
-            if (match_glob_any(r->pipe_to, shl_argv0(l, j)) &&
+            if (pat_match(alt, rc->f[PF_PIPE_TO], shl_argv0(l, j)) &&
                 (!(r->flags & SR_STDIN_EXEC) || runs_stdin(l, j))) {
                 hit = true;
                 break;
@@ -221,7 +301,7 @@ bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsi
     if (r->pipe_from) {
         bool hit = false;
         for (unsigned j = seg; j-- > 0 && l->seg[j].op == SHL_OP_PIPE && l->seg[j].parent == s->parent;)
-            if (match_glob_any(r->pipe_from, shl_argv0(l, j))) {
+            if (pat_match(alt, rc->f[PF_PIPE_FROM], shl_argv0(l, j))) {
                 hit = true;
                 break;
             }
@@ -231,7 +311,67 @@ bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsi
     return true;
 }
 
+static bool rule_compile(const struct shell_rule *r, struct sr_compiled *rc, struct glob_alt *alt,
+                         size_t cap, size_t *used)
+{
+    const char *src[PF__N] = { r->cmd, r->arg, r->arg2, r->not_arg, r->any, r->write, r->read,
+                               r->pipe_to, r->pipe_from, r->assign };
+    for (int k = 0; k < PF__N; k++) {
+        int n = match_compile(src[k], alt + *used, cap - *used);
+        if (n < 0)
+            return false;
+        rc->f[k].at = (uint16_t)*used;
+        rc->f[k].n = (uint16_t)n;
+        *used += (size_t)n;
+    }
+    return true;
+}
+
+#define SR_ALTS 1536                   /* alternatives of all rows (about 850 today) */
+
+struct sr_rules {
+    struct sr_compiled rc[64 * SR_SET_WORDS];
+    struct glob_alt alt[SR_ALTS];
+};
+
+/* Compiles the whole table; NULL when it outgrows the pools. */
+static struct sr_rules *rules_compile(void)
+{
+    struct sr_rules *x = calloc(1, sizeof(*x));
+    size_t used = 0;
+    if (!x || shell_rules_count > 64 * SR_SET_WORDS)
+        goto fail;
+    for (size_t i = 0; i < shell_rules_count; i++)
+        if (!rule_compile(&shell_rules[i], &x->rc[i], x->alt, SR_ALTS, &used))
+            goto fail;
+    return x;
+fail:
+    free(x);
+    return NULL;
+}
+
+bool shell_rule_match(const struct shell_rule *r, const struct shl_line *l, unsigned seg,
+                      bool new_remote, bool upload, bool drop_exec)
+{
+    struct glob_alt alt[512];
+    struct sr_compiled rc;
+    size_t used = 0;
+    struct seg_facts f;
+    if (seg >= l->nsegs || !rule_compile(r, &rc, alt, sizeof(alt) / sizeof(alt[0]), &used))
+        return false;
+    seg_facts(l, seg, &f);
+    return rule_match(r, &rc, alt, l, seg, &f, new_remote, upload, drop_exec);
+}
+
 /* ---- per-user memory ---- */
+
+static struct span basename_of(struct span w)
+{
+    for (size_t k = w.len; k-- > 0;)
+        if (w.p[k] == '/')
+            return span_from(w, k + 1);
+    return w;
+}
 
 /* "user@host:path" / "rsync://host/path" -> host; empty for a local path. */
 static struct span remote_word(struct span w)
@@ -265,7 +405,7 @@ static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host,
     struct span a0 = shl_argv0(l, seg);
     unsigned n = l->seg[seg].nw;
     *upload = false;
-    if (match_glob_any("ssh|mosh|autossh|sftp", a0)) {
+    if (match_glob_const("ssh|mosh|autossh|sftp", a0)) {
         for (unsigned i = 1; i < n; i++) {
             struct span w = shl_arg(l, seg, i);
             if (w.len && w.p[0] == '-') {
@@ -286,12 +426,12 @@ static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host,
                     break;
                 }
             *host = w;
-            *upload = match_glob_any("sftp", a0);
+            *upload = match_glob_const("sftp", a0);
             return w.len > 0;
         }
         return false;
     }
-    if (!match_glob_any("scp|rsync", a0))
+    if (!match_glob_const("scp|rsync", a0))
         return false;
     struct span remote = SPAN_NULL;
     bool last_remote = false;
@@ -325,14 +465,14 @@ static uint64_t name_hash(const struct sr_ctx *c, struct detector *d, struct spa
 
 static bool in_tmp(struct span p)
 {
-    return match_glob_any("/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*", p);
+    return match_glob_const("/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*", p);
 }
 
 static void note_download(struct detector *d, struct sr_ctx *c, struct sr_user *u,
                           const struct shl_line *l, unsigned seg, int64_t now)
 {
     struct span a0 = shl_argv0(l, seg);
-    if (!match_glob_any("curl|wget|fetch|aria2c|scp|tftp|ftp", a0))
+    if (!match_glob_const("curl|wget|fetch|aria2c|scp|tftp|ftp", a0))
         return;
     struct span out = SPAN_NULL;
     unsigned n = l->seg[seg].nw;
@@ -346,7 +486,7 @@ static void note_download(struct detector *d, struct sr_ctx *c, struct sr_user *
         else if (w.len > 18 && memcmp(w.p, "--output-document=", 18) == 0)
             out = span_from(w, 18);
     }
-    if (match_glob_any("scp", a0) && n > 1)
+    if (match_glob_const("scp", a0) && n > 1)
         out = shl_arg(l, seg, n - 1);
     for (unsigned i = 0; i < l->nredirs; i++)
         if (l->redir[i].seg == seg && l->redir[i].kind == SHL_R_OUT)
@@ -376,13 +516,110 @@ static bool drop_exec(struct detector *d, struct sr_ctx *c, const struct sr_user
     struct span a0w = shl_arg(l, seg, 0), a0 = shl_argv0(l, seg);
     if (a0w.len && memchr(a0w.p, '/', a0w.len) && dropped(d, c, u, a0w, now))
         return true;
-    if (match_glob_any("chmod|" SHELLS_RUN, a0))
+    if (match_glob_const("chmod|" SHELLS_RUN, a0))
         for (unsigned i = 1; i < l->seg[seg].nw; i++) {
             struct span w = shl_arg(l, seg, i);
             if (w.len && w.p[0] != '-' && w.p[0] != '+' && dropped(d, c, u, w, now))
                 return true;
         }
     return false;
+}
+
+/* ---- rule index ---- */
+
+static uint32_t lit_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
+static struct sr_slot *slot_for(struct sr_index *x, const char *p, size_t n, bool add)
+{
+    for (uint32_t h = lit_hash(p, n), k = 0; k < SR_SLOTS; k++) {
+        struct sr_slot *sl = &x->slot[(h + k) & (SR_SLOTS - 1)];
+        if (!sl->lit) {
+            if (!add)
+                return NULL;
+            sl->lit = p;
+            sl->len = n;
+            return sl;
+        }
+        if (sl->len == n && memcmp(sl->lit, p, n) == 0)
+            return sl;
+    }
+    return NULL;
+}
+
+/* Puts rule i under each literal of its cmd, or in general when a glob or
+ * no cmd makes that impossible. Returns false when the index is full. */
+static bool index_rule(struct sr_index *x, size_t i)
+{
+    const char *cmd = shell_rules[i].cmd;
+    uint64_t bit = 1ull << (i & 63);
+    bool wild = !cmd;
+    for (const char *p = cmd; p && *p && !wild; p++)
+        wild = *p == '*' || *p == '?' || *p == '~';
+    if (wild) {
+        x->general[i >> 6] |= bit;
+        return true;
+    }
+    for (const char *p = cmd;;) {
+        const char *e = p;
+        while (*e && *e != '|')
+            e++;
+        if (e > p) {   /* an empty alternative never matches: cmd needs an argv0 */
+            struct sr_slot *sl = slot_for(x, p, (size_t)(e - p), true);
+            if (!sl)
+                return false;
+            sl->rules[i >> 6] |= bit;
+        }
+        if (!*e)
+            return true;
+        p = e + 1;
+    }
+}
+
+static void index_build(struct sr_index *x)
+{
+    memset(x, 0, sizeof(*x));
+    bool ok = shell_rules_count <= 64 * SR_SET_WORDS;
+    for (size_t i = 0; ok && i < shell_rules_count; i++) {
+        ok = index_rule(x, i);
+        uint64_t bit = 1ull << (i & 63);
+        if (shell_rules[i].write)
+            x->need_write[i >> 6] |= bit;
+        if (shell_rules[i].read)
+            x->need_read[i >> 6] |= bit;
+        if (shell_rules[i].assign)
+            x->need_assign[i >> 6] |= bit;
+    }
+    if (ok)
+        return;
+    /* Too many rows for the sets: every segment tries every row. */
+    memset(x, 0, sizeof(*x));
+    for (size_t i = 0; i < shell_rules_count && i < 64 * SR_SET_WORDS; i++)
+        x->general[i >> 6] |= 1ull << (i & 63);
+}
+
+static void candidates(const struct sr_index *x, const struct shl_line *l, unsigned seg,
+                       const struct seg_facts *f, uint64_t out[SR_SET_WORDS])
+{
+    memcpy(out, x->general, sizeof(x->general));
+    const struct sr_slot *sl = f->a0.len ? slot_for((struct sr_index *)x, f->a0.p, f->a0.len, false) : NULL;
+    bool writes = f->out_redir || f->writes != WR_NONE;
+    bool assigns = l->seg[seg].na > 0 || f->declares;
+    for (unsigned w = 0; w < SR_SET_WORDS; w++) {
+        if (sl)
+            out[w] |= sl->rules[w];
+        if (!writes)
+            out[w] &= ~x->need_write[w];
+        if (!f->in_redir)
+            out[w] &= ~x->need_read[w];
+        if (!assigns)
+            out[w] &= ~x->need_assign[w];
+    }
 }
 
 /* ---- alerts ---- */
@@ -482,8 +719,7 @@ static void sr_observe(struct detector *d, const struct record *r)
         return;
     int64_t learn = dutil_learning_ns(d);
     bool learned = r->ts - c->first_ts >= learn && r->ts - uh->first_seen >= learn;
-    struct shl_line *l = &c->line;
-    shl_parse(l, cmd);
+    const struct shl_line *l = shl_parse_shared(cmd);
     c->masked_for = NULL;
     c->cmd = cmd;
     const char *fired[FIRED_MAX];
@@ -516,12 +752,18 @@ static void sr_observe(struct detector *d, const struct record *r)
         }
         bool dexec = drop_exec(d, c, u, l, s, r->ts);
         note_download(d, c, u, l, s, r->ts);
-        for (size_t i = 0; i < shell_rules_count; i++) {
+        struct seg_facts facts;
+        seg_facts(l, s, &facts);
+        uint64_t cand[SR_SET_WORDS];
+        candidates(&c->index, l, s, &facts, cand);
+        for (size_t i = 0; i < shell_rules_count && i < 64 * SR_SET_WORDS; i++) {
+            if (!((cand[i >> 6] >> (i & 63)) & 1u))
+                continue;
             const struct shell_rule *rule = &shell_rules[i];
             bool dup = false;
             for (unsigned k = 0; k < nfired; k++)
                 dup |= strcmp(fired[k], rule->id) == 0;
-            if (dup || !shell_rule_match(rule, l, s, new_remote, upload, dexec))
+            if (dup || !rule_match(rule, &c->rules->rc[i], c->rules->alt, l, s, &facts, new_remote, upload, dexec))
                 continue;
             if (nfired < FIRED_MAX)
                 fired[nfired++] = rule->id;
@@ -545,6 +787,10 @@ static void sr_observe(struct detector *d, const struct record *r)
 static int sr_init(struct detector *d)
 {
     struct sr_ctx *c = d->ctx;
+    index_build(&c->index);
+    c->rules = rules_compile();
+    if (!c->rules)
+        return -1;
     c->users = bl_table_new(&d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
     c->remotes = bl_table_new(&d->vg->budget, "shell_rules.remotes", 0);
     c->seen = bl_table_new(&d->vg->budget, "shell_rules.seen", 0);
@@ -554,6 +800,8 @@ static int sr_init(struct detector *d)
 static void sr_destroy(struct detector *d)
 {
     struct sr_ctx *c = d->ctx;
+    free(c->rules);
+    c->rules = NULL;
     bl_table_free(c->users);
     bl_table_free(c->remotes);
     bl_table_free(c->seen);

@@ -7,7 +7,6 @@
 
 #include <lz4frame.h>
 #include <math.h>
-#include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +18,12 @@
 struct batch_writer {
     int format, compression;
     struct buf raw;               /* encoded, uncompressed records of the open batch */
-    msgpack_packer pk;            /* writes into raw */
     LZ4F_cctx *cctx;              /* reused for every frame */
     uint32_t n;
     uint64_t first_seq, last_seq;
     int64_t min_ts, max_ts;
     int64_t min_read_ts;          /* 0 = none of the records said */
-    bool oom;                     /* an append failed inside the packer */
 };
-
-static int writer_write_cb(void *data, const char *p, size_t n);
 
 int buf_reserve(struct buf *b, size_t more)
 {
@@ -63,23 +58,6 @@ void buf_free(struct buf *b)
     free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
-}
-
-/* msgpack's write callback: a failed append is remembered so that the
- * writer can drop the whole record rather than ship half of one. */
-static int writer_write_cb(void *data, const char *p, size_t n)
-{
-    struct batch_writer *w = data;
-    if (w->raw.cap - w->raw.len >= n) {   /* the usual case: no call, no branch more */
-        memcpy(w->raw.p + w->raw.len, p, n);
-        w->raw.len += n;
-        return 0;
-    }
-    if (buf_append(&w->raw, p, n) < 0) {
-        w->oom = true;
-        return -1;
-    }
-    return 0;
 }
 
 /* Keys the record map always or sometimes starts with. A top-level field with
@@ -121,125 +99,242 @@ static uint32_t count_children(const struct record *r, uint32_t from, uint32_t t
     return n;
 }
 
-/* ---- msgpack ---- */
+/* ---- msgpack ----
+ * Encoded by hand straight into the batch buffer: one bound computed per
+ * record, one reserve, then plain stores. The bytes are exactly those of
+ * msgpack-c's packer (smallest header for each length and integer), only
+ * without a callback per header and per body. */
 
-static void pack_span(msgpack_packer *pk, struct span s)
+typedef unsigned char u8;
+
+static u8 *mp_be16(u8 *o, uint32_t v)
 {
-    msgpack_pack_str(pk, s.len);
-    msgpack_pack_str_body(pk, s.p, s.len);
+    o[0] = (u8)(v >> 8);
+    o[1] = (u8)v;
+    return o + 2;
 }
 
-static void pack_cstr(msgpack_packer *pk, const char *s)
+static u8 *mp_be32(u8 *o, uint32_t v)
 {
-    pack_span(pk, span_cstr(s));
+    o[0] = (u8)(v >> 24);
+    o[1] = (u8)(v >> 16);
+    o[2] = (u8)(v >> 8);
+    o[3] = (u8)v;
+    return o + 4;
 }
 
-static void pack_fixstr(msgpack_packer *pk, const char *s, size_t n)
+static u8 *mp_be64(u8 *o, uint64_t v)
 {
-    char tmp[32];
-    tmp[0] = (char)(0xa0 | n);
-    memcpy(tmp + 1, s, n);
-    msgpack_pack_str_body(pk, tmp, n + 1);
+    return mp_be32(mp_be32(o, (uint32_t)(v >> 32)), (uint32_t)v);
 }
 
-/* A constant key (< 32 bytes): header and bytes in one write. */
-#define PACK_KEY(pk, lit) pack_fixstr((pk), "" lit, sizeof(lit) - 1)
+static u8 *mp_str_hdr(u8 *o, size_t n)
+{
+    if (n < 32) {
+        *o++ = (u8)(0xa0 | n);
+    } else if (n < 256) {
+        *o++ = 0xd9;
+        *o++ = (u8)n;
+    } else if (n < 65536) {
+        *o++ = 0xda;
+        o = mp_be16(o, (uint32_t)n);
+    } else {
+        *o++ = 0xdb;
+        o = mp_be32(o, (uint32_t)n);
+    }
+    return o;
+}
 
+static u8 *mp_str(u8 *o, const char *p, size_t n)
+{
+    o = mp_str_hdr(o, n);
+    if (n)
+        memcpy(o, p, n);
+    return o + n;
+}
 
-static void pack_key(msgpack_packer *pk, struct span k, bool top)
+static u8 *mp_span(u8 *o, struct span s)
+{
+    return mp_str(o, s.p, s.len);
+}
+
+/* A constant key (< 32 bytes): its length is known at compile time. */
+static u8 *mp_fixstr(u8 *o, const char *lit, size_t n)
+{
+    *o++ = (u8)(0xa0 | n);
+    memcpy(o, lit, n);
+    return o + n;
+}
+#define MP_KEY(o, lit) mp_fixstr((o), "" lit, sizeof(lit) - 1)
+
+static u8 *mp_container(u8 *o, uint32_t n, u8 fix, u8 b16)
+{
+    if (n < 16) {
+        *o++ = (u8)(fix | n);
+    } else if (n < 65536) {
+        *o++ = b16;
+        o = mp_be16(o, n);
+    } else {
+        *o++ = (u8)(b16 + 1);
+        o = mp_be32(o, n);
+    }
+    return o;
+}
+
+static u8 *mp_uint(u8 *o, uint64_t d)
+{
+    if (d < 128) {
+        *o++ = (u8)d;
+    } else if (d < 256) {
+        *o++ = 0xcc;
+        *o++ = (u8)d;
+    } else if (d < 65536) {
+        *o++ = 0xcd;
+        o = mp_be16(o, (uint32_t)d);
+    } else if (d < 4294967296ull) {
+        *o++ = 0xce;
+        o = mp_be32(o, (uint32_t)d);
+    } else {
+        *o++ = 0xcf;
+        o = mp_be64(o, d);
+    }
+    return o;
+}
+
+static u8 *mp_int(u8 *o, int64_t d)
+{
+    if (d >= 0)
+        return mp_uint(o, (uint64_t)d);
+    if (d >= -32) {
+        *o++ = (u8)(int8_t)d;
+    } else if (d >= -128) {
+        *o++ = 0xd0;
+        *o++ = (u8)(int8_t)d;
+    } else if (d >= -32768) {
+        *o++ = 0xd1;
+        o = mp_be16(o, (uint16_t)(int16_t)d);
+    } else if (d >= -2147483648LL) {
+        *o++ = 0xd2;
+        o = mp_be32(o, (uint32_t)(int32_t)d);
+    } else {
+        *o++ = 0xd3;
+        o = mp_be64(o, (uint64_t)d);
+    }
+    return o;
+}
+
+static u8 *mp_double(u8 *o, double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof(bits));
+    *o++ = 0xcb;
+    return mp_be64(o, bits);
+}
+
+static u8 *mp_key(u8 *o, struct span k, bool top)
 {
     if (top && is_header_key(k)) {
-        msgpack_pack_str(pk, k.len + 1);
-        msgpack_pack_str_body(pk, "_", 1);
-        msgpack_pack_str_body(pk, k.p, k.len);
-        return;
+        o = mp_str_hdr(o, k.len + 1);
+        *o++ = '_';
+        memcpy(o, k.p, k.len);
+        return o + k.len;
     }
-    pack_span(pk, k);
+    return mp_span(o, k);
 }
 
-static void pack_value(msgpack_packer *pk, const struct record *r, uint32_t i)
+static u8 *mp_value(u8 *o, const struct record *r, uint32_t i)
 {
     const struct field *f = &r->fields[i];
     uint32_t end = field_end(r, i);
     switch (f->type) {
-    case FT_STR: pack_span(pk, f->v.s); break;
-    case FT_INT: msgpack_pack_int64(pk, f->v.i); break;
-    case FT_DOUBLE: msgpack_pack_double(pk, f->v.d); break;
-    case FT_BOOL:
-        if (f->v.b)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
-        break;
+    case FT_STR: return mp_span(o, f->v.s);
+    case FT_INT: return mp_int(o, f->v.i);
+    case FT_DOUBLE: return mp_double(o, f->v.d);
+    case FT_BOOL: *o++ = f->v.b ? 0xc3 : 0xc2; return o;
     case FT_MAP:
-        msgpack_pack_map(pk, count_children(r, i + 1, end));
+        o = mp_container(o, count_children(r, i + 1, end), 0x80, 0xde);
         for (uint32_t j = i + 1; j < end; j = field_end(r, j)) {
-            pack_key(pk, r->fields[j].key, false);
-            pack_value(pk, r, j);
+            o = mp_key(o, r->fields[j].key, false);
+            o = mp_value(o, r, j);
         }
-        break;
+        return o;
     case FT_ARRAY:
-        msgpack_pack_array(pk, count_children(r, i + 1, end));
+        o = mp_container(o, count_children(r, i + 1, end), 0x90, 0xdc);
         for (uint32_t j = i + 1; j < end; j = field_end(r, j))
-            pack_value(pk, r, j);
-        break;
-    default: msgpack_pack_nil(pk); break;
+            o = mp_value(o, r, j);
+        return o;
+    default: *o++ = 0xc0; return o;
     }
 }
 
-static void pack_event_time(msgpack_packer *pk, int64_t ns)
+/* No more bytes than this can the record's entry take. */
+static size_t mp_bound(const struct record *r, const char *kind)
+{
+    size_t n = 96 + r->tag.len + r->raw.len + strlen(kind) + r->host.len + r->input.len +
+               r->path.len + (r->parse_error ? strlen(r->parse_error) : 0);
+    for (uint32_t j = 0; j < r->nfields; j++) {
+        const struct field *f = &r->fields[j];
+        n += f->key.len + 6 + (f->type == FT_STR ? f->v.s.len + 5 : 9);
+    }
+    return n;
+}
+
+static u8 *mp_event_time(u8 *o, int64_t ns)
 {
     int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
     if (nsec < 0) {
         nsec += 1000000000;
         sec -= 1;
     }
-    uint32_t s = (uint32_t)sec, n = (uint32_t)nsec;
-    unsigned char b[8] = {
-        (unsigned char)(s >> 24), (unsigned char)(s >> 16), (unsigned char)(s >> 8), (unsigned char)s,
-        (unsigned char)(n >> 24), (unsigned char)(n >> 16), (unsigned char)(n >> 8), (unsigned char)n,
-    };
-    msgpack_pack_ext(pk, 8, 0);
-    msgpack_pack_ext_body(pk, b, 8);
+    *o++ = 0xd7;   /* fixext 8, type 0: Fluentd EventTime */
+    *o++ = 0;
+    o = mp_be32(o, (uint32_t)sec);
+    return mp_be32(o, (uint32_t)nsec);
 }
 
-static void pack_record(msgpack_packer *pk, const struct record *r)
+static int pack_record(struct buf *b, const struct record *r)
 {
+    const char *kind = record_kind_name((enum record_kind)r->kind);
+    if (buf_reserve(b, mp_bound(r, kind)) < 0)
+        return -1;
     uint32_t top = count_children(r, 0, r->nfields);
     uint32_t n = 4 + top + !span_empty(r->path) + (r->parse_error != NULL) + r->truncated +
                  (r->repeat > 1);
-    msgpack_pack_array(pk, 3);
-    pack_span(pk, r->tag);
-    pack_event_time(pk, r->ts);
-    msgpack_pack_map(pk, n);
-    PACK_KEY(pk, "message");
-    pack_span(pk, r->raw);
-    PACK_KEY(pk, "kind");
-    pack_cstr(pk, record_kind_name((enum record_kind)r->kind));
-    PACK_KEY(pk, "host");
-    pack_span(pk, r->host);
-    PACK_KEY(pk, "input");
-    pack_span(pk, r->input);
+    u8 *o = b->p + b->len;
+    *o++ = 0x93;   /* [tag, time, record] */
+    o = mp_span(o, r->tag);
+    o = mp_event_time(o, r->ts);
+    o = mp_container(o, n, 0x80, 0xde);
+    o = MP_KEY(o, "message");
+    o = mp_span(o, r->raw);
+    o = MP_KEY(o, "kind");
+    o = mp_str(o, kind, strlen(kind));
+    o = MP_KEY(o, "host");
+    o = mp_span(o, r->host);
+    o = MP_KEY(o, "input");
+    o = mp_span(o, r->input);
     if (!span_empty(r->path)) {
-        PACK_KEY(pk, "path");
-        pack_span(pk, r->path);
+        o = MP_KEY(o, "path");
+        o = mp_span(o, r->path);
     }
     if (r->parse_error) {
-        PACK_KEY(pk, "parse_error");
-        pack_cstr(pk, r->parse_error);
+        o = MP_KEY(o, "parse_error");
+        o = mp_str(o, r->parse_error, strlen(r->parse_error));
     }
     if (r->truncated) {
-        PACK_KEY(pk, "truncated");
-        msgpack_pack_true(pk);
+        o = MP_KEY(o, "truncated");
+        *o++ = 0xc3;
     }
     if (r->repeat > 1) {
-        PACK_KEY(pk, "repeat");
-        msgpack_pack_uint32(pk, r->repeat);
+        o = MP_KEY(o, "repeat");
+        o = mp_uint(o, r->repeat);
     }
     for (uint32_t j = 0; j < r->nfields; j = field_end(r, j)) {
-        pack_key(pk, r->fields[j].key, true);
-        pack_value(pk, r, j);
+        o = mp_key(o, r->fields[j].key, true);
+        o = mp_value(o, r, j);
     }
+    b->len = (size_t)(o - b->p);
+    return 0;
 }
 
 /* ---- JSON ---- */
@@ -378,7 +473,6 @@ struct batch_writer *batch_writer_new(int format, int compression)
         goto fail;
     w->format = format;
     w->compression = compression == OUTPUT_COMPRESS_LZ4 ? OUTPUT_COMPRESS_LZ4 : OUTPUT_COMPRESS_NONE;
-    msgpack_packer_init(&w->pk, w, writer_write_cb);
     if (buf_reserve(&w->raw, 64 * 1024) < 0)
         goto fail;
     if (w->compression == OUTPUT_COMPRESS_LZ4 &&
@@ -412,9 +506,7 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
         rc = record_to_text(&w->raw, r) | APPEND_LIT(&w->raw, "\n");
         break;
     default:
-        w->oom = false;
-        pack_record(&w->pk, r);
-        rc = w->oom ? -1 : 0;
+        rc = pack_record(&w->raw, r);
         break;
     }
     if (rc < 0) {
@@ -475,13 +567,16 @@ struct batch *batch_writer_finish(struct batch_writer *w)
             goto fail;
         b->len = h + u + e;
     } else {
-        b->data = malloc(w->raw.len);
-        if (!b->data)
+        /* Uncompressed, the batch takes the buffer itself and the writer
+         * starts a new one of the same size: no copy of the batch. */
+        struct buf next = { 0 };
+        if (buf_reserve(&next, w->raw.cap) < 0)
             goto fail;
-        memcpy(b->data, w->raw.p, w->raw.len);
+        b->data = w->raw.p;
         b->len = w->raw.len;
+        w->raw = next;
     }
-    b->raw_len = w->raw.len;
+    b->raw_len = w->compression == OUTPUT_COMPRESS_LZ4 ? w->raw.len : b->len;
     b->n_events = w->n;
     b->first_seq = w->first_seq;
     b->last_seq = w->last_seq;

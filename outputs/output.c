@@ -24,6 +24,7 @@
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
+#include "sidecar/stats.h"
 #include "sidecar/vigil.h"
 
 #define ERROR_LOG_INTERVAL_MS 10000
@@ -218,7 +219,9 @@ static void close_open(struct output *out)
 {
     if (!batch_writer_events(out->writer))
         return;
+    uint64_t t0 = STATS_NESTED_BEGIN(out->vg);
     struct batch *b = batch_writer_finish(out->writer);
+    STATS_NESTED_END(out->vg, PSTAGE_COMPRESS, t0);
     if (!b) {
         output_error(out, "cannot close batch: out of memory");
         return;
@@ -321,7 +324,9 @@ static void kick(struct output *out)
             break;
         out->busy = true;
         b->attempts++;
+        uint64_t t0 = STATS_NESTED_BEGIN(out->vg);
         out->plugin->flush(out, b);
+        STATS_NESTED_END(out->vg, PSTAGE_WRITE, t0);
     }
     out->in_kick = false;
     balance(out);

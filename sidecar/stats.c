@@ -21,6 +21,14 @@ void stats_stage(struct stats *s, enum stats_stage st)
     s->last = now;
 }
 
+void stats_nested(struct stats *s, enum stats_stage st, uint64_t t0)
+{
+    uint64_t dt = stats_clock() - t0;
+    s->ns[st] += dt;
+    s->count[st]++;
+    s->last += dt;
+}
+
 static const char *const stage_names[PSTAGE__COUNT] = {
     "read+frame", "parse", "detect", "route+pack", "compress", "write",
 };
@@ -35,15 +43,15 @@ void stats_print(const struct vigil *vg, FILE *f, double wall_s)
     uint64_t timed = 0;
     for (int i = 1; i < PSTAGE__COUNT; i++)
         timed += s->ns[i];
-    /* Reading and framing are what is left of the CPU time once the timed
-     * stages are taken out. */
-    double read_s = cpu - (double)timed / 1e9;
+    /* Waiting for a core inflates every stage alike: scale wall to CPU. */
+    double scale = wall_s > 0 && cpu < wall_s ? cpu / wall_s : 1.0;
+    double read_s = cpu - (double)timed / 1e9 * scale;
     if (read_s < 0)
         read_s = 0;
-    fprintf(f, "stage         seconds   share     count\n");
+    fprintf(f, "stage        cpu s (est.)  share     count\n");
     for (int i = 0; i < PSTAGE__COUNT; i++) {
-        double sec = i == PSTAGE_READ ? read_s : (double)s->ns[i] / 1e9;
-        fprintf(f, "%-12s %8.3f  %5.1f%%  %8llu\n", stage_names[i], sec,
+        double sec = i == PSTAGE_READ ? read_s : (double)s->ns[i] / 1e9 * scale;
+        fprintf(f, "%-12s %8.3f      %5.1f%%  %8llu\n", stage_names[i], sec,
                 cpu > 0 ? 100.0 * sec / cpu : 0.0,
                 (unsigned long long)(i == PSTAGE_READ ? vg->n.lines : s->count[i]));
     }
@@ -57,4 +65,7 @@ void stats_print(const struct vigil *vg, FILE *f, double wall_s)
             wall_s > 0 ? (double)vg->n.lines / wall_s : 0.0,
             cpu > 0 ? (double)vg->n.lines / cpu : 0.0,
             wall_s > 0 ? (double)vg->n.bytes / wall_s / 1e6 : 0.0, ru.ru_maxrss);
+    fprintf(f, "detector_mem %llu KiB (cap %llu KiB, %llu evictions)\n",
+            (unsigned long long)(vg->budget.used / 1024), (unsigned long long)(vg->budget.cap / 1024),
+            (unsigned long long)vg->budget.evictions);
 }

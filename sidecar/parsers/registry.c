@@ -4,11 +4,11 @@
 #include <string.h>
 
 extern const struct parser_plugin parser_auth, parser_shell, parser_json, parser_logfmt,
-    parser_syslog, parser_plain, parser_cri, parser_docker;
+    parser_syslog, parser_plain, parser_cri, parser_docker, parser_none;
 
 const struct parser_plugin *const parser_plugins[] = {
     &parser_auth, &parser_shell, &parser_json, &parser_logfmt, &parser_syslog, &parser_plain,
-    &parser_cri, &parser_docker,
+    &parser_cri, &parser_docker, &parser_none,
     NULL
 };
 

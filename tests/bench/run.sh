@@ -1,8 +1,32 @@
 #!/bin/sh
 # run.sh - `make bench`: the performance harness (see bench.py). Numbers are
 # printed and written to $B/bench/results.md; nothing here fails on a time.
+# BENCH_PEERS=1 also runs rsyslog and syslog-ng on the same bytes: the two
+# conflict as Debian packages, so rsyslog is installed with apt-get and
+# syslog-ng is only unpacked (apt-get download + dpkg-deb -x) under
+# $B/bench/peers/syslog-ng/root. Either may be missing: bench.py notes it.
 set -eu
 B=${B:-build}
 cd "$(dirname "$0")/../.."
 [ -x /usr/bin/time ] || { echo "bench: installing GNU time"; apt-get install -y -qq time >/dev/null; }
+if [ "${BENCH_PEERS:-0}" = 1 ]; then
+    if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ]; then
+        echo "bench: installing rsyslog (peer)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rsyslog \
+            >/dev/null 2>&1 || echo "bench: rsyslog could not be installed; skipped"
+    fi
+    root="$B/bench/peers/syslog-ng/root"
+    if ! command -v syslog-ng >/dev/null 2>&1 && [ ! -x "$root/usr/sbin/syslog-ng" ]; then
+        echo "bench: unpacking syslog-ng (peer) into $root"
+        mkdir -p "$B/bench/peers/syslog-ng"
+        (
+            cd "$B/bench/peers/syslog-ng" &&
+            apt-get download syslog-ng-core >/dev/null 2>&1 &&
+            for dep in libivykis0 libnet1 libwrap0 libjson-c5 libpcre3 libglib2.0-0; do
+                dpkg -s "$dep" >/dev/null 2>&1 || apt-get download "$dep" >/dev/null 2>&1 || true
+            done &&
+            for deb in *.deb; do dpkg-deb -x "$deb" root; done
+        ) || echo "bench: syslog-ng could not be unpacked; skipped"
+    fi
+fi
 B="$B" exec /usr/bin/python3 tests/bench/bench.py

@@ -416,7 +416,7 @@ Test(conf, plugin_types_are_checked)
         "t.yaml:6:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats)");
     bad("inputs:\n  - name: a\n    type: journald\n", "t.yaml:3:11: inputs[0].type: unknown input type 'journald' (known: file)");
     bad("inputs:\n  - name: a\n    paths: [x]\n    parser: jsn\n",
-        "t.yaml:4:13: inputs[0].parser: unknown parser 'jsn' (known: auth, shell, json, logfmt, syslog, plain, cri, docker)");
+        "t.yaml:4:13: inputs[0].parser: unknown parser 'jsn' (known: auth, shell, json, logfmt, syslog, plain, cri, docker, none)");
     bad("inputs:\n  - name: a\n    paths: [x]\n    parser: {type: jsn}\n",
         "t.yaml:4:20: inputs[0].parser: unknown parser 'jsn' (known:");
 }

@@ -98,6 +98,7 @@ static inline struct vigil *test_vigil(int64_t learning_ms)
     memset(&test_vg, 0, sizeof(test_vg));
     test_conf.alerts = (struct alerts_conf){ ALERT_FORMAT_NONE, SEV_INFO, 0, COLOR_NEVER, 5,
                                              (char *)"vigil.alert" };
+    test_conf.detectors.enabled = true;
     test_conf.detectors.memory_max = 64ull << 20;
     test_conf.detectors.learning_period_ms = learning_ms;
     test_conf.service.state_dir = NULL;

@@ -123,6 +123,7 @@ static inline void th_init(struct th *t, const struct detector_plugin *p)
     memset(t, 0, sizeof(*t));
     th_current = t;
     t->conf.detectors.learning_period_ms = 24 * 3600 * 1000LL;
+    t->conf.detectors.enabled = true;
     t->conf.detectors.memory_max = 64ull << 20;
     t->conf.alerts.format = ALERT_FORMAT_NONE;
     t->conf.alerts.min_severity = SEV_INFO;
