@@ -309,5 +309,5 @@ const struct detector_plugin detector_auth = {
     .save = auth_save,
     .load = auth_load,
     .destroy = auth_destroy,
-    .snapshot_version = 2,   /* 2: recent sessions */
+    .snapshot_version = 3,   /* 2: recent sessions, 3: escalation levels */
 };

@@ -33,7 +33,13 @@ struct auth_switch_conf {
     bool enabled;
 };
 
-/* Failures from one source. Memory: 96 (head) + 344 = 440 bytes/entry. */
+/* Failures from one source. Memory: 96 (head) + 376 = 472 bytes/entry. */
+/* When an ongoing attack was last reported: at what count, and when. */
+struct auth_escalation {
+    uint32_t level;                 /* count at the last alert, 0 = below threshold */
+    int64_t at;                     /* event time of that alert */
+};
+
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_distinct users;       /* spray.window */
@@ -41,9 +47,10 @@ struct auth_fail_src {
     uint32_t since;                 /* failures since the last success from here */
     uint32_t last_user_len;
     char last_user[32];
+    struct auth_escalation brute, spray;
 };
 
-/* Failures against one user name. Memory: 96 + 344 = 440 bytes/entry. */
+/* Failures against one user name. Memory: 96 + 360 = 456 bytes/entry. */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -51,6 +58,7 @@ struct auth_fail_user {
     uint32_t since;
     uint32_t last_src_len;
     char last_src[32];
+    struct auth_escalation distributed;
 };
 
 /* What is normal for a user. Memory: 96 + 1176 = 1272 bytes/entry. */

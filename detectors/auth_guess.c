@@ -36,6 +36,23 @@ static double ramp(double v, double from, double to)
     return v >= to ? 1 : (v - from) / (to - from);
 }
 
+/* An ongoing attack is news when it starts and each time it doubles, and once
+ * a day while it lasts: not at every failure (a botnet against sshd never
+ * stops), which would only feed the throttle and cost a message each time. */
+static bool escalates(struct auth_escalation *e, uint32_t count, uint32_t threshold, int64_t now)
+{
+    if (count < threshold) {
+        e->level = 0;
+        return false;
+    }
+    if (e->level == 0 || count >= 2 * e->level || now - e->at >= NS_PER_DAY) {
+        e->level = count;
+        e->at = now;
+        return true;
+    }
+    return false;
+}
+
 static void alert_bruteforce(struct detector *d, const struct record *r, struct span src,
                              struct span user, uint32_t n)
 {
@@ -82,7 +99,10 @@ static void alert_distributed(struct detector *d, const struct record *r, struct
     struct alert a;
     char win[32];
     bool priv = auth_privileged(d, user, NULL);
-    auth_alert_init(&a, r, "auth.distributed", priv ? SEV_HIGH : SEV_MEDIUM,
+    /* Names that never logged in here (admin, test, oracle...) are what every
+     * internet-facing sshd sees all day: worth knowing, not worth a page. */
+    bool known = bl_lookup(x->users, user, r->ts, false, false) != NULL;
+    auth_alert_init(&a, r, "auth.distributed", priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW,
                     STAGE_CREDENTIAL_ACCESS);
     a.entity.user = user;
     a.attack[0] = "T1110.001";
@@ -117,9 +137,10 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         uint32_t cnt = bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
         unsigned users = user.len ? bl_distinct_add(&fs->users, bl_hash(b, user), now,
                                                     x->spray.window_ms * 1000000LL) : 0;
-        if (x->bruteforce.enabled && cnt >= (uint64_t)x->bruteforce.threshold)
+        if (x->bruteforce.enabled &&
+            escalates(&fs->brute, cnt, (uint32_t)x->bruteforce.threshold, now))
             alert_bruteforce(d, r, src, user, cnt);
-        if (x->spray.enabled && users >= (uint64_t)x->spray.threshold)
+        if (x->spray.enabled && escalates(&fs->spray, users, (uint32_t)x->spray.threshold, now))
             alert_spray(d, r, src, user, users);
     }
     if (user.len && (h = bl_lookup(x->fail_user, user, now, true, true))) {
@@ -134,7 +155,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         bl_window_add(&fu->fails, now, x->bruteforce.window_ms * 1000000LL, n);
         unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, src), now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
-        if (x->distributed.enabled && srcs >= (uint64_t)x->distributed.threshold)
+        if (x->distributed.enabled &&
+            escalates(&fu->distributed, srcs, (uint32_t)x->distributed.threshold, now))
             alert_distributed(d, r, user, src, srcs);
     }
 }

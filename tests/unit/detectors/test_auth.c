@@ -466,3 +466,20 @@ Test(auth, account_change_without_a_root_session_stays_plain)
     cr_assert_null(find_rule("auth.privileged_group_add"));
     detectors_free(vg);
 }
+
+Test(auth, an_endless_botnet_is_reported_when_it_starts_grows_and_daily)
+{
+    struct vigil *vg = start(0);
+    char ip[32];
+    /* a new source guessing "admin" every minute for two days */
+    for (int m = 0; m < 2 * 24 * 60; m++) {
+        snprintf(ip, sizeof(ip), "198.18.%d.%d", (m / 250) % 250, m % 250 + 1);
+        feed(vg, AT(1, 0, 0) + (int64_t)m * 60 * NS_PER_SEC, "invalid_user", "admin", ip, NULL);
+    }
+    unsigned n = count_rule("auth.distributed");
+    cr_assert_geq(n, 2, "the start and the growth are reported");
+    cr_assert_leq(n, 6, "not once per failure or per throttle window: %u", n);
+    const struct caught *c = find_rule("auth.distributed");
+    cr_assert_eq(sev_of(c), SEV_LOW, "a name that never logged in here is internet noise");
+    detectors_free(vg);
+}
