@@ -239,20 +239,22 @@ static void av_destroy(struct detector *d)
     bl_table_free(((struct av_ctx *)d->ctx)->keys);
 }
 
-static int av_save(struct detector *d, FILE *f)
+static int av_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct av_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->keys, f);
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts) };
+    struct bl_table *const tables[] = { c->keys };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int av_save(struct detector *d, FILE *f)
+{
+    return av_snapshot(d, f, true);
 }
 
 static int av_load(struct detector *d, FILE *f)
 {
-    struct av_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_load(c->keys, f);
+    return av_snapshot(d, f, false);
 }
 
 const struct detector_plugin detector_app_volume = {

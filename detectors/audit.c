@@ -327,24 +327,22 @@ static void au_destroy(struct detector *d)
     bl_table_free(c->pairs);
 }
 
-static int au_save(struct detector *d, FILE *f)
+static int au_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct au_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fwrite(&c->host_actions, sizeof(c->host_actions), 1, f) != 1 ||
-        fwrite(&c->host_ips, sizeof(c->host_ips), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->ids, f) < 0 || bl_table_save(c->pairs, f) < 0 ? -1 : 0;
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts), DUTIL_FIELD(c->host_actions), DUTIL_FIELD(c->host_ips) };
+    struct bl_table *const tables[] = { c->ids, c->pairs };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int au_save(struct detector *d, FILE *f)
+{
+    return au_snapshot(d, f, true);
 }
 
 static int au_load(struct detector *d, FILE *f)
 {
-    struct au_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fread(&c->host_actions, sizeof(c->host_actions), 1, f) != 1 ||
-        fread(&c->host_ips, sizeof(c->host_ips), 1, f) != 1)
-        return -1;
-    return bl_table_load(c->ids, f) < 0 || bl_table_load(c->pairs, f) < 0 ? -1 : 0;
+    return au_snapshot(d, f, false);
 }
 
 const struct detector_plugin detector_audit = {

@@ -5,12 +5,38 @@
 #ifndef VIGIL_DUTIL_H
 #define VIGIL_DUTIL_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "detectors/alert.h"
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
 #include "sidecar/vigil.h"
+
+/* A detector's snapshot is some fixed-size fields then some tables, in an
+ * order the detector gives once for saving and loading alike. */
+struct dutil_field {
+    void *p;
+    size_t n;
+};
+
+/* Writes (save) or reads the fields then the tables. 0, or -1 on any
+ * short read/write or bad table (the core then starts the detector fresh). */
+static inline int dutil_snapshot(FILE *f, bool save, const struct dutil_field *fields, size_t nf,
+                                 struct bl_table *const *tables, size_t nt)
+{
+    for (size_t i = 0; i < nf; i++)
+        if ((save ? fwrite(fields[i].p, fields[i].n, 1, f) : fread(fields[i].p, fields[i].n, 1, f)) != 1)
+            return -1;
+    for (size_t i = 0; i < nt; i++)
+        if ((save ? bl_table_save(tables[i], f) : bl_table_load(tables[i], f)) < 0)
+            return -1;
+    return 0;
+}
+
+#define DUTIL_FIELD(x) { &(x), sizeof(x) }
+#define DUTIL_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline int64_t dutil_learning_ns(const struct detector *d)
 {

@@ -292,26 +292,29 @@ static void eg_destroy(struct detector *d)
     bl_table_free(((struct eg_ctx *)d->ctx)->workloads);
 }
 
-static int eg_save(struct detector *d, FILE *f)
+static int eg_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct eg_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fwrite(&c->nusual, sizeof(c->nusual), 1, f) != 1 ||
-        fwrite(c->usual, sizeof(c->usual), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->dests, f) < 0 || bl_table_save(c->workloads, f) < 0 ? -1 : 0;
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts), DUTIL_FIELD(c->nusual), DUTIL_FIELD(c->usual) };
+    struct bl_table *const tables[] = { c->dests, c->workloads };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int eg_save(struct detector *d, FILE *f)
+{
+    return eg_snapshot(d, f, true);
 }
 
 static int eg_load(struct detector *d, FILE *f)
 {
+    if (eg_snapshot(d, f, false) < 0)
+        return -1;
     struct eg_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fread(&c->nusual, sizeof(c->nusual), 1, f) != 1 || c->nusual > EG_USUAL ||
-        fread(c->usual, sizeof(c->usual), 1, f) != 1)
+    if (c->nusual > EG_USUAL)
         return -1;
     for (unsigned i = 0; i < EG_USUAL; i++)
         c->usual[i][EG_DOMAIN - 1] = '\0';
-    return bl_table_load(c->dests, f) < 0 || bl_table_load(c->workloads, f) < 0 ? -1 : 0;
+    return 0;
 }
 
 const struct detector_plugin detector_egress = {

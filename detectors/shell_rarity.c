@@ -188,22 +188,22 @@ static void rar_destroy(struct detector *d)
     bl_table_free(c->host_cmd);
 }
 
-static int rar_save(struct detector *d, FILE *f)
+static int rar_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct rar_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->users, f) < 0 || bl_table_save(c->user_cmd, f) < 0 ||
-           bl_table_save(c->host_cmd, f) < 0 ? -1 : 0;
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts) };
+    struct bl_table *const tables[] = { c->users, c->user_cmd, c->host_cmd };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int rar_save(struct detector *d, FILE *f)
+{
+    return rar_snapshot(d, f, true);
 }
 
 static int rar_load(struct detector *d, FILE *f)
 {
-    struct rar_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_load(c->users, f) < 0 || bl_table_load(c->user_cmd, f) < 0 ||
-           bl_table_load(c->host_cmd, f) < 0 ? -1 : 0;
+    return rar_snapshot(d, f, false);
 }
 
 const struct detector_plugin detector_shell_rarity = {

@@ -807,22 +807,22 @@ static void sr_destroy(struct detector *d)
     bl_table_free(c->seen);
 }
 
-static int sr_save(struct detector *d, FILE *f)
+static int sr_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct sr_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->users, f) < 0 || bl_table_save(c->remotes, f) < 0 ||
-           bl_table_save(c->seen, f) < 0 ? -1 : 0;
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts) };
+    struct bl_table *const tables[] = { c->users, c->remotes, c->seen };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int sr_save(struct detector *d, FILE *f)
+{
+    return sr_snapshot(d, f, true);
 }
 
 static int sr_load(struct detector *d, FILE *f)
 {
-    struct sr_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1)
-        return -1;
-    return bl_table_load(c->users, f) < 0 || bl_table_load(c->remotes, f) < 0 ||
-           bl_table_load(c->seen, f) < 0 ? -1 : 0;
+    return sr_snapshot(d, f, false);
 }
 
 const struct detector_plugin detector_shell_rules = {

@@ -143,24 +143,22 @@ static void uv_destroy(struct detector *d)
     bl_table_free(((struct uv_ctx *)d->ctx)->users);
 }
 
-static int uv_save(struct detector *d, FILE *f)
+static int uv_snapshot(struct detector *d, FILE *f, bool save)
 {
     struct uv_ctx *c = d->ctx;
-    if (fwrite(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fwrite(&c->pool_count, sizeof(c->pool_count), 1, f) != 1 ||
-        fwrite(&c->pool_bytes, sizeof(c->pool_bytes), 1, f) != 1)
-        return -1;
-    return bl_table_save(c->users, f);
+    const struct dutil_field fields[] = { DUTIL_FIELD(c->first_ts), DUTIL_FIELD(c->pool_count), DUTIL_FIELD(c->pool_bytes) };
+    struct bl_table *const tables[] = { c->users };
+    return dutil_snapshot(f, save, fields, DUTIL_COUNT(fields), tables, DUTIL_COUNT(tables));
+}
+
+static int uv_save(struct detector *d, FILE *f)
+{
+    return uv_snapshot(d, f, true);
 }
 
 static int uv_load(struct detector *d, FILE *f)
 {
-    struct uv_ctx *c = d->ctx;
-    if (fread(&c->first_ts, sizeof(c->first_ts), 1, f) != 1 ||
-        fread(&c->pool_count, sizeof(c->pool_count), 1, f) != 1 ||
-        fread(&c->pool_bytes, sizeof(c->pool_bytes), 1, f) != 1)
-        return -1;
-    return bl_table_load(c->users, f);
+    return uv_snapshot(d, f, false);
 }
 
 const struct detector_plugin detector_user_volume = {
