@@ -61,7 +61,7 @@ const struct conf_option conf_service_options[] = {
 const struct conf_option conf_alerts_options[] = {
     { "format", CONF_ENUM, "text", A(format), 0, 0, "alert stream on stdout: text | json (one object per line) | none",
       .enums = alert_format_names },
-    { "min_severity", CONF_ENUM, "low", A(min_severity), 0, 0, "alerts below this severity are dropped",
+    { "min_severity", CONF_ENUM, "low", A(min_severity), 0, 0, "alerts below this severity are neither printed nor shipped (the incident detector still sees them)",
       .enums = severity_names },
     { "throttle", CONF_DURATION, "10m", A(throttle_ms), 0, 7 * MS_D,
       "the same rule for the same entity alerts at most once per this period (repeats are counted)" },

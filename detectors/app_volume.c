@@ -47,13 +47,15 @@ static const struct conf_option av_options[] = {
     { "spike_factor", CONF_DOUBLE, "5", offsetof(struct av_ctx, spike_factor), 0, 0,
       "a bucket above this multiple of its seasonal mean (and 6 sigma) is a spike" },
     { "spike_min", CONF_INT, "100", offsetof(struct av_ctx, spike_min), 1, 0,
-      "events in a bucket below which no spike is raised" },
+      "events of a tag in a bucket below which no volume spike is raised" },
     { "error_min", CONF_INT, "20", offsetof(struct av_ctx, error_min), 1, 0,
-      "error events in a bucket below which no error burst is raised" },
+      "events of an error level (error, fatal, critical...) in a bucket below which no error "
+      "burst is raised" },
     { "silence_after", CONF_DURATION, "10m", offsetof(struct av_ctx, silence_after_ms), 60000, 86400000,
       "quiet time after which a usually busy tag is silent" },
     { "silence_min_rate", CONF_DOUBLE, "5", offsetof(struct av_ctx, silence_min_rate), 0, 0,
-      "usual events per bucket at this hour for a silence to count" },
+      "a tag is usually busy (and its silence alerts) only when it averages at least this many "
+      "events per bucket at this hour of the week" },
     { 0 }
 };
 

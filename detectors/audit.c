@@ -47,11 +47,12 @@ static const struct conf_option au_options[] = {
     { "denied_min", CONF_INT, "10", offsetof(struct au_ctx, denied_min), 2, 100000,
       "denied calls within denied_window that make a burst" },
     { "volume_factor", CONF_DOUBLE, "5", offsetof(struct au_ctx, volume_factor), 0, 0,
-      "an hour above this multiple of the identity's usual hour is bulk access" },
+      "an hour above this multiple of the identity's usual active hour (calls or bytes) is "
+      "bulk access" },
     { "volume_min_count", CONF_INT, "200", offsetof(struct au_ctx, volume_min_count), 1, 0,
       "fewer calls in an hour are never bulk access" },
     { "volume_min_bytes", CONF_SIZE, "104857600", offsetof(struct au_ctx, volume_min_bytes), 0, 0,
-      "fewer bytes in an hour are never bulk access by size" },
+      "fewer bytes in an hour (default 100MiB) are never bulk access by size" },
     { 0 }
 };
 

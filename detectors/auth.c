@@ -21,8 +21,8 @@ static const struct conf_option bruteforce_options[] = {
       "(rule 5712): sshd and PAM often both log one attempt, so fail2ban's 5 would fire on "
       "a user retrying a forgotten password 3 times" },
     { "window", CONF_DURATION, "10m", R(window_ms), 1000, 7LL * 86400 * 1000,
-      "as fail2ban's findtime: tools pacing one try a minute to dodge OSSEC's 2 minutes are "
-      "still caught" },
+      "time over which failures from one source are counted; 10m as fail2ban's findtime, so "
+      "tools pacing one try a minute to dodge OSSEC's 2 minutes are still caught" },
     { 0 }
 };
 
@@ -31,7 +31,8 @@ static const struct conf_option spray_options[] = {
     { "threshold", CONF_INT, "5", R(threshold), 2, 16,
       "distinct user names one source fails for within window (at most 16)" },
     { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
-      "spraying is slow on purpose (one password per user per round)" },
+      "time over which distinct user names are counted; long, as spraying is slow on "
+      "purpose (one password per user per round)" },
     { 0 }
 };
 
@@ -40,7 +41,7 @@ static const struct conf_option distributed_options[] = {
     { "threshold", CONF_INT, "5", R(threshold), 2, 16,
       "distinct sources failing for one user within window (at most 16)" },
     { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
-      "time over which sources are counted" },
+      "time over which distinct failing sources are counted" },
     { 0 }
 };
 
@@ -68,7 +69,7 @@ static const struct conf_option login_options[] = {
 
 static const struct conf_option switch_options[] = {
     { "enabled", CONF_BOOL, "true", offsetof(struct auth_switch_conf, enabled), 0, 0,
-      "raise these alerts" },
+      "raise the alerts of this section" },
     { 0 }
 };
 
@@ -76,8 +77,9 @@ static const struct conf_option auth_options[] = {
     { "privileged_users", CONF_STRLIST, "root", O(privileged_users), 0, 0,
       "accounts always treated as privileged (besides members of privileged_groups)" },
     { "privileged_groups", CONF_STRLIST, NULL, O(privileged_groups), 0, 0,
-      "groups whose members are privileged, learnt from group_member_add records and "
-      "successful sudo (default: sudo, wheel, adm, admin, root, docker, lxd)" },
+      "groups whose members are privileged; membership is learnt from group_member_add "
+      "records, and a user seen running sudo as root is privileged anyway (default: sudo, "
+      "wheel, adm, admin, root, docker, lxd)" },
     { "bruteforce", CONF_SECTION, NULL, O(bruteforce), 0, 0,
       "many failed logins from one source (T1110.001)", NULL, bruteforce_options },
     { "spray", CONF_SECTION, NULL, O(spray), 0, 0,
@@ -88,13 +90,16 @@ static const struct conf_option auth_options[] = {
       "a login following failures (T1110, T1078)", NULL, after_failures_options },
     { "login", CONF_SECTION, NULL, O(login), 0, 0, "suspicious login scoring (T1078)", NULL,
       login_options },
-    { "root_ssh", CONF_SECTION, NULL, O(root_ssh), 0, 0, "root logging in over SSH (T1078.003)",
+    { "root_ssh", CONF_SECTION, NULL, O(root_ssh), 0, 0,
+      "auth.root_ssh: root logging in over SSH (T1078.003)",
       NULL, switch_options },
     { "privilege", CONF_SECTION, NULL, O(privilege), 0, 0,
-      "first sudo/su, new sudo command, sudo/su failures, not in sudoers (T1548.003)", NULL,
+      "auth.sudo_first, auth.sudo_new_command, auth.sudo_failure, auth.not_in_sudoers, "
+      "auth.su_first, auth.su_failure: first sudo/su, new sudo command, failures (T1548)", NULL,
       switch_options },
     { "accounts", CONF_SECTION, NULL, O(accounts), 0, 0,
-      "account creation (T1136.001), deletion (T1531), privileged group add (T1098)", NULL,
+      "auth.account_created (T1136.001), auth.account_deleted (T1531), "
+      "auth.privileged_group_add and auth.password_change of a privileged account (T1098)", NULL,
       switch_options },
     { 0 }
 };

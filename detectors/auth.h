@@ -33,13 +33,14 @@ struct auth_switch_conf {
     bool enabled;
 };
 
-/* Failures from one source. Memory: 96 (head) + 376 = 472 bytes/entry. */
 /* When an ongoing attack was last reported: at what count, and when. */
 struct auth_escalation {
     uint32_t level;                 /* count at the last alert, 0 = below threshold */
     int64_t at;                     /* event time of that alert */
 };
 
+/* Failures from one source. Memory: 96 (head) + 400 = 496 bytes/entry, 511
+ * with its index slot (bl_entry_bytes). */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_distinct users;       /* spray.window */
@@ -50,7 +51,7 @@ struct auth_fail_src {
     struct auth_escalation brute, spray;
 };
 
-/* Failures against one user name. Memory: 96 + 360 = 456 bytes/entry. */
+/* Failures against one user name. Memory: 96 + 384 = 480 bytes/entry (495). */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -61,7 +62,7 @@ struct auth_fail_user {
     struct auth_escalation distributed;
 };
 
-/* What is normal for a user. Memory: 96 + 1176 = 1272 bytes/entry. */
+/* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */
 struct auth_user {
     struct bl_hours hours;          /* successful logins, hour of week */
     struct bl_set srcs;             /* usual sources, half-life 30 days */
@@ -71,7 +72,7 @@ struct auth_user {
     uint8_t privileged;             /* in a privileged group, or sudo to root seen */
 };
 
-/* A fact seen before. Memory: 96 + 8 = 104 bytes/entry. */
+/* A fact seen before. Memory: 96 + 8 = 104 bytes/entry (119). */
 struct auth_seen {
     uint32_t n;
     uint32_t pad;

@@ -26,7 +26,8 @@ struct detector_plugin {
     unsigned kinds;                     /* KIND_BIT()s of the records it observes */
     int (*init)(struct detector *d);    /* options are in d->ctx; -1 = vigil does not start */
     void (*observe)(struct detector *d, const struct record *r);
-    /* Optional: sees every alert emitted (after throttling), for correlation. */
+    /* Optional: sees every alert emitted that passed the throttle and the
+     * per-rule cap, those below alerts.min_severity included; for correlation. */
     void (*on_alert)(struct detector *d, const struct alert *a);
     /* Optional: event time moved to now (ns); for silences and window ends. */
     void (*tick)(struct detector *d, int64_t now);

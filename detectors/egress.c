@@ -46,15 +46,17 @@ struct eg_ctx {
 
 static const struct conf_option eg_options[] = {
     { "beacon_min", CONF_INT, "8", offsetof(struct eg_ctx, beacon_min), 4, EG_RING,
-      "inter-arrival times needed before judging regularity" },
+      "inter-arrival times to one destination (first seen after learning) needed before "
+      "judging regularity" },
     { "beacon_max_cv", CONF_DOUBLE, "0.25", offsetof(struct eg_ctx, beacon_max_cv), 0, 0,
       "coefficient of variation (stddev/mean) at or below which contact is beaconing" },
     { "beacon_min_interval", CONF_DURATION, "5s", offsetof(struct eg_ctx, beacon_min_interval_ms), 0, 0,
       "faster periodic contact is a stream, not a beacon" },
     { "spike_factor", CONF_DOUBLE, "10", offsetof(struct eg_ctx, spike_factor), 0, 0,
-      "bytes out above this multiple of the usual per contact is a spike" },
+      "bytes out in one transfer above this multiple of the usual per contact (of the "
+      "destination, or of the workload for a new one) is exfiltration" },
     { "spike_min_bytes", CONF_SIZE, "10485760", offsetof(struct eg_ctx, spike_min_bytes), 0, 0,
-      "smaller transfers are never a spike" },
+      "smaller transfers (default 10MiB) are never exfiltration" },
     { 0 }
 };
 

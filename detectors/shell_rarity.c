@@ -3,10 +3,12 @@
  * counts the program (argv0) and its shape (argv0 with flags kept and the
  * other arguments reduced to classes: P path, N number or address, W word)
  * per user and for the whole host. After learning, a program the user never
- * ran is weighed by its host-wide count: never seen on the host -> medium,
- * rare on the host (<= rare_max) -> low, common on the host -> info. A known
- * program in a shape nobody on the host used is info. Quiet while the
- * detector or the user is younger than the learning period. */
+ * ran is weighed by its host-wide count: never seen on the host ->
+ * shell.rare_command, low (medium when run from a temp or hidden path);
+ * rare on the host (<= rare_max) -> shell.new_command, low; common on the
+ * host -> shell.new_command, info. A program the user ran at least 5 times,
+ * in a shape nobody on the host used, is shell.new_command, info. Quiet
+ * while the detector or the user is younger than the learning period. */
 #include <stddef.h>
 #include <string.h>
 
@@ -27,7 +29,8 @@ struct rar_ctx {
 
 static const struct conf_option rar_options[] = {
     { "rare_max", CONF_INT, "5", offsetof(struct rar_ctx, rare_max), 0, 1000000,
-      "host-wide uses at or below which a program is rare" },
+      "a program new for the user that ran at most this many times on the host (by anyone) "
+      "is low; more often, info" },
     { 0 }
 };
 

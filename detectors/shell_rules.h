@@ -2,9 +2,9 @@
  * A rule is a row of shell_rules[] (detectors/shell_rules_table.c): its id,
  * severity, lifecycle stage, ATT&CK ids, a description in plain words, and
  * structured conditions on one segment of the parsed line (shell_line.h).
- * Every non-NULL condition must hold; patterns are '|'-separated
- * case-insensitive globs matched against whole words, never against the
- * raw line. Several rows may share an id (alternative shapes of one
+ * Every non-NULL condition must hold; patterns are '|'-separated globs
+ * (case-sensitive, except an alternative starting with '~', see match.h)
+ * matched against whole words, never against the raw line. Several rows may share an id (alternative shapes of one
  * technique); a line raises each id at most once. */
 #ifndef VIGIL_SHELL_RULES_H
 #define VIGIL_SHELL_RULES_H

@@ -50,9 +50,11 @@ struct tpl_ctx {
 
 static const struct conf_option tpl_options[] = {
     { "max_templates", CONF_INT, "2000", offsetof(struct tpl_ctx, max_templates), 16, 1000000,
-      "templates kept; the least used is evicted" },
+      "templates kept (456 bytes each, outside memory_max); at the cap the least used of a "
+      "sample is evicted" },
     { "similarity", CONF_DOUBLE, "0.5", offsetof(struct tpl_ctx, similarity), 0, 0,
-      "share of equal constant tokens for a message to match a template" },
+      "share (0..1) of a message's tokens equal to a template's (its <*> match anything) for "
+      "the message to join that template" },
     { "max_per_hour", CONF_INT, "10", offsetof(struct tpl_ctx, max_per_hour), 0, 100000,
       "new-template alerts per hour of event time at most" },
     { 0 }

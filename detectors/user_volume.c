@@ -8,7 +8,7 @@
  * hour) raises one app.user_volume per user and hour: a bulk export at 23:40
  * by an insider, a dump by a stolen account. Thresholds are ratios with
  * floors, so a quiet user doubling a handful of requests stays silent.
- * Memory: 96 (head) + 72 = 168 bytes per user. */
+ * Memory: 96 (head) + 80 = 176 bytes per user, 191 with its index slot. */
 #include <stddef.h>
 #include <string.h>
 
@@ -41,7 +41,7 @@ static const struct conf_option uv_options[] = {
     { "min_count", CONF_INT, "300", offsetof(struct uv_ctx, min_count), 1, 0,
       "fewer records in an hour are never bulk access by count" },
     { "min_bytes", CONF_SIZE, "52428800", offsetof(struct uv_ctx, min_bytes), 0, 0,
-      "fewer bytes in an hour are never bulk access by size" },
+      "fewer bytes in an hour (default 50MiB) are never bulk access by size" },
     { 0 }
 };
 
