@@ -538,8 +538,12 @@ static void throttle_report(struct vigil *vg, struct throttle *t)
     s.entity.dst_host = span_make(t->ent[4], t->elen[4]);
     s.entity.command = span_make(t->ent[5], t->elen[5]);
     fmt_time(since, sizeof(since), t->start, false);
-    alert_printf(&s, "repeated %u times in %llds since %s; last: %.*s", t->repeats,
-                 (long long)(throttle_ns / NS_PER_SEC), since, (int)t->msglen, t->msg);
+    if (t->repeats == 1)
+        alert_printf(&s, "repeated once in %llds since %s; last: %.*s",
+                     (long long)(throttle_ns / NS_PER_SEC), since, (int)t->msglen, t->msg);
+    else
+        alert_printf(&s, "repeated %u times in %llds since %s; last: %.*s", t->repeats,
+                     (long long)(throttle_ns / NS_PER_SEC), since, (int)t->msglen, t->msg);
     t->repeats = 0;
     if (vg->alerts)
         publish(vg, vg->alerts, &s);

@@ -136,10 +136,12 @@ static void raise_incident(struct detector *d, struct inc_chain *ch, const struc
     alert_printf(&a, "incident #%u: attack chain of %u stages for %.*s", ch->id, n, DSPAN(who, 64));
     if (a.entity.user.len && a.entity.src_ip.len)
         alert_printf(&a, " from %.*s", DSPAN(a.entity.src_ip, 64));
-    alert_printf(&a, " within %lldm (threshold %lld stages in %lldh):",
+    int64_t win_ms = ((struct inc_ctx *)d->ctx)->window_ms;
+    alert_printf(&a, " within %lldm (threshold %lld stages in %lld%s):",
                  (long long)((ch->last - ch->first) / (60 * NS_PER_SEC)),
                  (long long)((struct inc_ctx *)d->ctx)->min_stages,
-                 (long long)(((struct inc_ctx *)d->ctx)->window_ms / 3600000));
+                 (long long)(win_ms % 3600000 ? win_ms / 60000 : win_ms / 3600000),
+                 win_ms % 3600000 ? "m" : "h");
     for (unsigned k = 0; k < n; k++) {
         const struct inc_step *st = &ch->step[order[k]];
         char hhmm[6];

@@ -769,10 +769,12 @@ static void sr_observe(struct detector *d, const struct record *r)
                 fired[nfired++] = rule->id;
             if (rule->flags & SR_RECON)
                 recon_note(d, c, r, user, u, (uint16_t)i);
-            /* a host other users of this machine reach is a smaller step */
+            /* A host other users of this machine reach (the bastion) is a small
+             * step: a first ssh there is no lateral movement; copying files to it
+             * still deserves a look. */
             enum severity sev = rule->sev;
-            if ((rule->flags & SR_NEW_REMOTE) && host_known && sev > SEV_LOW)
-                sev--;
+            if ((rule->flags & SR_NEW_REMOTE) && host_known)
+                sev = sev >= SEV_HIGH ? sev - 1 : SEV_INFO;
             if (sev > SEV_INFO)
                 emit(d, c, r, user, rule, rule->id, sev, shl_argv0(l, s),
                      (rule->flags & SR_NEW_REMOTE) ? extra : NULL);

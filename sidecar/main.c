@@ -50,44 +50,6 @@ static const char usage_text[] =
     "Signals: SIGTERM/SIGINT stop (flush, checkpoint, exit 0); a second one exits at once.\n"
     "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 runtime failure, 4 second signal.\n";
 
-static void list_options(const char *only)
-{
-    printf("service:\n");
-    conf_options_help(stdout, conf_service_options, 2);
-    printf("alerts:\n");
-    conf_options_help(stdout, conf_alerts_options, 2);
-    printf("detectors:\n");
-    conf_options_help(stdout, conf_detectors_options, 2);
-    for (size_t i = 0; detector_plugins[i]; i++) {
-        if (only && strcmp(only, detector_plugins[i]->name) != 0)
-            continue;
-        printf("  %s:   (detector)\n", detector_plugins[i]->name);
-        conf_options_help(stdout, detector_plugins[i]->options, 4);
-    }
-    printf("inputs[] (every type):\n");
-    conf_options_help(stdout, conf_input_common_options, 2);
-    for (size_t i = 0; input_plugins[i]; i++) {
-        if (only && strcmp(only, input_plugins[i]->name) != 0)
-            continue;
-        printf("inputs[] type: %s\n", input_plugins[i]->name);
-        conf_options_help(stdout, input_plugins[i]->options, 2);
-    }
-    for (size_t i = 0; parser_plugins[i]; i++) {
-        if (only && strcmp(only, parser_plugins[i]->name) != 0)
-            continue;
-        printf("inputs[].parser type: %s\n", parser_plugins[i]->name);
-        conf_options_help(stdout, parser_plugins[i]->options, 2);
-    }
-    printf("outputs[] (every type):\n");
-    conf_options_help(stdout, conf_output_common_options, 2);
-    for (size_t i = 0; output_plugins[i]; i++) {
-        if (only && strcmp(only, output_plugins[i]->name) != 0)
-            continue;
-        printf("outputs[] type: %s\n", output_plugins[i]->name);
-        conf_options_help(stdout, output_plugins[i]->options, 2);
-    }
-}
-
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
@@ -214,9 +176,14 @@ int main(int argc, char **argv)
         case 'o': once = true; break;
         case 's': want_stats = true; break;
         case 'H': health = true; break;
-        case 'l':
-            list_options(optarg ? optarg : (optind < argc && argv[optind][0] != '-') ? argv[optind] : NULL);
+        case 'l': {
+            const char *what = optarg ? optarg : (optind < argc && argv[optind][0] != '-') ? argv[optind] : NULL;
+            if (conf_help(stdout, what) < 0) {
+                fprintf(stderr, "vigil: no section, input, parser, output or detector named '%s'\n", what);
+                return EXIT_USAGE;
+            }
             return EXIT_OK;
+        }
         case 'V': printf("vigil %s\n", VIGIL_VERSION); return EXIT_OK;
         case 'h': fputs(usage_text, stdout); return EXIT_OK;
         default: fputs(usage_text, stderr); return EXIT_USAGE;

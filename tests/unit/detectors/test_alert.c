@@ -176,7 +176,7 @@ Test(alert, escalation_is_not_throttled)
     cr_assert(alert_emit(vg, &a));
     /* the throttled one was reported before the escalation */
     cr_assert_eq(ncaught, 3);
-    cr_assert(strstr(caught[1].message, "repeated 1 times") != NULL);
+    cr_assert(strstr(caught[1].message, "repeated once") != NULL);
     cr_assert_str_eq(caught[2].severity, "high");
     detectors_free(vg);
 }

@@ -160,6 +160,22 @@ Test(shell_rules, recon_burst_is_one_alert)
     th_fini(&t);
 }
 
+Test(shell_rules, a_first_ssh_to_the_bastion_others_use_is_not_lateral_movement)
+{
+    struct th t;
+    th_init(&t, &detector_shell_rules);
+    for (int day = 0; day < 3; day++) {
+        th_shell(&t, TH_T0 + day * NS_PER_DAY, "alice", "ssh bastion-1");
+        th_shell(&t, TH_T0 + day * NS_PER_DAY + 60, "bob", "git pull");
+    }
+    int64_t now = TH_T0 + 4 * NS_PER_DAY;
+    th_shell(&t, now, "bob", "ssh bastion-1");
+    cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    th_shell(&t, now + 1, "bob", "ssh 10.9.8.7");
+    cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 1, "a host nobody here reaches still counts");
+    th_fini(&t);
+}
+
 Test(shell_rules, ssh_to_usual_bastion_is_not_lateral_movement)
 {
     struct th t;
