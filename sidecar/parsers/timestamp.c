@@ -64,6 +64,14 @@ static bool time_ok(int h, int mi, int sec)
     return h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60;
 }
 
+/* Nanoseconds since 1970 in an int64_t reach the years 1678..2262: a year
+ * outside this range is not taken as a timestamp (found by fuzzing: year
+ * 0999 overflowed the multiplication below). */
+static bool year_ok(int64_t y)
+{
+    return y >= 1700 && y <= 2200;
+}
+
 static int64_t to_ns(int64_t days, int h, int mi, int sec)
 {
     return days * NS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec) * NS_PER_SEC;
@@ -128,7 +136,7 @@ size_t ts_parse_rfc3339(struct span s, int64_t *ns)
         return 0;
     int y = digits(s, 0, 4), mo = digits(s, 5, 2), d = digits(s, 8, 2);
     int h = digits(s, 11, 2), mi = digits(s, 14, 2), sec = digits(s, 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
+    if (!year_ok(y) || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
         return 0;
     size_t off = 19;
     int64_t frac, zsecs;
@@ -232,7 +240,7 @@ size_t ts_parse_clf(struct span s, int64_t *ns)
         return 0;
     int d = digits(s, 0, 2), m = month_index(s, 3), y = digits(s, 7, 4);
     int h = digits(s, 12, 2), mi = digits(s, 15, 2), sec = digits(s, 18, 2);
-    if (d < 1 || d > 31 || m < 0 || y < 0 || !time_ok(h, mi, sec))
+    if (d < 1 || d > 31 || m < 0 || !year_ok(y) || !time_ok(h, mi, sec))
         return 0;
     size_t off = 20;
     int64_t frac, zsecs = 0;
