@@ -113,6 +113,8 @@ static bool epoch_secs(struct span s, int64_t *ns)
             return false;
         v = v * 10 + (s.p[i] - '0');
     }
+    if (v > INT64_MAX / 1000000000LL)
+        return false;                 /* past year 2262: would overflow (found by fuzzing) */
     *ns = v * 1000000000LL;
     return true;
 }

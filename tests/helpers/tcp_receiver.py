@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--close-after", type=int, default=0)
+    ap.add_argument("--port", type=int, default=0, help="listen here (0: any free port)")
     args = ap.parse_args()
     ctx = None
     if args.cert:
@@ -74,7 +75,7 @@ def main():
     lock = threading.Lock()
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", 0))
+    ls.bind(("127.0.0.1", args.port))
     ls.listen(16)
     vd.announce(ls.getsockname()[1])
     while True:
