@@ -68,6 +68,13 @@ done
 for t in $(ls tests/integration/[0-9]*.sh 2>/dev/null | sort); do
     name=$(basename "$t" .sh)
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
+    # Under valgrind the load tests (hundreds of thousands of lines, dozens of
+    # kill -9 restarts) would take an hour: they run in the other modes.
+    if [ -n "$VG" ]; then
+        case " ${VALGRIND_SKIP-15_rotation_torture 16_crash_consistency} " in
+        *" $name "*) note "integ skip  $name (valgrind)"; continue ;;
+        esac
+    fi
     out="$LOG/it_$name.out"
     start=$(date +%s)
     if B="$B" timeout 600 sh "$t" >"$out" 2>&1; then
