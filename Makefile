@@ -20,6 +20,7 @@ TOOLS    := $(TOOL_SRC:tools/%.c=$(B)/%)
 UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c' 2>/dev/null))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY   := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(B)/helpers/%)
 
@@ -60,7 +61,14 @@ test: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@B=$(B) sh tests/run.sh
 
-unit-bins: $(UNIT_BIN) $(HELPERS)
+unit-bins: $(UNIT_BIN) $(HELPERS) $(REPLAY)
+
+# Each fuzz target linked with replay.c instead of libFuzzer: tests/run.sh
+# feeds it every file of tests/fuzz/corpus/<target>/ (seeds and past crashes).
+$(B)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libvigil.a
+	@mkdir -p $(@D)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(B)/libvigil.a $(LDLIBS)
 
 # Loopback peers the tests start (Kafka mock cluster, ...).
 $(B)/helpers/%: tests/helpers/%.c $(B)/libvigil.a

@@ -48,9 +48,33 @@ for t in $(find "$B/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort)
     [ "$res" = FAIL ] && { failures="$failures $name"; grep -a -E '\[FAIL\]|\[----\].*(Assertion|fail|Fail|signal)' "$out" | head -20; }
 done
 
+# Fuzz corpus replay: seeds and every crash kept as a regression case, run
+# through each target built without libFuzzer (tests/fuzz/replay.c).
+for t in $(find "$B/fuzz-replay" -type f -name 'fuzz_*' -perm -u+x 2>/dev/null | sort); do
+    name=$(basename "$t")
+    [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    [ -d "$corpus" ] || continue
+    out="$LOG/replay_$name.out"
+    if $VG "$t" "$corpus" >"$out" 2>&1; then
+        passed=$((passed + 1)); res=ok
+    else
+        failed=$((failed + 1)); res=FAIL; failures="$failures $name"
+    fi
+    note "fuzz  $res  $name ($(tail -1 "$out"))"
+    [ "$res" = FAIL ] && tail -25 "$out"
+done
+
 for t in $(ls tests/integration/[0-9]*.sh 2>/dev/null | sort); do
     name=$(basename "$t" .sh)
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
+    # Under valgrind the load tests (hundreds of thousands of lines, dozens of
+    # kill -9 restarts) would take an hour: they run in the other modes.
+    if [ -n "$VG" ]; then
+        case " ${VALGRIND_SKIP-15_rotation_torture 16_crash_consistency} " in
+        *" $name "*) note "integ skip  $name (valgrind)"; continue ;;
+        esac
+    fi
     out="$LOG/it_$name.out"
     start=$(date +%s)
     if B="$B" timeout 600 sh "$t" >"$out" 2>&1; then

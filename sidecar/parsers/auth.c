@@ -591,6 +591,8 @@ static void pam_session(struct span s, struct caps *c, bool switch_svc)
     }
     for (int pass = 0; pass < 2; pass++) {
         struct span *name = pass ? &byname : &forname, *uid = pass ? &byuid : &foruid;
+        if (!name->p)
+            continue;                 /* no " by " part: NULL + 0 is undefined */
         const char *u = find(name->p, name->p + name->len, "(uid=", 5);
         if (u) {
             const char *d = u + 5, *e = d;

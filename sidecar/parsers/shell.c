@@ -71,6 +71,8 @@ static struct span user_from_path(struct span path)
     static const char *const homes[] = { "/home/", "/Users/" };
     struct span best = SPAN_NULL;
     const char *best_at = NULL;
+    if (!path.p)
+        return SPAN_NULL;             /* no source path: NULL + 0 is undefined */
     const char *end = path.p + path.len;
     for (size_t h = 0; h < sizeof(homes) / sizeof(homes[0]); h++) {
         size_t hl = strlen(homes[h]);

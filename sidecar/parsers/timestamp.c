@@ -64,6 +64,14 @@ static bool time_ok(int h, int mi, int sec)
     return h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 60;
 }
 
+/* Nanoseconds since 1970 in an int64_t reach the years 1678..2262: a year
+ * outside this range is not taken as a timestamp (found by fuzzing: year
+ * 0999 overflowed the multiplication below). */
+static bool year_ok(int64_t y)
+{
+    return y >= 1700 && y <= 2200;
+}
+
 static int64_t to_ns(int64_t days, int h, int mi, int sec)
 {
     return days * NS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec) * NS_PER_SEC;
@@ -118,13 +126,6 @@ static size_t zone(struct span s, size_t off, int64_t *secs)
     }
     *secs = (int64_t)(h * 3600 + mi * 60) * (c == '-' ? -1 : 1);
     return n;
-}
-
-/* Years whose times fit in int64 nanoseconds since the epoch; a "date" outside
- * them is not a timestamp of any log line. */
-static inline bool year_ok(int y)
-{
-    return y >= 1678 && y <= 2261;
 }
 
 /* Two digits at p, which the caller knows are in bounds; -1 unless both are digits. */

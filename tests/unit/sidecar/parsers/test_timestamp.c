@@ -160,6 +160,6 @@ Test(timestamp, years_beyond_int64_nanoseconds_are_not_timestamps)
     cr_expect_eq(ts_parse_rfc3339(SPAN_LIT("0000-01-01T00:00:00Z"), &ns), 0);
     cr_expect_eq(ts_parse_rfc3339(SPAN_LIT("9999-12-31T23:59:59Z"), &ns), 0);
     cr_expect_eq(ts_parse_clf(SPAN_LIT("01/Jan/9999:00:00:00 +0000"), &ns), 0);
-    cr_expect_neq(ts_parse_rfc3339(SPAN_LIT("2261-12-31T23:59:59Z"), &ns), 0);
+    cr_expect_neq(ts_parse_rfc3339(SPAN_LIT("2199-12-31T23:59:59Z"), &ns), 0);
     cr_expect_gt(ns, 0);
 }
