@@ -166,7 +166,7 @@ static void add(struct output *out, uint64_t from, uint64_t to)
 /* Runs the loop until fake.n reaches n (bounded, not a timing assertion). */
 static void run_until_delivered(struct h *h, int n)
 {
-    for (int i = 0; i < 5000 && fake.n < n; i++) {
+    for (int i = 0; i < 25000 && fake.n < n; i++) {
         event_base_loop(h->vg.base, EVLOOP_NONBLOCK);
         usleep(200);
     }
@@ -273,8 +273,8 @@ Test(output, retry_with_backoff_then_success_keeps_order)
     fake.mode = FAKE_RETRY;
     fake.retry_left = 2;
     /* long enough that adding the second batch cannot outlast the first wait
-     * (with 1 ms a slow build, e.g. ASan, saw a second flush) */
-    h.oc.common.retry = (struct retry_conf){ .initial_ms = 30, .max_ms = 60, .max_attempts = 0 };
+     * (with 1 ms, and even 30 ms with jitter, a loaded ASan build saw a second flush) */
+    h.oc.common.retry = (struct retry_conf){ .initial_ms = 250, .max_ms = 500, .max_attempts = 0 };
     struct output *out = h_start(&h);
     add(out, 1, 8);
     cr_assert_eq(fake.flushes, 1);       /* the retry waits for its timer */
