@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -38,6 +39,8 @@ struct spool {
     uint64_t rd_off;      /* in segs[0] */
     uint64_t bytes, count;
     int wfd;              /* the last segment, O_APPEND */
+    int write_errno;      /* last append failure, for rate-limited logging */
+    int64_t write_err_ms; /* when it was last logged (monotonic) */
 };
 
 struct rec_header {
@@ -374,7 +377,16 @@ int spool_append(struct spool *s, const struct batch *b)
             char path[PATH_MAX_BYTES];
             int err = n < 0 ? errno : EIO;
             seg_path(s, w->no, path, sizeof(path));
-            log_error("%s: disk buffer: write(\"%s\"): %s", s->name, path, strerror(err));
+            /* A full disk fails every append: say so once per 10 s, not per batch
+             * (the output's backpressure or drop counters tell the rest). */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            if (err != s->write_errno || now_ms - s->write_err_ms >= 10000) {
+                log_error("%s: disk buffer: write(\"%s\"): %s", s->name, path, strerror(err));
+                s->write_errno = err;
+                s->write_err_ms = now_ms;
+            }
             if (ftruncate(s->wfd, (off_t)w->size) < 0)
                 log_error("%s: disk buffer: ftruncate(\"%s\"): %s", s->name, path, strerror(errno));
             return -1;
