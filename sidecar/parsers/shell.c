@@ -134,6 +134,8 @@ static bool zsh_prefix(struct span line, int64_t *ts, struct span *cmd)
         v = v * 10 + (line.p[i++] - '0');
     if (i == d || i - d > 11 || i >= line.len || line.p[i] != ':')
         return false;
+    if (v > INT64_MAX / 1000000000LL)
+        return false;                 /* past 2262: no timestamp (as epoch_secs) */
     *ts = v * 1000000000LL;
     i++;
     while (i < line.len && is_digit(line.p[i]))
