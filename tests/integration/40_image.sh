@@ -12,7 +12,7 @@ grep -q '^USER 10001' "$D" || fail "image does not run as an unprivileged user"
 grep -q '^STOPSIGNAL SIGTERM' "$D" || fail "no STOPSIGNAL SIGTERM"
 grep -q '^HEALTHCHECK .*--healthcheck' "$D" || fail "no HEALTHCHECK on /healthz"
 
-make -s -C "$ROOT" B="$B" install DESTDIR="$T/root" PREFIX=/usr >/dev/null
+make -s -C "$ROOT" B="$B" -o all install DESTDIR="$T/root" PREFIX=/usr >/dev/null
 [ -x "$T/root/usr/bin/vigil" ] && [ -x "$T/root/usr/bin/vigil-cat" ] && [ -f "$T/root/etc/vigil/vigil.yaml" ] \
     || fail "install step did not lay out /usr/bin/vigil, vigil-cat and /etc/vigil/vigil.yaml"
 say "install into a scratch root: ok"
