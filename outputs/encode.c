@@ -1,7 +1,8 @@
 /* encode.c - JSON string escaping and RFC 3339 time, without libc locale or
- * gmtime: days are converted to civil dates arithmetically (H. Hinnant's
- * days_from_civil), which is exact for the proleptic Gregorian calendar. */
+ * gmtime: days become civil dates with the calendar arithmetic shared with
+ * the parsers (sidecar/parsers/timestamp.h). */
 #include "outputs/encode.h"
+#include "sidecar/parsers/timestamp.h"
 #include "sidecar/utf8.h"
 
 #include <stdbool.h>
@@ -61,29 +62,6 @@ int json_str(struct buf *out, const char *p, size_t n)
     return 0;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = (unsigned)(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const unsigned doe = (unsigned)(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 size_t rfc3339_format(char *out, int64_t ns)
 {
     int64_t sec = ns / 1000000000, frac = ns % 1000000000;
@@ -98,7 +76,7 @@ size_t rfc3339_format(char *out, int64_t ns)
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ts_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
         int n = snprintf(out, RFC3339_MAX, "%04lld-%02u-%02uT%02u:%02u:%02u.%09uZ", (long long)y, m,
                          d, (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60),
@@ -187,7 +165,7 @@ int rfc3339_parse(const char *s, int64_t *ns)
         if (*p)
             return -1;
     }
-    int64_t sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    int64_t sec = ts_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
     *ns = sec * 1000000000 + frac;
     return 0;
 }

@@ -45,8 +45,7 @@ int64_t ts_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-/* The inverse: day count to (y, m, d). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void ts_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -185,7 +184,7 @@ static int64_t year_of(int64_t ns)
     int64_t days = ns >= 0 ? ns / NS_PER_DAY : -((-ns + NS_PER_DAY - 1) / NS_PER_DAY);
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ts_civil_from_days(days, &y, &m, &d);
     return y;
 }
 
@@ -312,7 +311,7 @@ size_t ts_format_rfc3339(int64_t ns, char *out, size_t cap)
     int64_t rem = ns - days * NS_PER_DAY;
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ts_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
     int64_t secs = rem / NS_PER_SEC, us = (rem % NS_PER_SEC) / 1000;

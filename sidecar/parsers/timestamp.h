@@ -25,8 +25,9 @@ size_t ts_parse_clf(struct span s, int64_t *ns);
 /* Any of the above, tried in a sensible order. */
 size_t ts_parse_any(struct span s, int64_t ref_ns, int64_t *ns);
 
-/* Days since epoch of a civil date (proleptic Gregorian). */
+/* Days since epoch of a civil date (proleptic Gregorian), and the inverse. */
 int64_t ts_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ts_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 /* Formats ns as RFC 3339 with microseconds and 'Z' into out (>= 32 bytes). */
 size_t ts_format_rfc3339(int64_t ns, char *out, size_t cap);
 
