@@ -47,7 +47,8 @@ static const char usage_text[] =
     "  -h, --help          this text\n"
     "\n"
     "Alerts go to stdout; vigil's own diagnostics go to stderr, one logfmt line each.\n"
-    "Signals: SIGTERM/SIGINT stop (flush, checkpoint, exit 0); a second one exits at once.\n"
+    "Signals: SIGTERM/SIGINT stop (flush, checkpoint, exit 0); a second one exits at once;\n"
+    "SIGHUP reloads the configuration (a bad one is reported and the old one kept).\n"
     "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 runtime failure, 4 second signal.\n";
 
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
