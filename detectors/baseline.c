@@ -60,6 +60,19 @@ static uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *in, siz
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
+int bl_budget_reserve(struct bl_budget *b, uint64_t bytes)
+{
+    if (b->cap && (bytes > b->cap || b->used > b->cap - bytes))
+        return -1;
+    b->used += bytes;
+    return 0;
+}
+
+void bl_budget_release(struct bl_budget *b, uint64_t bytes)
+{
+    b->used = bytes > b->used ? 0 : b->used - bytes;
+}
+
 uint64_t bl_hash(const struct bl_budget *b, struct span s)
 {
     uint64_t seed = b ? b->seed : 0;

@@ -34,6 +34,11 @@ struct bl_budget {
 
 uint64_t bl_hash(const struct bl_budget *b, struct span s);
 
+/* Fixed allocations outside tables (template trees, incident chains) count
+ * against the same cap: reserve returns -1 when bytes do not fit under it. */
+int bl_budget_reserve(struct bl_budget *b, uint64_t bytes);
+void bl_budget_release(struct bl_budget *b, uint64_t bytes);
+
 /* ---- entity tables ---- */
 struct bl_head {
     uint64_t hash;

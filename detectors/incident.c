@@ -16,6 +16,7 @@
 
 #include "detectors/dutil.h"
 #include "detectors/match.h"
+#include "sidecar/log.h"
 
 #define INC_KEYS     6
 #define INC_KEY_TEXT 48
@@ -38,6 +39,7 @@ struct inc_chain {
 };
 
 struct inc_ctx {
+    uint64_t reserved;                 /* bytes taken from detectors.memory_max */
     int64_t window_ms;          /* options */
     int64_t min_stages;
     int64_t max_chains;
@@ -241,6 +243,14 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
 static int inc_init(struct detector *d)
 {
     struct inc_ctx *c = d->ctx;
+    c->reserved = (uint64_t)c->max_chains * sizeof(*c->chains);
+    if (bl_budget_reserve(&d->vg->budget, c->reserved) < 0) {
+        log_error("detectors.incident.max_chains: %lld chains need %llu bytes, more than "
+                  "detectors.memory_max leaves", (long long)c->max_chains,
+                  (unsigned long long)c->reserved);
+        c->reserved = 0;
+        return -1;
+    }
     c->chains = calloc((size_t)c->max_chains, sizeof(*c->chains));
     return c->chains ? 0 : -1;
 }
@@ -250,6 +260,8 @@ static void inc_destroy(struct detector *d)
     struct inc_ctx *c = d->ctx;
     free(c->chains);
     c->chains = NULL;
+    bl_budget_release(&d->vg->budget, c->reserved);
+    c->reserved = 0;
 }
 
 static int inc_save(struct detector *d, FILE *f)

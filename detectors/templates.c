@@ -16,6 +16,7 @@
 
 #include "detectors/dutil.h"
 #include "detectors/match.h"
+#include "sidecar/log.h"
 
 #define TPL_TOKENS 32
 #define TPL_TEXT   320
@@ -34,6 +35,7 @@ struct tpl {
 };
 
 struct tpl_ctx {
+    uint64_t reserved;                 /* bytes taken from detectors.memory_max */
     int64_t max_templates;             /* options */
     double similarity;
     int64_t max_per_hour;
@@ -250,6 +252,14 @@ static int tpl_init(struct detector *d)
     c->nbuckets = 16;
     while (c->nbuckets < 2 * (uint64_t)c->max_templates)
         c->nbuckets <<= 1;
+    c->reserved = (uint64_t)c->max_templates * sizeof(*c->t) + c->nbuckets * sizeof(*c->bucket);
+    if (bl_budget_reserve(&d->vg->budget, c->reserved) < 0) {
+        log_error("detectors.templates.max_templates: %lld templates need %llu bytes, more than "
+                  "detectors.memory_max leaves", (long long)c->max_templates,
+                  (unsigned long long)c->reserved);
+        c->reserved = 0;
+        return -1;
+    }
     c->t = calloc((size_t)c->max_templates, sizeof(*c->t));
     c->bucket = malloc(c->nbuckets * sizeof(*c->bucket));
     if (!c->t || !c->bucket)
@@ -263,6 +273,8 @@ static void tpl_destroy(struct detector *d)
     struct tpl_ctx *c = d->ctx;
     free(c->t);
     free(c->bucket);
+    bl_budget_release(&d->vg->budget, c->reserved);
+    c->reserved = 0;
 }
 
 static int tpl_save(struct detector *d, FILE *f)

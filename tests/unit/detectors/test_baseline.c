@@ -321,3 +321,15 @@ Test(baseline, distinct_in_window)
         n = bl_distinct_add(&d, i, T0 + 61 * MIN, win);
     cr_assert_eq(n, BL_DISTINCT);
 }
+
+Test(baseline, fixed_allocations_count_against_the_same_cap)
+{
+    struct bl_budget b = { .cap = 1000 };
+    cr_assert_eq(bl_budget_reserve(&b, 600), 0);
+    cr_assert_eq(b.used, 600);
+    cr_assert_eq(bl_budget_reserve(&b, 500), -1, "over the cap");
+    cr_assert_eq(b.used, 600, "a refused reservation takes nothing");
+    bl_budget_release(&b, 600);
+    cr_assert_eq(b.used, 0);
+    cr_assert_eq(bl_budget_reserve(&b, UINT64_MAX), -1, "no wrap-around");
+}
