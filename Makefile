@@ -82,7 +82,7 @@ check: deps
 
 valgrind: deps
 	@$(MAKE) --no-print-directory B=build/vg CFLAGS="-O0 -g" all unit-bins
-	@B=build/vg VALGRIND=1 sh tests/run.sh
+	@B=build/vg VALGRIND=1 PARTS="$${PARTS:-integ}" sh tests/run.sh
 
 fuzz: deps
 	@B=build/fuzz sh tests/fuzz/run.sh

@@ -71,6 +71,7 @@ static void key_make(char out[INC_KEY_TEXT], const char *prefix, struct span v)
 {
     size_t p = strlen(prefix);
     size_t n = v.len < INC_KEY_TEXT - 1 - p ? v.len : INC_KEY_TEXT - 1 - p;
+    memset(out, 0, INC_KEY_TEXT);   /* whole keys go into snapshots: no stray bytes */
     memcpy(out, prefix, p);
     memcpy(out + p, v.p, n);
     out[p + n] = '\0';
@@ -226,8 +227,8 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
         st->ts = a->ts;
         size_t n = strlen(a->rule);
         n = n < INC_RULE - 1 ? n : INC_RULE - 1;
+        memset(st->rule, 0, sizeof(st->rule));
         memcpy(st->rule, a->rule, n);
-        st->rule[n] = '\0';
         if (a->ts < first)
             first = a->ts;
     }

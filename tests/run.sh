@@ -10,6 +10,8 @@ cd "$ROOT" || exit 1
 LOG=$B/testlog
 rm -rf "$LOG"
 mkdir -p "$LOG/asan" "$LOG/vg"
+# Tests run vigil as nobody too: its sanitizer and valgrind logs must land.
+chmod 1777 "$LOG/asan" "$LOG/vg"
 passed=0
 failed=0
 failures=""
@@ -24,10 +26,17 @@ if [ "${VALGRIND:-0}" = 1 ]; then
     export VIGIL_WRAP="$VG"
 fi
 filter=${TESTS:-}
+# PARTS chooses what runs: unit (Criterion suites), fuzz (corpus replay),
+# integ (the real binary); `make valgrind` runs integ only.
+parts=" ${PARTS:-unit fuzz integ} "
 
 note() { printf '%s\n' "$*"; }
 
-for t in $(find "$B/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort); do
+case "$parts" in *" unit "*) units=$(find "$B/tests" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort) ;; *) units= ;; esac
+case "$parts" in *" fuzz "*) fuzzers=$(find "$B/fuzz-replay" -type f -name 'fuzz_*' -perm -u+x 2>/dev/null | sort) ;; *) fuzzers= ;; esac
+case "$parts" in *" integ "*) integs=$(ls tests/integration/[0-9]*.sh 2>/dev/null | sort) ;; *) integs= ;; esac
+
+for t in $units; do
     name=${t#"$B"/tests/}
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
     out="$LOG/$(echo "$name" | tr / _).out"
@@ -50,7 +59,7 @@ done
 
 # Fuzz corpus replay: seeds and every crash kept as a regression case, run
 # through each target built without libFuzzer (tests/fuzz/replay.c).
-for t in $(find "$B/fuzz-replay" -type f -name 'fuzz_*' -perm -u+x 2>/dev/null | sort); do
+for t in $fuzzers; do
     name=$(basename "$t")
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
     corpus=tests/fuzz/corpus/${name#fuzz_}
@@ -65,7 +74,7 @@ for t in $(find "$B/fuzz-replay" -type f -name 'fuzz_*' -perm -u+x 2>/dev/null |
     [ "$res" = FAIL ] && tail -25 "$out"
 done
 
-for t in $(ls tests/integration/[0-9]*.sh 2>/dev/null | sort); do
+for t in $integs; do
     name=$(basename "$t" .sh)
     [ -n "$filter" ] && case "$name" in *$filter*) ;; *) continue ;; esac
     # Under valgrind the load tests (hundreds of thousands of lines, dozens of

@@ -27,7 +27,7 @@ for round in 1 2 3; do
     kill9_vigil
 done
 start_vigil "$T/v.yaml"
-wait_until 60 count_messages "$T/out" '^line-' $n || fail "lines lost after kill -9"
+wait_until 60 count_distinct "$T/out" line $n || fail "lines lost after kill -9"
 stop_vigil
 messages "$T/out" >"$T/got"
 check_at_least_once "$T/got" line 1 $n

@@ -42,7 +42,8 @@ start_vigil_api "$T/v.yaml"
 wait_for 30 metric_eq vigil_paused 1 || { tail "$T/vigil.err"; fail "inputs did not pause on a full disk"; }
 api /healthz | grep -q "buffer full" || fail "/healthz does not say the buffer is full"
 rss=$(awk '/VmRSS/ {print $2}' /proc/"$VPID"/status)
-[ "$rss" -lt 65536 ] || fail "RSS ${rss} KiB: memory grew while the disk was full"
+# (under valgrind the RSS is valgrind's own: only the pause is checked there)
+[ -n "${VIGIL_WRAP:-}" ] || [ "$rss" -lt 65536 ] || fail "RSS ${rss} KiB: memory grew while the disk was full"
 sleep 2
 n=$(grep -c "No space left" "$T/vigil.err" || true)
 [ "$n" -ge 1 ] || fail "the full disk was not reported"

@@ -63,6 +63,13 @@ for l in sys.stdin:
     print(r.get("message", ""))'
 }
 
+# count_distinct DIR PREFIX N: at least N distinct numbered lines PREFIX-* arrived
+# (after kill -9 duplicates are allowed, so a plain count would stop early).
+count_distinct() {
+    n=$(messages "$1" | grep "^$2-" | cut -d' ' -f1 | sort -u | wc -l)
+    [ "$n" -ge "$3" ]
+}
+
 count_messages() {
     n=$(messages "$1" | grep -c "${2:-.}" || true)
     [ "$n" -ge "$3" ]
