@@ -533,6 +533,32 @@ int conf_options_defaults(const struct conf_option *t, void *base, char *err, si
         if (!o->def)
             continue;
         char e[200];
+        if (o->type == CONF_STRLIST) {
+            /* A list default is written "a, b, c" in the table. */
+            struct conf_strlist *l = field(base, o);
+            conf_strlist_free(l);
+            for (const char *p = o->def; *p;) {
+                while (*p == ' ')
+                    p++;
+                size_t n = strcspn(p, ",");
+                size_t m = n;
+                while (m && p[m - 1] == ' ')
+                    m--;
+                char item[128];
+                if (m >= sizeof(item)) {
+                    errf(err, errlen, "default of %s: item too long", o->key);
+                    return -1;
+                }
+                memcpy(item, p, m);
+                item[m] = '\0';
+                if (m && conf_strlist_add(l, item) < 0) {
+                    errf(err, errlen, "out of memory");
+                    return -1;
+                }
+                p += n + (p[n] == ',');
+            }
+            continue;
+        }
         if (conf_option_set(o, base, o->def, e, sizeof(e)) < 0) {
             errf(err, errlen, "default of %s: %s", o->key, e);
             return -1;

@@ -76,10 +76,11 @@ static const struct conf_option switch_options[] = {
 static const struct conf_option auth_options[] = {
     { "privileged_users", CONF_STRLIST, "root", O(privileged_users), 0, 0,
       "accounts always treated as privileged (besides members of privileged_groups)" },
-    { "privileged_groups", CONF_STRLIST, NULL, O(privileged_groups), 0, 0,
-      "groups whose members are privileged; membership is learnt from group_member_add "
-      "records, and a user seen running sudo as root is privileged anyway (default: sudo, "
-      "wheel, adm, admin, root, docker, lxd)" },
+    { "privileged_groups", CONF_STRLIST, "sudo, wheel, adm, admin, root, docker, lxd",
+      O(privileged_groups), 0, 0,
+      "groups whose members are privileged (docker and lxd members can start a root "
+      "container); membership is learnt from group_member_add records, and a user seen "
+      "running sudo as root is privileged anyway; an empty list means this default" },
     { "bruteforce", CONF_SECTION, NULL, O(bruteforce), 0, 0,
       "many failed logins from one source (T1110.001)", NULL, bruteforce_options },
     { "spray", CONF_SECTION, NULL, O(spray), 0, 0,

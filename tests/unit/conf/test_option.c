@@ -325,3 +325,23 @@ Test(option, help_lists_every_option)
     cr_assert(strstr(out, "in (section): nested\n  depth (integer, default 2, range 1..10): how deep\n"), "%s", out);
     free(out);
 }
+
+Test(option, list_defaults_are_comma_separated)
+{
+    struct holder {
+        struct conf_strlist l;
+    } h;
+    memset(&h, 0, sizeof(h));
+    static const struct conf_option t[] = {
+        { "groups", CONF_STRLIST, "sudo, wheel,adm ,  docker", offsetof(struct holder, l), 0, 0, "x" },
+        { 0 }
+    };
+    char err[200] = "";
+    cr_assert_eq(conf_options_defaults(t, &h, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(h.l.n, 4);
+    cr_assert_str_eq(h.l.v[0], "sudo");
+    cr_assert_str_eq(h.l.v[1], "wheel");
+    cr_assert_str_eq(h.l.v[2], "adm");
+    cr_assert_str_eq(h.l.v[3], "docker");
+    conf_options_free(t, &h);
+}
