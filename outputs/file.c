@@ -20,6 +20,7 @@
 #include "outputs/output.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
+#include "sidecar/clock.h"
 
 static const char *const fsync_names[] = { "always", "batch", "never", "interval", NULL };
 
@@ -37,13 +38,6 @@ const struct conf_option file_output_options[] = {
     { 0 }
 };
 #undef O
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *file_ext(const struct output *out)
 {
@@ -233,7 +227,7 @@ static void file_flush(struct output *out, struct batch *b)
     case FILE_FSYNC_ALWAYS: fsync(f->fd); break;
     case FILE_FSYNC_BATCH: fdatasync(f->fd); break;
     case FILE_FSYNC_INTERVAL:
-        now = mono_ms();
+        now = vigil_mono_ms();
         if (now - f->last_sync_ms >= f->fsync_interval_ms) {
             fdatasync(f->fd);
             f->last_sync_ms = now;

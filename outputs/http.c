@@ -28,6 +28,7 @@
 #include "outputs/tls.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
+#include "sidecar/clock.h"
 
 #define HTTP_RETRY_AFTER_MAX_S 3600          /* longer asks are capped */
 #define HTTP_REPLY_HEADERS_MAX (64u * 1024)
@@ -75,14 +76,6 @@ static const struct conf_option http_options[] = {
       "TLS settings for https URLs", .sub = tls_options },
     { 0 }
 };
-
-static int64_t http_mono_ms(void)
-{
-    /* The same clock as vigil_mono_ms: b->not_before_ms is compared to it. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *http_content_type(int format)
 {
@@ -293,7 +286,7 @@ static void http_done_cb(struct evhttp_request *req, void *arg)
     if (code == 429 || code == 408 || code >= 500 || code < 200 || (code >= 300 && code < 400)) {
         long after = http_retry_after(req);
         if (after >= 0)
-            b->not_before_ms = http_mono_ms() + after * 1000;
+            b->not_before_ms = vigil_mono_ms() + after * 1000;
         char when[40] = "";
         if (after >= 0)
             snprintf(when, sizeof(when), " after %lds", after);

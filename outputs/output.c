@@ -26,18 +26,12 @@
 #include "sidecar/pipeline.h"
 #include "sidecar/stats.h"
 #include "sidecar/vigil.h"
+#include "sidecar/clock.h"
 
 #define ERROR_LOG_INTERVAL_MS 10000
 
 static void kick(struct output *out);
 static void arm_timer(struct output *out);
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void output_log(const struct output *out, int level, const char *fmt, ...)
 {
@@ -58,7 +52,7 @@ void output_error(struct output *out, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    int64_t now = now_ms();
+    int64_t now = vigil_mono_ms();
     bool same = strcmp(msg, out->last_error) == 0;
     if (!same || now - out->last_error_log_ms >= ERROR_LOG_INTERVAL_MS) {
         output_log(out, LOG_WARN, "%s", msg);
@@ -249,7 +243,7 @@ void output_done(struct output *out, struct batch *b, enum output_status st)
         return;
     }
     out->busy = false;
-    int64_t now = now_ms();
+    int64_t now = vigil_mono_ms();
     switch (st) {
     case OUTPUT_OK:
         out->stats.events += b->n_events;
@@ -320,7 +314,7 @@ static void kick(struct output *out)
             }
         }
         struct batch *b = out->inflight;
-        if (b->not_before_ms > now_ms())
+        if (b->not_before_ms > vigil_mono_ms())
             break;
         out->busy = true;
         b->attempts++;
@@ -340,7 +334,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
     struct output *out = arg;
     out->timer_at_ms = 0;
     if (batch_writer_events(out->writer) &&
-        now_ms() >= out->open_since_ms + out->conf->common.batch.max_delay_ms)
+        vigil_mono_ms() >= out->open_since_ms + out->conf->common.batch.max_delay_ms)
         close_open(out);
     kick(out);
     arm_timer(out);
@@ -358,13 +352,13 @@ static void arm_timer(struct output *out)
     if (out->inflight && !out->busy && out->inflight->not_before_ms < at)
         at = out->inflight->not_before_ms;
     if (!out->inflight && !out->busy && spool_count_of(out) + out->queue_count > 0) {
-        int64_t soon = now_ms() + 1000;   /* a failed disk read: try again */
+        int64_t soon = vigil_mono_ms() + 1000;   /* a failed disk read: try again */
         if (soon < at)
             at = soon;
     }
     if (at == INT64_MAX || (out->timer_at_ms && out->timer_at_ms <= at))
         return;
-    int64_t d = at - now_ms();
+    int64_t d = at - vigil_mono_ms();
     if (d < 0)
         d = 0;
     struct timeval tv = { .tv_sec = d / 1000, .tv_usec = (d % 1000) * 1000 };
@@ -403,7 +397,7 @@ void output_add(struct output *out, const struct record *r)
     }
     if (first) {
         out->open_first_seq = r->seq;
-        out->open_since_ms = now_ms();
+        out->open_since_ms = vigil_mono_ms();
         arm_timer(out);
     }
     if ((int64_t)batch_writer_events(out->writer) >= bc->max_events ||
@@ -459,7 +453,7 @@ static struct output *output_new(struct vigil *vg, struct output_conf *conf, siz
     uint64_t h = 1469598103934665603ull;
     for (const char *p = conf->name; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    out->rng = h ^ (uint64_t)now_ms();
+    out->rng = h ^ (uint64_t)vigil_mono_ms();
     fix_defaults(&conf->common);
     return out;
 }
@@ -519,7 +513,7 @@ static int output_setup(struct vigil *vg, size_t i)
         /* what the last run left is sent first, once the loop runs */
         struct timeval tv = { 0, 0 };
         if (event_add(out->timer, &tv) == 0)
-            out->timer_at_ms = now_ms();
+            out->timer_at_ms = vigil_mono_ms();
     }
     return 0;
 }

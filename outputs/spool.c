@@ -16,12 +16,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
+#include "sidecar/clock.h"
 
 static const unsigned char spool_magic[4] = { 'V', 'G', 'B', '1' };
 
@@ -379,9 +379,7 @@ int spool_append(struct spool *s, const struct batch *b)
             seg_path(s, w->no, path, sizeof(path));
             /* A full disk fails every append: say so once per 10 s, not per batch
              * (the output's backpressure or drop counters tell the rest). */
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+            int64_t now_ms = vigil_mono_ms();
             if (err != s->write_errno || now_ms - s->write_err_ms >= 10000) {
                 log_error("%s: disk buffer: write(\"%s\"): %s", s->name, path, strerror(err));
                 s->write_errno = err;

@@ -11,6 +11,7 @@
 
 #include "conf/conf.h"
 #include "detectors/baseline.h"
+#include "sidecar/clock.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
 #include "sidecar/telemetry.h"
@@ -65,9 +66,6 @@ struct vigil {
     bool reloading;              /* the stop is a SIGHUP switch, not an exit */
 };
 
-/* Monotonic and wall clocks. */
-int64_t vigil_mono_ms(void);
-int64_t vigil_wall_ns(void);
 
 /* Lifecycle (sidecar/vigil.c). vigil_init builds every instance from conf
  * (borrowed; must outlive vg) on base and loads saved state; -1 after

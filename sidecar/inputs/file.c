@@ -163,7 +163,7 @@ static void work_cb(evutil_socket_t fd, short what, void *arg)
             }
             if (tf->carry_len && ti->opt->partial_timeout_ms == 0 && !ti->vg->once)
                 tail_file_flush_partial(tf);
-            if (rotate_done(ti, tf, tail_now_ms()))
+            if (rotate_done(ti, tf, vigil_mono_ms()))
                 tail_file_close(tf);
         }
         if (was_last)
@@ -189,7 +189,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (ti->stopped)
         return;
-    int64_t now = tail_now_ms();
+    int64_t now = vigil_mono_ms();
     for (struct tail_file *tf = ti->files, *next; tf; tf = next) {
         next = tf->next;
         tail_check(ti, tf);

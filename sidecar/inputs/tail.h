@@ -17,6 +17,7 @@
 
 #include "sidecar/inputs/checkpoint.h"
 #include "sidecar/inputs/file.h"
+#include "sidecar/clock.h"
 #include "sidecar/pipeline.h"
 
 struct event;
@@ -86,8 +87,6 @@ struct file_ctx {
 
 extern const struct input_plugin input_file;
 
-/* --- tail_file.c --- */
-int64_t tail_now_ms(void);
 uint64_t tail_hash_bytes(const void *p, size_t n, uint64_t h);
 /* Hash of the first len bytes of fd; -1 if the file is shorter or unreadable. */
 int tail_fingerprint(int fd, uint32_t len, uint64_t *hash);

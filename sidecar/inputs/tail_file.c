@@ -20,13 +20,6 @@
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
 
-int64_t tail_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint64_t tail_hash_bytes(const void *p, size_t n, uint64_t h)
 {
     const unsigned char *s = p;
@@ -129,7 +122,7 @@ static void frame(struct tail_file *tf, const char *buf, size_t n)
         }
         if (!nl) {
             if (tf->carry_len)
-                tf->partial_since = tail_now_ms();
+                tf->partial_since = vigil_mono_ms();
             return;
         }
         if (tf->carry_len)
@@ -159,7 +152,7 @@ static void frame(struct tail_file *tf, const char *buf, size_t n)
         } else if (carry_add(tf, p, rem) < 0) {
             tf->discard = true;
         }
-        tf->partial_since = tail_now_ms();
+        tf->partial_since = vigil_mono_ms();
     }
 }
 
@@ -196,7 +189,7 @@ int tail_file_read(struct tail_file *tf, size_t budget)
             return 0;
         }
         tf->eof = false;
-        tf->last_growth = tail_now_ms();
+        tf->last_growth = vigil_mono_ms();
         ti->in->stats.bytes += (uint64_t)n;
         frame(tf, ti->buf, (size_t)n);
         pipeline_mark(ti->vg, &tf->src);
@@ -262,7 +255,7 @@ struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool i
     tf->wd = -1;
     tf->dev = st.st_dev;
     tf->ino = st.st_ino;
-    tf->last_growth = tail_now_ms();
+    tf->last_growth = vigil_mono_ms();
     fingerprint_update(tf, (uint64_t)st.st_size);
     if (source_init(&tf->src, ti->in, span_cstr(tf->path)) < 0)
         goto fail;

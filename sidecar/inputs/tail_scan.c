@@ -67,7 +67,7 @@ static void check_path(struct tail_input *ti, struct tail_file *tf)
     if (stat(tf->path, &st) == 0 && st.st_dev == tf->dev && st.st_ino == tf->ino)
         return;
     tf->rotated = true;
-    tf->last_growth = tail_now_ms();
+    tf->last_growth = vigil_mono_ms();
     ti->in->stats.rotations++;
     tail_path_del(ti, tf);
     ti->scan_pending = true;          /* a new file may be at the path already */
