@@ -24,6 +24,7 @@
 
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
+#include "detectors/match.h"
 #include "outputs/batch.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
@@ -69,6 +70,9 @@ struct alert_stream {
     struct buf out;                     /* the formatted line, reused */
     struct buf json;                    /* the alert as JSON for GET /alerts, reused */
     struct record rec;                  /* the alert as an event, reused */
+    /* Masked copies of what an alert borrows, one set per nesting depth. */
+    char masked_ev[3][ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_BYTES + 1];
+    char masked_cmd[3][ALERT_EVIDENCE_BYTES + 1];
     char arena[RECORD_ARENA_MIN];
 };
 
@@ -654,6 +658,28 @@ static bool throttled(struct vigil *vg, struct alert_stream *as, const struct al
     return false;
 }
 
+/* One masking routine for everything an alert quotes: its message, its
+ * evidence lines and the command it names. Detectors may mask too (they
+ * quote a masked line); masking twice changes nothing. */
+static void mask_alert(struct alert_stream *as, struct alert *a)
+{
+    char tmp[ALERT_MESSAGE_BYTES];
+    unsigned d = as->depth < 3 ? as->depth : 2;
+    mask_secrets(span_make(a->message, strnlen(a->message, sizeof(a->message))), tmp, sizeof(tmp));
+    memcpy(a->message, tmp, sizeof(a->message));
+    for (unsigned i = 0; i < a->nevidence && i < ALERT_MAX_EVIDENCE; i++) {
+        struct span e = a->evidence[i];
+        if (e.len > ALERT_EVIDENCE_BYTES)
+            e.len = ALERT_EVIDENCE_BYTES;
+        size_t n = mask_secrets(e, as->masked_ev[d][i], sizeof(as->masked_ev[d][i]));
+        a->evidence[i] = span_make(as->masked_ev[d][i], n);
+    }
+    if (a->entity.command.len) {
+        size_t n = mask_secrets(a->entity.command, as->masked_cmd[d], sizeof(as->masked_cmd[d]));
+        a->entity.command = span_make(as->masked_cmd[d], n);
+    }
+}
+
 bool alert_emit(struct vigil *vg, struct alert *a)
 {
     struct alert_stream *as = vg->alerts;
@@ -662,6 +688,7 @@ bool alert_emit(struct vigil *vg, struct alert *a)
         a->severity = SEV_CRITICAL;
     if (!as || as->depth > 2)     /* an alert about alerts about alerts: stop there */
         return false;
+    mask_alert(as, a);
     as->depth++;
     int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;
     if ((int)a->severity < min) {

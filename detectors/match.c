@@ -326,6 +326,9 @@ static bool is_secret_name(struct span name)
         "secret", "passw", "pwd", "token", "apikey", "api_key", "api-key", "access_key",
         "accesskey", "private_key", "credential", "auth", "session_key", NULL
     };
+    /* PWD and OLDPWD are directories (sudo logs PWD=/home/alice) */
+    if (match_ieq(name, "PWD") || match_ieq(name, "OLDPWD"))
+        return false;
     for (unsigned i = 0; words[i]; i++)
         if (match_contains(name, words[i]))
             return true;
@@ -346,7 +349,8 @@ static bool is_quote(int c)
  * or a separator of query strings. */
 static size_t value_end(const char *p, size_t i, size_t we, bool query)
 {
-    while (i < we && !is_quote((unsigned char)p[i]) && !(query && (p[i] == '&' || p[i] == '#')))
+    while (i < we && !is_quote((unsigned char)p[i]) && p[i] != '`' &&
+           !(query && (p[i] == '&' || p[i] == '#')))
         i++;
     return i;
 }
@@ -376,6 +380,16 @@ static void mask_word(struct masker *m, const char *p, size_t ws, size_t we)
                     break;
                 }
             }
+        }
+        /* "Authorization: Bearer xyz" as one quoted word */
+        if (i + 7 <= we && (p[i] == ' ' || p[i] == ':') &&
+            (match_ieq(span_make(p + i + 1, 6), "bearer") || match_ieq(span_make(p + i + 1, 5), "basic")))
+        {
+            size_t k = i + 1;
+            while (k < we && p[k] != ' ')
+                k++;
+            if (k < we)
+                mask_add(m, k + 1, value_end(p, k + 1, we, false));
         }
         /* ?token=...&sig=... */
         if ((p[i] == '?' || p[i] == '&') && i + 1 < we) {
@@ -418,12 +432,12 @@ static int flag_takes_secret(struct span cmd, struct span w, size_t *attached)
         return 1;
     if (match_ieq(w, "bearer") || match_ieq(w, "basic") || match_ieq(w, "token"))
         return 1;
-    if (match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar", cmd) && w.len > 2 && w.p[0] == '-' &&
+    if (match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar|sshpass", cmd) && w.len > 2 && w.p[0] == '-' &&
         (w.p[1] == 'p' || (w.p[1] == 'h' && w.p[2] == 'p'))) {
         *attached = w.p[1] == 'p' ? 2 : 3;
         return 2;
     }
-    if (match_glob_any("mysql*|mariadb*|sshpass", cmd) && span_eq_cstr(w, "-p"))
+    if (match_glob_any("mysql*|mariadb*|sshpass|useradd|usermod|htpasswd", cmd) && span_eq_cstr(w, "-p"))
         return 1;
     if (match_glob_any("zip|unzip", cmd) && span_eq_cstr(w, "-P"))
         return 1;
@@ -434,12 +448,46 @@ static int flag_takes_secret(struct span cmd, struct span w, size_t *attached)
     return 0;
 }
 
+/* The command a word names, for flags that mean a password only to some
+ * tools: its basename, with quotes, backquotes, "(" and a NAME= prefix
+ * (sudo's COMMAND=/usr/bin/7z) taken off. */
+static struct span word_cmd(struct span w)
+{
+    while (w.len && strchr("`'\"(", w.p[0]))
+        w = span_from(w, 1);
+    while (w.len && strchr("`'\")", w.p[w.len - 1]))
+        w.len--;
+    const char *eq = memchr(w.p, '=', w.len);
+    if (eq && span_starts(w, SPAN_LIT("COMMAND=")))
+        w = span_from(w, (size_t)(eq - w.p) + 1);
+    for (size_t k = w.len; k-- > 0;)
+        if (w.p[k] == '/')
+            return span_from(w, k + 1);
+    return w;
+}
+
+/* Tools that take a password on their standard input, so what is piped
+ * into them (`echo 'user:pass' | chpasswd`) is a secret. */
+static bool reads_secret(struct span cmd, struct span w, bool after_sudo)
+{
+    return match_glob_any("chpasswd|chgpasswd|passwd|htpasswd|cryptsetup", cmd) ||
+           span_eq_cstr(w, "--password-stdin") || span_eq_cstr(w, "--stdin") ||
+           (after_sudo && span_eq_cstr(w, "-S"));
+}
+
+#define MASK_PIPED 8
+
 size_t mask_secrets(struct span line, char *out, size_t cap)
 {
     struct masker m = { .n = 0 };
     const char *p = line.p;
     struct span cmd = SPAN_NULL;
     int pending = 0;   /* the previous word asked to hide this one (1 whole, 3 after ':') */
+    /* Arguments of an echo/printf in this segment and in the one piped into
+     * this one: hidden when the reader takes passwords on stdin. */
+    size_t echo_from[MASK_PIPED], echo_to[MASK_PIPED], piped_from[MASK_PIPED], piped_to[MASK_PIPED];
+    unsigned necho = 0, npiped = 0;
+    bool echoing = false, sudo_seg = false;
     size_t i = 0;
     while (i < line.len) {
         while (i < line.len && (p[i] == ' ' || p[i] == '\t'))
@@ -461,6 +509,7 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
         size_t we = i;
         if (we > ws) {
             struct span w = span_make(p + ws, we - ws);
+            struct span wc = word_cmd(w);
             if (pending == 1) {
                 size_t s = ws, e = we;
                 if (is_quote((unsigned char)p[s]))
@@ -483,16 +532,53 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
                 mask_add(&m, ws + att, we);
             else
                 pending = t;
-            if (!cmd.len && !match_glob_any("sudo|env|nohup|export|*=*", w)) {
-                cmd = w;
-                for (size_t k = w.len; k-- > 0;)
-                    if (w.p[k] == '/') {
-                        cmd = span_from(w, k + 1);
-                        break;
-                    }
+            if (echoing && p[ws] != '-' && necho < MASK_PIPED) {
+                echo_from[necho] = ws;
+                echo_to[necho++] = we;
             }
+            if (npiped && reads_secret(wc, w, sudo_seg)) {
+                /* user:pass keeps the user, anything else goes whole */
+                for (unsigned k = 0; k < npiped; k++) {
+                    size_t s = piped_from[k], e = piped_to[k];
+                    const char *colon = memchr(p + s, ':', e - s);
+                    if (is_quote((unsigned char)p[s]))
+                        s++;
+                    if (e > s && is_quote((unsigned char)p[e - 1]))
+                        e--;
+                    if (colon && (size_t)(colon - p) < e)
+                        s = (size_t)(colon - p) + 1;
+                    mask_add(&m, s, e);
+                }
+                npiped = 0;
+            }
+            /* echo starts a command: the segment's first word, or one
+             * quoted in prose ("(`echo ...") */
+            if (match_glob_any("echo|printf", wc) && !echoing &&
+                (!cmd.len || p[ws] == '`' || p[ws] == '(')) {
+                echoing = true;
+                necho = 0;
+            }
+            if (span_eq_cstr(wc, "sudo"))
+                sudo_seg = true;
+            /* The command that gives flags their meaning: the first word,
+             * or in prose (an alert's message) any later tool that takes a
+             * password in its arguments. */
+            if ((!cmd.len && !match_glob_any("sudo|env|nohup|export|*=*", w)) ||
+                match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar|sshpass|zip|unzip|redis-cli|"
+                               "curl|wget|useradd|usermod|htpasswd", wc))
+                cmd = wc;
         }
         if (i < line.len && (p[i] == ';' || p[i] == '|' || p[i] == '&' || p[i] == '\n')) {
+            bool pipe = p[i] == '|' && (i + 1 >= line.len || p[i + 1] != '|');
+            npiped = 0;
+            if (pipe && echoing) {
+                memcpy(piped_from, echo_from, sizeof(echo_from));
+                memcpy(piped_to, echo_to, sizeof(echo_to));
+                npiped = necho;
+            }
+            echoing = false;
+            sudo_seg = false;
+            necho = 0;
             cmd = SPAN_NULL;
             pending = 0;
             i++;
