@@ -37,6 +37,8 @@
 #define RULE_MAX_PER_MIN    100                 /* alerts of one rule per event minute */
 #define THROTTLE_ENT_BYTES  64                  /* entity values kept for the summary */
 #define ENTITY_FIELDS       6
+#define RISK_BUDGET         (1u * 1024 * 1024)  /* ~8000 people with recent signals */
+#define RISK_SIGNALS        8                   /* recent signals kept per person */
 
 struct throttle {
     const char *rule, *detector;        /* static strings of the detector */
@@ -51,12 +53,25 @@ struct throttle {
     char msg[THROTTLE_MSG_BYTES];       /* the last repeat's message, cut */
 };
 
+/* The recent signals on one person (a user name or an API identity: the
+ * same name is the same person), for corroborated severity. */
+struct risk {
+    const char *rule[RISK_SIGNALS];     /* static strings of the detectors */
+    int64_t ts[RISK_SIGNALS];
+    uint8_t sev[RISK_SIGNALS];
+    uint8_t weight4[RISK_SIGNALS];      /* in quarter points */
+    bool novelty[RISK_SIGNALS];
+    uint8_t head;
+};
+
 struct alert_stream {
     struct vigil *vg;
     bool color;
     unsigned depth;                     /* alert_emit nesting through on_alert */
     struct bl_budget budget;            /* the throttle table's own cap */
     struct bl_table *throttle;
+    struct bl_budget risk_budget;       /* the risk table's own cap */
+    struct bl_table *risk;
     /* Per-rule cap: distinct entities escape the (rule, entity) throttle, so
      * a flood of sources could still flood stdout. Past RULE_MAX_PER_MIN in
      * an event minute a rule is counted, then reported in one line. */
@@ -329,6 +344,10 @@ int alert_to_json(struct buf *out, const struct alert *a)
     }
     rc |= put(out, "],\"source\":");
     rc |= json_str(out, a->source, PATH_MAX_BYTES);
+    if (a->basis[0]) {
+        rc |= put(out, ",\"severity_basis\":");
+        rc |= json_str(out, span_make(a->basis, strnlen(a->basis, sizeof(a->basis))), sizeof(a->basis));
+    }
     rc |= put(out, "}");
     return rc ? -1 : 0;
 }
@@ -348,7 +367,10 @@ struct alert_stream *alert_stream_new(struct vigil *vg)
         (ssize_t)sizeof(as->budget.seed))
         as->budget.seed ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     as->throttle = bl_table_new(&as->budget, "alert.throttle", sizeof(struct throttle));
-    if (!as->throttle)
+    as->risk_budget.cap = RISK_BUDGET;
+    as->risk_budget.seed = as->budget.seed ^ 0x5bd1e995u;
+    as->risk = bl_table_new(&as->risk_budget, "alert.risk", sizeof(struct risk));
+    if (!as->throttle || !as->risk)
         goto fail;
     record_init(&as->rec, as->arena, sizeof(as->arena));
     return as;
@@ -362,6 +384,7 @@ void alert_stream_free(struct alert_stream *as)
     if (!as)
         return;
     bl_table_free(as->throttle);
+    bl_table_free(as->risk);
     buf_free(&as->out);
     buf_free(&as->json);
     free(as);
@@ -420,6 +443,9 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     }
     if (a->source.len)
         record_add_str(r, SPAN_LIT("source"), a->source);
+    if (a->basis[0])
+        record_add_str(r, SPAN_LIT("severity_basis"),
+                       span_make(a->basis, strnlen(a->basis, sizeof(a->basis))));
     pipeline_emit(vg, r);
 }
 
@@ -680,6 +706,143 @@ static void mask_alert(struct alert_stream *as, struct alert *a)
     }
 }
 
+/* ---- corroborated severity ----
+ * Every alert that names a person (user or identity) is noted as a signal on
+ * that person. A novelty alert is then judged by what else is on its people
+ * within ALERT_RISK_WINDOW_NS, in points: one for itself (half when peers of
+ * the host already do it); for each other rule, its strongest signal: a
+ * novelty half a point (a quarter when peer-known), all novelties together
+ * at most one point (a person's new task brings several firsts at once:
+ * they are not independent), and evidence by its severity: info 0.5, low 1,
+ * medium 2, high 3, critical 4. Under 2.5 points the alert is info (an
+ * observation: counted, shipped, visible at min_severity info), from 2.5
+ * low, from 3.5 medium, from 5 high; never above what the detector proposed.
+ * So novelties alone never pass info; a novelty after a medium technique is
+ * low, after a high one medium, after a critical login high. Guessing from a
+ * source is no signal on a person: shared NAT addresses would blame the
+ * innocent. */
+
+/* Weights in quarter points. */
+static uint8_t signal_weight4(const struct alert *a)
+{
+    static const uint8_t by_sev[SEV__COUNT] = { 2, 4, 8, 12, 16 };
+    if (a->novelty)
+        return a->peer_known ? 1 : 2;
+    return by_sev[(unsigned)a->severity < SEV__COUNT ? a->severity : SEV_CRITICAL];
+}
+
+static bool is_correlation(const struct alert *a)
+{
+    return a->rule && strncmp(a->rule, "incident.", 9) == 0;
+}
+
+struct risk_sum {
+    const char *rule[2 * RISK_SIGNALS];
+    uint8_t w4[2 * RISK_SIGNALS], sev[2 * RISK_SIGNALS];
+    bool novelty[2 * RISK_SIGNALS];
+    unsigned n;
+};
+
+/* Adds the signals on person p to the per-rule maxima of sum. */
+static void risk_collect(struct alert_stream *as, struct span p, const struct alert *a,
+                         struct risk_sum *sum)
+{
+    if (!p.len)
+        return;
+    struct bl_head *h = bl_lookup(as->risk, p, a->ts, false, false);
+    if (!h)
+        return;
+    const struct risk *r = bl_value(h);
+    for (unsigned i = 0; i < RISK_SIGNALS; i++) {
+        if (!r->rule[i] || r->ts[i] > a->ts || a->ts - r->ts[i] > ALERT_RISK_WINDOW_NS ||
+            strcmp(r->rule[i], a->rule) == 0)
+            continue;
+        unsigned k = 0;
+        while (k < sum->n && strcmp(sum->rule[k], r->rule[i]) != 0)
+            k++;
+        if (k == sum->n) {
+            if (sum->n == 2 * RISK_SIGNALS)
+                continue;
+            sum->rule[k] = r->rule[i];
+            sum->w4[k] = 0;
+            sum->n++;
+        }
+        if (r->weight4[i] >= sum->w4[k]) {
+            sum->w4[k] = r->weight4[i];
+            sum->sev[k] = r->sev[i];
+            sum->novelty[k] = r->novelty[i];
+        }
+    }
+}
+
+static void risk_judge(struct alert_stream *as, struct alert *a)
+{
+    if (!a->novelty || !a->rule)
+        return;
+    struct risk_sum sum = { .n = 0 };
+    risk_collect(as, a->entity.user, a, &sum);
+    if (!span_eq(a->entity.identity, a->entity.user))
+        risk_collect(as, a->entity.identity, a, &sum);
+    unsigned own4 = a->peer_known ? 2 : 4, novel4 = 0, evid4 = 0;
+    for (unsigned k = 0; k < sum.n; k++) {
+        if (sum.novelty[k])
+            novel4 += sum.w4[k];
+        else
+            evid4 += sum.w4[k];
+    }
+    unsigned pts4 = own4 + (novel4 < 4 ? novel4 : 4) + evid4;
+    enum severity level = pts4 >= 20 ? SEV_HIGH : pts4 >= 14 ? SEV_MEDIUM : pts4 >= 10 ? SEV_LOW : SEV_INFO;
+    if (level < a->severity) {
+        a->severity = level;
+        if (a->score > 0.1 + 0.2 * level)
+            a->score = 0.1 + 0.2 * level;
+    }
+    size_t o = (size_t)snprintf(a->basis, sizeof(a->basis), "%s%s", sum.n ? "novelty" : "novelty alone",
+                                a->peer_known ? " (others here do it too)" : "");
+    for (unsigned k = 0; k < sum.n && o < sizeof(a->basis); k++)
+        o += (size_t)snprintf(a->basis + o, sizeof(a->basis) - o, "%s%s %s", k ? ", " : " + ",
+                              sum.rule[k], sum.novelty[k] ? "novelty" : severity_name((enum severity)sum.sev[k]));
+    if (sum.n && o < sizeof(a->basis))
+        snprintf(a->basis + o, sizeof(a->basis) - o, " within %lldh",
+                 (long long)(ALERT_RISK_WINDOW_NS / NS_PER_HOUR));
+    alert_printf(a, " [severity: %s]", a->basis);
+}
+
+static void risk_note_on(struct alert_stream *as, struct span p, const struct alert *a)
+{
+    if (!p.len)
+        return;
+    struct bl_head *h = bl_lookup(as->risk, p, a->ts, true, true);
+    if (!h)
+        return;
+    struct risk *r = bl_value(h);
+    /* one slot per rule: a repeat refreshes it instead of pushing others out */
+    unsigned slot = r->head;
+    for (unsigned i = 0; i < RISK_SIGNALS; i++)
+        if (r->rule[i] && strcmp(r->rule[i], a->rule) == 0) {
+            slot = i;
+            if (r->weight4[i] > signal_weight4(a) && a->ts - r->ts[i] <= ALERT_RISK_WINDOW_NS)
+                return;
+            break;
+        }
+    if (slot == r->head)
+        r->head = (uint8_t)((r->head + 1) % RISK_SIGNALS);
+    r->rule[slot] = a->rule;
+    r->ts[slot] = a->ts;
+    r->sev[slot] = (uint8_t)a->severity;
+    r->weight4[slot] = signal_weight4(a);
+    r->novelty[slot] = a->novelty;
+}
+
+static void risk_note(struct alert_stream *as, const struct alert *a)
+{
+    if (!a->rule || is_correlation(a))
+        return;
+    risk_note_on(as, a->entity.user, a);
+    if (!span_eq(a->entity.identity, a->entity.user))
+        risk_note_on(as, a->entity.identity, a);
+}
+
 bool alert_emit(struct vigil *vg, struct alert *a)
 {
     struct alert_stream *as = vg->alerts;
@@ -688,6 +851,8 @@ bool alert_emit(struct vigil *vg, struct alert *a)
         a->severity = SEV_CRITICAL;
     if (!as || as->depth > 2)     /* an alert about alerts about alerts: stop there */
         return false;
+    risk_judge(as, a);
+    risk_note(as, a);
     mask_alert(as, a);
     as->depth++;
     int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;

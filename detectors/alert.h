@@ -36,6 +36,8 @@ enum stage {
     STAGE__COUNT
 };
 
+#define ALERT_BASIS_BYTES 192
+
 struct alert_entity {
     struct span user, src_ip, host, identity, dst_host, command;  /* empty = not applicable */
 };
@@ -55,7 +57,18 @@ struct alert {
     struct span source;           /* file the triggering line came from */
     bool unthrottled;             /* the detector dedups itself (incident updates): the
                                      (rule, entity) throttle must not hold it back */
+    /* A novelty (a first login from a network, a first command, host or API
+     * action) is an observation, not evidence: the stream sets its severity
+     * from the independent signals on the same person (user or identity)
+     * within ALERT_RISK_WINDOW_NS, never above the severity the detector
+     * proposed, and `info` when it is alone. peer_known: other users of the
+     * host already do this (half the weight). */
+    bool novelty;
+    bool peer_known;
+    char basis[ALERT_BASIS_BYTES];  /* set by the stream: the signals behind the severity */
 };
+
+#define ALERT_RISK_WINDOW_NS (2 * 3600 * 1000000000LL)
 
 /* Appends to a->message with printf syntax (never put log text in fmt). */
 void alert_printf(struct alert *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -74,6 +74,20 @@ static bool is_sensitive(struct span action)
     return false;
 }
 
+/* Does the action change who may do what (a key, a user, a policy attached
+ * to one)? Those are privilege changes: evidence, never a mere novelty. */
+static bool is_privilege_change(struct span action)
+{
+    static const char *const words[] = { "accesskey", "userpolicy", "rolepolicy", "grouppolicy",
+                                         "loginprofile", "usertogroup", "createuser", "createrole",
+                                         "attachuser", "attachrole", "attachgroup", "mfadevice",
+                                         "servicespecificcredential", NULL };
+    for (unsigned i = 0; words[i]; i++)
+        if (match_contains(action, words[i]))
+            return true;
+    return false;
+}
+
 /* The lifecycle stage an API action most likely serves. */
 static enum stage action_stage(struct span action, const char *const **attack)
 {
@@ -195,6 +209,11 @@ static void au_observe(struct detector *d, const struct record *r)
                 alert_printf(&a, "%.*s called %.*s for the first time%s (%u actions known for it since %lldd)",
                              DSPAN(id, 64), DSPAN(action, 96), sens ? ", a privileged action" : "",
                              v->actions, (long long)((r->ts - h->first_seen) / NS_PER_DAY));
+                /* a first action is an observation, weaker when other
+                 * identities call it (raised by other signals, alert.c);
+                 * a privilege change keeps its severity */
+                a.novelty = !is_privilege_change(action);
+                a.peer_known = action_known;
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);
                 if (!h)
@@ -215,6 +234,8 @@ static void au_observe(struct detector *d, const struct record *r)
                 alert_printf(&a, " (%u actions known host-wide after %lldh of learning)",
                              c->host_actions - !action_known,   /* before this one */
                              (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
+                a.novelty = !is_privilege_change(action);
+                a.peer_known = action_known;
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);
                 if (!h)
@@ -243,6 +264,8 @@ static void au_observe(struct detector *d, const struct record *r)
                              ip_known ? "; other identities use it"
                              : inside ? "; an inside address, in its usual hours"
                                       : "; no identity on this host ever did");
+                a.novelty = true;
+                a.peer_known = ip_known || inside;
                 alert_emit(d->vg, &a);
             } else if (young && !ip_known) {
                 static const char *const att[3] = { "T1078.004" };
@@ -250,6 +273,7 @@ static void au_observe(struct detector *d, const struct record *r)
                 alert_printf(&a, "%.*s, an identity first seen %lldm ago, called the API from %.*s, "
                              "a source no identity on this host ever used (%u known)",
                              DSPAN(id, 64), (long long)age_min, DSPAN(ip, 64), c->host_ips - 1);
+                a.novelty = true;
                 alert_emit(d->vg, &a);
             }
             bl_lookup(c->pairs, k, r->ts, true, true);
@@ -281,6 +305,7 @@ static void au_observe(struct detector *d, const struct record *r)
         au_alert(&a, r, "audit.odd_hour", SEV_LOW, STAGE_INITIAL_ACCESS, att, id, ip);
         alert_printf(&a, "%.*s called %.*s at %s UTC, outside its usual hours (%s)", DSPAN(id, 64),
                      DSPAN(action, 96), hhmm, usual[0] ? usual : "none");
+        a.novelty = true;   /* an hour is context, not evidence */
         alert_emit(d->vg, &a);
     }
     bl_hours_add(&v->hours, r->ts);

@@ -116,6 +116,7 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     if (learning && sev > SEV_INFO)
         sev = SEV_INFO;
 
+    enum severity shown = SEV_INFO;
     if (x->login.enabled && score >= 0.2) {
         struct alert a;
         char buf[160], hours[16];
@@ -125,6 +126,11 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
         a.attack[0] = "T1078";
         a.attack[1] = "T1078.003";
         a.score = score > 1 ? 1 : score;
+        /* Where from and when are novelty; failures, a password where keys
+         * are usual and a dormant account are evidence. Without evidence
+         * the login is an observation, raised only by other signals on the
+         * same person (detectors/alert.c). */
+        a.novelty = !failures && !pw_unusual && !dormant;
         if (u)
             bl_set_describe(&u->srcs, buf, sizeof(buf), 3);
         else
@@ -160,10 +166,10 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
         if (learning)
             alert_printf(&a, " (learning baseline)");
         alert_emit(d->vg, &a);
+        shown = a.severity;
     }
 
-    auth_session_login(d, now, user, src,
-                       x->login.enabled && score >= 0.2 ? sev : SEV_INFO);
+    auth_session_login(d, now, user, src, shown);
     /* learn after judging, so the login does not vouch for itself */
     if (src.len) {
         auth_seen(d, SEEN_USER_SRC, user, src, now, true);

@@ -79,6 +79,7 @@ static void on_sudo(struct detector *d, const struct record *r, struct span user
         alert_printf(&a, "first sudo by %.*s (as %.*s): %.*s%s", (int)user.len, user.p,
                      (int)target.len, target.p, (int)command.len, command.p,
                      learning ? " (learning baseline)" : "");
+        a.novelty = true;
         alert_emit(d->vg, &a);
     } else if (exe.len && auth_seen(d, SEEN_SUDO_CMD, user, exe, now, false) == 0) {
         char usual[160] = "";
@@ -94,10 +95,15 @@ static void on_sudo(struct detector *d, const struct record *r, struct span user
                      usual[0] ? ")" : "", (int)command.len, command.p);
         if (learning)
             alert_printf(&a, " (learning baseline)");
+        /* a first use is an observation; other users' sudo of it halves it */
+        a.novelty = true;
+        a.peer_known = auth_seen(d, SEEN_SUDO_CMD, SPAN_LIT("*"), exe, now, false) > 0;
         alert_emit(d->vg, &a);
     }
-    if (exe.len)
+    if (exe.len) {
         auth_seen(d, SEEN_SUDO_CMD, user, exe, now, true);
+        auth_seen(d, SEEN_SUDO_CMD, SPAN_LIT("*"), exe, now, true);
+    }
     h = bl_lookup(x->users, user, now, true, false);
     if (!h)
         return;
@@ -160,6 +166,7 @@ static void on_su(struct detector *d, const struct record *r, struct span user, 
         a.attack[1] = "T1078.003";
         alert_printf(&a, "first su by %.*s to %.*s%s", (int)user.len, user.p, (int)target.len,
                      target.p, learning ? " (learning baseline)" : "");
+        a.novelty = true;
         alert_emit(d->vg, &a);
     }
     struct bl_head *h = bl_lookup(x->users, user, now, true, true);

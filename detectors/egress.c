@@ -11,7 +11,10 @@
  * normal (health checks, metrics pushes) is not beaconing by design.
  * A destination with too little history of its own (a new one above all) is
  * judged against the workload's usual bytes out per contact, kept per
- * workload: 850 MB to a never-seen host is exfiltration, not a new name. */
+ * workload: 850 MB to a never-seen host is exfiltration, not a new name.
+ * A destination that already took transfers of that size (the nightly
+ * backup to object storage) is not judged on its mean alone: a transfer
+ * must also be more than twice its largest so far. */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -29,6 +32,7 @@ struct eg_dest {
     uint8_t ia_n, ia_head;
     bool beacon_alerted;
     struct bl_ewma bytes;
+    float peak;                 /* the largest transfer ever seen to it, bytes */
 };
 
 struct eg_ctx {
@@ -199,7 +203,7 @@ static void eg_observe(struct detector *d, const struct record *r)
         } else {
             const char *like = lookalike_of(c, dom, dst);
             if (big) {
-                static const char *const att[3] = { "T1048", "T1567", "T1041" };
+                static const char *const att[3] = { "T1048", "T1567" };
                 eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);
                 alert_printf(&a, "%.*s sent %.1f MB to %.*s, a destination never contacted before, "
                              "in one transfer (usual %.1f KB per contact over %u contacts)%s%s",
@@ -259,19 +263,25 @@ static void eg_observe(struct detector *d, const struct record *r)
     if (bytes > 0) {
         double mean = v->bytes.mean;
         bool own = v->bytes.n >= 10;   /* enough history of its own, else the workload's */
-        if (learned && (own ? (uint64_t)bytes >= c->spike_min_bytes &&
-                                  (double)bytes > c->spike_factor * (mean > 1 ? mean : 1) &&
-                                  bl_ewma_z(&v->bytes, (double)bytes, 10) > 4
-                            : big && v->bytes.n > 0)) {
-            static const char *const att[3] = { "T1048", "T1041" };
+        if (learned && (double)bytes > 2.0 * v->peak &&
+            (own ? (uint64_t)bytes >= c->spike_min_bytes &&
+                       (double)bytes > c->spike_factor * (mean > 1 ? mean : 1) &&
+                       bl_ewma_z(&v->bytes, (double)bytes, 10) > 4
+                 : big && v->bytes.n > 0)) {
+            /* the channel is unknown: not T1041 (over the C2 channel) */
+            static const char *const att[3] = { "T1048", "T1567" };
             eg_alert(d, r, &a, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, att, wl, dst);
             alert_printf(&a, "%.*s sent %.1f MB to %.*s in one transfer (usual %.1f KB over %u transfers)",
                          DSPAN(wl, 64), (double)bytes / 1e6, DSPAN(dst, 128), mean / 1e3, v->bytes.n);
             alert_emit(d->vg, &a);
         }
         h = bl_lookup(c->dests, k, r->ts, false, false);
-        if (h)
-            bl_ewma_add(&((struct eg_dest *)bl_value(h))->bytes, (double)bytes, 0.05);
+        if (h) {
+            struct eg_dest *e = bl_value(h);
+            bl_ewma_add(&e->bytes, (double)bytes, 0.05);
+            if ((float)bytes > e->peak)
+                e->peak = (float)bytes;
+        }
         wh = bl_lookup(c->workloads, wl, r->ts, true, true);
         if (wh) {
             struct bl_ewma *e = bl_value(wh);
@@ -329,5 +339,5 @@ const struct detector_plugin detector_egress = {
     .save = eg_save,
     .load = eg_load,
     .destroy = eg_destroy,
-    .snapshot_version = 2,   /* 2: per-workload bytes */
+    .snapshot_version = 3,   /* 2: per-workload bytes; 3: peak transfer per destination */
 };

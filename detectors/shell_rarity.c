@@ -170,6 +170,10 @@ static void rar_observe(struct detector *d, const struct record *r)
             alert_printf(&a, "%.*s ran %.*s in a shape never seen on this host: %.*s (%.*s ran it %u times before)",
                          DSPAN(user, 64), DSPAN(a0, 64), DSPAN(shape, SHAPE_BYTES), DSPAN(user, 64), mine);
         alert_evidence(&a, span_cstr(c->masked));
+        /* a first program is an observation (raised by other signals on the
+         * user), except one run from where dropped tools live */
+        a.novelty = !(sev == SEV_MEDIUM && why[0] == 'p');
+        a.peer_known = host > 0;
         alert_emit(d->vg, &a);
     }
 }

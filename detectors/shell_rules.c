@@ -626,10 +626,12 @@ static void candidates(const struct sr_index *x, const struct shl_line *l, unsig
 
 static void emit(struct detector *d, struct sr_ctx *c, const struct record *r, struct span user,
                  const struct shell_rule *rule, const char *id, enum severity sev,
-                 struct span argv0, const char *extra)
+                 struct span argv0, const char *extra, bool peer_known)
 {
     struct alert a;
     dutil_alert(&a, r, id, "shell_rules", sev, rule->stage, rule->attack);
+    a.novelty = (rule->flags & SR_NOVELTY) != 0;
+    a.peer_known = a.novelty && peer_known;
     a.entity.user = user;
     a.entity.command = argv0;
     char key[BASELINE_KEY_BYTES];
@@ -769,15 +771,13 @@ static void sr_observe(struct detector *d, const struct record *r)
                 fired[nfired++] = rule->id;
             if (rule->flags & SR_RECON)
                 recon_note(d, c, r, user, u, (uint16_t)i);
-            /* A host other users of this machine reach (the bastion) is a small
-             * step: a first ssh there is no lateral movement; copying files to it
-             * still deserves a look. */
+            /* A host other users of this machine reach (the bastion) is a
+             * small step: the novelty weighs half (alert.c). */
             enum severity sev = rule->sev;
-            if ((rule->flags & SR_NEW_REMOTE) && host_known)
-                sev = sev >= SEV_HIGH ? sev - 1 : SEV_INFO;
             if (sev > SEV_INFO)
                 emit(d, c, r, user, rule, rule->id, sev, shl_argv0(l, s),
-                     (rule->flags & SR_NEW_REMOTE) ? extra : NULL);
+                     (rule->flags & SR_NEW_REMOTE) ? extra : NULL,
+                     (rule->flags & SR_NEW_REMOTE) && host_known);
             uh = bl_lookup(c->users, user, r->ts, false, false);
             if (!uh)
                 return;

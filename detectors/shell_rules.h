@@ -19,11 +19,13 @@ enum shell_rule_flags {
     SR_RECON       = 1u << 0,  /* feeds shell.recon_burst; alone it alerts only if sev > info */
     SR_STDIN_EXEC  = 1u << 1,  /* the pipe_to command must run what it reads (bash, not bash x.sh) */
     SR_NEW_REMOTE  = 1u << 2,  /* the segment's remote host is new for this user (learned) */
-    SR_UPLOAD      = 1u << 3,  /* ... and data goes to it (scp/rsync destination) */
+    SR_UPLOAD      = 1u << 3,  /* data goes to a remote host (scp/rsync destination); new or not */
     SR_DOWNLOAD    = 1u << 4,  /* ... and data comes from it */
     SR_DROP_EXEC   = 1u << 5,  /* runs or chmod +x's a file this user downloaded to a temp dir */
     SR_NESTED_SHELL= 1u << 6,  /* the segment sits in $( ) / <( ) of a shell or eval */
     SR_FIRST_WORD  = 1u << 7,  /* `arg` must match the first argument (argv[1]) */
+    SR_NOVELTY     = 1u << 8,  /* an observation, not a technique: the alert stream sets its
+                                  severity from corroborating signals (detectors/alert.c) */
 };
 
 struct shell_rule {

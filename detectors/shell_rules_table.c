@@ -95,8 +95,12 @@ const struct shell_rule shell_rules[] = {
       .cmd = "grep|egrep|rg|ag|awk", .pipe_from = "env|printenv|set|export|declare",
       .arg = "~*secret*|~*key*|~*token*|~*pass*|~*aws*|~*cred*" },
     { .id = "shell.cred_env", .sev = SEV_MEDIUM, .stage = STAGE_CREDENTIAL_ACCESS,
-      .attack = { "T1552.001" }, .what = "a print of secret environment variables", .cmd = "printenv|echo",
+      .attack = { "T1552.001" }, .what = "a print of secret environment variables", .cmd = "printenv",
       .arg = "~*secret*|~*token*|~*password*|~*_key*" },
+    /* echo prints a variable only through $: `echo "Password1\nnew" | passwd` is no print */
+    { .id = "shell.cred_env", .sev = SEV_MEDIUM, .stage = STAGE_CREDENTIAL_ACCESS,
+      .attack = { "T1552.001" }, .what = "a print of secret environment variables", .cmd = "echo|printf",
+      .arg = "~*$*secret*|~*$*token*|~*$*password*|~*$*_key*" },
     { .id = "shell.cred_history", .sev = SEV_MEDIUM, .stage = STAGE_CREDENTIAL_ACCESS,
       .attack = { "T1552.003" }, .what = "a search of shell history for secrets",
       .cmd = "grep|egrep|rg|cat|strings", .arg = HISTFILES,
@@ -153,8 +157,15 @@ const struct shell_rule shell_rules[] = {
       .cmd = INTERP, .arg = "*socket*", .arg2 = "*pty*|*subprocess*|*dup2*|*/bin/sh*|*/bin/bash*|*exec*" },
 
     /* ---- persistence ---- */
+    /* Admins edit crontabs: an edit alone is an observation; a job that runs
+     * something from a temp or hidden place or off the network is the technique. */
+    { .id = "shell.persist_cron", .sev = SEV_HIGH, .stage = STAGE_PERSISTENCE,
+      .attack = { "T1053.003" }, .what = "a cron job that runs a dropped or downloaded program",
+      .cmd = "echo|printf", .pipe_to = "crontab",
+      .arg = "*/tmp/*|*/dev/shm/*|*/var/tmp/*|*/.?*|*curl *|*wget *|*/dev/tcp/*|*base64*|*nc *" },
     { .id = "shell.persist_cron", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
-      .attack = { "T1053.003" }, .what = "a crontab edit", .cmd = "crontab", .not_arg = "-l|-r" },
+      .attack = { "T1053.003" }, .what = "a crontab edit", .cmd = "crontab", .not_arg = "-l|-r",
+      .flags = SR_NOVELTY },
     { .id = "shell.persist_cron", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
       .attack = { "T1053.003" }, .what = "a write to the cron tables",
       .write = "/etc/cron*|/var/spool/cron/*|/etc/crontab" },
@@ -171,8 +182,27 @@ const struct shell_rule shell_rules[] = {
     { .id = "shell.persist_preload", .sev = SEV_MEDIUM, .stage = STAGE_DEFENSE_EVASION,
       .attack = { "T1574.006" }, .what = "a library forced into programs with LD_PRELOAD",
       .assign = "LD_PRELOAD=*" },
+    /* People add aliases to their .bashrc: a write alone is an observation;
+     * one that fetches, decodes or runs from a temp place is the technique. */
+    { .id = "shell.persist_shell_rc", .sev = SEV_HIGH, .stage = STAGE_PERSISTENCE,
+      .attack = { "T1546.004" }, .what = "a shell startup file made to run a downloaded or dropped program",
+      .cmd = "echo|printf", .write = RC_FILES,
+      .arg = "*curl *|*wget *|*/tmp/*|*/dev/shm/*|*/dev/tcp/*|*base64*|*nc *|*LD_PRELOAD*" },
     { .id = "shell.persist_shell_rc", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
-      .attack = { "T1546.004" }, .what = "a write to a shell startup file", .write = RC_FILES },
+      .attack = { "T1546.004" }, .what = "a write to a shell startup file", .write = RC_FILES,
+      .flags = SR_NOVELTY },
+    /* Passwords set by a script: chpasswd, passwd fed from a pipe, a hash
+     * given to useradd/usermod. Rotation by admins is routine, so alone an
+     * observation; after a stolen login it is account manipulation. */
+    { .id = "shell.account_password", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
+      .attack = { "T1098" }, .what = "an account password set from a script", .cmd = "chpasswd|chgpasswd",
+      .flags = SR_NOVELTY },
+    { .id = "shell.account_password", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
+      .attack = { "T1098" }, .what = "an account password set from a script", .cmd = "passwd",
+      .pipe_from = "echo|printf|cat|yes", .flags = SR_NOVELTY },
+    { .id = "shell.account_password", .sev = SEV_MEDIUM, .stage = STAGE_PERSISTENCE,
+      .attack = { "T1098" }, .what = "an account password set from a script", .cmd = "useradd|usermod",
+      .arg = "-p|--password", .flags = SR_NOVELTY },
     { .id = "shell.setuid", .sev = SEV_HIGH, .stage = STAGE_PRIVILEGE_ESCALATION,
       .attack = { "T1548.001" }, .what = "a setuid bit set on a file", .cmd = "chmod",
       .arg = "u+s|+s|*u+s|4???|2???|6???|g+s" },
@@ -243,9 +273,7 @@ const struct shell_rule shell_rules[] = {
     { .id = "shell.exfil_upload", .sev = SEV_HIGH, .stage = STAGE_EXFILTRATION,
       .attack = { "T1048.003", "T1567" }, .what = "a file posted with wget", .cmd = "wget",
       .arg = "--post-file*|--body-file*" },
-    { .id = "shell.exfil_new_host", .sev = SEV_HIGH, .stage = STAGE_EXFILTRATION,
-      .attack = { "T1048", "T1021.004" }, .what = "files copied to a host this user never used",
-      .cmd = "scp|rsync|sftp", .flags = SR_NEW_REMOTE | SR_UPLOAD },
+
     { .id = "shell.exfil_cloud", .sev = SEV_HIGH, .stage = STAGE_EXFILTRATION,
       .attack = { "T1567.002" }, .what = "files synced to cloud storage with rclone", .cmd = "rclone",
       .arg = "copy|sync|move|copyto|moveto|bisync", .flags = SR_FIRST_WORD },
@@ -256,13 +284,23 @@ const struct shell_rule shell_rules[] = {
       .attack = { "T1048.003" }, .what = "data piped to a raw netcat connection", .cmd = NETCAT,
       .pipe_from = "cat|tar|zip|gzip|dd|base64|mysqldump|pg_dump", .not_arg = "-l|-lp|-lvp|-lvnp|-nlvp" },
 
-    /* ---- lateral movement ---- */
+    /* ---- lateral movement ----
+     * A host this user never contacted is a novelty: an observation alone,
+     * half as much when other users of this host reach it (alert.c). Copying
+     * to another host is lateral tool transfer (T1570), not exfiltration:
+     * the internal hosts admins copy among are where it goes. */
+    { .id = "shell.tool_transfer", .sev = SEV_MEDIUM, .stage = STAGE_LATERAL_MOVEMENT,
+      .attack = { "T1570" }, .what = "a file from a temp or hidden place copied to another host",
+      .cmd = "scp|rsync", .arg = "/tmp/*|/dev/shm/*|/var/tmp/*|/run/shm/*|*/.?*", .flags = SR_UPLOAD },
     { .id = "shell.lateral_new_host", .sev = SEV_MEDIUM, .stage = STAGE_LATERAL_MOVEMENT,
       .attack = { "T1021.004" }, .what = "an SSH connection to a host this user never contacted",
-      .cmd = "ssh|mosh|autossh|sftp", .flags = SR_NEW_REMOTE },
+      .cmd = "ssh|mosh|autossh|sftp", .flags = SR_NEW_REMOTE | SR_NOVELTY },
+    { .id = "shell.copy_new_host", .sev = SEV_MEDIUM, .stage = STAGE_LATERAL_MOVEMENT,
+      .attack = { "T1570" }, .what = "files copied to a host this user never used",
+      .cmd = "scp|rsync|sftp", .flags = SR_NEW_REMOTE | SR_UPLOAD | SR_NOVELTY },
     { .id = "shell.lateral_new_host", .sev = SEV_MEDIUM, .stage = STAGE_LATERAL_MOVEMENT,
       .attack = { "T1021.004", "T1105" }, .what = "files fetched from a host this user never contacted",
-      .cmd = "scp|rsync", .flags = SR_NEW_REMOTE | SR_DOWNLOAD },
+      .cmd = "scp|rsync", .flags = SR_NEW_REMOTE | SR_DOWNLOAD | SR_NOVELTY },
 };
 
 const size_t shell_rules_count = sizeof(shell_rules) / sizeof(shell_rules[0]);

@@ -228,9 +228,12 @@ static void tpl_observe(struct detector *d, const struct record *r)
     if (c->hour_alerts >= (uint32_t)c->max_per_hour)
         return;
     c->hour_alerts++;
-    static const char *const att[3] = { "T1190" };
+    /* A new message shape is a novelty of the application, no technique:
+     * no ATT&CK id (T1190 would claim an exploit), and an observation
+     * unless other signals corroborate it (alert.c). */
     struct alert a;
-    dutil_alert(&a, r, "app.new_template", "templates", SEV_LOW, STAGE_INITIAL_ACCESS, att);
+    dutil_alert(&a, r, "app.new_template", "templates", SEV_LOW, STAGE_INITIAL_ACCESS, NULL);
+    a.novelty = true;
     char text[TPL_TEXT + TPL_TOKENS];
     size_t o = 0;
     for (unsigned k = 0; k < t->ntok && o + t->len[k] + 1 < sizeof(text); k++) {

@@ -309,3 +309,125 @@ Test(alert, a_long_alert_is_kept_whole_for_the_http_api)
     detectors_free(vg);
     telemetry_free(&vg->telemetry);
 }
+
+/* ---- corroborated severity ---- */
+
+static struct alert signal(const char *rule, const char *user, int64_t ts, enum severity sev,
+                           bool novelty)
+{
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = ts;
+    a.rule = rule;
+    a.detector = "test";
+    a.severity = sev;
+    a.stage = STAGE_LATERAL_MOVEMENT;
+    a.entity.user = span_cstr(user);
+    a.novelty = novelty;
+    alert_printf(&a, "%s by %s", rule, user);
+    return a;
+}
+
+Test(alert, a_lone_novelty_is_an_observation)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = signal("shell.lateral_new_host", "alice", T0, SEV_MEDIUM, true);
+    cr_assert(alert_emit(vg, &a), "shown at min_severity info");
+    cr_assert_eq(a.severity, SEV_INFO);
+    cr_assert_str_eq(caught[0].severity, "info");
+    cr_assert(strstr(caught[0].message, "[severity: novelty alone]"), "%s", caught[0].message);
+    /* other novelties on alice are not independent evidence: still info */
+    a = signal("shell.rare_command", "alice", T0 + MIN, SEV_LOW, true);
+    alert_emit(vg, &a);
+    a = signal("audit.new_source", "alice", T0 + 2 * MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_INFO, "%s", a.message);
+    detectors_free(vg);
+}
+
+Test(alert, evidence_on_the_same_person_raises_a_novelty)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert e = signal("auth.login", "ops-admin", T0, SEV_CRITICAL, false);
+    alert_emit(vg, &e);
+    cr_assert_eq(e.severity, SEV_CRITICAL, "evidence keeps its severity");
+    cr_assert_eq(e.basis[0], 0);
+    /* the same name as an API identity is the same person */
+    struct alert a = signal("audit.new_action", "", T0 + 10 * MIN, SEV_HIGH, true);
+    a.entity.user = SPAN_NULL;
+    a.entity.identity = SPAN_LIT("ops-admin");
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_HIGH, "%s", a.message);
+    cr_assert(strstr(a.message, "auth.login critical"), "the signals are named: %s", a.message);
+    cr_assert(strstr(a.basis, "auth.login critical"), "%s", a.basis);
+    /* never above what the detector proposed */
+    a = signal("shell.lateral_new_host", "ops-admin", T0 + 11 * MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_MEDIUM);
+    /* a medium technique alone lifts a novelty to low, not more */
+    e = signal("shell.persist_cron", "bob", T0, SEV_MEDIUM, false);
+    alert_emit(vg, &e);
+    a = signal("shell.lateral_new_host", "bob", T0 + MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_LOW, "%s", a.message);
+    /* someone else's evidence does not count */
+    a = signal("shell.lateral_new_host", "carol", T0 + MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_INFO);
+    detectors_free(vg);
+}
+
+Test(alert, signals_expire_and_peers_lower_the_weight)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    const char *who[2] = { "dave", "frank" };
+    enum severity got[2];
+    for (int k = 0; k < 2; k++) {
+        struct alert e = signal("shell.db_dump", who[k], T0, SEV_LOW, false);
+        alert_emit(vg, &e);
+        struct alert a = signal("shell.rare_command", who[k], T0 + MIN, SEV_LOW, true);
+        alert_emit(vg, &a);
+        cr_assert_eq(a.severity, SEV_INFO, "1 + 1 points: %s", a.message);
+        a = signal("shell.copy_new_host", who[k], T0 + 2 * MIN, SEV_MEDIUM, true);
+        a.peer_known = k == 1;
+        alert_emit(vg, &a);
+        got[k] = a.severity;
+        if (k == 1)
+            cr_assert(strstr(a.message, "others here do it too"), "%s", a.message);
+    }
+    cr_assert_eq(got[0], SEV_LOW, "1 + 1 + 0.5 points");
+    cr_assert_eq(got[1], SEV_INFO, "0.5 + 1 + 0.5 points: other users copy to that host");
+    struct alert e = signal("shell.download_exec", "gina", T0, SEV_HIGH, false);
+    alert_emit(vg, &e);
+    struct alert a = signal("shell.account_password", "gina", T0 + 10 * MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_MEDIUM, "1 + 3 points: %s", a.message);
+    a = signal("shell.lateral_new_host", "gina", T0 + ALERT_RISK_WINDOW_NS + 20 * MIN, SEV_MEDIUM, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_INFO, "the window has passed: %s", a.message);
+    detectors_free(vg);
+}
+
+Test(alert, secrets_are_masked_in_message_evidence_and_command)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = signal("auth.sudo_new_command", "alice", T0, SEV_LOW, false);
+    a.entity.command = SPAN_LIT("echo 'backup2:Bkp!8574x' | chpasswd");
+    memset(a.message, 0, sizeof(a.message));
+    alert_printf(&a, "alice ran sudo /usr/bin/7z as root: /usr/bin/7z a -pS3cret x.7z");
+    alert_evidence(&a, SPAN_LIT("sudo: alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; "
+                                "COMMAND=/usr/bin/7z a -pS3cret x.7z"));
+    alert_emit(vg, &a);
+    cr_assert_eq(ncaught, 1);
+    cr_assert_null(strstr(caught[0].message, "S3cret"), "%s", caught[0].message);
+    cr_assert(strstr(caught[0].message, "-p****"), "%s", caught[0].message);
+    cr_assert_null(strstr(a.evidence[0].p, "S3cret"));
+    cr_assert(strstr(a.evidence[0].p, "PWD=/home/alice"), "PWD is a directory");
+    cr_assert(span_eq_cstr(a.entity.command, "echo 'backup2:****' | chpasswd"), "%.*s",
+              (int)a.entity.command.len, a.entity.command.p);
+    detectors_free(vg);
+}

