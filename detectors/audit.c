@@ -75,9 +75,12 @@ static bool is_sensitive(struct span action)
 }
 
 /* Does the action change who may do what (a key, a user, a policy attached
- * to one)? Those are privilege changes: evidence, never a mere novelty. */
-static bool is_privilege_change(struct span action)
+ * to one)? Those are privilege changes: evidence, never a mere novelty.
+ * Only writes (the persistence stage of action_stage): ListAccessKeys reads. */
+static bool is_privilege_change(struct span action, enum stage st)
 {
+    if (st != STAGE_PERSISTENCE)
+        return false;
     static const char *const words[] = { "accesskey", "userpolicy", "rolepolicy", "grouppolicy",
                                          "loginprofile", "usertogroup", "createuser", "createrole",
                                          "attachuser", "attachrole", "attachgroup", "mfadevice",
@@ -212,7 +215,7 @@ static void au_observe(struct detector *d, const struct record *r)
                 /* a first action is an observation, weaker when other
                  * identities call it (raised by other signals, alert.c);
                  * a privilege change keeps its severity */
-                a.novelty = !is_privilege_change(action);
+                a.novelty = !is_privilege_change(action, st);
                 a.peer_known = action_known;
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);
@@ -234,7 +237,7 @@ static void au_observe(struct detector *d, const struct record *r)
                 alert_printf(&a, " (%u actions known host-wide after %lldh of learning)",
                              c->host_actions - !action_known,   /* before this one */
                              (long long)((r->ts - c->first_ts) / NS_PER_HOUR));
-                a.novelty = !is_privilege_change(action);
+                a.novelty = !is_privilege_change(action, st);
                 a.peer_known = action_known;
                 alert_emit(d->vg, &a);
                 h = bl_lookup(c->ids, id, r->ts, false, false);

@@ -367,6 +367,9 @@ void auth_on_account(struct detector *d, const struct record *r, struct span act
         a.attack[0] = "T1098";
         a.score = 0.35;
         alert_printf(&a, "password changed for privileged account %.*s", (int)user.len, user.p);
+        /* admins rotate their own passwords: the change alone is an
+         * observation, raised by other signals on the account (alert.c) */
+        a.novelty = true;
     }
     alert_emit(d->vg, &a);
 }

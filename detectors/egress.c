@@ -215,8 +215,11 @@ static void eg_observe(struct detector *d, const struct record *r)
                 alert_printf(&a, "%.*s contacted %.*s, a look-alike of %s (%u usual destination domains)",
                              DSPAN(wl, 64), DSPAN(dst, 128), like, c->nusual);
             } else {
-                static const char *const att[3] = { "T1071" };
+                /* a first contact is a novelty (a release talks to a new
+                 * service): an observation, no technique claimed */
+                static const char *const att[3] = { NULL };
                 eg_alert(d, r, &a, "egress.new_destination", SEV_LOW, STAGE_COMMAND_AND_CONTROL, att, wl, dst);
+                a.novelty = true;
                 alert_printf(&a, "%.*s contacted %.*s for the first time (%zu destinations known after %lldh of learning)",
                              DSPAN(wl, 64), DSPAN(dst, 128), bl_table_count(c->dests),
                              (long long)((r->ts - c->first_ts) / NS_PER_HOUR));

@@ -45,6 +45,9 @@ OFFENSIVE = re.compile(
     r"searchsploit|sherlock|smbmap|sqlmap|subfinder|theharvester|wfuzz|wpscan|zmap|arpspoof|autorecon|"
     r"bully|cewl|dirb|dirbuster|dnsrecon|enum4linux|fcrackzip|ldapdomaindump|macchanger|sslstrip|"
     r"bloodhound-python|kerbrute|responder|mimikatz|crackmapexec|ncrack)$")
+# Seeds looked at while the detectors were tuned; the others are held out and
+# reported apart, so a rule tuned until one seed scores well shows.
+TUNED = {1, 2, 3, 4, 5}
 REVSHELL = re.compile(r"reverse shell|bind shell|backdoor|spawn a shell|listen.*shell", re.I)
 
 
@@ -209,7 +212,7 @@ def tldr(work):
 
 def main():
     args = sys.argv[1:]
-    seeds = [1, 2, 3, 4, 5, 11, 12, 13]
+    seeds = [1, 2, 3, 4, 5, 11, 12, 13, 14, 15]
     days, outdir, do_tldr, require = 8, os.path.join(ROOT, B, "eval"), True, False
     i = 0
     while i < len(args):
@@ -290,11 +293,22 @@ def main():
     nm = sum(n for (r, s), n in fr.items() if SEV.index(s) >= 2)
     ni = sum(n for (r, s), n in fr.items() if r == "incident.chain")
     say()
-    say(f"Overall: recall {sum(s['detected'] for r in results for s in r['steps'])}/"
-        f"{sum(len(r['steps']) for r in results)} steps, median TTD "
-        f"{statistics.median(all_ttd) if all_ttd else float('nan'):.1f} s, false alerts "
-        f"{nl * 1e5 / tot_lines:.1f}/100k >= low, {nm * 1e5 / tot_lines:.1f}/100k >= medium, "
-        f"{ni} false incident.chain")
+    groups = [("all seeds", results), ("seeds used while tuning", [r for r in results if r["seed"] in TUNED]),
+              ("held-out seeds", [r for r in results if r["seed"] not in TUNED])]
+    for name, rs in groups:
+        if not rs:
+            continue
+        lines = sum(r["normal_lines"] for r in rs)
+        ttd = [s["ttd"] for r in rs for s in r["steps"] if s["detected"]]
+        fl = sum(1 for r in rs for a in r["false"] if SEV.index(a["severity"]) >= 1)
+        fm = sum(1 for r in rs for a in r["false"] if SEV.index(a["severity"]) >= 2)
+        fi = sum(1 for r in rs for a in r["false"] if a["rule"] == "incident.chain")
+        say(f"Overall, {name} ({', '.join(str(r['seed']) for r in rs)}; {lines} normal lines): recall "
+            f"{sum(s['detected'] for r in rs for s in r['steps'])}/{sum(len(r['steps']) for r in rs)} steps, "
+            f"median TTD {statistics.median(ttd) if ttd else float('nan'):.1f} s, false alerts "
+            f"{fl * 1e5 / lines:.1f}/100k >= low, {fm * 1e5 / lines:.1f}/100k >= medium, "
+            f"{fi} false incident.chain")
+        say()
     if do_tldr:
         t = tldr(outdir)
         if t:
