@@ -39,6 +39,7 @@
 #define ENTITY_FIELDS       6
 #define RISK_BUDGET         (1u * 1024 * 1024)  /* ~8000 people with recent signals */
 #define RISK_SIGNALS        8                   /* recent signals kept per person */
+#define RISK_NAMED          3                   /* signals named in severity_basis */
 
 struct throttle {
     const char *rule, *detector;        /* static strings of the detector */
@@ -61,7 +62,6 @@ struct risk {
     uint8_t sev[RISK_SIGNALS];
     uint8_t weight4[RISK_SIGNALS];      /* in quarter points */
     bool novelty[RISK_SIGNALS];
-    uint8_t head;
 };
 
 struct alert_stream {
@@ -797,11 +797,23 @@ static void risk_judge(struct alert_stream *as, struct alert *a)
         if (a->score > 0.1 + 0.2 * level)
             a->score = 0.1 + 0.2 * level;
     }
+    /* name the strongest signals first, at most RISK_NAMED of them */
+    for (unsigned k = 1; k < sum.n; k++)
+        for (unsigned j = k; j > 0 && sum.w4[j] > sum.w4[j - 1]; j--) {
+            const char *tr = sum.rule[j];
+            uint8_t tw = sum.w4[j], ts = sum.sev[j];
+            bool tn = sum.novelty[j];
+            sum.rule[j] = sum.rule[j - 1], sum.w4[j] = sum.w4[j - 1];
+            sum.sev[j] = sum.sev[j - 1], sum.novelty[j] = sum.novelty[j - 1];
+            sum.rule[j - 1] = tr, sum.w4[j - 1] = tw, sum.sev[j - 1] = ts, sum.novelty[j - 1] = tn;
+        }
     size_t o = (size_t)snprintf(a->basis, sizeof(a->basis), "%s%s", sum.n ? "novelty" : "novelty alone",
                                 a->peer_known ? " (others here do it too)" : "");
-    for (unsigned k = 0; k < sum.n && o < sizeof(a->basis); k++)
+    for (unsigned k = 0; k < sum.n && k < RISK_NAMED && o < sizeof(a->basis); k++)
         o += (size_t)snprintf(a->basis + o, sizeof(a->basis) - o, "%s%s %s", k ? ", " : " + ",
                               sum.rule[k], sum.novelty[k] ? "novelty" : severity_name((enum severity)sum.sev[k]));
+    if (sum.n > RISK_NAMED && o < sizeof(a->basis))
+        o += (size_t)snprintf(a->basis + o, sizeof(a->basis) - o, " and %u more", sum.n - RISK_NAMED);
     if (sum.n && o < sizeof(a->basis))
         snprintf(a->basis + o, sizeof(a->basis) - o, " within %lldh",
                  (long long)(ALERT_RISK_WINDOW_NS / NS_PER_HOUR));
@@ -816,17 +828,25 @@ static void risk_note_on(struct alert_stream *as, struct span p, const struct al
     if (!h)
         return;
     struct risk *r = bl_value(h);
-    /* one slot per rule: a repeat refreshes it instead of pushing others out */
-    unsigned slot = r->head;
-    for (unsigned i = 0; i < RISK_SIGNALS; i++)
+    /* One slot per rule: a repeat refreshes it instead of pushing others
+     * out. A new rule takes a free or expired slot, else the weakest (the
+     * oldest of the weakest): a critical login outlives a run of novelties. */
+    unsigned slot = RISK_SIGNALS, weakest = 0;
+    for (unsigned i = 0; i < RISK_SIGNALS; i++) {
         if (r->rule[i] && strcmp(r->rule[i], a->rule) == 0) {
             slot = i;
             if (r->weight4[i] > signal_weight4(a) && a->ts - r->ts[i] <= ALERT_RISK_WINDOW_NS)
                 return;
             break;
         }
-    if (slot == r->head)
-        r->head = (uint8_t)((r->head + 1) % RISK_SIGNALS);
+        bool free_i = !r->rule[i] || a->ts - r->ts[i] > ALERT_RISK_WINDOW_NS;
+        bool free_w = !r->rule[weakest] || a->ts - r->ts[weakest] > ALERT_RISK_WINDOW_NS;
+        if (!free_w && (free_i || r->weight4[i] < r->weight4[weakest] ||
+                        (r->weight4[i] == r->weight4[weakest] && r->ts[i] < r->ts[weakest])))
+            weakest = i;
+    }
+    if (slot == RISK_SIGNALS)
+        slot = weakest;
     r->rule[slot] = a->rule;
     r->ts[slot] = a->ts;
     r->sev[slot] = (uint8_t)a->severity;

@@ -431,3 +431,23 @@ Test(alert, secrets_are_masked_in_message_evidence_and_command)
               (int)a.entity.command.len, a.entity.command.p);
     detectors_free(vg);
 }
+
+Test(alert, strong_evidence_outlives_a_run_of_other_signals)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    static const char *const rules[] = { "r.a", "r.b", "r.c", "r.d", "r.e", "r.f", "r.g", "r.h",
+                                         "r.i", "r.j", "r.k", "r.l" };
+    struct alert e = signal("auth.login", "ops-admin", T0, SEV_CRITICAL, false);
+    alert_emit(vg, &e);
+    for (unsigned i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+        struct alert n = signal(rules[i], "ops-admin", T0 + (int64_t)(i + 1) * MIN, SEV_LOW, i % 2 == 0);
+        alert_emit(vg, &n);
+    }
+    struct alert a = signal("shell.lateral_new_host", "ops-admin", T0 + 20 * MIN, SEV_HIGH, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_HIGH, "%s", a.message);
+    cr_assert(strncmp(a.basis, "novelty + auth.login critical", 29) == 0, "strongest first: %s", a.basis);
+    cr_assert(strstr(a.basis, " more within 2h"), "%s", a.basis);
+    detectors_free(vg);
+}
