@@ -885,7 +885,7 @@ static const struct step_def {
     { "login-stolen-password", "auth.login|auth.success_after_failures", "user=ops-admin" },
     { "recon-commands", "shell.recon*", "user=ops-admin" },
     { "cloud-metadata", "shell.cloud_metadata", "user=ops-admin" },
-    { "key-search", "shell.cred*|shell.recon*", "user=ops-admin" },
+    { "key-search", "shell.key_search|shell.cred*|shell.recon*", "user=ops-admin" },
     { "sudo-root-shell", "auth.sudo*|shell.sudo*", "user=ops-admin" },
     { "credential-files", "shell.cred*", "user=ops-admin" },
     { "download-exec", "shell.download_exec", "user=ops-admin" },

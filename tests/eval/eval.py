@@ -51,9 +51,10 @@ OFFENSIVE = re.compile(
 GUESS_RULES = {"auth.bruteforce", "auth.spray", "auth.distributed", "auth.success_after_failures"}
 CHAIN_RULES = {"incident.chain"}
 
-# Seeds looked at while the detectors were tuned; the others are held out and
-# reported apart, so a rule tuned until one seed scores well shows.
-TUNED = {1, 2, 3, 4, 5}
+# Seeds whose alerts were looked at while the detectors were tuned (1-5, and
+# 11-15 once); the others (21-25 by default) are held out and reported apart,
+# so a rule tuned until one seed scores well shows.
+TUNED = {1, 2, 3, 4, 5, 11, 12, 13, 14, 15}
 REVSHELL = re.compile(r"reverse shell|bind shell|backdoor|spawn a shell|listen.*shell", re.I)
 
 
@@ -218,7 +219,7 @@ def tldr(work):
 
 def main():
     args = sys.argv[1:]
-    seeds = [1, 2, 3, 4, 5, 11, 12, 13, 14, 15]
+    seeds = [1, 2, 3, 4, 5, 21, 22, 23, 24, 25]
     days, outdir, do_tldr, require = 8, os.path.join(ROOT, B, "eval"), True, False
     i = 0
     while i < len(args):
