@@ -625,21 +625,16 @@ static void run(int64_t t, const struct person *p, const char *cmd, const char *
              rndn(8), p->name, sudo_cmd);
 }
 
+/* sudo's COMMAND= for a "sudo ..." history line, or NULL. */
 static const char *sudo_of(const char *cmd, char *buf, size_t cap)
 {
     if (strncmp(cmd, "sudo ", 5) != 0)
         return NULL;
-    const char *rest = cmd + 5;
-    const char *sp = strchr(rest, ' ');
-    size_t n = sp ? (size_t)(sp - rest) : strlen(rest);
-    const char *dir = strncmp(rest, "apt-get", 7) == 0 || strncmp(rest, "du", 2) == 0 ||
-                              strncmp(rest, "needrestart", 11) == 0 || strncmp(rest, "lsof", 4) == 0
-                          ? "/usr/bin/" : strncmp(rest, "ss", 2) == 0 ? "/usr/bin/" : "/usr/bin/";
-    snprintf(buf, cap, "%s%.*s%s", dir, (int)n, rest, sp ? sp : "");
+    snprintf(buf, cap, "/usr/bin/%s", cmd + 5);
     return buf;
 }
 
-static void workday(const struct person *p, int day, int64_t d0, const char *ip, int64_t t)
+static void workday(const struct person *p, int64_t d0, const char *ip, int64_t t)
 {
     char sb[256], c[256];
     login(t, p, ip);
@@ -696,7 +691,6 @@ static void workday(const struct person *p, int day, int64_t d0, const char *ip,
                  rndn(2) ? "GetObject" : "ListBucket", ip);
     auth(d0 + 17 * HOUR + rndn(2 * HOUR), false, "sshd",
          "pam_unix(sshd:session): session closed for user %s", p->name);
-    (void)day;
 }
 
 static void rich_bots(int64_t d0, const char *const nat[3])
@@ -744,7 +738,6 @@ static void rich_life(int days)
     char trip_net[PEOPLE_MAX][24];
     unsigned oncall = rndn(npeople);
     int ci_released = 0;
-    bool ci_used[sizeof(ci_release) / sizeof(*ci_release)] = { false };
     bool saas_used[sizeof(saas_new) / sizeof(*saas_new)] = { false };
     for (int day = 0; day < days; day++) {
         int64_t d0 = START_EPOCH + day * DAY;
@@ -771,7 +764,7 @@ static void rich_life(int days)
             int64_t t = d0 + 8 * HOUR + rndn(150 * 60);
             if (away && rndn(2))
                 t = d0 + 19 * HOUR + rndn(3 * HOUR);   /* evenings at the hotel */
-            workday(p, day, d0, away ? trip_net[i] : p->office, t);
+            workday(p, d0, away ? trip_net[i] : p->office, t);
         }
         /* the old three also travel */
         for (unsigned i = 0; i < 3 && i < npeople; i++)
@@ -827,7 +820,6 @@ static void rich_life(int days)
             int64_t t = d0 + 14 * HOUR + rndn(3 * HOUR);
             for (unsigned k = 0, m = 1 + rndn(2); k < m; k++) {
                 unsigned a = rndn(sizeof(ci_release) / sizeof(*ci_release));
-                ci_used[a] = true;
                 for (int r = 0; r < 3; r++)
                     app_json(t + k * 30 + r * 5, false,
                              "\"identity\":\"ci-deploy\",\"action\":\"%s\",\"src_ip\":\"10.3.0.5\",\"result\":\"success\"",
@@ -852,7 +844,6 @@ static void rich_life(int days)
                  40000000 + rndn(30000000), 2000 + rndn(2000));
         rich_bots(d0, natp);
     }
-    (void)ci_used;
 }
 
 static int ev_cmp(const void *a, const void *b)
