@@ -43,6 +43,22 @@ with open(f"{d}/home/alice/.bash_history", "w") as h, open(f"{d}/auth.log", "w")
     for k, c in enumerate(["/usr/bin/mysql -u root -pMyDbPw77", "/usr/bin/7z a -pS3cr3tZip /root/x.7z /root",
                            "/usr/bin/curl -u admin:UrlPw123 http://10.0.0.9/", "/usr/sbin/useradd -p Hash99pw svc-x"]):
         a.write(f"2026-11-18T09:0{k}:00.000000+00:00 web-1 sudo: alice : TTY=pts/1 ; PWD=/home/alice ; USER=root ; COMMAND={c}\n")
+    # refused and failed sudo quote the command too
+    a.write("2026-11-18T09:10:00.000000+00:00 web-1 sudo: mallory : user NOT in sudoers ; TTY=pts/2 ; "
+            "PWD=/home/mallory ; USER=root ; COMMAND=/usr/bin/mysql -pN0tInSudoers\n")
+    a.write("2026-11-18T09:11:00.000000+00:00 web-1 sudo: alice : 3 incorrect password attempts ; TTY=pts/1 ; "
+            "PWD=/home/alice ; USER=root ; COMMAND=/usr/bin/7z a -pFailPw55 /root/y.7z\n")
+# API and egress records: tokens in URLs and keys in messages reach evidence lines
+with open(f"{d}/app/api.log", "w") as f:
+    t = 1794787200 + 8 * 3600
+    for i in range(400):
+        t += 300
+        f.write('{"ts":"%s","level":"info","msg":"request served","path":"/api/v1/orders","status":200}\n'
+                % __import__("time").strftime("%Y-%m-%dT%H:%M:%S.000Z", __import__("time").gmtime(t)))
+    t = 1794787200 + 2 * 86400 + 9 * 3600
+    ts = __import__("time").strftime("%Y-%m-%dT%H:%M:%S.000Z", __import__("time").gmtime(t))
+    f.write('{"ts":"%s","level":"warn","msg":"callback to https://hooks.example.com/x?token=ApiTok77q failed for AKIAIOSFODNN7EXAMPLE"}\n' % ts)
+    f.write('{"ts":"%s","identity":"alice","action":"GetObject","src_ip":"203.0.113.77","result":"success","resource":"https://bucket.example/o?X-Amz-Signature=SigSecret88&sig=SigSecret88"}\n' % ts)
 PYEOF
 scenario_config v "$T/logs" "$T/state"
 sed -i 's/min_severity: info}/min_severity: info, throttle: 0s}/' "$T/v.yaml"
@@ -51,7 +67,7 @@ sed -i 's/min_severity: info}/min_severity: info, throttle: 0s}/' "$T/v.yaml"
 import json, sys
 secrets = ["Bkp!8574x", "OldPw1x", "NewPw2y", "S3cr3tZip", "Tok3nValue99", "MyDbPw77", "wJalrXUtnFEMI",
            "IOSFODNN7EXAMPLE", "SshPw55", "eyJhbGciOiJIUzI1NiJ9abc", "UrlPw123", "hunter2", "SuPw9xyz",
-           "RedisPw31", "Hash99pw"]
+           "RedisPw31", "Hash99pw", "N0tInSudoers", "FailPw55", "ApiTok77q", "SigSecret88"]
 raw = open(sys.argv[1]).read()
 alerts = [json.loads(l) for l in raw.splitlines()]
 bad = [s for s in secrets if s in raw]
