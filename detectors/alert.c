@@ -718,9 +718,10 @@ static void mask_alert(struct alert_stream *as, struct alert *a)
  * observation: counted, shipped, visible at min_severity info), from 2.5
  * low, from 3.5 medium, from 5 high; never above what the detector proposed.
  * So novelties alone never pass info; a novelty after a medium technique is
- * low, after a high one medium, after a critical login high. Guessing from a
- * source is no signal on a person: shared NAT addresses would blame the
- * innocent. */
+ * low, after a high one medium, after a critical login high. Guessing (T1110)
+ * is no signal on a person: it names the address guessing (shared NAT
+ * addresses would blame the innocent) and the name guessed (bots try `deploy`
+ * all day), not someone acting. */
 
 /* Weights in quarter points. */
 static uint8_t signal_weight4(const struct alert *a)
@@ -734,6 +735,16 @@ static uint8_t signal_weight4(const struct alert *a)
 static bool is_correlation(const struct alert *a)
 {
     return a->rule && strncmp(a->rule, "incident.", 9) == 0;
+}
+
+/* Password guessing (T1110 and its sub-techniques) names the name guessed,
+ * not a person acting: bots try `deploy` and `root` all day. */
+static bool is_guessing(const struct alert *a)
+{
+    for (int i = 0; i < 4 && a->attack[i]; i++)
+        if (strncmp(a->attack[i], "T1110", 5) == 0)
+            return true;
+    return false;
 }
 
 struct risk_sum {
@@ -856,7 +867,7 @@ static void risk_note_on(struct alert_stream *as, struct span p, const struct al
 
 static void risk_note(struct alert_stream *as, const struct alert *a)
 {
-    if (!a->rule || is_correlation(a))
+    if (!a->rule || is_correlation(a) || is_guessing(a))
         return;
     risk_note_on(as, a->entity.user, a);
     if (!span_eq(a->entity.identity, a->entity.user))

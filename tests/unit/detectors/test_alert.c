@@ -451,3 +451,17 @@ Test(alert, strong_evidence_outlives_a_run_of_other_signals)
     cr_assert(strstr(a.basis, " more within 2h"), "%s", a.basis);
     detectors_free(vg);
 }
+
+Test(alert, guessing_is_no_signal_on_the_name_guessed)
+{
+    struct vigil *vg = test_vigil(0);
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert g = signal("auth.distributed", "deploy", T0, SEV_HIGH, false);
+    g.attack[0] = "T1110.001";
+    alert_emit(vg, &g);
+    struct alert a = signal("auth.login", "deploy", T0 + MIN, SEV_LOW, true);
+    alert_emit(vg, &a);
+    cr_assert_eq(a.severity, SEV_INFO, "%s", a.message);
+    cr_assert(strstr(a.basis, "novelty alone"), "%s", a.basis);
+    detectors_free(vg);
+}
