@@ -45,13 +45,15 @@ struct output_plugin {
     void (*destroy)(struct output *out);  /* frees what init made; the core frees ctx */
 };
 
-/* events, rejected and dropped count events; retries and errors count
- * failed sends; bytes_raw / bytes_wire are before / after compression of the
- * delivered batches (for batches replayed from the disk buffer both are the
- * wire size). */
+/* events, rejected, dropped and possibly_lost count events; retries and
+ * errors count failed sends; bytes_raw / bytes_wire are before / after
+ * compression of the delivered batches (for batches replayed from the disk
+ * buffer both are the wire size). possibly_lost: events counted in `events`
+ * that went to a receiver without acknowledgement over a connection that
+ * later failed (tcp with ack: false). */
 struct output_stats {
     uint64_t events, batches, bytes_raw, bytes_wire, retries, rejected, dropped,
-             spooled_batches, errors;
+             spooled_batches, errors, possibly_lost;
 };
 
 struct output {

@@ -122,6 +122,7 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
         { "vigil_output_retries_total", "counter", "Send attempts that will be retried.", offsetof(struct output_stats, retries) },
         { "vigil_output_rejected_total", "counter", "Events refused for good by the receiver.", offsetof(struct output_stats, rejected) },
         { "vigil_output_dropped_total", "counter", "Events dropped (retries exhausted or drop_oldest).", offsetof(struct output_stats, dropped) },
+        { "vigil_output_possibly_lost_total", "counter", "Events sent without acknowledgement over a connection that then failed (tcp, ack: false): they may not have arrived.", offsetof(struct output_stats, possibly_lost) },
     };
     for (size_t c = 0; c < sizeof(ocounters) / sizeof(ocounters[0]); c++) {
         metric_head(out, ocounters[c].name, ocounters[c].type, ocounters[c].help);
