@@ -282,6 +282,12 @@ static bool forward_on_reply(struct forward_ctx *c, const struct forward_reply *
             return false;
         }
         c->keepalive = r->keepalive;
+        if (r->auth.len && (!c->username || !c->username[0])) {
+            /* say what is missing rather than send an empty user and be
+             * refused with the server's "username/password mismatch" */
+            forward_fail(c, "server requires user authentication: set username and password", "");
+            return false;
+        }
         if (forward_ping(c, r) < 0) {
             forward_fail(c, "cannot build PING", "");
             return false;
@@ -415,6 +421,11 @@ static int forward_init(struct output *out)
     }
     if ((c->username || c->password) && !c->shared_key) {
         output_log(out, LOG_ERROR, "forward: username/password need shared_key");
+        return -1;
+    }
+    if (c->password && (!c->username || !c->username[0])) {
+        output_log(out, LOG_ERROR, "forward: password is set but username is missing: "
+                                   "user authentication needs both");
         return -1;
     }
     if (c->ack_timeout_ms <= 0)

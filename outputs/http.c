@@ -2,7 +2,7 @@
  * The body is the batch as the core built it: msgpack entries or JSON lines,
  * LZ4-framed when compressed (Content-Encoding: lz4). The status is the
  * acknowledgement: 2xx = delivered; 429, 5xx, 408, redirects and transport
- * errors = retry, honouring Retry-After (seconds) through b->not_before_ms;
+ * errors = retry, honouring Retry-After (seconds or an HTTP-date) through b->not_before_ms;
  * any other 4xx = rejected for good, logged with the status and the start
  * of the reply body. Uses libevent's evhttp client; for https its connection
  * is built on an OpenSSL bufferevent (outputs/tls.c). An SSL object cannot be
@@ -241,7 +241,34 @@ static void http_error_cb(enum evhttp_request_error e, void *arg)
              why[0] && strcmp(why, "connection closed") != 0 ? why : "");
 }
 
-/* Seconds of a Retry-After header, or -1 (absent, a date, or junk). */
+/* Retry-After as an HTTP-date (RFC 9110 5.6.7): IMF-fixdate, or the obsolete
+ * RFC 850 and asctime forms a recipient must accept. Seconds from now until
+ * then (0 when past), or -1 when v is none of them. The names are English
+ * whatever the locale: vigil never calls setlocale, so strptime is in "C". */
+static long http_date_delay(const char *v, time_t now)
+{
+    static const char *const forms[] = { "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                         "%a %b %e %H:%M:%S %Y" };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        const char *end = strptime(v, forms[i], &tm);
+        if (!end)
+            continue;
+        while (*end == ' ')
+            end++;
+        if (*end)
+            continue;
+        time_t at = timegm(&tm);
+        if (at == (time_t)-1)
+            return -1;
+        return at > now ? (long)(at - now) : 0;
+    }
+    return -1;
+}
+
+/* Seconds of a Retry-After header (delay-seconds or HTTP-date), or -1
+ * (absent or junk). */
 static long http_retry_after(struct evhttp_request *req)
 {
     const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
@@ -251,8 +278,12 @@ static long http_retry_after(struct evhttp_request *req)
         v++;
     char *end;
     long s = strtol(v, &end, 10);
-    if (end == v || s < 0)
-        return -1;
+    if (end == v || s < 0 || (*end && *end != ' ')) {
+        s = http_date_delay(v, time(NULL));
+        if (s < 0)
+            return -1;
+        end = (char *)"";
+    }
     while (*end == ' ')
         end++;
     if (*end)

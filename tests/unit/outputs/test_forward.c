@@ -161,6 +161,22 @@ Test(forward, wrong_password_is_refused)
     fwd_teardown(&f);
 }
 
+Test(forward, missing_username_is_named)
+{
+    struct fwd_fixture f;
+    fwd_setup(&f, OUTPUT_COMPRESS_NONE, "--shared-key", "k", "--username", "alice", "--password",
+              "pw", NULL);
+    net_opt(output_forward.options, f.ctx, "shared_key", "k");
+    struct batch *b = net_batch("x", 0, 1, false);
+    send_and_wait(&f, b);
+    cr_assert_eq(core.last, OUTPUT_RETRY);
+    cr_assert(strstr(core.last_error, "server requires user authentication: set username"), "%s",
+              core.last_error);
+    cr_assert_null(strstr(core.last_error, "mismatch"), "%s", core.last_error);
+    net_batch_free(b);
+    fwd_teardown(&f);
+}
+
 Test(forward, wrong_shared_key_is_retry_and_sends_nothing)
 {
     struct fwd_fixture f;
