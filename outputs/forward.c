@@ -476,6 +476,7 @@ static void forward_flush(struct output *out, struct batch *b)
         output_done(out, b, OUTPUT_RETRY);
         return;
     }
+    b->wire_len = c->enc.wire.size;     /* what vigil_output_bytes_total counts */
     free(c->acked);
     c->acked = acked;
     c->nacked = 0;

@@ -249,7 +249,7 @@ void output_done(struct output *out, struct batch *b, enum output_status st)
         out->stats.events += b->n_events;
         out->stats.batches++;
         out->stats.bytes_raw += b->raw_len;
-        out->stats.bytes_wire += b->len;
+        out->stats.bytes_wire += b->wire_len ? b->wire_len : b->len;
         observe_latency(out, b);
         out->healthy = true;
         out->failing_since_ms = 0;

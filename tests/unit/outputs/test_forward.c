@@ -515,6 +515,64 @@ Test(forward_proto, encoder_groups_tags_and_copies_entries)
     net_batch_free(b);
 }
 
+/* Two tags alternating event by event, as when two inputs are read at once:
+ * one message per tag, each with its events in batch order. */
+Test(forward_proto, interleaved_tags_make_one_message_per_tag)
+{
+    struct forward_encoder e;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    for (int i = 0; i < 100; i++) {
+        struct batch *one = net_batch(i % 2 ? "b.tag" : "a.tag", i, 1, false);
+        data = realloc(data, len + one->len);
+        cr_assert(data);
+        memcpy(data + len, one->data, one->len);
+        len += one->len;
+        net_batch_free(one);
+    }
+    struct forward_encode_opts o = { .chunk = true, .gzip = true };
+    forward_encoder_init(&e);
+    cr_assert_eq(forward_encode(&e, data, len, &o), FORWARD_ENC_OK);
+    cr_assert_eq(e.nmessages, 2, "%zu messages", e.nmessages);
+    cr_assert_eq(e.nchunks, 2);
+    cr_assert_eq(e.nevents, 100);
+    msgpack_unpacked u;
+    size_t off = 0;
+    msgpack_unpacked_init(&u);
+    for (int m = 0; m < 2; m++) {
+        cr_assert_eq(msgpack_unpack_next(&u, e.wire.data, e.wire.size, &off), MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *a = u.data.via.array.ptr;
+        cr_assert_eq(a[0].via.str.size, 5);
+        cr_assert_eq(memcmp(a[0].via.str.ptr, m ? "b.tag" : "a.tag", 5), 0);
+        cr_assert_eq(a[2].via.map.ptr[0].val.via.u64, 50);
+        /* gunzip the stream and check the order of its events: m, m+2, m+4, ... */
+        unsigned char plain[65536];
+        z_stream z = { 0 };
+        cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+        z.next_in = (unsigned char *)a[1].via.bin.ptr;
+        z.avail_in = a[1].via.bin.size;
+        z.next_out = plain;
+        z.avail_out = sizeof(plain);
+        cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+        size_t plen = sizeof(plain) - z.avail_out, poff = 0;
+        inflateEnd(&z);
+        msgpack_unpacked ev;
+        msgpack_unpacked_init(&ev);
+        for (int k = 0; k < 50; k++) {
+            cr_assert_eq(msgpack_unpack_next(&ev, (const char *)plain, plen, &poff),
+                         MSGPACK_UNPACK_SUCCESS);
+            const msgpack_object *rec = &ev.data.via.array.ptr[1];
+            cr_assert_eq(rec->via.map.ptr[1].val.via.i64, m + 2 * k);
+        }
+        cr_assert_eq(poff, plen);
+        msgpack_unpacked_destroy(&ev);
+    }
+    cr_assert_eq(off, e.wire.size);
+    msgpack_unpacked_destroy(&u);
+    forward_encoder_fini(&e);
+    free(data);
+}
+
 Test(forward_proto, mp_size_of_each_type)
 {
     cr_assert_eq(forward_mp_size((const unsigned char *)"\xd7\x00\x55\xec\xe6\xf8\x00\x00\x00\x7b",
