@@ -543,6 +543,7 @@ const struct output_plugin output_forward = {
     .ctx_size = sizeof(struct forward_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_NONE,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_GZIP),
     .init = forward_init,
     .flush = forward_flush,
     .shutdown = forward_shutdown_cb,

@@ -1,6 +1,7 @@
 /* http.c - the `http` output: one POST (or PUT) per batch to `url`.
  * The body is the batch as the core built it: msgpack entries or JSON lines,
- * LZ4-framed when compressed (Content-Encoding: lz4). The status is the
+ * LZ4-framed (Content-Encoding: lz4) or, with `compression: gzip`, one gzip
+ * member made here (Content-Encoding: gzip). The status is the
  * acknowledgement: 2xx = delivered; 429, 5xx, 408, redirects and transport
  * errors = retry, honouring Retry-After (seconds or an HTTP-date) through b->not_before_ms;
  * any other 4xx = rejected for good, logged with the status and the start
@@ -24,6 +25,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
+#include "outputs/gzip.h"
 #include "outputs/output.h"
 #include "outputs/tls.h"
 #include "sidecar/log.h"
@@ -59,6 +61,7 @@ struct http_ctx {
     struct event *report_ev;      /* delivers `result` outside evhttp's callbacks */
     enum output_status result;
     char error[256];              /* transport error of the request in flight */
+    struct gzip_enc gz;           /* compression: gzip */
 };
 
 static const char *const http_methods[] = { "POST", "PUT", NULL };
@@ -385,11 +388,27 @@ static void http_flush(struct output *out, struct batch *b)
     evhttp_add_header(h, "Host", c->host_header);
     evhttp_add_header(h, "User-Agent", "vigil");
     evhttp_add_header(h, "Content-Type", http_content_type(b->format));
-    if (b->compression == OUTPUT_COMPRESS_LZ4)
+    const void *body = b->data;
+    size_t blen = b->len;
+    if (b->compression == OUTPUT_COMPRESS_LZ4) {
         evhttp_add_header(h, "Content-Encoding", "lz4");
+    } else if (out->conf && out->conf->common.compression == OUTPUT_COMPRESS_GZIP) {
+        /* the core leaves gzip to us; a batch replayed from the disk buffer
+         * was stored as the writer made it */
+        if (gzip_member(&c->gz, b->data, b->len) < 0) {
+            evhttp_request_free(req);
+            output_error(out, "http: gzip failed");
+            http_finish(c, OUTPUT_RETRY);
+            return;
+        }
+        evhttp_add_header(h, "Content-Encoding", "gzip");
+        body = c->gz.out.p;
+        blen = c->gz.out.len;
+    }
+    b->wire_len = blen;
     for (size_t i = 0; i < c->headers.n; i++)
         evhttp_add_header(h, c->headers.k[i], c->headers.v[i]);
-    if (evbuffer_add(evhttp_request_get_output_buffer(req), b->data, b->len) < 0) {
+    if (evbuffer_add(evhttp_request_get_output_buffer(req), body, blen) < 0) {
         evhttp_request_free(req);
         http_finish(c, OUTPUT_RETRY);
         return;
@@ -423,6 +442,7 @@ static void http_destroy(struct output *out)
     c->dns = NULL;
     SSL_CTX_free(c->ssl_ctx);
     c->ssl_ctx = NULL;
+    gzip_enc_free(&c->gz);
     free(c->host);
     free(c->path);
     c->host = c->path = NULL;
@@ -434,6 +454,7 @@ const struct output_plugin output_http = {
     .ctx_size = sizeof(struct http_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
     .init = http_init,
     .flush = http_flush,
     .destroy = http_destroy,

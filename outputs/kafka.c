@@ -367,6 +367,7 @@ const struct output_plugin output_kafka = {
     .ctx_size = sizeof(struct kafka_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
     .init = kafka_init,
     .flush = kafka_flush,
     .shutdown = kafka_shutdown,

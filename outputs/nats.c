@@ -358,6 +358,7 @@ const struct output_plugin output_nats = {
     .ctx_size = sizeof(struct nats_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
     .init = nats_init,
     .flush = nats_flush,
     .destroy = nats_destroy,

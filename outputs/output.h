@@ -33,6 +33,9 @@ struct output_plugin {
     size_t ctx_size;                    /* the core callocs ctx and fills in the options */
     int default_format;                 /* enum output_format when `format:` is absent */
     int default_compression;            /* enum output_compression when absent */
+    /* The compressions it carries, bits 1 << enum output_compression: any
+     * other is refused when the configuration is loaded (--validate too). */
+    unsigned compressions;
     /* Checks options, opens what it needs (connections may come later).
      * May adjust out->conf->common (the batch writer is made after init).
      * Returns -1 after logging why: vigil does not start. */

@@ -49,6 +49,7 @@ const struct output_plugin output_stdout = {
     .ctx_size = 0,
     .default_format = OUTPUT_FORMAT_JSON,
     .default_compression = OUTPUT_COMPRESS_NONE,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
     .init = stdout_init,
     .flush = stdout_flush,
 };

@@ -325,6 +325,7 @@ const struct output_plugin output_tcp = {
     .ctx_size = sizeof(struct tcp_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
     .init = tcp_init,
     .flush = tcp_flush,
     .shutdown = tcp_shutdown,
