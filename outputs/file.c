@@ -265,6 +265,13 @@ static void file_destroy(struct output *out)
         gzip_enc_free(&f->gz);
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void file_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct file_output *c = ctx;
+    snprintf(dst, cap, "%s", c->path ? c->path : "");
+}
+
 const struct output_plugin output_file = {
     .name = "file",
     .options = file_output_options,
@@ -272,6 +279,7 @@ const struct output_plugin output_file = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = file_destination,
     .init = file_init,
     .flush = file_flush,
     .destroy = file_destroy,

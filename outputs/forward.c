@@ -537,6 +537,13 @@ static void forward_destroy(struct output *out)
     c->ssl_ctx = NULL;
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void forward_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct forward_ctx *c = ctx;
+    snprintf(dst, cap, "%s:%lld", c->host ? c->host : "", (long long)c->port);
+}
+
 const struct output_plugin output_forward = {
     .name = "forward",
     .options = forward_options,
@@ -544,6 +551,7 @@ const struct output_plugin output_forward = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_NONE,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = forward_destination,
     .init = forward_init,
     .flush = forward_flush,
     .shutdown = forward_shutdown_cb,

@@ -448,6 +448,13 @@ static void http_destroy(struct output *out)
     c->host = c->path = NULL;
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void http_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct http_ctx *c = ctx;
+    snprintf(dst, cap, "%s", c->url ? c->url : "");
+}
+
 const struct output_plugin output_http = {
     .name = "http",
     .options = http_options,
@@ -455,6 +462,7 @@ const struct output_plugin output_http = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = http_destination,
     .init = http_init,
     .flush = http_flush,
     .destroy = http_destroy,

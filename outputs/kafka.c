@@ -361,6 +361,13 @@ static void kafka_destroy(struct output *out)
     msgpack_sbuffer_destroy(&k->sb);
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void kafka_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct kafka_ctx *c = ctx;
+    snprintf(dst, cap, "%s %s", c->brokers ? c->brokers : "", c->topic ? c->topic : "");
+}
+
 const struct output_plugin output_kafka = {
     .name = "kafka",
     .options = kafka_options,
@@ -368,6 +375,7 @@ const struct output_plugin output_kafka = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = kafka_destination,
     .init = kafka_init,
     .flush = kafka_flush,
     .shutdown = kafka_shutdown,

@@ -352,6 +352,13 @@ static void nats_destroy(struct output *out)
     pthread_cond_destroy(&n->cv);
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void nats_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct nats_ctx *c = ctx;
+    snprintf(dst, cap, "%s %s %s", c->url ? c->url : "", c->stream ? c->stream : "", c->subject ? c->subject : "");
+}
+
 const struct output_plugin output_nats = {
     .name = "nats",
     .options = nats_options,
@@ -359,6 +366,7 @@ const struct output_plugin output_nats = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
+    .destination = nats_destination,
     .init = nats_init,
     .flush = nats_flush,
     .destroy = nats_destroy,

@@ -36,6 +36,10 @@ struct output_plugin {
     /* The compressions it carries, bits 1 << enum output_compression: any
      * other is refused when the configuration is loaded (--validate too). */
     unsigned compressions;
+    /* Where it sends, from its options (ctx as loaded, before init): with
+     * the type, the identity that lets a renamed output adopt the disk
+     * buffer its former name left (outputs/output.c). NULL = none. */
+    void (*destination)(const void *ctx, char *dst, size_t cap);
     /* Checks options, opens what it needs (connections may come later).
      * May adjust out->conf->common (the batch writer is made after init).
      * Returns -1 after logging why: vigil does not start. */

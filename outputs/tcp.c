@@ -319,6 +319,13 @@ static void tcp_destroy(struct output *out)
     c->ssl_ctx = NULL;
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void tcp_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct tcp_ctx *c = ctx;
+    snprintf(dst, cap, "%s:%lld", c->host ? c->host : "", (long long)c->port);
+}
+
 const struct output_plugin output_tcp = {
     .name = "tcp",
     .options = tcp_options,
@@ -326,6 +333,7 @@ const struct output_plugin output_tcp = {
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
+    .destination = tcp_destination,
     .init = tcp_init,
     .flush = tcp_flush,
     .shutdown = tcp_shutdown,
