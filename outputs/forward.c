@@ -43,6 +43,7 @@ struct forward_ctx {
     char *password;
     char *self_hostname;          /* default: vigil's host name */
     bool require_ack;
+    uint64_t conn_events, conn_batches;  /* require_ack false: written on this connection */
     int64_t ack_timeout_ms;
     int64_t connect_timeout_ms;
     int64_t write_timeout_ms;
@@ -106,6 +107,7 @@ static const char *forward_self(const struct forward_ctx *c)
 
 static void forward_close(struct forward_ctx *c)
 {
+    c->conn_events = c->conn_batches = 0;
     if (c->bev)
         bufferevent_free(c->bev);
     c->bev = NULL;
@@ -135,6 +137,15 @@ static void forward_report(struct forward_ctx *c, enum output_status st)
 static void forward_fail(struct forward_ctx *c, const char *why, const char *detail)
 {
     output_error(c->out, "forward: %s:%lld: %s%s", c->host, (long long)c->port, why, detail);
+    if (c->conn_events) {
+        /* without acks, what this connection carried may not have been read */
+        c->out->stats.possibly_lost += c->conn_events;
+        output_log(c->out, LOG_WARN,
+                   "forward: connection to %s:%lld failed: %llu events in %llu batches written to it "
+                   "may be lost (require_ack: false is best-effort; require_ack: true retries them)",
+                   c->host, (long long)c->port, (unsigned long long)c->conn_events,
+                   (unsigned long long)c->conn_batches);
+    }
     forward_close(c);
     forward_report(c, OUTPUT_RETRY);
 }
@@ -170,8 +181,13 @@ static void forward_write_cb(struct bufferevent *bev, void *arg)
 {
     struct forward_ctx *c = arg;
     if (c->inflight && c->sent && evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
-        (!c->require_ack || c->enc.nchunks == 0))
+        (!c->require_ack || c->enc.nchunks == 0)) {
+        if (!c->require_ack) {
+            c->conn_events += c->inflight->n_events;
+            c->conn_batches++;
+        }
         forward_delivered(c);
+    }
 }
 
 static int forward_ping(struct forward_ctx *c, const struct forward_reply *helo)
