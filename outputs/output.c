@@ -610,9 +610,10 @@ static void buffer_report_orphans(struct vigil *vg)
         char shown[600];
         log_escape(shown, sizeof(shown), theirs, strlen(theirs), '"');
         log_warn("disk buffer %s holds %" PRIu64 " undelivered batches (%" PRIu64 " bytes) of an output "
-                 "that no longer exists (%s): they are NOT sent. To send them, configure an output "
-                 "named %s again, or give the output that replaced it the same type and destination "
-                 "(it then adopts this buffer); to discard them, remove the folder",
+                 "that no longer exists or no longer has a disk buffer (%s): they are NOT sent. To send "
+                 "them, configure an output named %s with buffer.type disk again, or give the output "
+                 "that replaced it the same type and destination (it then adopts this buffer); to "
+                 "discard them, remove the folder",
                  cand, n, bytes, shown[0] ? shown : "written before vigil recorded output identities",
                  de->d_name);
     }

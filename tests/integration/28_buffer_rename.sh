@@ -56,7 +56,7 @@ stop_vigil
 config "$T/v.yaml" elsewhere "$P_OTHER"
 from=$(($(wc -l <"$T/vigil.err") + 1))
 start_vigil_api "$T/v.yaml"
-tail -n +"$from" "$T/vigil.err" | grep -q 'disk buffer .*/buffer/renamed holds [0-9]* undelivered batches .*NOT sent.*configure an output named renamed again' ||
+tail -n +"$from" "$T/vigil.err" | grep -q 'disk buffer .*/buffer/renamed holds [0-9]* undelivered batches .*NOT sent.*configure an output named renamed with buffer.type disk again' ||
     { tail -n +"$from" "$T/vigil.err"; fail "the stranded buffer is not reported"; }
 say "start: $(tail -n +"$from" "$T/vigil.err" | grep -o 'disk buffer .*/buffer/renamed holds [0-9]* undelivered batches')"
 stop_vigil
