@@ -810,6 +810,19 @@ static void load_output(struct loader *ld, struct vigil_conf *c, size_t idx, str
             out->common.format = out->plugin->default_format;
         if (!nt.k[3])
             out->common.compression = out->plugin->default_compression;
+        else if (out->plugin->compressions &&
+                 !(out->plugin->compressions & (1u << out->common.compression))) {
+            /* an option accepted and ignored would be a promise not kept */
+            static const char *const zn[] = { "none", "lz4", "gzip" };
+            char ok[32] = "";
+            for (int z = 0; z < 3; z++)
+                if (out->plugin->compressions & (1u << z))
+                    snprintf(ok + strlen(ok), sizeof(ok) - strlen(ok), "%s%s", ok[0] ? ", " : "", zn[z]);
+            size_t old = path_key(ld, "compression");
+            lerr(ld, nt.v[3], n, "output type %s does not support compression %s (supported: %s)",
+                 out->plugin->name, zn[out->common.compression % 3], ok);
+            path_pop(ld, old);
+        }
         out->ctx = plugin_ctx_new(ld, out->plugin->options, out->plugin->ctx_size, n);
         walk_map(ld, n, out->ctx ? out->plugin->options : NULL, out->ctx, conf_output_common_options, NULL, NULL,
                  false);

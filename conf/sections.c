@@ -141,7 +141,7 @@ const struct conf_option conf_output_common_options[] = {
     { "match", CONF_STRLIST, "*", O(common.match), 0, 0, "tag globs this output receives" },
     { "format", CONF_ENUM, NULL, O(common.format), 0, 0, "msgpack | json | text (default: per type)",
       .enums = output_format_names },
-    { "compression", CONF_ENUM, NULL, O(common.compression), 0, 0, "none | lz4 | gzip (default: per type)",
+    { "compression", CONF_ENUM, NULL, O(common.compression), 0, 0, "none | lz4 | gzip (default per type; gzip: http, file, forward, kafka; lz4: not forward)",
       .enums = compression_names },
     { "batch", CONF_SECTION, NULL, O(common.batch), 0, 0, "batching", .sub = batch_options },
     { "retry", CONF_SECTION, NULL, O(common.retry), 0, 0, "retries with backoff", .sub = retry_options },

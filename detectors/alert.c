@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -241,6 +242,163 @@ int alert_to_text(struct buf *out, const struct alert *a, bool color)
         rc |= put_escaped(out, a->evidence[i], ALERT_EVIDENCE_BYTES * 4 + 4, 0);
     }
     return rc ? -1 : 0;
+}
+
+/* ---- text for a terminal ---- */
+
+#define WRAP_INDENT 4           /* the message, evidence and continued headlines */
+#define WRAP_MIN_WIDTH 24
+
+struct wrap {
+    struct buf *b;
+    unsigned width, col, indent;
+    bool fresh;                 /* nothing on this line yet but the indent */
+    int rc;
+};
+
+/* Columns of escaped text: every byte but UTF-8 continuation bytes. */
+static unsigned wrap_cols(const char *s, size_t n)
+{
+    unsigned c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+static void wrap_newline(struct wrap *w, unsigned indent)
+{
+    static const char spaces[] = "                                ";
+    w->rc |= buf_append(w->b, "\n", 1);
+    w->rc |= buf_append(w->b, spaces, indent < sizeof(spaces) - 1 ? indent : sizeof(spaces) - 1);
+    w->col = w->indent = indent;
+    w->fresh = true;
+}
+
+/* One token: on this line after a space when it fits, else on the next.
+ * pre/post take no columns (colour). Only a token wider than a whole line
+ * is cut, at a character boundary. */
+static void wrap_token(struct wrap *w, const char *s, size_t n, const char *pre, const char *post)
+{
+    unsigned c = wrap_cols(s, n);
+    if (!n)
+        return;
+    if (!w->fresh) {
+        if (w->col + 1 + c > w->width)
+            wrap_newline(w, w->indent);
+        else {
+            w->rc |= buf_append(w->b, " ", 1);
+            w->col++;
+        }
+    }
+    if (pre)
+        w->rc |= put(w->b, pre);
+    while (n) {
+        size_t take = 0;
+        unsigned room = w->width > w->col ? w->width - w->col : 1, used = 0;
+        while (take < n && (used < room || ((unsigned char)s[take] & 0xc0) == 0x80)) {
+            used += ((unsigned char)s[take] & 0xc0) != 0x80;
+            take++;
+        }
+        if (!take)
+            take = 1;
+        w->rc |= buf_append(w->b, s, take);
+        w->col += used;
+        w->fresh = false;
+        s += take;
+        n -= take;
+        if (n)
+            wrap_newline(w, w->indent);
+    }
+    if (post)
+        w->rc |= put(w->b, post);
+    w->fresh = false;
+}
+
+/* Text of words separated by spaces. */
+static void wrap_text(struct wrap *w, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && s[i] == ' ')
+            i++;
+        size_t j = i;
+        while (j < n && s[j] != ' ')
+            j++;
+        wrap_token(w, s + i, j - i, NULL, NULL);
+        i = j;
+    }
+}
+
+int alert_to_text_width(struct buf *out, const struct alert *a, bool color, unsigned width)
+{
+    if (!width)
+        return alert_to_text(out, a, color);
+    static char tmp[ALERT_MESSAGE_BYTES * 4 + ALERT_EVIDENCE_BYTES * 4 + 64];
+    struct wrap w = { .b = out, .width = width < WRAP_MIN_WIDTH ? WRAP_MIN_WIDTH : width,
+                      .indent = WRAP_INDENT, .fresh = true };
+    enum severity sev = (unsigned)a->severity < SEV__COUNT ? a->severity : SEV_INFO;
+    struct span ent[ENTITY_FIELDS];
+    size_t n;
+    /* the headline: time, severity, rule, entity */
+    fmt_time(tmp, sizeof(tmp), a->ts, false);
+    wrap_token(&w, tmp, strlen(tmp), NULL, NULL);
+    /* a headline that does not fit goes on under its severity, apart from
+     * the message below it (unless that leaves too narrow a column) */
+    if (w.width >= w.col + 1 + 40)
+        w.indent = w.col + 1;
+    const char *sv = severity_upper[sev];
+    wrap_token(&w, sv, strlen(sv), color ? severity_colors[sev] : NULL, color ? "\033[0m" : NULL);
+    n = log_escape(tmp, 128, a->rule ? a->rule : "?", a->rule ? strlen(a->rule) : 1, 0);
+    wrap_token(&w, tmp, n, NULL, NULL);
+    entity_spans(&a->entity, ent);
+    for (int i = 0; i < ENTITY_FIELDS; i++) {
+        if (!ent[i].len)
+            continue;
+        bool q = needs_quotes(ent[i]);
+        int k = snprintf(tmp, 64, "%s=%s", entity_keys[i], q ? "\"" : "");
+        n = (size_t)k + log_escape(tmp + k, 256, ent[i].p, ent[i].len, q ? '"' : 0);
+        if (q)
+            tmp[n++] = '"';
+        wrap_text(&w, tmp, n);      /* a quoted value breaks only at its own spaces */
+    }
+    /* the message and its ATT&CK ids */
+    wrap_newline(&w, WRAP_INDENT);
+    n = log_escape(tmp, sizeof(a->message) * 4, a->message, strnlen(a->message, sizeof(a->message)), 0);
+    wrap_text(&w, tmp, n);
+    for (int i = 0; i < 4 && a->attack[i]; i++) {
+        int k = snprintf(tmp, 8, "%s", i ? "" : "[");
+        k += (int)log_escape(tmp + k, 32, a->attack[i], strlen(a->attack[i]), 0);
+        if (i == 3 || !a->attack[i + 1])
+            tmp[k++] = ']';
+        wrap_token(&w, tmp, (size_t)k, NULL, NULL);
+    }
+    /* the evidence, each line marked, its continuation under its text */
+    for (unsigned i = 0; i < a->nevidence && i < ALERT_MAX_EVIDENCE; i++) {
+        wrap_newline(&w, WRAP_INDENT);
+        wrap_token(&w, "|", 1, NULL, NULL);
+        w.indent = WRAP_INDENT + 2;
+        n = log_escape(tmp, ALERT_EVIDENCE_BYTES * 4 + 4, a->evidence[i].p ? a->evidence[i].p : "",
+                       a->evidence[i].len, 0);
+        wrap_text(&w, tmp, n);
+    }
+    return w.rc ? -1 : 0;
+}
+
+unsigned alert_text_width(void)
+{
+    const char *forced = getenv("VIGIL_COLUMNS");
+    if (forced && *forced) {
+        long v = strtol(forced, NULL, 10);
+        return v > 0 && v < 10000 ? (unsigned)v : 0;
+    }
+    if (!isatty(STDOUT_FILENO))
+        return 0;
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *cols = getenv("COLUMNS");
+    long v = cols ? strtol(cols, NULL, 10) : 0;
+    return v > 0 && v < 10000 ? (unsigned)v : 80;
 }
 
 /* Length of a valid UTF-8 sequence at s that is safe to pass through raw
@@ -497,7 +655,8 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
         int rc;
         as->out.len = 0;
         rc = format == ALERT_FORMAT_JSON ? alert_to_json(&as->out, &shown)
-                                         : alert_to_text(&as->out, &shown, as->color);
+                                         : alert_to_text_width(&as->out, &shown, as->color,
+                                                               alert_text_width());
         if (rc == 0 && buf_append(&as->out, "\n", 1) == 0) {
             /* latency matters more than syscalls here: one write per alert */
             fwrite(as->out.p, 1, as->out.len, stdout);

@@ -91,6 +91,15 @@ void alert_stream_free(struct alert_stream *as);
 void alert_stream_tick(struct vigil *vg);
 /* Formats a for humans / as a JSON object (no trailing newline). */
 int alert_to_text(struct buf *out, const struct alert *a, bool color);
+/* For a terminal `width` columns wide: a headline (time, severity, rule,
+ * entity) then the message and each evidence line below it, indented, every
+ * line wrapped at spaces to fit the width (a single token wider than a line
+ * is the only thing ever cut). width 0 = alert_to_text's one line. */
+int alert_to_text_width(struct buf *out, const struct alert *a, bool color, unsigned width);
+/* The width text alerts are wrapped at: VIGIL_COLUMNS when set (0 = one line
+ * per alert, for tests and pipes that want it), else when stdout is a
+ * terminal its width (TIOCGWINSZ, then COLUMNS, then 80), else 0. */
+unsigned alert_text_width(void);
 int alert_to_json(struct buf *out, const struct alert *a);
 
 #endif

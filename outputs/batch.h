@@ -25,6 +25,8 @@ struct batch {
     unsigned char *data;          /* wire bytes: what the plugin sends */
     size_t len;
     size_t raw_len;               /* encoded bytes before compression */
+    size_t wire_len;              /* set by a plugin that compresses or re-frames (gzip,
+                                   * forward): the bytes it sent; 0 = len */
     uint32_t attempts;            /* sends tried so far */
     int64_t not_before_ms;        /* retry: monotonic ms (CLOCK_MONOTONIC) before which not
                                    * to resend; a plugin reporting OUTPUT_RETRY may raise it

@@ -1,5 +1,6 @@
 /* file.c - the `file` output: batches appended to files in a folder, one file
- * per output and UTC day (`NAME-YYYYMMDD.lz4`), and a new numbered file
+ * per output and UTC day (`NAME-YYYYMMDD.lz4`; `.msgpack.gz` with compression
+ * gzip, one gzip member per batch, readable by zcat and vigil-cat), and a new numbered file
  * (`NAME-YYYYMMDD-0001.lz4`) whenever rotate_bytes would be passed.
  * Each batch goes out in one write() of the whole frame on an O_APPEND fd, so
  * a reader following the file sees whole frames (or, after a failed write,
@@ -41,11 +42,12 @@ const struct conf_option file_output_options[] = {
 
 static const char *file_ext(const struct output *out)
 {
-    bool lz4 = out->conf->common.compression == OUTPUT_COMPRESS_LZ4;
+    int z = out->conf->common.compression;
+    bool lz4 = z == OUTPUT_COMPRESS_LZ4, gz = z == OUTPUT_COMPRESS_GZIP;
     switch (out->conf->common.format) {
-    case OUTPUT_FORMAT_JSON: return lz4 ? ".jsonl.lz4" : ".jsonl";
-    case OUTPUT_FORMAT_TEXT: return lz4 ? ".log.lz4" : ".log";
-    default: return lz4 ? ".lz4" : ".msgpack";
+    case OUTPUT_FORMAT_JSON: return lz4 ? ".jsonl.lz4" : gz ? ".jsonl.gz" : ".jsonl";
+    case OUTPUT_FORMAT_TEXT: return lz4 ? ".log.lz4" : gz ? ".log.gz" : ".log";
+    default: return lz4 ? ".lz4" : gz ? ".msgpack.gz" : ".msgpack";
     }
 }
 
@@ -198,12 +200,24 @@ static int file_init(struct output *out)
 static void file_flush(struct output *out, struct batch *b)
 {
     struct file_output *f = out->ctx;
-    if (pick_file(out, b->len) < 0) {
+    const unsigned char *p = b->data;
+    size_t left = b->len;
+    if (b->compression == OUTPUT_COMPRESS_NONE && out->conf->common.compression == OUTPUT_COMPRESS_GZIP) {
+        /* one gzip member per batch: the file is a multi-member gzip stream */
+        if (gzip_member(&f->gz, b->data, b->len) < 0) {
+            output_error(out, "gzip failed");
+            output_done(out, b, OUTPUT_RETRY);
+            return;
+        }
+        p = f->gz.out.p;
+        left = f->gz.out.len;
+    }
+    b->wire_len = left;
+    size_t whole = left;
+    if (pick_file(out, whole) < 0) {
         output_done(out, b, OUTPUT_RETRY);
         return;
     }
-    const unsigned char *p = b->data;
-    size_t left = b->len;
     while (left) {
         ssize_t n = write(f->fd, p, left);
         if (n < 0 && errno == EINTR)
@@ -221,7 +235,7 @@ static void file_flush(struct output *out, struct batch *b)
         p += n;
         left -= (size_t)n;
     }
-    f->size += b->len;
+    f->size += whole;
     int64_t now;
     switch (f->fsync) {
     case FILE_FSYNC_ALWAYS: fsync(f->fd); break;
@@ -247,6 +261,15 @@ static void file_destroy(struct output *out)
         close(f->fd);
         f->fd = -1;
     }
+    if (f)
+        gzip_enc_free(&f->gz);
+}
+
+/* Identity of the destination, for the disk buffer (output.h). */
+static void file_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct file_output *c = ctx;
+    snprintf(dst, cap, "%s", c->path ? c->path : "");
 }
 
 const struct output_plugin output_file = {
@@ -255,6 +278,8 @@ const struct output_plugin output_file = {
     .ctx_size = sizeof(struct file_output),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = file_destination,
     .init = file_init,
     .flush = file_flush,
     .destroy = file_destroy,

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "conf/option.h"
+#include "outputs/gzip.h"
 
 enum file_fsync { FILE_FSYNC_ALWAYS, FILE_FSYNC_BATCH, FILE_FSYNC_NEVER, FILE_FSYNC_INTERVAL };
 
@@ -20,6 +21,7 @@ struct file_output {
     unsigned seq;                /* size rotation within the day, 0 = first */
     uint64_t size;
     int64_t last_sync_ms;
+    struct gzip_enc gz;          /* compression: gzip, one member per batch */
 };
 
 extern const struct conf_option file_output_options[];

@@ -43,6 +43,7 @@ struct forward_ctx {
     char *password;
     char *self_hostname;          /* default: vigil's host name */
     bool require_ack;
+    uint64_t conn_events, conn_batches;  /* require_ack false: written on this connection */
     int64_t ack_timeout_ms;
     int64_t connect_timeout_ms;
     int64_t write_timeout_ms;
@@ -106,6 +107,7 @@ static const char *forward_self(const struct forward_ctx *c)
 
 static void forward_close(struct forward_ctx *c)
 {
+    c->conn_events = c->conn_batches = 0;
     if (c->bev)
         bufferevent_free(c->bev);
     c->bev = NULL;
@@ -135,6 +137,15 @@ static void forward_report(struct forward_ctx *c, enum output_status st)
 static void forward_fail(struct forward_ctx *c, const char *why, const char *detail)
 {
     output_error(c->out, "forward: %s:%lld: %s%s", c->host, (long long)c->port, why, detail);
+    if (c->conn_events) {
+        /* without acks, what this connection carried may not have been read */
+        c->out->stats.possibly_lost += c->conn_events;
+        output_log(c->out, LOG_WARN,
+                   "forward: connection to %s:%lld failed: %llu events in %llu batches written to it "
+                   "may be lost (require_ack: false is best-effort; require_ack: true retries them)",
+                   c->host, (long long)c->port, (unsigned long long)c->conn_events,
+                   (unsigned long long)c->conn_batches);
+    }
     forward_close(c);
     forward_report(c, OUTPUT_RETRY);
 }
@@ -170,8 +181,13 @@ static void forward_write_cb(struct bufferevent *bev, void *arg)
 {
     struct forward_ctx *c = arg;
     if (c->inflight && c->sent && evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
-        (!c->require_ack || c->enc.nchunks == 0))
+        (!c->require_ack || c->enc.nchunks == 0)) {
+        if (!c->require_ack) {
+            c->conn_events += c->inflight->n_events;
+            c->conn_batches++;
+        }
         forward_delivered(c);
+    }
 }
 
 static int forward_ping(struct forward_ctx *c, const struct forward_reply *helo)
@@ -282,6 +298,12 @@ static bool forward_on_reply(struct forward_ctx *c, const struct forward_reply *
             return false;
         }
         c->keepalive = r->keepalive;
+        if (r->auth.len && (!c->username || !c->username[0])) {
+            /* say what is missing rather than send an empty user and be
+             * refused with the server's "username/password mismatch" */
+            forward_fail(c, "server requires user authentication: set username and password", "");
+            return false;
+        }
         if (forward_ping(c, r) < 0) {
             forward_fail(c, "cannot build PING", "");
             return false;
@@ -417,6 +439,11 @@ static int forward_init(struct output *out)
         output_log(out, LOG_ERROR, "forward: username/password need shared_key");
         return -1;
     }
+    if (c->password && (!c->username || !c->username[0])) {
+        output_log(out, LOG_ERROR, "forward: password is set but username is missing: "
+                                   "user authentication needs both");
+        return -1;
+    }
     if (c->ack_timeout_ms <= 0)
         c->ack_timeout_ms = 30000;
     if (c->connect_timeout_ms <= 0)
@@ -465,6 +492,7 @@ static void forward_flush(struct output *out, struct batch *b)
         output_done(out, b, OUTPUT_RETRY);
         return;
     }
+    b->wire_len = c->enc.wire.size;     /* what vigil_output_bytes_total counts */
     free(c->acked);
     c->acked = acked;
     c->nacked = 0;
@@ -525,12 +553,21 @@ static void forward_destroy(struct output *out)
     c->ssl_ctx = NULL;
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void forward_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct forward_ctx *c = ctx;
+    snprintf(dst, cap, "%s:%lld", c->host ? c->host : "", (long long)c->port);
+}
+
 const struct output_plugin output_forward = {
     .name = "forward",
     .options = forward_options,
     .ctx_size = sizeof(struct forward_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_NONE,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = forward_destination,
     .init = forward_init,
     .flush = forward_flush,
     .shutdown = forward_shutdown_cb,

@@ -273,6 +273,7 @@ void forward_encoder_fini(struct forward_encoder *e)
     msgpack_sbuffer_destroy(&e->stream);
     free(e->gz);
     free(e->chunks);
+    free(e->ents);
     if (e->z_ready)
         deflateEnd(&e->z);
     memset(e, 0, sizeof(*e));
@@ -405,17 +406,51 @@ static int put_time(struct forward_encoder *e, const unsigned char *t, size_t n,
     return msgpack_pack_uint32(&pk, be32(ns));
 }
 
+/* One entry of the batch being encoded: where its parts are in the input. */
+struct forward_entry {
+    struct span tag;
+    const unsigned char *time, *record;
+    size_t time_len, record_len;
+    size_t index;                       /* position in the batch: keeps the sort stable */
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct forward_entry *x = a, *y = b;
+    size_t n = x->tag.len < y->tag.len ? x->tag.len : y->tag.len;
+    int c = n ? memcmp(x->tag.p, y->tag.p, n) : 0;
+    if (c)
+        return c;
+    if (x->tag.len != y->tag.len)
+        return x->tag.len < y->tag.len ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int push_entry(struct forward_encoder *e, const struct forward_entry *fe)
+{
+    if (e->nents == e->ents_cap) {
+        size_t cap = e->ents_cap ? e->ents_cap * 2 : 256;
+        void *p = realloc(e->ents, cap * sizeof(*e->ents));
+        if (!p)
+            return -1;
+        e->ents = p;
+        e->ents_cap = cap;
+    }
+    e->ents[e->nents++] = *fe;
+    return 0;
+}
+
 enum forward_encode_result forward_encode(struct forward_encoder *e, const unsigned char *data,
                                           size_t len, const struct forward_encode_opts *o)
 {
     static const char entry2 = (char)0x92;
-    struct span tag = SPAN_NULL;
-    uint32_t in_group = 0;
     size_t pos = 0;
     msgpack_sbuffer_clear(&e->wire);
     msgpack_sbuffer_clear(&e->stream);
     e->nchunks = e->nmessages = 0;
     e->nevents = 0;
+    e->nents = 0;
+    /* First the whole batch is checked and its entries listed, ... */
     while (pos < len) {
         const unsigned char *p = data + pos;
         size_t n = len - pos;
@@ -426,30 +461,41 @@ enum forward_encode_result forward_encode(struct forward_encoder *e, const unsig
         size_t th = str_header(p + at, (size_t)esz - at, &tlen);
         if (!th || th + tlen > (size_t)esz - at)
             return FORWARD_ENC_MALFORMED;
-        struct span etag = span_make((const char *)p + at + th, tlen);
+        struct forward_entry fe = { .tag = span_make((const char *)p + at + th, tlen),
+                                    .index = e->nents };
         at += th + tlen;
         long long timesz = forward_mp_size(p + at, (size_t)esz - at);
         if (timesz <= 0)
             return FORWARD_ENC_MALFORMED;
-        const unsigned char *t = p + at;
+        fe.time = p + at;
+        fe.time_len = (size_t)timesz;
         at += (size_t)timesz;
         if (at >= (size_t)esz || !is_map(p[at]))
             return FORWARD_ENC_MALFORMED;
-        if (in_group && !span_eq(etag, tag)) {
-            if (finish_message(e, tag, in_group, o) < 0)
-                return FORWARD_ENC_NOMEM;
-            in_group = 0;
-        }
-        tag = etag;
+        fe.record = p + at;
+        fe.record_len = (size_t)esz - at;
+        if (push_entry(e, &fe) < 0)
+            return FORWARD_ENC_NOMEM;
+        pos += (size_t)esz;
+    }
+    /* ... then grouped by tag, so interleaved tags do not fragment it into
+     * many small messages (each acked and compressed on its own). */
+    if (e->nents > 1)
+        qsort(e->ents, e->nents, sizeof(*e->ents), entry_cmp);
+    uint32_t in_group = 0;
+    for (size_t i = 0; i < e->nents; i++) {
+        const struct forward_entry *fe = &e->ents[i];
         if (msgpack_sbuffer_write(&e->stream, &entry2, 1) < 0 ||
-            put_time(e, t, (size_t)timesz, o) < 0 ||
-            msgpack_sbuffer_write(&e->stream, (const char *)p + at, (size_t)esz - at) < 0)
+            put_time(e, fe->time, fe->time_len, o) < 0 ||
+            msgpack_sbuffer_write(&e->stream, (const char *)fe->record, fe->record_len) < 0)
             return FORWARD_ENC_NOMEM;
         in_group++;
         e->nevents++;
-        pos += (size_t)esz;
+        if (i + 1 == e->nents || !span_eq(fe->tag, e->ents[i + 1].tag)) {
+            if (finish_message(e, fe->tag, in_group, o) < 0)
+                return FORWARD_ENC_NOMEM;
+            in_group = 0;
+        }
     }
-    if (in_group && finish_message(e, tag, in_group, o) < 0)
-        return FORWARD_ENC_NOMEM;
     return FORWARD_ENC_OK;
 }

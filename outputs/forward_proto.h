@@ -79,6 +79,8 @@ bool forward_digest_eq(struct span got, const char *want);
 
 /* Builds the wire bytes of a batch. Keep one per connection-owning output:
  * its buffers and zlib stream are reused from batch to batch. */
+struct forward_entry;
+
 struct forward_encoder {
     msgpack_sbuffer wire;               /* every message of the batch, back to back */
     msgpack_sbuffer stream;             /* the current message's entries */
@@ -90,6 +92,8 @@ struct forward_encoder {
     size_t nchunks, chunks_cap;
     size_t nmessages;
     uint32_t nevents;
+    struct forward_entry *ents;         /* the batch's entries, grouped by tag to encode */
+    size_t nents, ents_cap;
 };
 
 struct forward_encode_opts {
@@ -102,8 +106,9 @@ enum forward_encode_result { FORWARD_ENC_OK, FORWARD_ENC_MALFORMED, FORWARD_ENC_
 
 void forward_encoder_init(struct forward_encoder *e);
 void forward_encoder_fini(struct forward_encoder *e);
-/* Encodes the entries in data[0..len): consecutive entries with the same tag
- * make one message. Chunk ids come from the CSPRNG. On FORWARD_ENC_OK the
+/* Encodes the entries in data[0..len): all entries with the same tag make
+ * one message (in batch order within it), however the tags interleave; the
+ * messages come in order of tag. Chunk ids come from the CSPRNG. On FORWARD_ENC_OK the
  * bytes are e->wire (data, size) and the ids e->chunks[0..nchunks). */
 enum forward_encode_result forward_encode(struct forward_encoder *e, const unsigned char *data,
                                           size_t len, const struct forward_encode_opts *o);

@@ -1,8 +1,9 @@
 /* http.c - the `http` output: one POST (or PUT) per batch to `url`.
  * The body is the batch as the core built it: msgpack entries or JSON lines,
- * LZ4-framed when compressed (Content-Encoding: lz4). The status is the
+ * LZ4-framed (Content-Encoding: lz4) or, with `compression: gzip`, one gzip
+ * member made here (Content-Encoding: gzip). The status is the
  * acknowledgement: 2xx = delivered; 429, 5xx, 408, redirects and transport
- * errors = retry, honouring Retry-After (seconds) through b->not_before_ms;
+ * errors = retry, honouring Retry-After (seconds or an HTTP-date) through b->not_before_ms;
  * any other 4xx = rejected for good, logged with the status and the start
  * of the reply body. Uses libevent's evhttp client; for https its connection
  * is built on an OpenSSL bufferevent (outputs/tls.c). An SSL object cannot be
@@ -24,6 +25,7 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
+#include "outputs/gzip.h"
 #include "outputs/output.h"
 #include "outputs/tls.h"
 #include "sidecar/log.h"
@@ -59,6 +61,7 @@ struct http_ctx {
     struct event *report_ev;      /* delivers `result` outside evhttp's callbacks */
     enum output_status result;
     char error[256];              /* transport error of the request in flight */
+    struct gzip_enc gz;           /* compression: gzip */
 };
 
 static const char *const http_methods[] = { "POST", "PUT", NULL };
@@ -241,7 +244,34 @@ static void http_error_cb(enum evhttp_request_error e, void *arg)
              why[0] && strcmp(why, "connection closed") != 0 ? why : "");
 }
 
-/* Seconds of a Retry-After header, or -1 (absent, a date, or junk). */
+/* Retry-After as an HTTP-date (RFC 9110 5.6.7): IMF-fixdate, or the obsolete
+ * RFC 850 and asctime forms a recipient must accept. Seconds from now until
+ * then (0 when past), or -1 when v is none of them. The names are English
+ * whatever the locale: vigil never calls setlocale, so strptime is in "C". */
+static long http_date_delay(const char *v, time_t now)
+{
+    static const char *const forms[] = { "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+                                         "%a %b %e %H:%M:%S %Y" };
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof(tm));
+        const char *end = strptime(v, forms[i], &tm);
+        if (!end)
+            continue;
+        while (*end == ' ')
+            end++;
+        if (*end)
+            continue;
+        time_t at = timegm(&tm);
+        if (at == (time_t)-1)
+            return -1;
+        return at > now ? (long)(at - now) : 0;
+    }
+    return -1;
+}
+
+/* Seconds of a Retry-After header (delay-seconds or HTTP-date), or -1
+ * (absent or junk). */
 static long http_retry_after(struct evhttp_request *req)
 {
     const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
@@ -251,8 +281,12 @@ static long http_retry_after(struct evhttp_request *req)
         v++;
     char *end;
     long s = strtol(v, &end, 10);
-    if (end == v || s < 0)
-        return -1;
+    if (end == v || s < 0 || (*end && *end != ' ')) {
+        s = http_date_delay(v, time(NULL));
+        if (s < 0)
+            return -1;
+        end = (char *)"";
+    }
     while (*end == ' ')
         end++;
     if (*end)
@@ -354,11 +388,27 @@ static void http_flush(struct output *out, struct batch *b)
     evhttp_add_header(h, "Host", c->host_header);
     evhttp_add_header(h, "User-Agent", "vigil");
     evhttp_add_header(h, "Content-Type", http_content_type(b->format));
-    if (b->compression == OUTPUT_COMPRESS_LZ4)
+    const void *body = b->data;
+    size_t blen = b->len;
+    if (b->compression == OUTPUT_COMPRESS_LZ4) {
         evhttp_add_header(h, "Content-Encoding", "lz4");
+    } else if (out->conf && out->conf->common.compression == OUTPUT_COMPRESS_GZIP) {
+        /* the core leaves gzip to us; a batch replayed from the disk buffer
+         * was stored as the writer made it */
+        if (gzip_member(&c->gz, b->data, b->len) < 0) {
+            evhttp_request_free(req);
+            output_error(out, "http: gzip failed");
+            http_finish(c, OUTPUT_RETRY);
+            return;
+        }
+        evhttp_add_header(h, "Content-Encoding", "gzip");
+        body = c->gz.out.p;
+        blen = c->gz.out.len;
+    }
+    b->wire_len = blen;
     for (size_t i = 0; i < c->headers.n; i++)
         evhttp_add_header(h, c->headers.k[i], c->headers.v[i]);
-    if (evbuffer_add(evhttp_request_get_output_buffer(req), b->data, b->len) < 0) {
+    if (evbuffer_add(evhttp_request_get_output_buffer(req), body, blen) < 0) {
         evhttp_request_free(req);
         http_finish(c, OUTPUT_RETRY);
         return;
@@ -392,9 +442,17 @@ static void http_destroy(struct output *out)
     c->dns = NULL;
     SSL_CTX_free(c->ssl_ctx);
     c->ssl_ctx = NULL;
+    gzip_enc_free(&c->gz);
     free(c->host);
     free(c->path);
     c->host = c->path = NULL;
+}
+
+/* Identity of the destination, for the disk buffer (output.h). */
+static void http_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct http_ctx *c = ctx;
+    snprintf(dst, cap, "%s", c->url ? c->url : "");
 }
 
 const struct output_plugin output_http = {
@@ -403,6 +461,8 @@ const struct output_plugin output_http = {
     .ctx_size = sizeof(struct http_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = http_destination,
     .init = http_init,
     .flush = http_flush,
     .destroy = http_destroy,

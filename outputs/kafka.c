@@ -1,8 +1,9 @@
 /* kafka.c - the `kafka` output: batches or single events as Kafka messages,
  * through librdkafka's idempotent producer.
  *
- * A vigil batch is handed to librdkafka as one message (`message: batch`) or
- * as one message per event (`message: event`, the record alone as msgpack or
+ * A vigil batch is handed to librdkafka as one message (`message: batch`;
+ * with ${tag} in `topic`, one message per tag in the batch, each on its own
+ * topic, its value the msgpack entries of that tag) or as one message per event (`message: event`, the record alone as msgpack or
  * JSON, keyed by a record field). Delivery reports drive the core: the batch
  * is OK only when every one of its messages was acknowledged (acks=all by
  * default); any failure makes the whole batch RETRY, and the idempotent
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "outputs/batch_read.h"
+#include "outputs/batch_split.h"
 #include "outputs/output.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
@@ -56,6 +58,7 @@ struct kafka_ctx {
     struct buf topicbuf;
     msgpack_sbuffer sb;
     msgpack_packer pk;
+    struct batch_split split;    /* message: batch with ${tag}: one message per tag */
 };
 
 static const char *const message_names[] = { "batch", "event", NULL };
@@ -167,6 +170,11 @@ static int kafka_init(struct output *out)
     static const char *const codecs[] = { "none", "lz4", "gzip" };
     k->codec = out->conf->common.compression;
     out->conf->common.compression = OUTPUT_COMPRESS_NONE;
+    if (out->conf->common.format == OUTPUT_FORMAT_TEXT && strstr(k->topic, "${tag}")) {
+        output_log(out, LOG_ERROR, "kafka: a topic with ${tag} needs format msgpack or json "
+                                   "(text lines cannot be split by tag)");
+        return -1;
+    }
 
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     snprintf(num, sizeof(num), "%lld", (long long)k->delivery_timeout_ms);
@@ -266,8 +274,6 @@ static const msgpack_object *map_get(const msgpack_object *m, const char *key)
 struct split_state {
     struct kafka_ctx *k;
     int format;
-    struct span first_tag;
-    char first_tag_buf[TAG_MAX_BYTES];
 };
 
 static int event_cb(void *arg, const struct batch_entry *e)
@@ -298,15 +304,6 @@ static int event_cb(void *arg, const struct batch_entry *e)
     return produce(k, topic_for(k, e->tag), val, len, key, keylen) < 0 ? -1 : 0;
 }
 
-static int first_tag_cb(void *arg, const struct batch_entry *e)
-{
-    struct split_state *s = arg;
-    size_t n = e->tag.len < sizeof(s->first_tag_buf) ? e->tag.len : sizeof(s->first_tag_buf);
-    memcpy(s->first_tag_buf, e->tag.p, n);
-    s->first_tag = span_make(s->first_tag_buf, n);
-    return 1;   /* stop after the first entry */
-}
-
 static void kafka_flush(struct output *out, struct batch *b)
 {
     struct kafka_ctx *k = out->ctx;
@@ -321,11 +318,22 @@ static void kafka_flush(struct output *out, struct batch *b)
             k->failed = true;
             snprintf(k->err, sizeof(k->err), "cannot decode batch");
         }
+    } else if (strstr(k->topic, "${tag}")) {
+        /* One message per tag in the batch, each on its tag's topic. */
+        int rc = batch_split_by_tag(&k->split, b);
+        if (rc < 0) {
+            k->failed = true;
+            snprintf(k->err, sizeof(k->err), "%s", rc == -2 ? "out of memory splitting a batch by tag"
+                                                             : "cannot split batch by tag");
+        }
+        for (size_t i = 0; rc == 0 && i < k->split.n; i++) {
+            const struct batch_group *g = &k->split.g[i];
+            if (produce(k, topic_for(k, span_make(g->tag, g->tag_len)), g->data.p, g->data.len,
+                        NULL, 0) < 0)
+                break;
+        }
     } else {
-        /* One message per batch; ${tag} takes the tag of its first event. */
-        if (strstr(k->topic, "${tag}"))
-            batch_read(b->data, b->len, first_tag_cb, NULL, &s, NULL);
-        produce(k, topic_for(k, s.first_tag), b->data, b->len, NULL, 0);
+        produce(k, topic_for(k, SPAN_NULL), b->data, b->len, NULL, 0);
     }
     rd_kafka_poll(k->rk, 0);
     finish_if_done(k);
@@ -358,7 +366,15 @@ static void kafka_destroy(struct output *out)
         close(k->pipefd[1]);
     buf_free(&k->scratch);
     buf_free(&k->topicbuf);
+    batch_split_free(&k->split);
     msgpack_sbuffer_destroy(&k->sb);
+}
+
+/* Identity of the destination, for the disk buffer (output.h). */
+static void kafka_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct kafka_ctx *c = ctx;
+    snprintf(dst, cap, "%s %s", c->brokers ? c->brokers : "", c->topic ? c->topic : "");
 }
 
 const struct output_plugin output_kafka = {
@@ -367,6 +383,8 @@ const struct output_plugin output_kafka = {
     .ctx_size = sizeof(struct kafka_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
+    .destination = kafka_destination,
     .init = kafka_init,
     .flush = kafka_flush,
     .shutdown = kafka_shutdown,

@@ -4,8 +4,10 @@
  * libnats calls block (connect, stream lookup, publish-and-wait-for-ack), so
  * they run on one publisher thread; the loop hands it the batch in flight and
  * learns the outcome through a pipe. One batch is in flight at a time (the
- * core's rule), so the thread needs no queue. The message id is derived from
- * the batch's bytes: a batch retried after a lost ack - even by a restarted
+ * core's rule), so the thread needs no queue. With ${tag} in `subject` the
+ * batch is split by tag (outputs/batch_split.c): one message per tag on its
+ * own subject, and the batch counts as delivered once every one is
+ * acknowledged. The message id is derived from the message's bytes: a batch retried after a lost ack - even by a restarted
  * vigil replaying its disk buffer - carries the same id, and JetStream keeps
  * one copy within the stream's duplicate window. */
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "outputs/batch_read.h"
+#include "outputs/batch_split.h"
 #include "outputs/output.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
@@ -49,10 +52,14 @@ struct nats_ctx {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool job, quit;
-    const void *data;
-    size_t len;
-    char subj[512];
-    char msgid[64];
+    struct nats_part {           /* the messages of the batch in flight */
+        const void *data;
+        size_t len;
+        char subj[512];
+        char msgid[64];
+    } *parts;
+    size_t nparts, parts_cap;
+    struct batch_split split;    /* their bytes when split by tag; loop side between jobs */
     char err[256];               /* why the last publish failed */
     /* publisher thread only */
     char thread_err[256];
@@ -66,7 +73,7 @@ struct nats_ctx {
 static const struct conf_option nats_options[] = {
     { "url", CONF_STR, "nats://127.0.0.1:4222", O(url), 0, 0, "server URL(s), comma-separated; tls:// for TLS" },
     { "stream", CONF_STR, "VIGIL", O(stream), 0, 0, "JetStream stream; created with the subject when missing, else used as is" },
-    { "subject", CONF_STR, "vigil.${tag}", O(subject), 0, 0, "subject; ${tag} is the tag of the batch's first event" },
+    { "subject", CONF_STR, "vigil.${tag}", O(subject), 0, 0, "subject; ${tag} is each event's tag (a batch is split into one message per tag)" },
     { "duplicate_window", CONF_DURATION, "2m", O(duplicate_window_ms), 1000, 86400000,
       "dedup window of a stream vigil creates" },
     { "timeout", CONF_DURATION, "5s", O(timeout_ms), 100, 600000, "wait for the publish acknowledgement" },
@@ -192,13 +199,14 @@ static void *publisher(void *arg)
             pthread_cond_wait(&n->cv, &n->mu);
         if (n->quit)
             break;
-        const void *data = n->data;
-        size_t len = n->len;
-        char subj[sizeof(n->subj)], msgid[sizeof(n->msgid)];
-        memcpy(subj, n->subj, sizeof(subj));
-        memcpy(msgid, n->msgid, sizeof(msgid));
+        /* parts stays untouched by the loop while job is set */
+        const struct nats_part *parts = n->parts;
+        size_t np = n->nparts;
         pthread_mutex_unlock(&n->mu);
-        char res = publish_once(n, data, len, subj, msgid) ? NATS_RES_OK : NATS_RES_RETRY;
+        char res = NATS_RES_OK;
+        for (size_t i = 0; i < np && res == NATS_RES_OK; i++)
+            if (!publish_once(n, parts[i].data, parts[i].len, parts[i].subj, parts[i].msgid))
+                res = NATS_RES_RETRY;
         pthread_mutex_lock(&n->mu);
         n->job = false;
         if (res != NATS_RES_OK)
@@ -241,6 +249,14 @@ static int nats_init(struct output *out)
     n->pipefd[0] = n->pipefd[1] = -1;
     pthread_mutex_init(&n->mu, NULL);
     pthread_cond_init(&n->cv, NULL);
+    int fmt = out->conf ? out->conf->common.format : OUTPUT_FORMAT_MSGPACK;
+    int z = out->conf ? out->conf->common.compression : OUTPUT_COMPRESS_NONE;
+    if (n->subject && strstr(n->subject, "${tag}") &&
+        (fmt == OUTPUT_FORMAT_TEXT || (fmt == OUTPUT_FORMAT_JSON && z != OUTPUT_COMPRESS_NONE))) {
+        output_log(out, LOG_ERROR, "nats: a subject with ${tag} needs format msgpack, or json "
+                                   "without compression (the batch is split by tag)");
+        return -1;
+    }
     natsStatus s = natsOptions_Create(&n->opts);
     if (s == NATS_OK)
         s = natsOptions_SetURL(n->opts, n->url);
@@ -282,42 +298,59 @@ static int nats_init(struct output *out)
     return 0;
 }
 
-struct first_tag {
-    char buf[TAG_MAX_BYTES];
-    size_t len;
-};
-
-/* The entry is borrowed for the callback only: copy the tag out. */
-static int first_tag_cb(void *arg, const struct batch_entry *e)
+/* One message to publish: subject from the pattern and tag (NULL: none). */
+static int add_part(struct nats_ctx *n, const void *data, size_t len, const struct span *tag)
 {
-    struct first_tag *t = arg;
-    t->len = e->tag.len < sizeof(t->buf) ? e->tag.len : sizeof(t->buf);
-    memcpy(t->buf, e->tag.p, t->len);
-    return 1;
+    if (n->nparts == n->parts_cap) {
+        size_t cap = n->parts_cap ? n->parts_cap * 2 : 4;
+        struct nats_part *p = realloc(n->parts, cap * sizeof(*p));
+        if (!p)
+            return -1;
+        n->parts = p;
+        n->parts_cap = cap;
+    }
+    struct nats_part *pt = &n->parts[n->nparts++];
+    pt->data = data;
+    pt->len = len;
+    batch_msgid(data, len, pt->msgid, sizeof(pt->msgid));
+    const char *v = strstr(n->subject, "${tag}");
+    if (v && tag) {
+        struct span t = tag->len ? *tag : SPAN_LIT("vigil");
+        snprintf(pt->subj, sizeof(pt->subj), "%.*s%.*s%s", (int)(v - n->subject), n->subject,
+                 (int)t.len, t.p, v + 6);
+        /* Subjects are dot-separated tokens: no spaces or wildcards from a tag. */
+        for (char *c = pt->subj; *c; c++)
+            if (*c == ' ' || *c == '*' || *c == '>' || (unsigned char)*c < 0x21)
+                *c = '_';
+    } else {
+        snprintf(pt->subj, sizeof(pt->subj), "%s", n->subject);
+    }
+    return 0;
 }
 
 static void nats_flush(struct output *out, struct batch *b)
 {
     struct nats_ctx *n = out->ctx;
-    pthread_mutex_lock(&n->mu);
-    n->cur = b;
-    n->data = b->data;
-    n->len = b->len;
-    batch_msgid(b->data, b->len, n->msgid, sizeof(n->msgid));
-    const char *v = strstr(n->subject, "${tag}");
-    if (v) {
-        struct first_tag ft = { .len = 0 };
-        batch_read(b->data, b->len, first_tag_cb, NULL, &ft, NULL);
-        struct span tag = ft.len ? span_make(ft.buf, ft.len) : SPAN_LIT("vigil");
-        snprintf(n->subj, sizeof(n->subj), "%.*s%.*s%s", (int)(v - n->subject), n->subject,
-                 (int)tag.len, tag.p, v + 6);
-        /* Subjects are dot-separated tokens: no spaces or wildcards from a tag. */
-        for (char *c = n->subj; *c; c++)
-            if (*c == ' ' || *c == '*' || *c == '>' || (unsigned char)*c < 0x21)
-                *c = '_';
+    pthread_mutex_lock(&n->mu);   /* the thread is idle: no job in flight */
+    n->nparts = 0;
+    int rc = 0;
+    if (strstr(n->subject, "${tag}")) {
+        rc = batch_split_by_tag(&n->split, b);
+        for (size_t i = 0; rc == 0 && i < n->split.n; i++) {
+            struct span t = span_make(n->split.g[i].tag, n->split.g[i].tag_len);
+            rc = add_part(n, n->split.g[i].data.p, n->split.g[i].data.len, &t) < 0 ? -2 : 0;
+        }
     } else {
-        snprintf(n->subj, sizeof(n->subj), "%s", n->subject);
+        rc = add_part(n, b->data, b->len, NULL) < 0 ? -2 : 0;
     }
+    if (rc < 0) {
+        pthread_mutex_unlock(&n->mu);
+        output_error(out, "nats: %s", rc == -2 ? "out of memory splitting a batch by tag"
+                                               : "cannot split the batch by tag");
+        output_done(out, b, rc == -2 ? OUTPUT_RETRY : OUTPUT_REJECT);
+        return;
+    }
+    n->cur = b;
     n->job = true;
     pthread_cond_signal(&n->cv);
     pthread_mutex_unlock(&n->mu);
@@ -350,6 +383,16 @@ static void nats_destroy(struct output *out)
         close(n->pipefd[1]);
     pthread_mutex_destroy(&n->mu);
     pthread_cond_destroy(&n->cv);
+    free(n->parts);
+    n->parts = NULL;
+    batch_split_free(&n->split);
+}
+
+/* Identity of the destination, for the disk buffer (output.h). */
+static void nats_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct nats_ctx *c = ctx;
+    snprintf(dst, cap, "%s %s %s", c->url ? c->url : "", c->stream ? c->stream : "", c->subject ? c->subject : "");
 }
 
 const struct output_plugin output_nats = {
@@ -358,6 +401,8 @@ const struct output_plugin output_nats = {
     .ctx_size = sizeof(struct nats_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
+    .destination = nats_destination,
     .init = nats_init,
     .flush = nats_flush,
     .destroy = nats_destroy,

@@ -10,14 +10,19 @@
  * outputs_pending_seq() reports the oldest one that is neither. */
 #include "outputs/output.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "outputs/retry.h"
 #include "outputs/spool.h"
@@ -27,6 +32,7 @@
 #include "sidecar/stats.h"
 #include "sidecar/vigil.h"
 #include "sidecar/clock.h"
+#include "sidecar/fsutil.h"
 
 #define ERROR_LOG_INTERVAL_MS 10000
 
@@ -249,7 +255,7 @@ void output_done(struct output *out, struct batch *b, enum output_status st)
         out->stats.events += b->n_events;
         out->stats.batches++;
         out->stats.bytes_raw += b->raw_len;
-        out->stats.bytes_wire += b->len;
+        out->stats.bytes_wire += b->wire_len ? b->wire_len : b->len;
         observe_latency(out, b);
         out->healthy = true;
         out->failing_since_ms = 0;
@@ -458,6 +464,162 @@ static struct output *output_new(struct vigil *vg, struct output_conf *conf, siz
     return out;
 }
 
+/* ---- disk buffer identity ----
+ * A disk buffer lives in STATE/buffer/NAME. Beside the segments, `output.id`
+ * says which output wrote it: its type and destination. When an output is
+ * renamed, its former folder has no owner any more; the output that has the
+ * same type and destination and no backlog of its own adopts it (the folder
+ * is renamed), so its batches are sent first. Any other ownerless folder with
+ * batches in it is reported at every start and reload, with what to do. */
+
+#define OUTPUT_ID_FILE "output.id"
+
+static void output_identity(const struct output_conf *conf, char *dst, size_t cap)
+{
+    char where[PATH_MAX_BYTES] = "";
+    if (conf->plugin && conf->plugin->destination && conf->ctx)
+        conf->plugin->destination(conf->ctx, where, sizeof(where));
+    snprintf(dst, cap, "type=%s\ndestination=%s\n", conf->plugin ? conf->plugin->name : "?", where);
+}
+
+/* The identity a buffer folder was written with; "" when none (an older
+ * vigil) or unreadable. */
+static void read_identity(const char *dir, char *dst, size_t cap)
+{
+    char path[PATH_MAX_BYTES];
+    dst[0] = 0;
+    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, OUTPUT_ID_FILE) >= sizeof(path))
+        return;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, dst, cap - 1);
+    close(fd);
+    dst[n > 0 ? n : 0] = 0;
+}
+
+/* Batches and bytes waiting in the buffer folder dir (0 when there is none);
+ * opening it also checks and repairs it, as the owner would. */
+static uint64_t buffer_backlog(const char *dir, const char *who, uint64_t *bytes)
+{
+    struct stat st;
+    *bytes = 0;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    /* a probe: spool_open's "sent first" note is for the owner to say */
+    enum log_level saved = log_threshold;
+    if (log_threshold < LOG_WARN)
+        log_threshold = LOG_WARN;
+    struct spool *sp = spool_open(dir, UINT64_MAX, who);
+    log_threshold = saved;
+    if (!sp)
+        return 0;
+    uint64_t n = spool_count(sp);
+    *bytes = spool_bytes(sp);
+    spool_close(sp);
+    return n;
+}
+
+/* True when folder name belongs to a configured output with a disk buffer. */
+static bool buffer_owned(const struct vigil_conf *c, const char *name)
+{
+    for (size_t i = 0; i < c->noutputs; i++) {
+        char mine[128];
+        safe_name(mine, sizeof(mine), c->outputs[i].name ? c->outputs[i].name : "");
+        if (c->outputs[i].common.buffer.type == BUFFER_DISK && strcmp(mine, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Before out opens its own buffer folder dir: adopt the folder of a former
+ * output with the same identity when dir holds nothing yet. */
+static void buffer_adopt(struct vigil *vg, struct output *out, const char *dir, const char *id)
+{
+    const char *state = vg->conf->service.state_dir;
+    char root[PATH_MAX_BYTES], cand[PATH_MAX_BYTES], found[PATH_MAX_BYTES] = "", theirs[512];
+    uint64_t bytes, n;
+    if ((size_t)snprintf(root, sizeof(root), "%s/buffer", state) >= sizeof(root))
+        return;
+    if (buffer_backlog(dir, out->name, &bytes))
+        return;     /* its own backlog comes first; a former one is reported later */
+    DIR *d = opendir(root);
+    if (!d)
+        return;
+    struct dirent *de;
+    int matches = 0;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || buffer_owned(vg->conf, de->d_name))
+            continue;
+        if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", root, de->d_name) >= sizeof(cand))
+            continue;
+        read_identity(cand, theirs, sizeof(theirs));
+        if (strcmp(theirs, id) != 0)
+            continue;
+        if (matches++ == 0)
+            snprintf(found, sizeof(found), "%s", cand);
+    }
+    closedir(d);
+    if (matches != 1) {
+        if (matches > 1)
+            output_log(out, LOG_WARN, "%d former disk buffers have this output's type and destination: "
+                       "adopting none (see the warnings below)", matches);
+        return;
+    }
+    char who[160];
+    snprintf(who, sizeof(who), "output %s (adopting)", out->name);
+    n = buffer_backlog(found, who, &bytes);
+    rmdir(dir);     /* an empty folder of its own makes way; a non-empty one makes rename fail */
+    if (rename(found, dir) < 0) {
+        output_log(out, LOG_ERROR, "cannot adopt the disk buffer %s: rename to %s: %s", found, dir,
+                   strerror(errno));
+        return;
+    }
+    fs_sync_dir(dir);
+    output_log(out, LOG_WARN, "adopted the disk buffer %s of a former output with the same type "
+               "and destination: its %" PRIu64 " batches (%" PRIu64 " bytes) are sent first",
+               found, n, bytes);
+}
+
+/* After every output is set up: a buffer folder without an owner that still
+ * holds batches is never left silently. */
+static void buffer_report_orphans(struct vigil *vg)
+{
+    const char *state = vg->conf->service.state_dir;
+    char root[PATH_MAX_BYTES], cand[PATH_MAX_BYTES], theirs[512];
+    if (!state || !*state || (size_t)snprintf(root, sizeof(root), "%s/buffer", state) >= sizeof(root))
+        return;
+    DIR *d = opendir(root);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || buffer_owned(vg->conf, de->d_name))
+            continue;
+        if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", root, de->d_name) >= sizeof(cand))
+            continue;
+        char who[300];
+        snprintf(who, sizeof(who), "disk buffer %s", de->d_name);
+        uint64_t bytes, n = buffer_backlog(cand, who, &bytes);
+        if (!n)
+            continue;
+        read_identity(cand, theirs, sizeof(theirs));
+        for (char *q = theirs; *q; q++)
+            if (*q == '\n')
+                *q = ' ';
+        char shown[600];
+        log_escape(shown, sizeof(shown), theirs, strlen(theirs), '"');
+        log_warn("disk buffer %s holds %" PRIu64 " undelivered batches (%" PRIu64 " bytes) of an output "
+                 "that no longer exists or no longer has a disk buffer (%s): they are NOT sent. To send "
+                 "them, configure an output named %s with buffer.type disk again, or give the output "
+                 "that replaced it the same type and destination (it then adopts this buffer); to "
+                 "discard them, remove the folder",
+                 cand, n, bytes, shown[0] ? shown : "written before vigil recorded output identities",
+                 de->d_name);
+    }
+    closedir(d);
+}
+
 /* Builds one output; NULL after logging. vg->outputs[index] is set as soon
  * as it exists so that outputs_free can undo a half-built set. */
 static int output_setup(struct vigil *vg, size_t i)
@@ -493,11 +655,23 @@ static int output_setup(struct vigil *vg, size_t i)
             output_log(out, LOG_ERROR, "state_dir path too long");
             return -1;
         }
-        char who[160];
+        char who[160], id[PATH_MAX_BYTES + 64], had[512];
         snprintf(who, sizeof(who), "output %s", conf->name);
+        output_identity(conf, id, sizeof(id));
+        buffer_adopt(vg, out, dir, id);
         out->spool = spool_open(dir, conf->common.buffer.max_bytes, who);
         if (!out->spool)
             return -1;
+        read_identity(dir, had, sizeof(had));
+        if (strcmp(had, id) != 0) {
+            char path[PATH_MAX_BYTES + 16];
+            if (had[0] && spool_count(out->spool))
+                output_log(out, LOG_WARN, "its disk buffer was written by an output of another type or "
+                           "destination: its %" PRIu64 " batches now go to this one",
+                           spool_count(out->spool));
+            snprintf(path, sizeof(path), "%s/%s", dir, OUTPUT_ID_FILE);
+            fs_write_atomic(path, id, strlen(id));
+        }
     }
     if (out->plugin->init && out->plugin->init(out) < 0)
         return -1;
@@ -530,6 +704,7 @@ int outputs_init(struct vigil *vg)
     for (size_t i = 0; i < n; i++)
         if (output_setup(vg, i) < 0)
             return -1;
+    buffer_report_orphans(vg);
     return 0;
 }
 

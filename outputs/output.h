@@ -33,6 +33,13 @@ struct output_plugin {
     size_t ctx_size;                    /* the core callocs ctx and fills in the options */
     int default_format;                 /* enum output_format when `format:` is absent */
     int default_compression;            /* enum output_compression when absent */
+    /* The compressions it carries, bits 1 << enum output_compression: any
+     * other is refused when the configuration is loaded (--validate too). */
+    unsigned compressions;
+    /* Where it sends, from its options (ctx as loaded, before init): with
+     * the type, the identity that lets a renamed output adopt the disk
+     * buffer its former name left (outputs/output.c). NULL = none. */
+    void (*destination)(const void *ctx, char *dst, size_t cap);
     /* Checks options, opens what it needs (connections may come later).
      * May adjust out->conf->common (the batch writer is made after init).
      * Returns -1 after logging why: vigil does not start. */
@@ -45,13 +52,15 @@ struct output_plugin {
     void (*destroy)(struct output *out);  /* frees what init made; the core frees ctx */
 };
 
-/* events, rejected and dropped count events; retries and errors count
- * failed sends; bytes_raw / bytes_wire are before / after compression of the
- * delivered batches (for batches replayed from the disk buffer both are the
- * wire size). */
+/* events, rejected, dropped and possibly_lost count events; retries and
+ * errors count failed sends; bytes_raw / bytes_wire are before / after
+ * compression of the delivered batches (for batches replayed from the disk
+ * buffer both are the wire size). possibly_lost: events counted in `events`
+ * that went to a receiver without acknowledgement over a connection that
+ * later failed (tcp with ack: false). */
 struct output_stats {
     uint64_t events, batches, bytes_raw, bytes_wire, retries, rejected, dropped,
-             spooled_batches, errors;
+             spooled_batches, errors, possibly_lost;
 };
 
 struct output {

@@ -43,12 +43,20 @@ static void stdout_flush(struct output *out, struct batch *b)
     output_done(out, b, OUTPUT_OK);
 }
 
+static void stdout_destination(const void *ctx, char *dst, size_t cap)
+{
+    (void)ctx;
+    snprintf(dst, cap, "stdout");
+}
+
 const struct output_plugin output_stdout = {
     .name = "stdout",
     .options = stdout_options,
     .ctx_size = 0,
     .default_format = OUTPUT_FORMAT_JSON,
     .default_compression = OUTPUT_COMPRESS_NONE,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
+    .destination = stdout_destination,
     .init = stdout_init,
     .flush = stdout_flush,
 };

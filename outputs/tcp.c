@@ -1,12 +1,21 @@
 /* tcp.c - the `tcp` output: batches over a TCP (optionally TLS) stream.
- * Framing: each batch is a 4-byte big-endian length, then the batch bytes.
- * TCP has no acknowledgement: a batch counts as delivered (OUTPUT_OK) once
- * every byte has left vigil's buffer for the kernel (the write callback with
- * the low watermark at 0). Bytes the kernel still held when the connection
- * broke are lost to the peer; the core cannot know. Any error closes the
- * connection and makes the batch OUTPUT_RETRY; the next flush reconnects.
- * A receiver must drop a frame cut short by a closed connection: the whole
- * batch is sent again on the next connection. */
+ * Two modes (docs/wire-format.md has the frames, docs/guarantees.md the
+ * promises):
+ * - `ack: true` (at-least-once): each frame is a 4-byte big-endian length, an
+ *   8-byte big-endian frame id, then the batch bytes; the receiver answers
+ *   with the 8-byte id once it has taken the batch. Only that answer makes
+ *   the batch delivered (OUTPUT_OK); a close, an error or no answer within
+ *   ack_timeout makes it OUTPUT_RETRY, sent again on a new connection.
+ * - `ack: false` (best-effort, the default for receivers that cannot
+ *   answer): a frame is the length then the batch; a batch counts as sent
+ *   once every byte has left vigil for the kernel. TCP cannot tell whether
+ *   the peer read it, so when a connection fails every event written to it
+ *   is counted as possibly lost (vigil_output_possibly_lost_total) and
+ *   logged. A close with FIN while idle is a clean end (a peer closing with
+ *   unread data resets the connection instead).
+ * Any error closes the connection and makes the batch in flight
+ * OUTPUT_RETRY; the next flush reconnects. A receiver must drop a frame cut
+ * short by a closed connection: the whole batch is sent again. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +40,8 @@ struct tcp_ctx {
     struct tls_conf tls;
     int64_t connect_timeout_ms;
     int64_t write_timeout_ms;
+    bool ack;
+    int64_t ack_timeout_ms;
     /* state */
     struct output *out;
     SSL_CTX *ssl_ctx;
@@ -38,7 +49,11 @@ struct tcp_ctx {
     struct bufferevent *bev;      /* NULL when not connected */
     bool connected;               /* bev finished connecting (and TLS handshake) */
     struct batch *inflight;       /* handed to flush, not yet reported */
-    unsigned char hdr[4];         /* length prefix of inflight */
+    unsigned char hdr[12];        /* length prefix (and frame id) of inflight */
+    bool written;                 /* inflight has left for the kernel (ack: waiting) */
+    uint64_t frame_id;            /* id of the last frame sent (ack) */
+    uint64_t conn_batches;        /* ack: false: sent on this connection, unconfirmed */
+    uint64_t conn_events;
 };
 
 static const struct conf_option tcp_options[] = {
@@ -52,6 +67,11 @@ static const struct conf_option tcp_options[] = {
       1, 0, "Time allowed to connect (and finish the TLS handshake)" },
     { "write_timeout", CONF_DURATION, "30s", offsetof(struct tcp_ctx, write_timeout_ms),
       1, 0, "Time a batch may take to leave for the kernel" },
+    { "ack", CONF_BOOL, "false", offsetof(struct tcp_ctx, ack), 0, 0,
+      "true: at-least-once, the receiver answers each frame with its id (docs/wire-format.md); "
+      "false: best-effort, what a failed connection held is counted as possibly lost" },
+    { "ack_timeout", CONF_DURATION, "30s", offsetof(struct tcp_ctx, ack_timeout_ms), 1, 0,
+      "with ack: time allowed for the receiver's answer after a frame is written" },
     { 0 }
 };
 
@@ -61,8 +81,24 @@ static struct timeval tcp_tv(int64_t ms)
     return tv;
 }
 
+/* ack: false: the connection failed; whatever was written to it may not
+ * have been read. Counted and said, never silently claimed as delivered. */
+static void tcp_count_unconfirmed(struct tcp_ctx *c, const char *why)
+{
+    if (!c->conn_events)
+        return;
+    c->out->stats.possibly_lost += c->conn_events;
+    output_log(c->out, LOG_WARN,
+               "tcp: connection to %s:%lld failed (%s): %llu events in %llu batches written to it "
+               "may be lost (ack: false is best-effort; ack: true retries them)",
+               c->host, (long long)c->port, why, (unsigned long long)c->conn_events,
+               (unsigned long long)c->conn_batches);
+    c->conn_events = c->conn_batches = 0;
+}
+
 static void tcp_close(struct tcp_ctx *c)
 {
+    c->conn_events = c->conn_batches = 0;
     if (c->bev)
         bufferevent_free(c->bev);
     c->bev = NULL;
@@ -77,12 +113,14 @@ static void tcp_report(struct tcp_ctx *c, enum output_status st)
     if (!b)
         return;
     c->inflight = NULL;
+    c->written = false;
     output_done(c->out, b, st);
 }
 
 static void tcp_fail(struct tcp_ctx *c, const char *what, const char *why)
 {
     output_error(c->out, "tcp: %s %s:%lld: %s", what, c->host, (long long)c->port, why);
+    tcp_count_unconfirmed(c, why);
     tcp_close(c);
     tcp_report(c, OUTPUT_RETRY);
 }
@@ -92,13 +130,19 @@ static void tcp_send(struct tcp_ctx *c)
     struct batch *b = c->inflight;
     struct evbuffer *o = bufferevent_get_output(c->bev);
     uint32_t n = (uint32_t)b->len;
-    c->hdr[0] = (unsigned char)(n >> 24);
-    c->hdr[1] = (unsigned char)(n >> 16);
-    c->hdr[2] = (unsigned char)(n >> 8);
-    c->hdr[3] = (unsigned char)n;
+    size_t hlen = 4;
+    for (int i = 0; i < 4; i++)
+        c->hdr[i] = (unsigned char)(n >> (24 - 8 * i));
+    if (c->ack) {
+        c->frame_id++;
+        for (int i = 0; i < 8; i++)
+            c->hdr[4 + i] = (unsigned char)(c->frame_id >> (56 - 8 * i));
+        hlen = 12;
+    }
+    c->written = false;
     /* By reference: b stays alive until we report it, and on failure the
      * bufferevent (and these references) are freed before we report. */
-    if (evbuffer_add_reference(o, c->hdr, 4, NULL, NULL) < 0 ||
+    if (evbuffer_add_reference(o, c->hdr, hlen, NULL, NULL) < 0 ||
         evbuffer_add_reference(o, b->data, b->len, NULL, NULL) < 0) {
         tcp_fail(c, "buffer", "out of memory");
         return;
@@ -109,16 +153,48 @@ static void tcp_send(struct tcp_ctx *c)
 static void tcp_write_cb(struct bufferevent *bev, void *arg)
 {
     struct tcp_ctx *c = arg;
-    if (c->inflight && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-        tcp_report(c, OUTPUT_OK);
+    if (!c->inflight || c->written || evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+        return;
+    c->written = true;
+    if (c->ack) {
+        /* now the answer is due: the read timeout is the ack timeout */
+        struct timeval at = tcp_tv(c->ack_timeout_ms), wt = tcp_tv(c->write_timeout_ms);
+        bufferevent_set_timeouts(bev, &at, &wt);
+        return;
+    }
+    c->conn_batches++;
+    c->conn_events += c->inflight->n_events;
+    tcp_report(c, OUTPUT_OK);
 }
 
-/* The receiver sends nothing; reading only notices a close while idle. */
+/* ack: the receiver answers each frame with its 8-byte id. Without ack it
+ * sends nothing; reading only notices a close or reset while idle. */
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
-    (void)arg;
+    struct tcp_ctx *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
+    if (!c->ack) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
+    unsigned char idb[8];
+    if (evbuffer_get_length(in) >= 8) {
+        evbuffer_remove(in, idb, 8);
+        uint64_t id = 0;
+        for (int i = 0; i < 8; i++)
+            id = id << 8 | idb[i];
+        if (!c->inflight || id != c->frame_id) {
+            char why[80];
+            snprintf(why, sizeof(why), "unexpected acknowledgement %llu (waiting for %llu)",
+                     (unsigned long long)id, (unsigned long long)(c->inflight ? c->frame_id : 0));
+            tcp_fail(c, "ack from", why);
+            return;
+        }
+        struct timeval wt = tcp_tv(c->write_timeout_ms);
+        bufferevent_set_timeouts(bev, NULL, &wt);
+        tcp_report(c, OUTPUT_OK);   /* may send the next frame on this connection */
+        return;                     /* one frame in flight: nothing else can be due */
+    }
 }
 
 static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -138,9 +214,9 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
     }
     const char *stage = c->connected ? "send to" : "connect to";
     if (what & BEV_EVENT_TIMEOUT) {
-        tcp_fail(c, stage, "timed out");
+        tcp_fail(c, c->written ? "ack from" : stage, c->written ? "no acknowledgement in time" : "timed out");
     } else if (what & BEV_EVENT_EOF) {
-        if (!c->inflight) {         /* idle close: reconnect on the next batch */
+        if (!c->inflight) {         /* idle clean close: reconnect on the next batch */
             output_log(c->out, LOG_DEBUG, "tcp: %s:%lld closed the connection", c->host,
                        (long long)c->port);
             tcp_close(c);
@@ -188,6 +264,8 @@ static int tcp_init(struct output *out)
         c->connect_timeout_ms = 10000;
     if (c->write_timeout_ms <= 0)
         c->write_timeout_ms = 30000;
+    if (c->ack_timeout_ms <= 0)
+        c->ack_timeout_ms = 30000;
     if (c->tls.enabled && !(c->ssl_ctx = tls_ctx_new(out, &c->tls)))
         return -1;
     c->dns = evdns_base_new(out->vg->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
@@ -241,12 +319,21 @@ static void tcp_destroy(struct output *out)
     c->ssl_ctx = NULL;
 }
 
+/* Identity of the destination, for the disk buffer (output.h). */
+static void tcp_destination(const void *ctx, char *dst, size_t cap)
+{
+    const struct tcp_ctx *c = ctx;
+    snprintf(dst, cap, "%s:%lld", c->host ? c->host : "", (long long)c->port);
+}
+
 const struct output_plugin output_tcp = {
     .name = "tcp",
     .options = tcp_options,
     .ctx_size = sizeof(struct tcp_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
+    .destination = tcp_destination,
     .init = tcp_init,
     .flush = tcp_flush,
     .shutdown = tcp_shutdown,

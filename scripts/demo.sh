@@ -5,7 +5,7 @@
 set -eu
 B=${B:-build}
 SECONDS_LIVE=${DEMO_SECONDS:-30}
-DEMO_DIR=$(mktemp -d /tmp/vigil-demo.XXXXXX)
+DEMO_DIR=${DEMO_DIR:-$(mktemp -d /tmp/vigil-demo.XXXXXX)}
 export DEMO_DIR
 mkdir -p "$DEMO_DIR/logs" "$DEMO_DIR/out"
 pid=""
@@ -14,9 +14,19 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-echo "demo: vigil tails $DEMO_DIR/logs (auth.log, app/api.log, home/*/.bash_history)"
-echo "demo: replaying 8 days of normal work, then an intrusion, over ${SECONDS_LIVE}s; alerts follow"
-echo "------------------------------------------------------------------------------"
+# Everything printed here fits the terminal: vigil wraps its text alerts
+# itself; these notes are folded at spaces to the same width.
+cols=$(stty size 2>/dev/null </dev/tty | cut -d' ' -f2) || cols=""
+case $cols in '' | *[!0-9]*) cols=${COLUMNS:-80} ;; esac
+[ "$cols" -ge 40 ] 2>/dev/null || cols=40
+export DEMO_COLUMNS=$cols
+say() { printf '%s\n' "$*" | fold -s -w "$cols"; }
+rule() { printf '%*s\n' "$((cols > 80 ? 80 : cols))" '' | tr ' ' '-'; }
+
+say "demo: vigil tails the auth log, an API log and shell histories in $DEMO_DIR/logs"
+say "demo: replaying 8 days of normal work, then an intrusion, over ${SECONDS_LIVE}s;" \
+    "alerts follow"
+rule
 "$B/vigil" -c conf/demo.yaml &
 pid=$!
 sleep 0.5
@@ -25,17 +35,21 @@ sleep 2
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""
-echo "------------------------------------------------------------------------------"
-echo "demo: shipped batches (LZ4 frames of msgpack) are in $DEMO_DIR/out:"
-ls -l "$DEMO_DIR/out"
-echo "demo: events per tag, decoded with vigil-cat:"
+rule
+say "demo: shipped batches (LZ4 frames of msgpack) are in $DEMO_DIR/out:"
+ls -l "$DEMO_DIR/out" | cut -c1-"$cols"
+say "demo: events per tag, decoded with vigil-cat:"
 "$B/vigil-cat" "$DEMO_DIR"/out/* | /usr/bin/python3 -c '
 import json, sys, collections
 c = collections.Counter(json.loads(l)["tag"] for l in sys.stdin)
 for tag, n in sorted(c.items()): print(f"  {tag:14} {n}")'
-echo "demo: the incident, as shipped (its last and longest chain):"
+say "demo: the incident, as shipped (its last and longest chain):"
 "$B/vigil-cat" --tag vigil.alert "$DEMO_DIR"/out/* | /usr/bin/python3 -c '
-import json, sys
+import json, os, sys, textwrap
+cols = int(os.environ.get("DEMO_COLUMNS", "80"))
+def say(text, first, rest):
+    print(textwrap.fill(text, cols, initial_indent=first, subsequent_indent=rest,
+                        break_long_words=False, break_on_hyphens=False))
 last = None
 for l in sys.stdin:
     r = json.loads(l)["record"]
@@ -45,9 +59,9 @@ if not last:
     print("  (none)")
 else:
     head, _, chain = last["message"].partition("): ")
-    print("  " + head + ")")
+    say(head + ")", "  ", "  ")
     for step in chain.split(", "):
-        print("    - " + step)
-    print("  entity: " + json.dumps(last["entity"]))'
+        say(step, "    - ", "      ")
+    say("entity: " + " ".join(k + "=" + str(v) for k, v in last["entity"].items()), "  ", "    ")'
 
-echo "demo: done; remove $DEMO_DIR when finished looking"
+say "demo: done; remove $DEMO_DIR when finished looking"

@@ -118,10 +118,11 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
     struct { const char *name, *type, *help; size_t off; } ocounters[] = {
         { "vigil_output_events_total", "counter", "Events accepted per output.", offsetof(struct output_stats, events) },
         { "vigil_output_batches_total", "counter", "Batches delivered per output.", offsetof(struct output_stats, batches) },
-        { "vigil_output_bytes_total", "counter", "Bytes sent per output (after compression).", offsetof(struct output_stats, bytes_wire) },
+        { "vigil_output_bytes_total", "counter", "Bytes of delivered batches per output as they went on the wire: after compression (gzip, lz4), as forward messages or HTTP bodies; transport headers not counted.", offsetof(struct output_stats, bytes_wire) },
         { "vigil_output_retries_total", "counter", "Send attempts that will be retried.", offsetof(struct output_stats, retries) },
         { "vigil_output_rejected_total", "counter", "Events refused for good by the receiver.", offsetof(struct output_stats, rejected) },
         { "vigil_output_dropped_total", "counter", "Events dropped (retries exhausted or drop_oldest).", offsetof(struct output_stats, dropped) },
+        { "vigil_output_possibly_lost_total", "counter", "Events sent without acknowledgement over a connection that then failed (tcp, ack: false): they may not have arrived.", offsetof(struct output_stats, possibly_lost) },
     };
     for (size_t c = 0; c < sizeof(ocounters) / sizeof(ocounters[0]); c++) {
         metric_head(out, ocounters[c].name, ocounters[c].type, ocounters[c].help);

@@ -1,7 +1,7 @@
 /* vigil-cat - prints vigil batches as JSON lines.
  * Reads files of concatenated batches (LZ4 frames of msgpack entries, or
- * plain msgpack entries: what the file output writes, a TCP capture, an HTTP
- * body) or stdin ("-"), and prints one {"tag","time","record"} object per
+ * plain msgpack entries, or gzip members of either: what the file output
+ * writes, a TCP capture, an HTTP body) or stdin ("-"), and prints one {"tag","time","record"} object per
  * event. A damaged frame is reported on stderr and skipped; the exit status
  * says whether anything was. The decoding itself is outputs/batch_read.c. */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "outputs/batch_read.h"
+#include "outputs/gzip.h"
 #include "outputs/encode.h"
 #include "sidecar/log.h"
 
@@ -116,7 +117,20 @@ static int cat_one(struct cat *c, const char *path)
         data = all.p;
         len = all.len;
     }
-    rc = batch_read(data, len, on_entry, on_error, c, NULL);
+    struct buf plain = { 0 };
+    int zrc = 0;
+    if (gzip_is(data, len)) {
+        /* the file output's compression: gzip: one member per batch */
+        zrc = gzip_inflate_all(data, len, &plain, (size_t)1 << 34);
+        if (zrc == 1)
+            on_error(c, 0, "gzip stream damaged or cut short");
+        data = plain.p;
+        len = plain.len;
+    }
+    rc = zrc < 0 ? -1 : batch_read(data, len, on_entry, on_error, c, NULL);
+    if (rc == 0 && zrc == 1)
+        rc = 1;
+    buf_free(&plain);
     if (rc < 0) {
         fprintf(stderr, "vigil-cat: %s: out of memory\n", path);
         rc = 2;
@@ -134,7 +148,7 @@ static void usage(FILE *f)
 {
     fputs("usage: vigil-cat [--tag GLOB] [--since TIME] [--until TIME] [--count] FILE...|-\n"
           "Prints vigil batches (LZ4 frames of msgpack [tag, time, record] entries, or plain\n"
-          "msgpack entries) as JSON lines {\"tag\",\"time\",\"record\"}.\n"
+          "msgpack entries, also gzipped) as JSON lines {\"tag\",\"time\",\"record\"}.\n"
           "  --tag GLOB     only events whose tag matches (fnmatch)\n"
           "  --since TIME   only events at or after TIME (RFC 3339, e.g. 2024-05-01T10:00:00Z)\n"
           "  --until TIME   only events before TIME\n"

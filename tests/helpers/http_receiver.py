@@ -2,17 +2,22 @@
 """http_receiver.py - loopback HTTP(S) receiver for the http output.
 Appends to --out one "REQ ..." line per request (method, path, content type,
 content encoding, X-Test header, status given) and, for accepted requests,
-one line per event: msgpack batches (LZ4-framed when Content-Encoding: lz4)
+one line per event: msgpack batches (LZ4-framed when Content-Encoding: lz4,
+gzip-compressed when Content-Encoding: gzip)
 in vigil_decode's format, NDJSON bodies as "JSON <line>". Answers
 --fail-status (default 500) to the first --fail N requests, with
-Retry-After: --retry-after when given, and --status to every later one
+Retry-After: --retry-after when given (--retry-after-date S: an HTTP-date S
+seconds ahead), and --status to every later one
 (default 200). Prints its port first; --port P listens on P (a receiver
 coming back where it was)."""
 import argparse
+import email.utils
+import gzip
 import os
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import lz4.frame
@@ -44,6 +49,8 @@ class Handler(BaseHTTPRequestHandler):
             data = body
             if self.headers.get("Content-Encoding") == "lz4":
                 data = lz4.frame.decompress(body)
+            elif self.headers.get("Content-Encoding") == "gzip":
+                data = gzip.decompress(body)
             ctype = self.headers.get("Content-Type", "")
             if ctype == "application/x-ndjson":
                 lines = ["JSON " + s for s in data.decode("utf-8").splitlines()]
@@ -59,6 +66,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         if failing and ARGS.retry_after is not None:
             self.send_header("Retry-After", ARGS.retry_after)
+        if failing and ARGS.retry_after_date is not None:
+            self.send_header("Retry-After", email.utils.formatdate(
+                time.time() + ARGS.retry_after_date, usegmt=True))
         self.send_header("Content-Length", str(len(reply)))
         self.end_headers()
         self.wfile.write(reply)
@@ -74,6 +84,8 @@ def main():
     ap.add_argument("--fail", type=int, default=0)
     ap.add_argument("--fail-status", type=int, default=500)
     ap.add_argument("--retry-after")
+    ap.add_argument("--retry-after-date", type=float,
+                    help="Retry-After as an HTTP-date this many seconds ahead")
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--cert")
     ap.add_argument("--key")

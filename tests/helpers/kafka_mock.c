@@ -8,6 +8,7 @@
  *   rtt ID MS                        -> "ok"
  *   errors N                         -> "ok"      (next N Produce requests fail, retriable)
  *   consume TOPIC N TIMEOUT_MS       -> "msg PARTITION OFFSET KEYHEX VALUEHEX" lines, then "done COUNT"
+ *                                       (N 0: all there is, until 2 s pass without a message)
  *   quit
  */
 #include <librdkafka/rdkafka.h>
@@ -38,7 +39,12 @@ static void consume(const char *bootstraps, const char *topic, long want, long t
     char err[512];
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", bootstraps, err, sizeof(err));
-    rd_kafka_conf_set(c, "group.id", "vigil-test", err, sizeof(err));
+    /* a fresh group per call: a second consumer of one group waits on the
+     * mock's coordinator past any timeout */
+    static unsigned calls;
+    char group[32];
+    snprintf(group, sizeof(group), "vigil-test-%u", ++calls);
+    rd_kafka_conf_set(c, "group.id", group, err, sizeof(err));
     rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err, sizeof(err));
     rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof(err));
     rd_kafka_conf_set(c, "log_level", "3", err, sizeof(err));
@@ -53,11 +59,15 @@ static void consume(const char *bootstraps, const char *topic, long want, long t
     rd_kafka_subscribe(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     long got = 0;
-    long long end = now_ms() + timeout_ms;
-    while (got < want && now_ms() < end) {
+    long long end = now_ms() + timeout_ms, last = 0;
+    while ((want <= 0 || got < want) && now_ms() < end) {
+        /* want 0: everything there is: stop 2 s after the last message */
+        if (want <= 0 && got && now_ms() - last > 2000)
+            break;
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m)
             continue;
+        last = now_ms();
         if (!m->err) {
             printf("msg %d %lld ", (int)m->partition, (long long)m->offset);
             hex(m->key, m->key_len);

@@ -3,7 +3,10 @@
 (plain or TLS), reads frames (4-byte big-endian length + batch), decodes each
 batch and appends one line per event to --out. Prints its port first.
 --close-after N closes every connection after N frames (a flaky receiver);
---port P listens on P (a receiver coming back where it was)."""
+--port P listens on P (a receiver coming back where it was).
+--ack reads frames of the tcp output's `ack: true` mode (length, 8-byte frame
+id, batch) and answers each with its id once the events are written to --out.
+--no-read accepts connections and never reads from them (a stuck receiver)."""
 import argparse
 import os
 import socket
@@ -34,6 +37,13 @@ def serve(conn, sink, lock, args):
             if hdr is None:
                 return
             (n,) = struct.unpack(">I", hdr)
+            fid = None
+            if args.ack:
+                fid = recv_exact(conn, 8)
+                if fid is None:
+                    with lock:
+                        sink.line("CUT %d" % n)
+                    return
             data = recv_exact(conn, n)
             if data is None:
                 with lock:
@@ -47,6 +57,8 @@ def serve(conn, sink, lock, args):
                         sink.line(line)
                 except Exception as e:  # corrupt batch: say so, keep going
                     sink.line("BAD %s" % e)
+            if fid is not None:
+                conn.sendall(fid)
             frames += 1
             if args.close_after and frames >= args.close_after:
                 return
@@ -67,6 +79,8 @@ def main():
     ap.add_argument("--key")
     ap.add_argument("--close-after", type=int, default=0)
     ap.add_argument("--port", type=int, default=0, help="0 = any free port")
+    ap.add_argument("--ack", action="store_true")
+    ap.add_argument("--no-read", action="store_true")
     args = ap.parse_args()
     ctx = None
     if args.cert:
@@ -79,6 +93,7 @@ def main():
     ls.bind(("127.0.0.1", args.port))
     ls.listen(16)
     vd.announce(ls.getsockname()[1])
+    held = []
     while True:
         conn, _ = ls.accept()
         if ctx:
@@ -89,6 +104,11 @@ def main():
                     sink.line("TLSERR %s" % e)
                 conn.close()
                 continue
+        if args.no_read:
+            held.append(conn)   # never read: the kernel buffers fill up
+            with lock:
+                sink.line("ACCEPTED")
+            continue
         threading.Thread(target=serve, args=(conn, sink, lock, args), daemon=True).start()
 
 

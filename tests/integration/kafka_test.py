@@ -9,6 +9,13 @@ import time
 import msgpack
 
 build, tmp = sys.argv[1], sys.argv[2]
+
+# docs/scaling.md's consumer snippet, run as printed there
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+doc = open(os.path.join(root, "docs", "scaling.md"), encoding="utf-8").read()
+snippet = doc.split("## Reading vigil batches centrally", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+doc_ns = {}
+exec(snippet, doc_ns)
 vigil = os.path.join(build, "vigil")
 
 
@@ -43,9 +50,12 @@ def consume(topic, n, timeout_ms=20000):
 try:
     boot = mock.stdout.readline().split()[1]
     assert cmd("create vigil.app 3") == "ok"
+    assert cmd("create batch.app 1") == "ok"
+    assert cmd("create batch.sys 1") == "ok"
     logs = os.path.join(tmp, "logs")
     os.makedirs(logs)
     log = os.path.join(logs, "app.log")
+    slog = os.path.join(logs, "sys.log")
     conf = os.path.join(tmp, "k.yaml")
     with open(conf, "w") as f:
         f.write(f"""service:
@@ -58,8 +68,13 @@ inputs:
     paths: ["{log}"]
     read_from: head
     parser: json
+  - name: sys
+    paths: ["{slog}"]
+    read_from: head
+    parser: json
 outputs:
   - name: kafka
+    match: app
     type: kafka
     brokers: "{boot}"
     topic: "vigil.${{tag}}"
@@ -70,12 +85,24 @@ outputs:
     retry: {{initial: 100ms, max: 1s}}
     properties:
       log_level: "3"
+  - name: kbatch
+    type: kafka
+    brokers: "{boot}"
+    topic: "batch.${{tag}}"
+    message: batch
+    compression: lz4
+    batch: {{max_events: 300, max_delay: 100ms}}
+    retry: {{initial: 100ms, max: 1s}}
+    properties:
+      log_level: "3"
 """)
 
     def write(a, b):
-        with open(log, "a") as f:
+        # two tags interleaved in the same batches of kbatch
+        with open(log, "a") as f, open(slog, "a") as g:
             for i in range(a, b):
                 f.write(json.dumps({"ts": "2026-11-26T10:00:00Z", "msg": f"event {i}", "n": i}) + "\n")
+                g.write(json.dumps({"ts": "2026-11-26T10:00:00Z", "msg": f"sys {i}", "n": i}) + "\n")
 
     write(0, 2000)
     err = open(os.path.join(tmp, "vigil.err"), "w")
@@ -116,6 +143,23 @@ outputs:
         if seq != sorted(seq):
             fail(f"partition {p} out of order")
     print(f"kafka: 6000 events in {len(msgs)} messages over {len(by_part)} partition(s), each exactly once, in order")
+    # message: batch with topic batch.${tag}: one message per tag, decoded by the docs' snippet
+    for tag in ("app", "sys"):
+        bm = consume(f"batch.{tag}", 0, 30000)  # all there is
+        got = []
+        for part, off, key, val in bm:
+            if val[:4] == b"\x04\x22\x4d\x18":
+                fail("a message: batch value is LZ4-framed; docs/scaling.md says it is msgpack")
+            for etag, (sec, nsec), rec in doc_ns["events"](val):
+                if etag != tag:
+                    fail(f"an event tagged {etag} in topic batch.{tag}")
+                got.append(rec["n"])
+        cb = collections.Counter(got)
+        miss = [i for i in range(6000) if cb[i] == 0]
+        if miss:
+            fail(f"batch.{tag}: {len(miss)} events missing (first {miss[:5]})")
+        print(f"kafka message: batch: topic batch.{tag} holds all 6000 {tag} events and no other, "
+              f"in {len(bm)} messages, read with docs/scaling.md's snippet")
 finally:
     try:
         cmd("quit")

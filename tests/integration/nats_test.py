@@ -46,17 +46,16 @@ def start_server():
     fail("nats-server did not start")
 
 
+# docs/scaling.md's consumer snippet, run as printed there
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+doc = open(os.path.join(root, "docs", "scaling.md"), encoding="utf-8").read()
+snippet = doc.split("## Reading vigil batches centrally", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+ns = {}
+exec(snippet, ns)
+
+
 def decode(payload):
-    events = []
-    d = payload
-    while d:
-        dec = lz4.frame.LZ4FrameDecompressor()
-        raw = dec.decompress(d)
-        d = dec.unused_data
-        u = msgpack.Unpacker(raw=False, ext_hook=lambda c, b: b)
-        u.feed(raw)
-        events.extend(u)
-    return events
+    return [(tag, t, rec) for tag, t, rec in ns["events"](payload)]
 
 
 try:
@@ -64,6 +63,7 @@ try:
     logs = os.path.join(tmp, "logs")
     os.makedirs(logs)
     log = os.path.join(logs, "app.log")
+    slog = os.path.join(logs, "sys.log")
     conf = os.path.join(tmp, "n.yaml")
     with open(conf, "w") as f:
         f.write(f"""service:
@@ -75,6 +75,12 @@ inputs:
     paths: ["{log}"]
     read_from: head
     parser: plain
+    tag: app
+  - name: sys
+    paths: ["{slog}"]
+    read_from: head
+    parser: plain
+    tag: sys
 outputs:
   - name: js
     type: nats
@@ -87,9 +93,11 @@ outputs:
 """)
 
     def write(a, b):
-        with open(log, "a") as f:
+        # two tags in the same batches: each must land on its own subject
+        with open(log, "a") as f, open(slog, "a") as g:
             for i in range(a, b):
                 f.write(f"line-{i:07d} payload\n")
+                g.write(f"sys-{i:07d} payload\n")
 
     write(0, 3000)
     err = open(os.path.join(tmp, "vigil.err"), "w")
@@ -110,13 +118,24 @@ outputs:
     nmsgs = int(out[0].split()[1])
     lines = []
     ids = []
+    slines = []
+    subjects = collections.Counter()
     for l in out[1:]:
         _, seq, subj, mid, hexdata = l.split(" ")
-        if subj != "logs.app":
-            fail(f"subject {subj}, want logs.app")
+        if subj not in ("logs.app", "logs.sys"):
+            fail(f"subject {subj}, want logs.app or logs.sys")
+        subjects[subj] += 1
         ids.append(mid)
         for ev in decode(bytes.fromhex(hexdata)):
-            lines.append(ev[2]["message"])
+            if "logs." + ev[0] != subj:
+                fail(f"an event tagged {ev[0]} on subject {subj}")
+            (lines if ev[0] == "app" else slines).append(ev[2]["message"])
+    print(f"nats: {subjects['logs.app']} messages on logs.app, {subjects['logs.sys']} on logs.sys, "
+          "each holding only its tag's events")
+    cs = collections.Counter(int(m.split()[0].split("-")[1]) for m in slines)
+    smissing = [i for i in range(9000) if cs[i] == 0]
+    if smissing:
+        fail(f"{len(smissing)} sys lines missing (first {smissing[:5]})")
     c = collections.Counter(int(m.split()[0].split("-")[1]) for m in lines)
     missing = [i for i in range(9000) if c[i] == 0]
     if missing:

