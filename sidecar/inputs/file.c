@@ -280,6 +280,7 @@ static int file_init(struct input *in)
     ti->vg = vg;
     ti->opt = &ctx->opt;
     ti->ifd = -1;
+    tail_budget_register(1);
     ckpt_table_init(&ti->known, INPUT_MAX_FILES);
     ti->buf_cap = READ_BUF_BYTES;
     ti->buf = malloc(ti->buf_cap);
@@ -399,9 +400,9 @@ static void file_destroy(struct input *in)
         event_free(ti->work_ev);
     if (ti->ifd >= 0)
         close(ti->ifd);
-    for (size_t i = 0; i < ti->nwarned; i++)
-        free(ti->warned[i]);
     free(ti->warned);
+    tail_guard_free(ti);
+    tail_budget_register(-1);
     ckpt_table_free(&ti->known);
     free(ti->ckpt_path);
     free(ti->buf);
