@@ -336,8 +336,12 @@ void tail_file_note(struct tail_file *tf)
     e->ino = (uint64_t)tf->ino;
     e->fp_len = tf->fp_len;
     e->fp_hash = tf->fp_hash;
-    if (off != e->offset || (!e->tail_len && off))
-        e->tail_len = tail_tail_hash(tf->fd, off, &e->tail_hash);   /* 0 while parked */
+    if (tf->fd < 0 && off == tf->off && tf->park_tail_len) {
+        e->tail_len = tf->park_tail_len;                 /* parked: hashed when closed */
+        e->tail_hash = tf->park_tail_hash;
+    } else if (off != e->offset || (!e->tail_len && off)) {
+        e->tail_len = tail_tail_hash(tf->fd, off, &e->tail_hash);   /* 0 if parked */
+    }
     e->offset = off;
     tf->src.committed = off;
     (void)ckpt_set_path(e, tf->path);

@@ -195,7 +195,7 @@ static size_t count_prefix(const char *p)
     return n;
 }
 
-Test(guard, more_files_than_descriptors_loses_nothing, .timeout = 60)
+Test(guard, more_files_than_descriptors_loses_nothing)
 {
     enum { N = 300 };
     char name[64], line[64];
