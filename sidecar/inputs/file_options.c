@@ -26,9 +26,10 @@ const struct conf_option file_input_options[] = {
     { "rotate_wait", CONF_DURATION, "5s", O(rotate_wait_ms), 0, 3600000,
       "a rotated-away file is read to its end and closed after this long without growth" },
     { "follow_symlinks", CONF_ENUM, "inside", O(follow_symlinks), 0, 0,
-      "inside | none | all: inside reads a file reached through a symlink only if it lies in the folder "
-      "(or below) of one of the input's globs; none never reads a file whose name is a symlink, nor one "
-      "outside those folders; all reads any target. Only regular files are read, never under /proc, /sys or /dev",
+      "inside | none | all: inside reads a file reached through a symlink only if it lies in (or below) the "
+      "folder of the symlink and the fixed folder of one of the input's globs; none never reads a file whose "
+      "name is a symlink, nor one outside those folders; all reads any target. Only regular files are read, "
+      "never under /proc, /sys or /dev",
       .enums = follow_names },
     { 0 }
 };

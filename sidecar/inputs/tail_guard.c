@@ -5,8 +5,10 @@
  *   - only regular files are read; never anything under /proc, /sys or /dev,
  *     nor on a pseudo filesystem mounted elsewhere (procfs, sysfs, ...);
  *   - follow_symlinks: inside (default) reads a file only if its real path
- *     lies in the real folder of one of the input's globs (or below it);
- *     none also refuses a name that is itself a symlink; all reads any target;
+ *     lies in the real folder of one of the input's globs (or below it) and,
+ *     when its name is a symlink, in the real folder that name is in (or
+ *     below); none also refuses a name that is itself a symlink; all reads
+ *     any target;
  *   - the file is opened by its real path with O_NOFOLLOW | O_NONBLOCK, then
  *     fstat must show the regular file checked a moment before (same dev and
  *     inode) and the kernel's name of the open descriptor must still be
@@ -139,6 +141,27 @@ static const char *policy(const struct tail_input *ti, const char *real)
     return NULL;
 }
 
+/* With inside or none, the real path must also lie in the real folder the
+ * name was found in: /home/alice/.bash_history may not lead to bob's files,
+ * though both are under the glob's folder /home. */
+static bool inside_own_folder(const char *path, const char *real)
+{
+    char dir[PATH_MAX_BYTES], rdir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof(dir))
+        return false;
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (n == 0)
+        snprintf(dir, sizeof(dir), "/");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    return realpath(dir, rdir) && under(real, rdir);
+}
+
 /* Resolves path and checks it; *st is the lstat of the real path. */
 static int check(struct tail_input *ti, const char *path, char *real, struct stat *st)
 {
@@ -150,6 +173,9 @@ static int check(struct tail_input *ti, const char *path, char *real, struct sta
     if (!realpath(path, real))
         return -1;
     const char *why = policy(ti, real);
+    if (!why && S_ISLNK(lst.st_mode) && ti->opt->follow_symlinks != FOLLOW_ALL &&
+        !inside_own_folder(path, real))
+        why = "refused: resolves outside its own folder (follow_symlinks)";
     if (why)
         return refuse(ti, path, why);
     if (lstat(real, st) < 0)

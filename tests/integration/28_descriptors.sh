@@ -71,3 +71,11 @@ if missing or dups or set(c) - want:
 print(f"{len(want)} lines, each exactly once")
 PYEOF
 say "checkpoint: $rows rows; no descriptor error in $(wc -l <"$T/vigil.err") log lines"
+# --once over the same files from scratch: every file read to its end, parked
+# in turn, nothing left behind
+sed -e "s|$T/state|$T/state2|; s|$T/out|$T/out2|" "$T/v.yaml" >"$T/once.yaml"
+mkdir -p "$T/out2"
+${VIGIL_WRAP:-} "$VIGIL" -c "$T/once.yaml" --once >>"$T/vigil.out" 2>>"$T/vigil.err" || fail "--once exited $?"
+n=$(messages "$T/out2" | grep -c '^line-' || true)
+[ "$n" = $((2 * N)) ] || fail "--once shipped $n of $((2 * N)) lines"
+say "--once: $n lines from $N files"

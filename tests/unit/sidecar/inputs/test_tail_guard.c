@@ -154,6 +154,41 @@ Test(guard, a_symlink_switched_out_of_the_folder_is_not_followed)
     cr_assert_eq(H.in.stats.files_refused, 1);
 }
 
+/* /home/ * /.bash_history: every user writes their own folder; alice's
+ * history may lead below her folder, never to bob's */
+Test(guard, a_symlink_may_not_leave_its_own_folder)
+{
+    char p[512], t[512];
+    const char *dirs[] = { "home", "home/alice", "home/alice/real", "home/bob", NULL };
+    for (int i = 0; dirs[i]; i++) {
+        h_path(&H, p, sizeof(p), dirs[i]);
+        cr_assert_eq(mkdir(p, 0755), 0);
+    }
+    fwrite_path(&H, "home/bob/notes", "w", "BOB-SECRET\n", 11);
+    fwrite_path(&H, "home/alice/real/h", "w", "alice-1\n", 8);
+    fwrite_path(&H, "home/carol.hist", "w", "x\n", 2);
+    h_path(&H, p, sizeof(p), "home/bob/hist");
+    h_path(&H, t, sizeof(t), "home/bob/notes");
+    cr_assert_eq(symlink("notes", p), 0);       /* bob's own file: fine */
+    h_path(&H, p, sizeof(p), "home/alice/hist");
+    h_path(&H, t, sizeof(t), "home/alice/real/h");
+    cr_assert_eq(symlink(t, p), 0);
+    h_path(&H, p, sizeof(p), "home/alice/hist2");
+    h_path(&H, t, sizeof(t), "home/bob/notes");
+    cr_assert_eq(symlink(t, p), 0);
+    h_glob(&H, "home/*/hist*");
+    h_up(&H);
+    h_wait_lines(&H, 2);
+    h_run(&H, 200);
+    cr_assert_eq(shim_n, 2);
+    cr_assert(shipped("alice-1"));
+    for (size_t i = 0; i < shim_n; i++)
+        if (strcmp(L(i), "BOB-SECRET") == 0)
+            cr_assert_str_eq(shim_lines[i].path + strlen(shim_lines[i].path) - 8, "bob/hist",
+                             "bob's notes read through %s", shim_lines[i].path);
+    cr_assert_eq(H.in.stats.files_refused, 1);
+}
+
 Test(guard, fifo_and_device_are_never_opened)
 {
     char f[512], d[512];
