@@ -85,3 +85,37 @@ run none 8
 grep -q 'inner-1' "$T/got" && fail "none: a symlink was followed"
 [ "$refused" = 8 ] || fail "none: refused $refused, want 8"
 say "follow_symlinks none: no symlink followed ($refused refused)"
+
+# A race: for 3 s a planted name is switched atomically (rename of a fresh
+# symlink over it) between a file inside the folder and the token, and a
+# subfolder between a real folder and a symlink to the private one, while
+# every switch makes vigil rescan. The token is never shipped.
+rm -f "$T/logs/token.log" "$T/logs/$(printf 'evil\nFORGED\033[31m').log"
+mkdir -p "$T/logs/racedir.real"
+printf 'race-inside\n' >"$T/logs/sub/race.txt"
+printf 'race-dir\n' >"$T/logs/racedir.real/r.log"
+cp "$T/private/token" "$T/private/r.log"
+"$PY" - "$T" <<'PYEOF' &
+import os, sys, time
+T = sys.argv[1]
+L = T + "/logs"
+end = time.time() + 3
+i = 0
+while time.time() < end:
+    i += 1
+    for name, a, b in (("race.log", L + "/sub/race.txt", T + "/private/token"),
+                       ("racedir", L + "/racedir.real", T + "/private")):
+        tmp = "%s/.%s.%d" % (L, name, i)
+        os.symlink(a if i % 2 else b, tmp)
+        os.rename(tmp, L + "/" + name)
+PYEOF
+RACER=$!; PIDS="$PIDS $RACER"
+rm -rf "$T/out" "$T/state"; mkdir -p "$T/out" "$T/state"
+sed -i "s|follow_symlinks: none|follow_symlinks: inside|" "$T/h.yaml"
+start_vigil "$T/h.yaml"
+wait "$RACER" || true
+wait_for 20 count_messages "$T/out" '^app-' 100 || fail "race: app lines not shipped"
+stop_vigil
+messages "$T/out" >"$T/got"
+grep -q 'TOKEN-7f3a' "$T/got" && fail "the token was shipped during the race"
+say "3 s of symlink swaps: the token never shipped ($(grep -c '^race-' "$T/got" || true) lines from the inside targets)"
