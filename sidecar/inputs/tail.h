@@ -136,10 +136,11 @@ bool tail_excluded(const struct file_options *o, const char *path);
 /* Logs a warning about path once (bounded memory). Returns true when this is
  * the first warning about path (or the table is full). */
 bool tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err);
-/* At start: files with a checkpoint row that no scan opened (renamed while
- * vigil was stopped, to a name excluded or not matched) are found in their
- * folder by identity and read to their end, before the file now at their
- * old name. */
+/* At start: files with a checkpoint row that no scan opened because they
+ * were renamed while vigil was stopped (to a name excluded or not matched)
+ * are found in their folder by identity and read to their end, before the
+ * file now at their old name. A file still at its name that the globs no
+ * longer match was dropped from the configuration: it is left alone. */
 void tail_recover(struct tail_input *ti);
 /* Looks in the folder of path for a regular file with identity (dev, ino);
  * copies its path to out. Returns 0 if found. */

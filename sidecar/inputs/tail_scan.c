@@ -269,6 +269,7 @@ void tail_recover(struct tail_input *ti)
         struct tail_file *tf;
         if (find_by_id(ti, (dev_t)want[i].dev, (ino_t)want[i].ino) ||
             tail_find_in_folder(want[i].path, (dev_t)want[i].dev, (ino_t)want[i].ino, found, sizeof(found)) != 0 ||
+            strcmp(found, want[i].path) == 0 ||   /* not renamed: dropped from the config on purpose */
             stat(found, &st) < 0 || (uint64_t)st.st_size <= want[i].offset ||
             ti->nfiles >= INPUT_MAX_FILES ||
             !(tf = tail_file_open_as(ti, found, want[i].path, true))) {
