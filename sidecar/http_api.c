@@ -86,6 +86,23 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
     for (size_t i = 0; i < vg->ninputs; i++)
         metric_1(out, "vigil_input_files_open", "input", vg->inputs[i]->conf->name,
                  vg->inputs[i]->stats.files_open);
+    metric_head(out, "vigil_input_files_refused_total", "counter",
+                "Paths refused per input (symlink out of the input's folders, /proc, /sys, /dev, not a regular file), once each.");
+    for (size_t i = 0; i < vg->ninputs; i++)
+        metric_1(out, "vigil_input_files_refused_total", "input", vg->inputs[i]->conf->name,
+                 vg->inputs[i]->stats.files_refused);
+    metric_head(out, "vigil_input_files_closed_total", "counter",
+                "Idle files closed per input and reason (descriptor_budget: reopened by identity when they grow).");
+    for (size_t i = 0; i < vg->ninputs; i++) {
+        evbuffer_add_printf(out, "vigil_input_files_closed_total{input=\"");
+        label(out, vg->inputs[i]->conf->name);
+        evbuffer_add_printf(out, "\",reason=\"descriptor_budget\"} %" PRIu64 "\n",
+                            vg->inputs[i]->stats.files_parked);
+    }
+    metric_head(out, "vigil_input_files_reopened_total", "counter", "Closed idle files reopened by path and identity.");
+    for (size_t i = 0; i < vg->ninputs; i++)
+        metric_1(out, "vigil_input_files_reopened_total", "input", vg->inputs[i]->conf->name,
+                 vg->inputs[i]->stats.files_reopened);
     metric_head(out, "vigil_input_truncated_total", "counter", "Lines cut at max_line_bytes.");
     for (size_t i = 0; i < vg->ninputs; i++)
         metric_1(out, "vigil_input_truncated_total", "input", vg->inputs[i]->conf->name,

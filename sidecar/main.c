@@ -13,6 +13,7 @@
 #include "conf/conf.h"
 #include "detectors/detector.h"
 #include "outputs/output.h"
+#include "sidecar/fdlimit.h"
 #include "sidecar/healthcheck.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
     log_threshold = (enum log_level)conf->service.log_level;
     umask(077);
     signal(SIGPIPE, SIG_IGN);
+    fdlimit_raise();
     /* Before event_base_new: libraries with threads (NATS, Kafka) hand
      * results to the loop from other threads. */
     evthread_use_pthreads();

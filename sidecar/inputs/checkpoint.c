@@ -1,11 +1,11 @@
 /* checkpoint.c - the file input's state file, one text line per file:
  *
- *   vigil-checkpoint 1
- *   DEV INODE FP_LEN FP_HASH OFFSET SEEN PATH
+ *   vigil-checkpoint 2
+ *   DEV INODE FP_LEN FP_HASH OFFSET SEEN TAIL_LEN TAIL_HASH PATH
  *   end COUNT HASH
  *
  * PATH is escaped (%XX for bytes <= 0x20, '%' and DEL) so a line is always
- * seven fields. The trailer's HASH (FNV-1a 64 of every byte before "end")
+ * nine fields. Version 1 files (no TAIL_LEN TAIL_HASH) are still read. The trailer's HASH (FNV-1a 64 of every byte before "end")
  * catches truncated, zeroed and garbage files: anything that does not parse
  * completely is set aside, because a wrong offset loses lines silently. */
 #include "sidecar/inputs/checkpoint.h"
@@ -24,7 +24,7 @@
 #include "sidecar/log.h"
 
 #define CKPT_MAGIC     "vigil-checkpoint"
-#define CKPT_FILE_MAX  ((size_t)INPUT_MAX_FILES * (PATH_MAX_BYTES * 3 + 128) + 256)
+#define CKPT_FILE_MAX  ((size_t)INPUT_MAX_FILES * (PATH_MAX_BYTES * 3 + 160) + 256)
 
 static uint64_t fnv64(const char *p, size_t n)
 {
@@ -183,7 +183,8 @@ char *ckpt_format(const struct ckpt_table *t, size_t *len)
     for (size_t i = 0; i < t->n; i++) {
         const struct ckpt_entry *e = t->v[i];
         snprintf(tmp, sizeof(tmp), "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64
-                 " %" PRId64 " ", e->dev, e->ino, e->fp_len, e->fp_hash, e->offset, e->seen);
+                 " %" PRId64 " %" PRIu32 " %016" PRIx64 " ", e->dev, e->ino, e->fp_len, e->fp_hash,
+                 e->offset, e->seen, e->tail_len, e->tail_hash);
         sb_str(&b, tmp);
         for (const unsigned char *s = (const unsigned char *)e->path; *s; s++) {
             if (*s <= 0x20 || *s == '%' || *s == 0x7f) {
@@ -258,9 +259,9 @@ static int hexval(char c)
     return -1;
 }
 
-static int parse_entry(struct ckpt_table *t, const char *p, const char *eol)
+static int parse_entry(struct ckpt_table *t, const char *p, const char *eol, int version)
 {
-    uint64_t dev, ino, fplen, fph, off, seen;
+    uint64_t dev, ino, fplen, fph, off, seen, tlen = 0, th = 0;
     if (field_u64(&p, eol, 10, &dev) || expect_space(&p, eol) ||
         field_u64(&p, eol, 10, &ino) || expect_space(&p, eol) ||
         field_u64(&p, eol, 10, &fplen) || expect_space(&p, eol) ||
@@ -268,7 +269,10 @@ static int parse_entry(struct ckpt_table *t, const char *p, const char *eol)
         field_u64(&p, eol, 10, &off) || expect_space(&p, eol) ||
         field_u64(&p, eol, 10, &seen) || expect_space(&p, eol))
         return -1;
-    if (fplen > CKPT_FP_BYTES || seen > INT64_MAX)
+    if (version >= 2 && (field_u64(&p, eol, 10, &tlen) || expect_space(&p, eol) ||
+                         field_u64(&p, eol, 16, &th) || expect_space(&p, eol)))
+        return -1;
+    if (fplen > CKPT_FP_BYTES || seen > INT64_MAX || tlen > CKPT_TAIL_BYTES || tlen > off)
         return -1;
     size_t n = (size_t)(eol - p);
     if (n == 0 || n > PATH_MAX_BYTES * 3)
@@ -302,6 +306,8 @@ static int parse_entry(struct ckpt_table *t, const char *p, const char *eol)
     e->fp_hash = fph;
     e->offset = off;
     e->seen = (int64_t)seen;
+    e->tail_len = (uint32_t)tlen;
+    e->tail_hash = th;
     return 0;
 }
 
@@ -310,8 +316,13 @@ int ckpt_parse(struct ckpt_table *t, const char *text, size_t len)
     const char *p = text, *end = text + len;
     const char *eol = memchr(p, '\n', len);
     char head[64];
-    int hl = snprintf(head, sizeof(head), "%s %d", CKPT_MAGIC, CKPT_VERSION);
-    if (!eol || eol - p != hl || memcmp(p, head, (size_t)hl) != 0)
+    int version;
+    for (version = CKPT_VERSION; version >= 1; version--) {
+        int hl = snprintf(head, sizeof(head), "%s %d", CKPT_MAGIC, version);
+        if (eol && eol - p == hl && memcmp(p, head, (size_t)hl) == 0)
+            break;
+    }
+    if (version < 1)
         return -1;
     p = eol + 1;
     while (p < end) {
@@ -329,7 +340,7 @@ int ckpt_parse(struct ckpt_table *t, const char *text, size_t len)
                 goto fail;
             return 0;
         }
-        if (parse_entry(t, p, eol) < 0)
+        if (parse_entry(t, p, eol, version) < 0)
             goto fail;
         p = eol + 1;
     }

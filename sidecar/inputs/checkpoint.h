@@ -1,6 +1,8 @@
 /* checkpoint.h - the file input's state file: for every known file its
- * identity (dev, inode, fingerprint of the first bytes), path and the offset
- * every output has accepted. Written atomically (tmp, fsync, rename, fsync
+ * identity (dev, inode, fingerprint of the first bytes), a hash of the bytes
+ * just before the checkpointed offset, path and the offset every output has
+ * accepted. The second hash tells a file truncated and rewritten with the
+ * same first KiB (a banner) from the unchanged file. Written atomically (tmp, fsync, rename, fsync
  * dir); a damaged file is set aside as *.corrupt and never stops vigil. */
 #ifndef VIGIL_CHECKPOINT_H
 #define VIGIL_CHECKPOINT_H
@@ -10,7 +12,8 @@
 #include <stdint.h>
 
 #define CKPT_FP_BYTES 1024u          /* fingerprint: hash of the first min(size, this) bytes */
-#define CKPT_VERSION  1
+#define CKPT_TAIL_BYTES 512u        /* bytes before the offset hashed into tail_hash */
+#define CKPT_VERSION  2              /* 1 (no tail hash) is still read */
 #define CKPT_FORGET_SECONDS (24 * 3600)  /* rows of closed files are kept this long */
 
 struct ckpt_entry {
@@ -18,6 +21,8 @@ struct ckpt_entry {
     uint32_t fp_len;                 /* bytes hashed; 0 = empty file */
     uint64_t fp_hash;
     uint64_t offset;                 /* next byte to read after a restart */
+    uint32_t tail_len;               /* bytes before offset hashed; 0 = not known */
+    uint64_t tail_hash;
     int64_t seen;                    /* wall seconds when last followed (eviction order) */
     char *path;                      /* malloc'd, NUL-terminated */
     void *owner;                     /* the open file using this row, NULL if none */

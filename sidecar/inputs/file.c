@@ -75,18 +75,24 @@ void tail_watch_file(struct tail_input *ti, struct tail_file *tf)
     ti->wd_hash[b] = tf;
 }
 
-void tail_unwatch_file(struct tail_input *ti, struct tail_file *tf)
+static void wd_unlink(struct tail_input *ti, struct tail_file *tf)
 {
-    if (tf->wd < 0)
-        return;
     for (struct tail_file **pp = &ti->wd_hash[(unsigned)tf->wd & (TAIL_HASH_BUCKETS - 1)]; *pp;
          pp = &(*pp)->wd_next)
         if (*pp == tf) {
             *pp = tf->wd_next;
             break;
         }
-    inotify_rm_watch(ti->ifd, tf->wd);
     tf->wd = -1;
+}
+
+void tail_unwatch_file(struct tail_input *ti, struct tail_file *tf)
+{
+    if (tf->wd < 0)
+        return;
+    int wd = tf->wd;
+    wd_unlink(ti, tf);
+    inotify_rm_watch(ti->ifd, wd);
 }
 
 void tail_watch_dir(struct tail_input *ti, const char *dir)
@@ -230,9 +236,16 @@ static void inotify_cb(evutil_socket_t fd, short what, void *arg)
                 rescan = all = true;
                 continue;
             }
-            if (ie->mask & IN_IGNORED)
-                continue;
             struct tail_file *tf = wd_find(ti, ie->wd);
+            if (ie->mask & IN_IGNORED) {
+                /* the kernel dropped the watch (a parked file deleted): its
+                 * number may be given to another file */
+                if (tf) {
+                    wd_unlink(ti, tf);
+                    tail_check(ti, tf);
+                }
+                continue;
+            }
             if (tf)
                 tail_check(ti, tf);
             else
@@ -280,6 +293,7 @@ static int file_init(struct input *in)
     ti->vg = vg;
     ti->opt = &ctx->opt;
     ti->ifd = -1;
+    tail_budget_register(1);
     ckpt_table_init(&ti->known, INPUT_MAX_FILES);
     ti->buf_cap = READ_BUF_BYTES;
     ti->buf = malloc(ti->buf_cap);
@@ -399,9 +413,9 @@ static void file_destroy(struct input *in)
         event_free(ti->work_ev);
     if (ti->ifd >= 0)
         close(ti->ifd);
-    for (size_t i = 0; i < ti->nwarned; i++)
-        free(ti->warned[i]);
     free(ti->warned);
+    tail_guard_free(ti);
+    tail_budget_register(-1);
     ckpt_table_free(&ti->known);
     free(ti->ckpt_path);
     free(ti->buf);

@@ -9,6 +9,8 @@
 
 enum read_from { READ_FROM_TAIL, READ_FROM_HEAD };
 enum watch_mode { WATCH_AUTO, WATCH_INOTIFY, WATCH_POLL };
+/* Which symlinks are followed. /proc, /sys and /dev are never read. */
+enum follow_symlinks { FOLLOW_INSIDE, FOLLOW_NONE, FOLLOW_ALL };
 
 struct file_options {
     struct conf_strlist paths;        /* globs */
@@ -20,6 +22,7 @@ struct file_options {
     int watch;                        /* enum watch_mode */
     int64_t partial_timeout_ms;       /* emit a last line without newline after this */
     int64_t rotate_wait_ms;           /* keep reading a rotated-away file this long */
+    int follow_symlinks;              /* enum follow_symlinks */
 };
 
 extern const struct conf_option file_input_options[];

@@ -6,6 +6,7 @@
 
 static const char *const read_from_names[] = { "tail", "head", NULL };
 static const char *const watch_names[] = { "auto", "inotify", "poll", NULL };
+static const char *const follow_names[] = { "inside", "none", "all", NULL };
 
 #define O(f) offsetof(struct file_options, f)
 const struct conf_option file_input_options[] = {
@@ -24,6 +25,12 @@ const struct conf_option file_input_options[] = {
       "a last line without newline is emitted after this long" },
     { "rotate_wait", CONF_DURATION, "5s", O(rotate_wait_ms), 0, 3600000,
       "a rotated-away file is read to its end and closed after this long without growth" },
+    { "follow_symlinks", CONF_ENUM, "inside", O(follow_symlinks), 0, 0,
+      "inside | none | all: inside reads a file reached through a symlink only if it lies in (or below) the "
+      "folder of the symlink and the fixed folder of one of the input's globs; none never reads a file whose "
+      "name is a symlink, nor one outside those folders; all reads any target. Only regular files are read, "
+      "never under /proc, /sys or /dev",
+      .enums = follow_names },
     { 0 }
 };
 #undef O

@@ -37,6 +37,9 @@ struct input_plugin {
 
 struct input_stats {
     uint64_t lines, bytes, truncated, parse_errors, files_open, rotations, truncations;
+    uint64_t files_refused;             /* paths refused (symlink policy, special files), once each */
+    uint64_t files_parked;              /* idle files closed for the descriptor budget */
+    uint64_t files_reopened;            /* parked files reopened by path and identity */
 };
 
 struct input {

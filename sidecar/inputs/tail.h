@@ -2,6 +2,8 @@
  *   file.c        the plugin: events (inotify, timers, the deferred read), queue
  *   tail_file.c   one followed file: open, identity, framing lines, close
  *   tail_scan.c   globs, exclude, noticing new, rotated, deleted, truncated files
+ *   tail_guard.c  which paths may be read (symlinks, special files) and opening them
+ *   tail_budget.c the descriptor budget: idle files closed, reopened by identity
  *   checkpoint.c  the state file of offsets
  * A followed file is known by (dev, inode, fingerprint of its first bytes), never
  * by its name: after a rename the old file is read to its end before the file
@@ -21,12 +23,14 @@
 #include "sidecar/pipeline.h"
 
 struct event;
+struct stat;
 struct input;
 struct input_plugin;
 struct vigil;
 
 #define TAIL_HASH_BUCKETS 4096u      /* path and inotify-watch lookups */
-#define TAIL_WARNED_MAX   1024u      /* paths already warned about (bounded) */
+#define TAIL_WARNED_MAX   8192u      /* paths already warned about (bounded, power of 2) */
+#define TAIL_RECOVER_MAX  1024u      /* rotated-while-stopped files looked for at start */
 
 struct tail_input;
 
@@ -35,7 +39,7 @@ struct tail_file {
     struct source src;
     struct tail_input *ti;
     char *path;                      /* malloc'd; src.path points here */
-    int fd;
+    int fd;                          /* -1 while parked (closed for the descriptor budget) */
     int wd;                          /* inotify watch on the file, -1 if none */
     dev_t dev;
     ino_t ino;
@@ -48,6 +52,9 @@ struct tail_file {
     bool eof;                        /* the last read found no more bytes */
     bool rotated;                    /* the path no longer names this file: finish and close */
     bool queued;
+    bool parked;                     /* closed while idle; reopened by path and identity */
+    uint32_t park_tail_len;          /* hash of the bytes before off when parked */
+    uint64_t park_tail_hash;
     int64_t partial_since;           /* mono ms when carry last grew */
     int64_t last_growth;             /* mono ms of the last byte read */
     struct tail_file *blocked_by;    /* the rotated file at our path, read first */
@@ -57,6 +64,7 @@ struct tail_file {
     struct tail_file *qnext;         /* read queue */
     struct tail_file *path_next;     /* path hash chain (current files only) */
     struct tail_file *wd_next;       /* watch hash chain */
+    struct tail_file *lru_next, *lru_prev; /* files holding a descriptor, least recent growth first */
 };
 
 struct tail_input {
@@ -75,8 +83,13 @@ struct tail_input {
     bool started, stopped, scan_pending;
     struct ckpt_table known;         /* identities and offsets, loaded and saved */
     char *ckpt_path;
-    char **warned;                   /* paths warned about once */
+    uint64_t *warned;                /* hashes of paths warned about (open addressing) */
     size_t nwarned;
+    bool warned_full;
+    char **bases;                    /* resolved folder of each glob (NULL if none) */
+    size_t nbases;
+    struct tail_file *lru_head, *lru_tail; /* files with a descriptor */
+    size_t nopen;                    /* descriptors held by this input's files */
 };
 
 /* The file input's ctx: the options first, so option offsets index it too. */
@@ -94,6 +107,12 @@ int tail_fingerprint(int fd, uint32_t len, uint64_t *hash);
  * fd). initial: found by the first scan (read_from applies). Returns NULL and
  * warns once when it is not a readable regular file. */
 struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool initial);
+/* Same, reading the file found at open_path but naming it path. */
+struct tail_file *tail_file_open_as(struct tail_input *ti, const char *open_path, const char *path,
+                                    bool initial);
+/* Hash of the up to CKPT_TAIL_BYTES bytes before off (the checkpoint's check
+ * that the bytes already read are still there). Returns the length hashed. */
+uint32_t tail_tail_hash(int fd, uint64_t off, uint64_t *hash);
 /* Reads at most budget bytes, handing each line to the pipeline. Returns 1 if
  * more bytes may be waiting (budget used up or paused), 0 at EOF, -1 on error. */
 int tail_file_read(struct tail_file *tf, size_t budget);
@@ -114,8 +133,48 @@ void tail_scan(struct tail_input *ti, bool initial);
  * names it. Queues it for reading when there is something to do. */
 void tail_check(struct tail_input *ti, struct tail_file *tf);
 bool tail_excluded(const struct file_options *o, const char *path);
-/* Logs a warning about path once (bounded memory). */
-void tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err);
+/* Logs a warning about path once (bounded memory). Returns true when this is
+ * the first warning about path (or the table is full). */
+bool tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err);
+/* At start: files with a checkpoint row that no scan opened because they
+ * were renamed while vigil was stopped (to a name excluded or not matched)
+ * are found in their folder by identity and read to their end, before the
+ * file now at their old name. A file still at its name that the globs no
+ * longer match was dropped from the configuration: it is left alone. */
+void tail_recover(struct tail_input *ti);
+/* Looks in the folder of path for a regular file with identity (dev, ino);
+ * copies its path to out. Returns 0 if found. */
+int tail_find_in_folder(const char *path, dev_t dev, ino_t ino, char *out, size_t cap);
+
+/* --- tail_guard.c --- */
+#define TAIL_REFUSED (-2)
+/* Resolves the folder of every glob (done at each scan). */
+void tail_guard_bases(struct tail_input *ti);
+/* Opens path for reading if follow_symlinks and the system-path rule allow
+ * it: a regular file, opened O_NOFOLLOW | O_NONBLOCK (cleared after), whose
+ * fstat matches what was checked. Returns the fd with *st filled; -1 with
+ * errno on an ordinary error; TAIL_REFUSED when refused (logged once and
+ * counted here). */
+int tail_guard_open(struct tail_input *ti, const char *path, struct stat *st);
+/* The checks alone (no open): 0 allowed, TAIL_REFUSED, or -1 with errno. */
+int tail_guard_check(struct tail_input *ti, const char *path, struct stat *st);
+void tail_guard_free(struct tail_input *ti);
+
+/* --- tail_budget.c --- */
+/* Descriptors this input may hold for its files. */
+size_t tail_budget_share(void);
+void tail_budget_register(int delta);
+/* tf got a descriptor / grew: it goes to the recent end. */
+void tail_budget_touch(struct tail_input *ti, struct tail_file *tf);
+void tail_budget_forget(struct tail_input *ti, struct tail_file *tf);
+/* Makes room for one more descriptor: parks the idle file that grew least
+ * recently (never one with unread bytes). Returns false if none could be. */
+bool tail_budget_room(struct tail_input *ti, const struct tail_file *keep);
+/* Closes tf's descriptor, keeping its place (offset, carry, checkpoint row). */
+void tail_file_park(struct tail_file *tf);
+/* Reopens a parked file by path and identity (dev, ino, fingerprint). 0 ok,
+ * 1 no descriptor free yet (try later), -1 the file is gone. */
+int tail_file_unpark(struct tail_file *tf);
 
 /* --- file.c --- */
 void tail_queue(struct tail_input *ti, struct tail_file *tf);

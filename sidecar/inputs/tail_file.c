@@ -48,6 +48,25 @@ int tail_fingerprint(int fd, uint32_t len, uint64_t *hash)
     return 0;
 }
 
+uint32_t tail_tail_hash(int fd, uint64_t off, uint64_t *hash)
+{
+    char b[CKPT_TAIL_BYTES];
+    uint32_t len = off < CKPT_TAIL_BYTES ? (uint32_t)off : CKPT_TAIL_BYTES;
+    size_t got = 0;
+    if (fd < 0 || len == 0)
+        return 0;
+    while (got < len) {
+        ssize_t r = pread(fd, b + got, len - got, (off_t)(off - len + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 0;
+        got += (size_t)r;
+    }
+    *hash = tail_hash_bytes(b, len, 0x84222325cbf29ce4ull ^ off);
+    return len;
+}
+
 /* Fingerprints the first min(size, CKPT_FP_BYTES) bytes. */
 static void fingerprint_update(struct tail_file *tf, uint64_t size)
 {
@@ -171,6 +190,11 @@ int tail_file_read(struct tail_file *tf, size_t budget)
     size_t done = 0;
     if (tf->blocked_by)
         return 0;
+    if (tf->fd < 0) {
+        int r = tail_file_unpark(tf);
+        if (r != 0)
+            return r > 0 ? 1 : -1;    /* no descriptor free yet: later; or gone */
+    }
     while (done < budget) {
         if (ti->vg->paused || ti->stopped || ti->vg->stopping)
             return 1;
@@ -190,6 +214,7 @@ int tail_file_read(struct tail_file *tf, size_t budget)
         }
         tf->eof = false;
         tf->last_growth = vigil_mono_ms();
+        tail_budget_touch(ti, tf);
         ti->in->stats.bytes += (uint64_t)n;
         frame(tf, ti->buf, (size_t)n);
         pipeline_mark(ti->vg, &tf->src);
@@ -208,11 +233,19 @@ static uint64_t start_offset(struct tail_file *tf, const struct stat *st, bool i
     if (e && e->owner)
         e = NULL;                       /* cannot happen: the scan matches open files first */
     uint64_t h;
-    if (e && (e->fp_len == 0 || (tail_fingerprint(tf->fd, e->fp_len, &h) == 0 && h == e->fp_hash))) {
+    bool same = e && (e->fp_len == 0 || (tail_fingerprint(tf->fd, e->fp_len, &h) == 0 && h == e->fp_hash));
+    /* the first KiB can be a banner every rewrite starts with: the bytes just
+     * before the offset must be the ones read too */
+    if (same && e->tail_len && e->offset <= size)
+        same = tail_tail_hash(tf->fd, e->offset, &h) == e->tail_len && h == e->tail_hash;
+    if (same) {
         start = e->offset <= size ? e->offset : 0;
+        if (start != e->offset)
+            e->tail_len = 0;
     } else if (e) {
-        start = 0;                      /* inode reused by another file */
+        start = 0;                      /* inode reused by another file, or rewritten */
         e->offset = 0;
+        e->tail_len = 0;
     } else if (initial && !ckpt_path_known(&ti->known, tf->path) &&
                !(ti->known.saved_at && (int64_t)st->st_mtime >= ti->known.saved_at)) {
         /* never seen, and not written since our last checkpoint (else it may
@@ -233,19 +266,17 @@ static uint64_t start_offset(struct tail_file *tf, const struct stat *st, bool i
     return start;
 }
 
-struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool initial)
+struct tail_file *tail_file_open_as(struct tail_input *ti, const char *open_path, const char *path,
+                                    bool initial)
 {
     struct tail_file *tf = NULL;
     struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    bool room = tail_budget_room(ti, NULL);
+    int fd = tail_guard_open(ti, open_path, &st);
     if (fd < 0) {
-        if (errno != ENOENT)
-            tail_warn_once(ti, path, "open", errno);
+        if (fd == -1 && errno != ENOENT)
+            tail_warn_once(ti, open_path, "open", errno);
         return NULL;
-    }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        tail_warn_once(ti, path, "not a regular file, skipped", 0);
-        goto fail;
     }
     tf = calloc(1, sizeof(*tf));
     if (!tf || !(tf->path = strdup(path)))
@@ -272,9 +303,14 @@ struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool i
         ti->files->prev = tf;
     ti->files = tf;
     ti->nfiles++;
+    ti->nopen++;
     ti->in->stats.files_open++;
+    tail_budget_touch(ti, tf);
     tail_path_add(ti, tf);
-    tail_watch_file(ti, tf);
+    if (strcmp(open_path, path) == 0)
+        tail_watch_file(ti, tf);      /* (a file found by identity is polled) */
+    if (!room)
+        tail_file_park(tf);           /* read when its turn comes, by path and identity */
     return tf;
 fail:
     if (tf) {
@@ -283,6 +319,11 @@ fail:
     }
     close(fd);
     return NULL;
+}
+
+struct tail_file *tail_file_open(struct tail_input *ti, const char *path, bool initial)
+{
+    return tail_file_open_as(ti, path, path, initial);
 }
 
 void tail_file_note(struct tail_file *tf)
@@ -295,6 +336,12 @@ void tail_file_note(struct tail_file *tf)
     e->ino = (uint64_t)tf->ino;
     e->fp_len = tf->fp_len;
     e->fp_hash = tf->fp_hash;
+    if (tf->fd < 0 && off == tf->off && tf->park_tail_len) {
+        e->tail_len = tf->park_tail_len;                 /* parked: hashed when closed */
+        e->tail_hash = tf->park_tail_hash;
+    } else if (off != e->offset || (!e->tail_len && off)) {
+        e->tail_len = tail_tail_hash(tf->fd, off, &e->tail_hash);   /* 0 if parked */
+    }
     e->offset = off;
     tf->src.committed = off;
     (void)ckpt_set_path(e, tf->path);
@@ -338,7 +385,9 @@ void tail_file_close(struct tail_file *tf)
     if (tf->ent) {
         /* a deleted file never comes back: forget it, so a new file that
          * reuses its inode is not mistaken for it */
-        if (fstat(tf->fd, &st) == 0 && st.st_nlink == 0) {
+        bool gone = tf->fd >= 0 ? fstat(tf->fd, &st) == 0 && st.st_nlink == 0
+                                : tf->rotated;     /* parked, and not found again */
+        if (gone) {
             ckpt_remove(&ti->known, tf->ent);
         } else {
             tail_file_note(tf);
@@ -377,7 +426,11 @@ void tail_file_close(struct tail_file *tf)
         tf->next->prev = tf->prev;
     ti->nfiles--;
     ti->in->stats.files_open--;
-    close(tf->fd);
+    tail_budget_forget(ti, tf);
+    if (tf->fd >= 0) {
+        close(tf->fd);
+        ti->nopen--;
+    }
     free(tf->carry);
     free(tf->path);
     free(tf);

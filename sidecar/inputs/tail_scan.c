@@ -7,35 +7,48 @@
  * file events and on one poll timer for all files. */
 #include "sidecar/inputs/tail.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sidecar/inputs/input.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
-void tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err)
+bool tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err)
 {
-    for (size_t i = 0; i < ti->nwarned; i++)
-        if (strcmp(ti->warned[i], path) == 0)
-            return;
-    if (ti->nwarned < TAIL_WARNED_MAX) {
-        char **nw = realloc(ti->warned, (ti->nwarned + 1) * sizeof(*nw));
-        if (nw) {
-            ti->warned = nw;
-            if ((nw[ti->nwarned] = strdup(path)))
-                ti->nwarned++;
-        }
-    }
     const char *kv[] = { "input", ti->in->conf ? ti->in->conf->name : "?", "file", path, NULL };
+    uint64_t h = tail_hash_bytes(path, strlen(path), 0xcbf29ce484222325ull) | 1;  /* 0 = empty slot */
+    if (!ti->warned && !(ti->warned = calloc(TAIL_WARNED_MAX, sizeof(*ti->warned))))
+        return false;
+    size_t i = (size_t)h & (TAIL_WARNED_MAX - 1);
+    for (size_t probes = 0; ti->warned[i]; probes++, i = (i + 1) & (TAIL_WARNED_MAX - 1)) {
+        if (ti->warned[i] == h)
+            return false;
+        if (probes == TAIL_WARNED_MAX)
+            break;
+    }
+    if (ti->nwarned < TAIL_WARNED_MAX / 2) {    /* half full at most: probes stay short */
+        ti->warned[i] = h;
+        ti->nwarned++;
+    } else if (!ti->warned_full) {
+        ti->warned_full = true;
+        log_kv(LOG_WARN, kv, "tail: too many files to warn about each: further ones are counted, not logged");
+        return true;
+    } else {
+        return true;
+    }
     if (err)
         log_kv(LOG_WARN, kv, "tail: %s: %s", what, strerror(err));
     else
         log_kv(LOG_WARN, kv, "tail: %s", what);
+    return true;
 }
 
 bool tail_excluded(const struct file_options *o, const char *path)
@@ -77,6 +90,17 @@ static void check_path(struct tail_input *ti, struct tail_file *tf)
 void tail_check(struct tail_input *ti, struct tail_file *tf)
 {
     struct stat st;
+    if (tf->fd < 0) {
+        /* parked: its path tells whether it grew; a changed path is a
+         * rotation, and the read finds the file by identity */
+        if (!tf->rotated && stat(tf->path, &st) == 0 && st.st_dev == tf->dev && st.st_ino == tf->ino) {
+            if ((uint64_t)st.st_size != tf->off)
+                tail_queue(ti, tf);
+            return;
+        }
+        check_path(ti, tf);
+        return;
+    }
     if (fstat(tf->fd, &st) == 0) {
         uint64_t size = (uint64_t)st.st_size;
         uint64_t h;
@@ -101,15 +125,11 @@ static void consider(struct tail_input *ti, const char *path, bool initial)
     struct stat st;
     if (tail_path_find(ti, path))
         return;
-    if (stat(path, &st) < 0) {
-        if (errno != ENOENT)
-            tail_warn_once(ti, path, "stat", errno);
+    int r = tail_guard_check(ti, path, &st);
+    if (r == -1 && errno != ENOENT)
+        tail_warn_once(ti, path, "stat", errno);
+    if (r != 0)
         return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        tail_warn_once(ti, path, "not a regular file, skipped", 0);
-        return;
-    }
     struct tail_file *tf = find_by_id(ti, st.st_dev, st.st_ino);
     if (tf) {
         if (tf->rotated) {
@@ -152,6 +172,7 @@ static bool has_magic(const char *s, size_t n)
 void tail_scan(struct tail_input *ti, bool initial)
 {
     ti->scan_pending = false;
+    tail_guard_bases(ti);
     for (struct tail_file *tf = ti->files, *next; tf; tf = next) {
         next = tf->next;
         check_path(ti, tf);
@@ -191,5 +212,92 @@ void tail_scan(struct tail_input *ti, bool initial)
             consider(ti, path, initial);
         }
         globfree(&g);
+    }
+    if (initial)
+        tail_recover(ti);
+}
+
+int tail_find_in_folder(const char *path, dev_t dev, ino_t ino, char *out, size_t cap)
+{
+    char dir[PATH_MAX_BYTES];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (n >= sizeof(dir))
+        return -1;
+    if (slash && n == 0)
+        n = 1;                        /* "/x.log" */
+    memcpy(dir, slash ? path : ".", n);
+    dir[n] = '\0';
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int found = -1;
+    struct dirent *de;
+    struct stat st;
+    /* d_ino first (one readdir, no stat per entry), confirmed by fstatat */
+    while (found < 0 && (de = readdir(d))) {
+        if (de->d_ino != ino || de->d_name[0] == '\0')
+            continue;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_dev == dev && st.st_ino == ino &&
+            (size_t)snprintf(out, cap, "%s/%s", strcmp(dir, "/") ? dir : "", de->d_name) < cap)
+            found = 0;
+    }
+    closedir(d);
+    return found;
+}
+
+void tail_recover(struct tail_input *ti)
+{
+    struct { uint64_t dev, ino, offset; char *path; } want[TAIL_RECOVER_MAX];
+    size_t n = 0;
+    /* copied first: opening files changes the table */
+    for (size_t i = 0; i < ti->known.n && n < TAIL_RECOVER_MAX; i++) {
+        const struct ckpt_entry *e = ti->known.v[i];
+        if (e->owner || !e->path)
+            continue;
+        if (!(want[n].path = strdup(e->path)))
+            break;
+        want[n].dev = e->dev;
+        want[n].ino = e->ino;
+        want[n].offset = e->offset;
+        n++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char found[PATH_MAX_BYTES];
+        struct stat st;
+        struct tail_file *tf;
+        if (find_by_id(ti, (dev_t)want[i].dev, (ino_t)want[i].ino) ||
+            tail_find_in_folder(want[i].path, (dev_t)want[i].dev, (ino_t)want[i].ino, found, sizeof(found)) != 0 ||
+            strcmp(found, want[i].path) == 0 ||   /* not renamed: dropped from the config on purpose */
+            stat(found, &st) < 0 || (uint64_t)st.st_size <= want[i].offset ||
+            ti->nfiles >= INPUT_MAX_FILES ||
+            !(tf = tail_file_open_as(ti, found, want[i].path, true))) {
+            free(want[i].path);
+            continue;
+        }
+        free(want[i].path);
+        if (!tf->ent || tf->off != want[i].offset) {
+            /* not the file of the row after all (rewritten): not ours to finish */
+            if (tf->ent) {
+                tf->ent->owner = NULL;
+                ckpt_remove(&ti->known, tf->ent);
+                tf->ent = NULL;
+            }
+            tail_file_close(tf);
+            continue;
+        }
+        /* a rotated file: read to its end, then closed; the file now at its
+         * old name waits for it */
+        tf->rotated = true;
+        tf->last_growth = vigil_mono_ms();
+        ti->in->stats.rotations++;
+        tail_path_del(ti, tf);
+        struct tail_file *cur = tail_path_find(ti, tf->path);
+        if (cur && !cur->blocked_by && cur->off == 0 && !cur->eof) {
+            cur->blocked_by = tf;
+            tf->successor = cur;
+        }
+        tail_queue(ti, tf);
     }
 }

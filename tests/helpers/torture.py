@@ -19,7 +19,8 @@ separate processes at full speed, each with its own way of rotating:
             equals the size) truncate it and rewrite more bytes than before,
             so only the fingerprint of the first bytes tells the files apart
   symlink   current.log is a symlink switched atomically to a new target in
-            a folder outside the glob; the old target gets late writes
+            a subfolder of the glob's folder (follow_symlinks: inside allows
+            it); the old target gets late writes
   linkdir   rename rotation inside a folder reached through a symlinked folder
   slow      whole lines in two write() calls with a pause between (partial
             lines held until their newline)
@@ -69,7 +70,7 @@ def writer(mode, d, lines, state, q):
     limit = lines // 10 if mode == "slow" else lines
     k = 0
     if mode == "symlink":
-        store = os.path.join(d, "store")
+        store = os.path.join(d, "logs", "store")
         os.makedirs(store, exist_ok=True)
         target = os.path.join(store, "sym-0.log")
         path = os.path.join(d, "logs", "current.log")
@@ -127,7 +128,7 @@ def writer(mode, d, lines, state, q):
             os.write(fd, chunk(name, seq, n2))
             seq += n2
         elif mode == "symlink":
-            target = os.path.join(d, "store", "sym-%d.log" % k)
+            target = os.path.join(d, "logs", "store", "sym-%d.log" % k)
             nfd = openw(target)
             tmp = path + ".tmp"
             os.symlink(target, tmp)

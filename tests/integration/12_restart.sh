@@ -31,3 +31,46 @@ wait_until 60 count_distinct "$T/out" line $n || fail "lines lost after kill -9"
 stop_vigil
 messages "$T/out" >"$T/got"
 check_at_least_once "$T/got" line 1 $n
+
+# Rotation while stopped, the rotated name excluded (the shipped example's
+# exclude: "*.[0-9]"): the rotated file is found by identity (device, inode,
+# fingerprint) and read to its end before the new file.
+mkdir -p "$T/rot"
+base_config r '["'"$T"'/rot/*.log"]'
+sed -i 's|^    poll_interval: 100ms|    poll_interval: 100ms\n    exclude: ["*.gz", "*.[0-9]"]|' "$T/r.yaml"
+sed -i 's|^  - name: logs|  - name: rot|' "$T/r.yaml"
+R="$T/rot/app.log"
+write_lines "$R" 1 200 rot
+start_vigil "$T/r.yaml"
+wait_until 20 count_messages "$T/out" '^rot-' 200 || fail "rot: first lines"
+stop_vigil
+write_lines "$R" 201 300 rot
+mv "$R" "$R.1"
+write_lines "$R" 301 400 rot
+start_vigil "$T/r.yaml"
+wait_until 20 count_messages "$T/out" '^rot-' 400 || fail "rotation while stopped: lines lost"
+stop_vigil
+messages "$T/out" >"$T/got"
+check_exact "$T/got" rot 1 400
+grep '^rot-' "$T/got" | sort -c || fail "rotation while stopped: the new file was read before the rotated one"
+say "rotation while stopped to an excluded name: ok"
+
+# copytruncate while stopped, the file starting with the same 1.5 KiB
+# banner each time: the bytes before the old offset differ, so the file is
+# read again from its start instead of being resumed at the old offset,
+# which would skip lines 101-194.
+B2="$T/rot/banner.log"
+banner() { "$PY" -c 'import sys; sys.stdout.write("BANNER app 1.2 " + "=" * 1500 + "\n")' >"$B2"; }
+banner
+write_lines "$B2" 1 100 ban
+start_vigil "$T/r.yaml"
+wait_until 20 count_messages "$T/out" '^ban-' 100 || fail "banner: first lines"
+stop_vigil
+banner                                   # truncated and rewritten
+write_lines "$B2" 101 300 ban            # past the old offset
+start_vigil "$T/r.yaml"
+wait_until 20 count_messages "$T/out" '^ban-' 300 || fail "copytruncate while stopped: lines skipped"
+stop_vigil
+messages "$T/out" >"$T/got"
+check_exact "$T/got" ban 1 300
+say "copytruncate while stopped with a shared banner: ok"

@@ -2,6 +2,7 @@
  * partial and long lines, rotation, truncation, inode reuse, globs, odd files,
  * checkpoints and restarts. Lines are collected by pipeline_shim.h. */
 #include <fcntl.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -432,6 +433,109 @@ Test(file, corrupt_checkpoint_is_set_aside)
     cr_assert_eq(stat(aside, &st), 0);
     cr_assert_eq(input_file.checkpoint(&H.in), 0);
     cr_assert_eq(stat(ck, &st), 0);
+}
+
+static void numbered(const char *name, const char *mode, int from, int to)
+{
+    char l[64];
+    for (int i = from; i <= to; i++) {
+        int n = snprintf(l, sizeof(l), "line-%04d\n", i);
+        fwrite_path(&H, name, i == from ? mode : "a", l, (size_t)n);
+    }
+}
+
+/* lines line-FROM..TO arrived exactly once each, in order */
+static void assert_numbered(int from, int to)
+{
+    int next = from;
+    for (size_t i = 0; i < shim_n; i++) {
+        int v;
+        if (sscanf(L(i), "line-%d", &v) != 1)
+            continue;
+        cr_assert_eq(v, next, "line %zu is line-%04d, want line-%04d", i, v, next);
+        next++;
+    }
+    cr_assert_eq(next, to + 1, "lines up to line-%04d arrived, want line-%04d", next - 1, to);
+}
+
+Test(file, rotation_while_stopped_to_an_excluded_name_is_finished_first)
+{
+    char a[512], a1[512];
+    h_glob(&H, "*.log*");
+    h_exclude(&H, "*.[0-9]");
+    numbered("app.log", "w", 1, 200);
+    h_up(&H);
+    h_wait_lines(&H, 200);
+    h_down(&H, true);
+    numbered("app.log", "a", 201, 300);
+    h_path(&H, a, sizeof(a), "app.log");
+    h_path(&H, a1, sizeof(a1), "app.log.1");
+    cr_assert_eq(rename(a, a1), 0);
+    numbered("app.log", "w", 301, 400);
+    h_up(&H);
+    h_wait_lines(&H, 400);
+    assert_numbered(1, 400);
+    cr_assert_eq(H.in.stats.rotations, 1);
+    /* and once more: nothing read again */
+    h_down(&H, true);
+    h_up(&H);
+    h_run(&H, 200);
+    cr_assert_eq(shim_n, 400);
+}
+
+Test(file, copytruncate_while_stopped_with_a_shared_banner_is_read_from_zero)
+{
+    char banner[1600];
+    memset(banner, '=', sizeof(banner) - 1);
+    memcpy(banner, "BANNER app v1.2 ", 16);
+    banner[sizeof(banner) - 2] = '\n';
+    banner[sizeof(banner) - 1] = '\0';
+    h_glob(&H, "*.log");
+    fwrite_path(&H, "app.log", "w", banner, strlen(banner));
+    numbered("app.log", "a", 1, 100);
+    h_up(&H);
+    h_wait_lines(&H, 101);
+    h_down(&H, true);
+    /* copytruncate while stopped: the application starts again with the
+     * same banner and writes past the old offset */
+    fwrite_path(&H, "app.log", "w", banner, strlen(banner));
+    numbered("app.log", "a", 101, 300);
+    h_up(&H);
+    h_wait_lines(&H, 302);
+    assert_numbered(1, 300);
+}
+
+Test(file, version_1_checkpoints_are_still_read)
+{
+    char dir[600], ck[700], text[1024];
+    struct stat st;
+    h_glob(&H, "*.log");
+    append(&H, "a.log", "a1\na2\n");
+    char a[512];
+    h_path(&H, a, sizeof(a), "a.log");
+    cr_assert_eq(stat(a, &st), 0);
+    /* the version 1 row of a.log at offset 3, fingerprint of its first 6 bytes */
+    uint64_t h = tail_hash_bytes("a1\na2\n", 6, 0xcbf29ce484222325ull ^ 6);
+    snprintf(dir, sizeof(dir), "%s/checkpoints", H.state);
+    mkdir(H.state, 0700);
+    mkdir(dir, 0700);
+    snprintf(ck, sizeof(ck), "%s/app.ckpt", dir);
+    int n = snprintf(text, sizeof(text), "vigil-checkpoint 1\n%lu %lu 6 %016lx 3 %ld %s\n",
+                     (unsigned long)st.st_dev, (unsigned long)st.st_ino, (unsigned long)h,
+                     (long)time(NULL), a);
+    uint64_t th = 0xcbf29ce484222325ull;
+    for (int i = 0; i < n; i++) {
+        th ^= (unsigned char)text[i];
+        th *= 0x100000001b3ull;
+    }
+    n += snprintf(text + n, sizeof(text) - (size_t)n, "end 1 %016lx\n", (unsigned long)th);
+    int fd = open(ck, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    cr_assert_eq(write(fd, text, (size_t)n), n);
+    close(fd);
+    h_up(&H);
+    h_wait_lines(&H, 1);
+    cr_assert_eq(shim_n, 1);
+    cr_assert_str_eq(L(0), "a2");
 }
 
 /* --- the checkpoint file alone --- */

@@ -1,7 +1,10 @@
 /* test_tail_model.c - model-based test of the file input: random sequences
  * (fixed seeds) of write, partial write, rename rotation, copytruncate,
- * delete, checkpoint, clean restart and crash restart on a few files, checked
- * after every step against a reference model of what must come out:
+ * delete, checkpoint, clean restart and crash restart on a few files, and
+ * while stopped: rename rotation (to a name the globs no longer match, and
+ * excluded) and copytruncate of a file whose first KiB is a banner every
+ * rewrite starts with; checked after every step against a reference model
+ * of what must come out:
  *   - every complete line exactly once, in write order per file;
  *   - a partial line held until completed, or emitted as written when its file
  *     is finished (rotated away, truncated, deleted);
@@ -24,6 +27,7 @@ struct model {
     size_t n, cap;
     size_t ck;                       /* n at the last checkpoint */
     bool exists[NF];
+    size_t after_banner[NF];         /* bytes written after the file's banner line */
     char *pending[NF];               /* full text of a partly written line */
     size_t pending_written[NF];
     unsigned seq, rot;
@@ -32,6 +36,7 @@ struct model {
 
 static struct harness H;
 static struct model M;
+static bool many_restarts;           /* half the steps are clean restarts */
 
 static unsigned rnd(unsigned n)
 {
@@ -68,13 +73,37 @@ static void fname(unsigned f, char *out, size_t cap)
     h_path(&H, out, cap, n);
 }
 
+static void expect(const char *s, size_t len);
+
+/* Every new file starts with the same line of more than 1 KiB, as many
+ * applications write a banner: the fingerprint of the first KiB cannot
+ * tell two generations of a file apart. */
+static const char *banner(void)
+{
+    static char b[1200];
+    if (!b[0]) {
+        memcpy(b, "BANNER ", 7);
+        for (size_t i = 7; i < sizeof(b) - 2; i++)
+            b[i] = (char)('a' + i % 26);
+        b[sizeof(b) - 2] = '\n';
+    }
+    return b;
+}
+
 static void fappend(unsigned f, const char *s, size_t n)
 {
     char p[512];
     fname(f, p, sizeof(p));
     FILE *fp = fopen(p, "a");
     cr_assert(fp);
+    if (!M.exists[f]) {
+        size_t bl = strlen(banner());
+        cr_assert_eq(fwrite(banner(), 1, bl, fp), bl);
+        expect(banner(), bl - 1);
+        M.after_banner[f] = 0;
+    }
     cr_assert_eq(fwrite(s, 1, n, fp), n);
+    M.after_banner[f] += n;
     fclose(fp);
     M.exists[f] = true;
 }
@@ -179,6 +208,34 @@ static void op_checkpoint(void)
     M.ck = M.n;
 }
 
+/* While stopped: lines written, the file renamed to f.log.N (no longer
+ * matched by the glob, and excluded), lines written to a new file. */
+static void stopped_rotate(unsigned f)
+{
+    if (!M.exists[f])
+        return;
+    op_write(f);
+    op_rotate(f);
+    op_write(f);
+}
+
+/* While stopped: copytruncate, then the application starts its file again
+ * with the same banner and new lines, past the old offset. What was
+ * written of a partial line is gone with the truncation. */
+static void stopped_copytruncate(unsigned f)
+{
+    char a[512];
+    if (!M.exists[f] || M.after_banner[f] == 0)
+        return;
+    fname(f, a, sizeof(a));
+    cr_assert_eq(truncate(a, 0), 0);
+    free(M.pending[f]);
+    M.pending[f] = NULL;
+    M.exists[f] = false;              /* the next write starts with the banner */
+    for (int i = 0; i < 12; i++)
+        op_write(f);
+}
+
 static void op_restart(bool crash)
 {
     h_down(&H, !crash);
@@ -187,6 +244,11 @@ static void op_restart(bool crash)
             M.e[i].dup_ok = true;
     } else {
         M.ck = M.n;
+        unsigned f = rnd(NF), what = rnd(3);
+        if (what == 1)
+            stopped_rotate(f);
+        else if (what == 2)
+            stopped_copytruncate(f);
     }
     h_up(&H);
 }
@@ -233,9 +295,12 @@ static void run_seed(unsigned seed, int steps)
     memset(&M, 0, sizeof(M));
     M.rng = seed;
     h_glob(&H, "*.log");
+    h_exclude(&H, "*.[0-9]");
     h_up(&H);
     for (int i = 0; i < steps; i++) {
         unsigned f = rnd(NF), op = rnd(100);
+        if (many_restarts && rnd(2))
+            op = 90;
         const char *what;
         if (op < 40) {
             what = "write";
@@ -297,4 +362,16 @@ Test(tail_model, seed_5_rotate_wait)
 {
     H.ctx.opt.rotate_wait_ms = 100;
     run_seed(5, 60);
+}
+/* mostly restarts: rotation and copytruncate while stopped, many times */
+Test(tail_model, seed_6_restarts)
+{
+    many_restarts = true;
+    run_seed(6, 80);
+}
+Test(tail_model, seed_7_restarts_poll_only)
+{
+    many_restarts = true;
+    H.ctx.opt.watch = WATCH_POLL;
+    run_seed(7, 80);
 }
