@@ -120,10 +120,12 @@ static void heap_remove(struct merge *m, struct source *s)
         heap_down(m, i);
 }
 
-/* A source blocks the merge while it may produce a record and shows none. */
+/* A source blocks the merge while it may produce a record and shows none.
+ * One whose lines carry no time (seen some, none timed) never does: there is
+ * no order to keep with it. */
 static void blocking_update(struct merge *m, struct source *s)
 {
-    bool b = s->unread && s->mq_n == 0;
+    bool b = s->unread && s->mq_n == 0 && (s->mq_timed || !s->mq_keyed);
     if (b == s->blocking)
         return;
     s->blocking = b;
@@ -144,6 +146,7 @@ static void note_source(struct merge *m, struct source *s)
 static int64_t record_key(struct source *s, const struct record *r)
 {
     int64_t k = r->ts_from_line ? r->ts : INT64_MIN;
+    s->mq_timed |= r->ts_from_line;
     if (s->mq_keyed && k < s->mq_key)
         k = s->mq_key;
     s->mq_key = k;
@@ -305,8 +308,16 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
     struct merge *m = &vg->merge;
     note_source(m, s);
     int64_t key = record_key(s, r);
+    blocking_update(m, s);               /* it may have just shown it has no time */
     /* Nothing held and no other source waiting to show its next record:
-     * this one is the oldest there can be. */
+     * this one is the oldest there can be. A record with no time (and none
+     * before it in its source) has no place in the order: it goes at once. */
+    if (key == INT64_MIN && !s->mq_n) {
+        pipeline_deliver(vg, s, r);
+        if (m->nheap)
+            release(vg, false, NULL);
+        return;
+    }
     if (!m->nheap && m->blocking == (s->blocking ? 1u : 0u)) {
         pipeline_deliver(vg, s, r);
         return;

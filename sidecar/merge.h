@@ -13,6 +13,8 @@
  * same file, takes the key of the one before), so each source keeps its own
  * order, which is also its shipping order. Ties go by input name, then path,
  * then the order the sources were opened in: never by configuration order.
+ * A source whose lines carry no time at all has no place in the order: its
+ * records go at once and it never holds others back.
  *
  * The look-ahead is bounded: a source holding MERGE_AHEAD_* is not read
  * further (the input parks it, and is woken when it drains), and past

@@ -40,7 +40,8 @@ struct source {
     struct merge_item *mq_head, *mq_tail;   /* records held, oldest first */
     size_t mq_n, mq_bytes;
     int64_t mq_key;              /* order key of the newest record taken */
-    bool mq_keyed;               /* mq_key is set */
+    bool mq_keyed;               /* mq_key is set: a record was taken */
+    bool mq_timed;               /* one of them had its time in the line */
     bool unread;                 /* the input has bytes of it not read yet */
     bool blocking;               /* unread and nothing held: others wait for it */
     bool parked;                 /* not read on until the merge wakes its input */
