@@ -4,8 +4,9 @@
  * already holds one of them (and adds its other entities to it, so the
  * login's IP and the shell's user end in one chain). An alert naming only the
  * host (egress, app volume) carries no evidence about a person, so it never
- * becomes a stage of a person's chain: it joins the host's own chain, and a
- * person's incident quotes the host's stages of the same minutes as context.
+ * becomes a stage of a person's chain: it joins the host's own chain, which
+ * never raises an incident itself, and a person's incident quotes the host's
+ * stages of the same minutes as context.
  * A chain keeps the first alert of each lifecycle stage; stages older than
  * `window` before its newest alert drop out, so its span never exceeds the
  * window. When it reaches min_stages distinct stages, one of them from an
@@ -303,8 +304,11 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
     best->first = first;
     if ((uint8_t)a->severity > best->peak)
         best->peak = (uint8_t)a->severity;
-    if (st->count && (new_stage || !best->raised) && chain_stages(best) >= (unsigned)c->min_stages &&
-        best->peak >= c->min_peak)
+    /* A host chain is context, never an incident of its own: nothing in it
+     * says who did it, and the host's normal noise (new destinations, new
+     * message shapes) reaches three stages on its own. */
+    if (!best->host_only && (new_stage || !best->raised) &&
+        chain_stages(best) >= (unsigned)c->min_stages && best->peak >= c->min_peak)
         raise_incident(d, best, a);
 }
 

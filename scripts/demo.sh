@@ -45,9 +45,15 @@ if not last:
     print("  (none)")
 else:
     head, _, chain = last["message"].partition("): ")
+    chain, _, context = chain.partition("; meanwhile on host ")
     print("  " + head + ")")
     for step in chain.split(", "):
         print("    - " + step)
+    if context:
+        where, _, steps = context.partition(": ")
+        print("  meanwhile on host " + where + ", not counted:")
+        for step in steps.split(", "):
+            print("    - " + step)
     print("  entity: " + json.dumps(last["entity"]))'
 
 echo "demo: done; remove $DEMO_DIR when finished looking"

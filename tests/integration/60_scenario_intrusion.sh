@@ -26,6 +26,8 @@ def find(rule, min_sev="info", **entity):
 # The incident: one chain for the intruder, critical, extended in place.
 inc = find("incident.chain", user="ops-admin")
 check(bool(inc), "an incident.chain for ops-admin")
+others = [a["message"][:100] for a in find("incident.chain") if a not in inc]
+check(not others, f"no other incident ({others[:3]})")
 ids = {re.match(r"incident #(\d+)", a["message"]).group(1) for a in inc}
 check(len(ids) == 1, f"one incident for ops-admin (got {sorted(ids)})")
 last = inc[-1] if inc else {"message": "", "entity": {}, "severity": ""}

@@ -133,8 +133,10 @@ Test(incident, host_only_alerts_are_not_stages_of_a_person)
             th_emit(&t, lat, "shell.lateral_new_host", SEV_MEDIUM, STAGE_LATERAL_MOVEMENT, "bob", "");
         }
         cr_expect_eq(th_count(&t, "incident.chain"), 0, "order %d: no chain for bob", order);
-        /* more egress in bob's minutes still is no stage of his */
+        /* more egress in bob's minutes still is no stage of his, and three
+         * host-only stages are context, not an incident of the host */
         th_emit(&t, login + MIN, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, "", "");
+        th_emit(&t, login + 2 * MIN, "app.new_template", SEV_LOW, STAGE_INITIAL_ACCESS, "", "");
         cr_expect_eq(th_count(&t, "incident.chain"), 0, "order %d: egress joins no person", order);
         th_fini(&t);
     }
