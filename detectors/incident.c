@@ -15,8 +15,8 @@
  * extended, each time a new stage joins, never opening a second incident for
  * the same intruder. State is a fixed array of chains (max_chains); when it
  * is full the least valuable chain is dropped: chains without a stage of
- * medium or more first, raised incidents last, so a flood of low alerts from
- * fake sources cannot push out an intruder's chain. */
+ * medium or more first, then single-stage ones, raised incidents last, so a
+ * flood of one alert per fake source cannot push out an intruder's chain. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,11 +213,17 @@ static void raise_incident(struct detector *d, struct inc_chain *ch, const struc
 }
 
 /* How much a chain is worth keeping when the table is full: raised incidents
- * most, then chains holding an alert of medium or more, then the rest; the
- * least recently active goes first among equals. */
+ * most, then chains holding an alert of medium or more over several stages
+ * (a story), then those with a single stage (one alert per faked source looks
+ * like that), then the rest; the least recently active goes first among
+ * equals. */
 static int chain_rank(const struct inc_chain *ch)
 {
-    return ch->raised ? 2 : ch->peak >= SEV_MEDIUM ? 1 : 0;
+    if (ch->raised)
+        return 3;
+    if (ch->peak < SEV_MEDIUM)
+        return 0;
+    return chain_stages(ch) > 1 ? 2 : 1;
 }
 
 static bool evict_before(const struct inc_chain *a, const struct inc_chain *b)

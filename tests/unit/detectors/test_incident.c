@@ -214,3 +214,22 @@ Test(incident, a_flood_of_low_alerts_cannot_evict_a_medium_chain)
               th_find(&t, "incident.chain")->message);
     th_fini(&t);
 }
+
+/* The same with 700 medium alerts, one stage each: a chain of two stages
+ * (a story begun) outranks a single-alert chain. */
+Test(incident, a_flood_of_single_medium_alerts_cannot_evict_a_story)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "ops-admin", "198.51.100.7");
+    th_emit(&t, TH_T0 + MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "ops-admin", "");
+    char ip[32];
+    for (int i = 0; i < 700; i++) {
+        snprintf(ip, sizeof(ip), "203.0.%d.%d", i / 250, i % 250 + 1);
+        th_emit(&t, TH_T0 + 2 * MIN + i * NS_PER_SEC, "auth.bruteforce", SEV_MEDIUM, STAGE_CREDENTIAL_ACCESS, "", ip);
+    }
+    th_clear(&t);
+    th_emit(&t, TH_T0 + 20 * MIN, "shell.persist_cron", SEV_MEDIUM, STAGE_PERSISTENCE, "ops-admin", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1, "the intruder's chain survived the flood");
+    th_fini(&t);
+}
