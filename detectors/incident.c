@@ -1,15 +1,22 @@
 /* incident.c - the attack-chain correlator (`detectors.incident`).
- * It sees every alert (on_alert) and groups them into chains by entity: an
+ * It sees every alert (on_alert) and groups them into chains by evidence: an
  * alert naming a user/identity or a source IP joins the live chain that
  * already holds one of them (and adds its other entities to it, so the
- * login's IP and the shell's user end in one chain); an alert naming only the
- * host joins the most recent live chain on that host. A chain keeps the first
- * alert of each lifecycle stage within the window. When it reaches
- * min_stages distinct stages, one of them from an alert of at least
- * min_peak severity, it raises one critical `incident.chain` alert
- * telling the story in time order, and re-raises it, extended, each time a
- * new stage joins, never opening a second incident for the same intruder.
- * State is a fixed array of chains (max_chains, oldest evicted). */
+ * login's IP and the shell's user end in one chain). An alert naming only the
+ * host (egress, app volume) carries no evidence about a person, so it never
+ * becomes a stage of a person's chain: it joins the host's own chain, which
+ * never raises an incident itself, and a person's incident quotes the host's
+ * stages of the same minutes as context.
+ * A chain keeps the first alert of each lifecycle stage; stages older than
+ * `window` before its newest alert drop out, so its span never exceeds the
+ * window. When it reaches min_stages distinct stages, one of them from an
+ * alert of at least min_peak severity, it raises one critical
+ * `incident.chain` alert telling the story in time order, and re-raises it,
+ * extended, each time a new stage joins, never opening a second incident for
+ * the same intruder. State is a fixed array of chains (max_chains); when it
+ * is full the least valuable chain is dropped: chains without a stage of
+ * medium or more first, then single-stage ones, raised incidents last, so a
+ * flood of one alert per fake source cannot push out an intruder's chain. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +38,7 @@ struct inc_step {
 struct inc_chain {
     bool used, raised;
     uint8_t peak;               /* highest severity among its alerts */
+    bool host_only;             /* keyed by the host alone: alerts without a person */
     uint32_t id;
     int64_t first, last;
     uint8_t nkeys;
@@ -57,7 +65,8 @@ static const struct conf_option inc_options[] = {
     { "min_stages", CONF_INT, "3", offsetof(struct inc_ctx, min_stages), 2, STAGE__COUNT - 1,
       "distinct lifecycle stages that make an incident" },
     { "max_chains", CONF_INT, "512", offsetof(struct inc_ctx, max_chains), 8, 65536,
-      "chains tracked at once; the least recently active is dropped" },
+      "chains tracked at once; when full, a chain without a stage of medium or more is "
+      "dropped first (the least recently active), a raised incident last" },
     { "min_severity", CONF_ENUM, "low", offsetof(struct inc_ctx, min_severity), 0, 0,
       "alerts below this severity do not join chains", inc_severities },
     { "min_peak", CONF_ENUM, "medium", offsetof(struct inc_ctx, min_peak), 0, 0,
@@ -108,23 +117,11 @@ static unsigned chain_stages(const struct inc_chain *ch)
     return n;
 }
 
-static void raise_incident(struct detector *d, struct inc_chain *ch, const struct alert *trigger)
+/* The stages of ch present, in time order (insertion sort of at most
+ * STAGE__COUNT); returns how many. */
+static unsigned chain_order(const struct inc_chain *ch, unsigned order[STAGE__COUNT])
 {
-    static const char *const attack[3] = { NULL };
-    struct alert a;
-    memset(&a, 0, sizeof(a));
-    a.ts = trigger->ts;
-    a.rule = "incident.chain";
-    a.detector = "incident";
-    a.severity = SEV_CRITICAL;
-    a.score = 1.0;
-    a.stage = trigger->stage;
-    (void)attack;
-    a.entity.user = chain_entity(ch, "user:");
-    a.entity.src_ip = chain_entity(ch, "ip:");
-    a.entity.host = chain_entity(ch, "host:");
-    /* Stages in time order (insertion sort of at most STAGE__COUNT). */
-    unsigned order[STAGE__COUNT], n = 0;
+    unsigned n = 0;
     for (unsigned s = 1; s < STAGE__COUNT; s++) {
         if (!ch->step[s].count)
             continue;
@@ -135,23 +132,77 @@ static void raise_incident(struct detector *d, struct inc_chain *ch, const struc
         }
         order[k] = s;
     }
+    return n;
+}
+
+static void story_step(struct alert *a, const struct inc_step *st, enum stage s, bool first)
+{
+    char hhmm[6];
+    match_hhmm(st->ts, hhmm);
+    alert_printf(a, "%s %s: %s at %s", first ? "" : ",", stage_name(s), st->rule, hhmm);
+    if (st->count > 1)
+        alert_printf(a, " (+%u)", st->count - 1);
+}
+
+/* The live host-only chain of ch's host, or NULL. */
+static const struct inc_chain *host_chain_of(const struct inc_ctx *c, const struct inc_chain *ch,
+                                             int64_t win)
+{
+    if (ch->host_only)
+        return NULL;
+    for (int64_t i = 0; i < c->max_chains; i++) {
+        const struct inc_chain *h = &c->chains[i];
+        if (!h->used || !h->host_only || ch->last - h->last > win || h->last - ch->last > win)
+            continue;
+        for (unsigned k = 0; k < ch->nkeys; k++)
+            if (strncmp(ch->key[k], "host:", 5) == 0 && chain_has(h, ch->key[k]))
+                return h;
+    }
+    return NULL;
+}
+
+static void raise_incident(struct detector *d, struct inc_chain *ch, const struct alert *trigger)
+{
+    struct inc_ctx *c = d->ctx;
+    struct alert a;
+    memset(&a, 0, sizeof(a));
+    a.ts = trigger->ts;
+    a.rule = "incident.chain";
+    a.detector = "incident";
+    a.severity = SEV_CRITICAL;
+    a.score = 1.0;
+    a.stage = trigger->stage;
+    a.entity.user = chain_entity(ch, "user:");
+    a.entity.src_ip = chain_entity(ch, "ip:");
+    a.entity.host = chain_entity(ch, "host:");
+    unsigned order[STAGE__COUNT];
+    unsigned n = chain_order(ch, order);
     struct span who = a.entity.user.len ? a.entity.user : a.entity.src_ip.len ? a.entity.src_ip : a.entity.host;
-    alert_printf(&a, "incident #%u: attack chain of %u stages for %.*s", ch->id, n, DSPAN(who, 64));
+    alert_printf(&a, "incident #%u: attack chain of %u stages for %s%.*s", ch->id, n,
+                 ch->host_only ? "host " : "", DSPAN(who, 64));
     if (a.entity.user.len && a.entity.src_ip.len)
         alert_printf(&a, " from %.*s", DSPAN(a.entity.src_ip, 64));
-    int64_t win_ms = ((struct inc_ctx *)d->ctx)->window_ms;
+    int64_t win_ms = c->window_ms;
     alert_printf(&a, " within %lldm (threshold %lld stages in %lld%s):",
-                 (long long)((ch->last - ch->first) / (60 * NS_PER_SEC)),
-                 (long long)((struct inc_ctx *)d->ctx)->min_stages,
+                 (long long)((ch->last - ch->first) / (60 * NS_PER_SEC)), (long long)c->min_stages,
                  (long long)(win_ms % 3600000 ? win_ms / 60000 : win_ms / 3600000),
                  win_ms % 3600000 ? "m" : "h");
-    for (unsigned k = 0; k < n; k++) {
-        const struct inc_step *st = &ch->step[order[k]];
-        char hhmm[6];
-        match_hhmm(st->ts, hhmm);
-        alert_printf(&a, "%s %s: %s at %s", k ? "," : "", stage_name((enum stage)order[k]), st->rule, hhmm);
-        if (st->count > 1)
-            alert_printf(&a, " (+%u)", st->count - 1);
+    for (unsigned k = 0; k < n; k++)
+        story_step(&a, &ch->step[order[k]], (enum stage)order[k], k == 0);
+    /* What the host did in the same minutes, quoted, not counted: nothing in
+     * those alerts says this person caused them. */
+    const struct inc_chain *h = host_chain_of(c, ch, win_ms * 1000000LL);
+    if (h) {
+        unsigned horder[STAGE__COUNT];
+        unsigned hn = chain_order(h, horder), shown = 0;
+        for (unsigned k = 0; k < hn; k++) {
+            const struct inc_step *st = &h->step[horder[k]];
+            if (st->ts < ch->first || st->ts > ch->last)
+                continue;
+            if (!shown++)
+                alert_printf(&a, "; meanwhile on host %.*s (no user):", DSPAN(a.entity.host, 64));
+            story_step(&a, st, (enum stage)horder[k], shown == 1);
+        }
     }
     /* Borrow the first ATT&CK ids of the trigger for the record. */
     for (int i = 0; i < 4 && trigger->attack[i]; i++)
@@ -159,6 +210,26 @@ static void raise_incident(struct detector *d, struct inc_chain *ch, const struc
     ch->raised = true;
     a.unthrottled = true;   /* raised once per new stage: every update must show */
     alert_emit(d->vg, &a);
+}
+
+/* How much a chain is worth keeping when the table is full: raised incidents
+ * most, then chains holding an alert of medium or more over several stages
+ * (a story), then those with a single stage (one alert per faked source looks
+ * like that), then the rest; the least recently active goes first among
+ * equals. */
+static int chain_rank(const struct inc_chain *ch)
+{
+    if (ch->raised)
+        return 3;
+    if (ch->peak < SEV_MEDIUM)
+        return 0;
+    return chain_stages(ch) > 1 ? 2 : 1;
+}
+
+static bool evict_before(const struct inc_chain *a, const struct inc_chain *b)
+{
+    int ra = chain_rank(a), rb = chain_rank(b);
+    return ra != rb ? ra < rb : a->last < b->last;
 }
 
 static void inc_on_alert(struct detector *d, const struct alert *a)
@@ -178,25 +249,28 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
         key_make(keys[nk++], "ip:", a->entity.src_ip);
     char hostkey[INC_KEY_TEXT];
     key_make(hostkey, "host:", a->entity.host.len ? a->entity.host : span_cstr(d->vg->hostname));
+    bool host_only = nk == 0;
 
     struct inc_chain *best = NULL, *victim = NULL;
     for (int64_t i = 0; i < c->max_chains; i++) {
         struct inc_chain *ch = &c->chains[i];
-        /* Inputs are read side by side, so alerts come a little out of
-         * event-time order (and --once reads one file after the other): an
-         * alert joins only a chain whose span it is within window of, on
-         * either side. A week-old alert must not join tonight's chain. */
-        if (!ch->used || a->ts - ch->last > win || ch->first - a->ts > win) {
+        /* An alert joins only a chain whose newest alert it is within window
+         * of, on either side: a week-old alert must not join tonight's chain. */
+        if (!ch->used || a->ts - ch->last > win || ch->last - a->ts > win) {
             if (!victim || victim->used)
                 victim = ch;
             continue;
         }
-        if (!victim || (victim->used && ch->last < victim->last))
+        if (!victim || (victim->used && evict_before(ch, victim)))
             victim = ch;
+        /* Evidence only: a person's alert joins a person's chain by a shared
+         * user or address, a host-only alert only the host's own chain. */
+        if (ch->host_only != host_only)
+            continue;
         bool hit = false;
         for (unsigned k = 0; k < nk; k++)
             hit |= chain_has(ch, keys[k]);
-        if (!nk)
+        if (host_only)
             hit = chain_has(ch, hostkey);
         if (hit && (!best || ch->last > best->last))
             best = ch;
@@ -205,22 +279,15 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
         best = victim;
         memset(best, 0, sizeof(*best));
         best->used = true;
+        best->host_only = host_only;
         best->id = ++c->next_id;
-        best->first = a->ts;
+        best->first = best->last = a->ts;
     }
     for (unsigned k = 0; k < nk; k++)
         chain_add_key(best, keys[k]);
     chain_add_key(best, hostkey);
     if (a->ts > best->last)
         best->last = a->ts;
-    /* Stages that fell out of the window no longer count. */
-    for (unsigned s = 1; s < STAGE__COUNT; s++)
-        if (best->step[s].count && best->last - best->step[s].ts > win)
-            best->step[s].count = 0;
-    int64_t first = best->last;
-    for (unsigned s = 1; s < STAGE__COUNT; s++)
-        if (best->step[s].count && best->step[s].ts < first)
-            first = best->step[s].ts;
     struct inc_step *st = &best->step[a->stage];
     bool new_stage = st->count == 0;
     if (new_stage) {
@@ -229,15 +296,25 @@ static void inc_on_alert(struct detector *d, const struct alert *a)
         n = n < INC_RULE - 1 ? n : INC_RULE - 1;
         memset(st->rule, 0, sizeof(st->rule));
         memcpy(st->rule, a->rule, n);
-        if (a->ts < first)
-            first = a->ts;
     }
     st->count++;
+    /* Stages that fell out of the window no longer count: the chain's span
+     * (first to newest) never exceeds it. */
+    int64_t first = best->last;
+    for (unsigned s = 1; s < STAGE__COUNT; s++) {
+        if (best->step[s].count && best->last - best->step[s].ts > win)
+            best->step[s].count = 0;
+        if (best->step[s].count && best->step[s].ts < first)
+            first = best->step[s].ts;
+    }
     best->first = first;
     if ((uint8_t)a->severity > best->peak)
         best->peak = (uint8_t)a->severity;
-    if ((new_stage || !best->raised) && chain_stages(best) >= (unsigned)c->min_stages &&
-        best->peak >= c->min_peak)
+    /* A host chain is context, never an incident of its own: nothing in it
+     * says who did it, and the host's normal noise (new destinations, new
+     * message shapes) reaches three stages on its own. */
+    if (!best->host_only && (new_stage || !best->raised) &&
+        chain_stages(best) >= (unsigned)c->min_stages && best->peak >= c->min_peak)
         raise_incident(d, best, a);
 }
 
@@ -304,5 +381,5 @@ const struct detector_plugin detector_incident = {
     .save = inc_save,
     .load = inc_load,
     .destroy = inc_destroy,
-    .snapshot_version = 2,   /* 2: peak severity */
+    .snapshot_version = 3,   /* 2: peak severity; 3: host-only chains */
 };

@@ -59,9 +59,15 @@ if not last:
     print("  (none)")
 else:
     head, _, chain = last["message"].partition("): ")
+    chain, _, context = chain.partition("; meanwhile on host ")
     say(head + ")", "  ", "  ")
     for step in chain.split(", "):
         say(step, "    - ", "      ")
+    if context:
+        where, _, steps = context.partition(": ")
+        say("meanwhile on host " + where + ", not counted:", "  ", "    ")
+        for step in steps.split(", "):
+            say(step, "    - ", "      ")
     say("entity: " + " ".join(k + "=" + str(v) for k, v in last["entity"].items()), "  ", "    ")'
 
 say "demo: done; remove $DEMO_DIR when finished looking"

@@ -14,6 +14,10 @@
 #define TAG_MAX_BYTES            256
 #define PATH_MAX_BYTES           4096
 #define INPUT_MAX_FILES          65536                 /* files followed per input */
+#define MERGE_AHEAD_RECORDS      4096                  /* held per source before it is not read on */
+#define MERGE_AHEAD_BYTES        (2u * 1024 * 1024)    /* the same, in bytes of held copies */
+#define MERGE_MAX_BYTES          (32u * 1024 * 1024)   /* held in all: past it the oldest leaves */
+#define MERGE_READ_BYTES         (256u * 1024)         /* read budget per file while merging */
 #define BATCH_MAX_EVENTS_DEFAULT 4096
 #define BATCH_MAX_BYTES_DEFAULT  (1024u * 1024)
 #define BATCH_MAX_BYTES_CAP      (64u * 1024 * 1024)

@@ -12,6 +12,7 @@
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
+#include "sidecar/merge.h"
 #include "sidecar/stats.h"
 #include "sidecar/vigil.h"
 
@@ -50,6 +51,7 @@ void source_fini(struct vigil *vg, struct source *s)
     if (!s->in)
         return;
     pipeline_source_flush(vg, s);
+    merge_forget(vg, s);
     const struct parser_plugin *pp = s->in->parser.plugin;
     if (s->parser_state && pp && pp->state_fini)
         pp->state_fini(&s->in->parser, s->parser_state);
@@ -87,6 +89,12 @@ static void emit_parsed(struct vigil *vg, struct source *s, struct record *r,
         in->stats.parse_errors++;
         vg->n.parse_errors++;
     }
+    merge_push(vg, s, r);
+}
+
+void pipeline_deliver(struct vigil *vg, struct source *s, struct record *r)
+{
+    struct input *in = s->in;
     r->seq = ++vg->seq;
     vg->n.records++;
     STATS_STAGE(vg, PSTAGE_PARSE);
@@ -151,8 +159,12 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
 void pipeline_source_flush(struct vigil *vg, struct source *s)
 {
     struct input *in = s->in;
-    if (!in || !s->parser_busy)
+    if (!in)
         return;
+    if (!s->parser_busy) {
+        merge_drain_source(vg, s);
+        return;
+    }
     const struct parser_plugin *pp = in->parser.plugin;
     /* A parser may hold several records (one per container stream): flush
      * until it has nothing left, within a bound in case one never says so. */
@@ -167,25 +179,28 @@ void pipeline_source_flush(struct vigil *vg, struct source *s)
     }
     s->parser_busy = false;
     s->safe_offset = s->last_end;
+    merge_drain_source(vg, s);
 }
 
 void pipeline_mark(struct vigil *vg, struct source *s)
 {
+    /* records the merge holds have no seq yet: stop before the oldest */
+    uint64_t off = merge_safe_offset(s, s->safe_offset);
     unsigned newest = (s->mark_head + s->mark_n + SOURCE_MARKS - 1) % SOURCE_MARKS;
-    if (s->mark_n && s->marks[newest].offset == s->safe_offset)
+    if (s->mark_n && s->marks[newest].offset == off)
         return;
-    if (!s->mark_n && s->committed == s->safe_offset)
+    if (!s->mark_n && s->committed == off)
         return;
     /* When the ring is full the newest mark moves forward instead: commits get
      * coarser while outputs lag, never unsafe. */
     if (s->mark_n == SOURCE_MARKS) {
         s->marks[newest].seq = vg->seq;
-        s->marks[newest].offset = s->safe_offset;
+        s->marks[newest].offset = off;
         return;
     }
     unsigned slot = (s->mark_head + s->mark_n) % SOURCE_MARKS;
     s->marks[slot].seq = vg->seq;
-    s->marks[slot].offset = s->safe_offset;
+    s->marks[slot].offset = off;
     s->mark_n++;
 }
 

@@ -18,6 +18,7 @@
 #include "sidecar/http_api.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
+#include "sidecar/merge.h"
 #include "sidecar/pipeline.h"
 
 #define DRAIN_TICK_MS 10
@@ -153,6 +154,8 @@ void vigil_stop(struct vigil *vg)
     for (size_t i = 0; i < vg->ninputs; i++)
         if (vg->inputs[i]->plugin->stop)
             vg->inputs[i]->plugin->stop(vg->inputs[i]);
+    /* nothing more will be read: what the merge holds is the rest, in order */
+    merge_release_all(vg);
     alert_stream_tick(vg);
     outputs_flush(vg);
     vg->drain_deadline_ms = vigil_mono_ms() + vg->conf->service.grace_period_ms;
@@ -243,6 +246,7 @@ void vigil_fini(struct vigil *vg)
     free(vg->inputs);
     vg->inputs = NULL;
     vg->ninputs = 0;
+    merge_fini(vg);
     outputs_free(vg);
     detectors_free(vg);
     alert_stream_free(vg->alerts);

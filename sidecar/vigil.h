@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "detectors/baseline.h"
 #include "sidecar/clock.h"
+#include "sidecar/merge.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
 #include "sidecar/telemetry.h"
@@ -52,6 +53,7 @@ struct vigil {
     char *arena;                 /* rec's scratch */
     uint64_t seq;                /* last sequence number given to a record */
     int64_t event_now;           /* newest event time seen, ns (detector clock) */
+    struct merge merge;          /* event-time order across sources */
 
     struct vigil_counters n;
     struct telemetry telemetry;  /* /metrics and /alerts */

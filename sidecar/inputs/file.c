@@ -4,7 +4,12 @@
  * deferred event drains the queue with a byte budget per file, then yields to
  * the loop so outputs run between reads. While the pipeline is paused the
  * queue waits; resume() restarts it. Idle files therefore cost one fstat and
- * one stat per poll_interval and nothing else. */
+ * one stat per poll_interval and nothing else.
+ *
+ * The event-time merge (sidecar/merge.h) is told which files have bytes left
+ * (queued: unread; read to the end: not), so it can hold records of one file
+ * while another may have earlier ones. A file the merge says is ahead is
+ * parked (neither read nor queued) until the merge's wake() queues it again. */
 #include "sidecar/inputs/tail.h"
 
 #include <errno.h>
@@ -18,6 +23,7 @@
 #include "sidecar/inputs/input.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
+#include "sidecar/merge.h"
 #include "sidecar/vigil.h"
 
 #define DIR_EVENTS  (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
@@ -105,6 +111,7 @@ void tail_queue(struct tail_input *ti, struct tail_file *tf)
 {
     if (tf->queued || ti->stopped)
         return;
+    merge_source_unread(ti->vg, &tf->src, true);
     tf->queued = true;
     tf->qnext = NULL;
     if (ti->qtail)
@@ -134,6 +141,15 @@ static bool rotate_done(struct tail_input *ti, struct tail_file *tf, int64_t now
     return tf->rotated && tf->eof && now - tf->last_growth >= ti->opt->rotate_wait_ms;
 }
 
+/* A file the merge parked will be queued again: not done yet. */
+static bool any_parked(const struct tail_input *ti)
+{
+    for (const struct tail_file *tf = ti->files; tf; tf = tf->next)
+        if (tf->src.parked)
+            return true;
+    return false;
+}
+
 /* --once: every file is at its end; emit what is held and report done. */
 static void once_finish(struct tail_input *ti)
 {
@@ -155,12 +171,16 @@ static void work_cb(evutil_socket_t fd, short what, void *arg)
     while (ti->qhead && !ti->vg->paused) {
         struct tail_file *tf = queue_pop(ti);
         bool was_last = tf == last;
-        int r = tail_file_read(tf, READ_BUDGET_BYTES);
-        if (r > 0) {
+        int r = 1;
+        if (merge_source_ahead(ti->vg, &tf->src))
+            ;                         /* parked: wake() queues it again */
+        else if ((r = tail_file_read(tf, merge_read_budget(ti->vg, READ_BUDGET_BYTES))) > 0)
             tail_queue(ti, tf);
-        } else if (r < 0) {
+        else if (r < 0)
             tail_file_close(tf);
-        } else if (tf->eof) {
+        else
+            merge_source_unread(ti->vg, &tf->src, false);
+        if (r == 0 && tf->eof) {
             if (tf->successor) {
                 struct tail_file *s = tf->successor;
                 s->blocked_by = NULL;
@@ -178,7 +198,7 @@ static void work_cb(evutil_socket_t fd, short what, void *arg)
     if (ti->qhead) {
         if (!ti->vg->paused)
             event_active(ti->work_ev, 0, 0);
-    } else if (ti->vg->once && !ti->in->done) {
+    } else if (ti->vg->once && !ti->in->done && !any_parked(ti)) {
         once_finish(ti);
     }
 }
@@ -199,6 +219,9 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
     for (struct tail_file *tf = ti->files, *next; tf; tf = next) {
         next = tf->next;
         tail_check(ti, tf);
+        /* a parked file has bytes left to read, whatever its last read said */
+        if (tf->src.parked)
+            continue;
         if (tf->carry_len && tf->eof && now - tf->partial_since >= ti->opt->partial_timeout_ms)
             tail_file_flush_partial(tf);
         if (rotate_done(ti, tf, now) && !tf->queued)
@@ -378,6 +401,15 @@ static int file_checkpoint(struct input *in)
     return ckpt_save(&ti->known, ti->ckpt_path);
 }
 
+static void file_wake(struct input *in, struct source *s)
+{
+    struct tail_input *ti = tail_of(in);
+    /* src is embedded in its tail_file */
+    struct tail_file *tf = (struct tail_file *)(void *)((char *)s - offsetof(struct tail_file, src));
+    if (ti && !ti->stopped)
+        tail_queue(ti, tf);
+}
+
 static void file_stop(struct input *in)
 {
     struct tail_input *ti = tail_of(in);
@@ -433,5 +465,6 @@ const struct input_plugin input_file = {
     .resume = file_resume,
     .checkpoint = file_checkpoint,
     .stop = file_stop,
+    .wake = file_wake,
     .destroy = file_destroy,
 };

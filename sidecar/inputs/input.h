@@ -16,6 +16,7 @@
 
 struct vigil;
 struct input;
+struct source;
 
 struct input_plugin {
     const char *name;                   /* value of `type:` in YAML */
@@ -32,6 +33,9 @@ struct input_plugin {
     int (*checkpoint)(struct input *in);
     /* Stops reading: no more pipeline_line() after it returns. */
     void (*stop)(struct input *in);
+    /* Optional: the event-time merge drained a source the input parked
+     * (merge_source_ahead() said it was ahead): read it again. */
+    void (*wake)(struct input *in, struct source *s);
     void (*destroy)(struct input *in);  /* frees what init made; the core frees ctx */
 };
 

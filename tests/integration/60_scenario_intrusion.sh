@@ -26,19 +26,28 @@ def find(rule, min_sev="info", **entity):
 # The incident: one chain for the intruder, critical, extended in place.
 inc = find("incident.chain", user="ops-admin")
 check(bool(inc), "an incident.chain for ops-admin")
+others = [a["message"][:100] for a in find("incident.chain") if a not in inc]
+check(not others, f"no other incident ({others[:3]})")
 ids = {re.match(r"incident #(\d+)", a["message"]).group(1) for a in inc}
 check(len(ids) == 1, f"one incident for ops-admin (got {sorted(ids)})")
 last = inc[-1] if inc else {"message": "", "entity": {}, "severity": ""}
 check(all(a["severity"] == "critical" for a in inc), "incident severity critical")
 check(last["entity"].get("src_ip") == "198.51.100.7", f"incident entity src_ip 198.51.100.7 ({last['entity']})")
-story = last["message"].split("):", 1)[-1]
-stages = {s.split(":")[0].strip() for s in story.split(",") if ":" in s}
+# "...: stage: rule at hh:mm, ...; meanwhile on host web-1 (no user): stage: rule at hh:mm, ..."
+story, _, context = last["message"].split("):", 1)[-1].partition("; meanwhile on host")
+parse = lambda text: [(s.split(":")[0].strip(), s.split(":")[1].split(" at ")[0].strip())
+                      for s in text.split(",") if ":" in s]
+steps = parse(story)
+stages = {s for s, _ in steps}
+quoted = {s for s, _ in parse(context.split(":", 1)[-1])} if context else set()
 want = {"initial-access", "execution", "persistence", "privilege-escalation", "defense-evasion",
-        "credential-access", "discovery", "lateral-movement", "collection",
-        "command-and-control", "exfiltration"}
-print(f"     stages: {sorted(stages)}")
+        "credential-access", "discovery", "lateral-movement", "collection", "exfiltration"}
+print(f"     stages: {sorted(stages)}; quoted from the host: {sorted(quoted)}")
 check(len(stages) >= 7, f"at least 7 distinct stages ({len(stages)})")
 check(want <= stages, f"every lifecycle stage of the intrusion joins it (missing {sorted(want - stages)})")
+# The C2 names no user: quoted as the host's context, never a stage of ops-admin.
+check("command-and-control" in quoted, "the C2 beacon is quoted as the host's context")
+check(not [r for _, r in steps if r.startswith("egress.")], f"no host-only alert is a stage ({steps})")
 
 # The steps, each with its severity and entity.
 expect = [

@@ -111,3 +111,125 @@ Test(incident, an_old_alert_arriving_late_does_not_join)
               th_find(&t, "incident.chain")->message);
     th_fini(&t);
 }
+
+/* Host-only alerts (egress, no user) carry no evidence about a person: the
+ * C2 at 04:04, bob's lateral move at 09:38 and his login at 13:41 are not an
+ * attack chain of bob's, whatever order they arrive in. */
+Test(incident, host_only_alerts_are_not_stages_of_a_person)
+{
+    int64_t day = TH_T0 - 16 * 60 * MIN;    /* 00:00 */
+    int64_t c2 = day + 4 * 60 * MIN + 4 * MIN, lat = day + 9 * 60 * MIN + 38 * MIN,
+            login = day + 13 * 60 * MIN + 41 * MIN;
+    for (int order = 0; order < 2; order++) {
+        struct th t;
+        th_init(&t, &detector_incident);
+        if (order == 0) {
+            th_emit(&t, c2, "egress.lookalike", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, "", "");
+            th_emit(&t, lat, "shell.lateral_new_host", SEV_MEDIUM, STAGE_LATERAL_MOVEMENT, "bob", "");
+            th_emit(&t, login, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "bob", "10.9.0.3");
+        } else {
+            th_emit(&t, login, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "bob", "10.9.0.3");
+            th_emit(&t, c2, "egress.lookalike", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, "", "");
+            th_emit(&t, lat, "shell.lateral_new_host", SEV_MEDIUM, STAGE_LATERAL_MOVEMENT, "bob", "");
+        }
+        cr_expect_eq(th_count(&t, "incident.chain"), 0, "order %d: no chain for bob", order);
+        /* more egress in bob's minutes still is no stage of his, and three
+         * host-only stages are context, not an incident of the host */
+        th_emit(&t, login + MIN, "egress.exfil", SEV_HIGH, STAGE_EXFILTRATION, "", "");
+        th_emit(&t, login + 2 * MIN, "app.new_template", SEV_LOW, STAGE_INITIAL_ACCESS, "", "");
+        cr_expect_eq(th_count(&t, "incident.chain"), 0, "order %d: egress joins no person", order);
+        th_fini(&t);
+    }
+}
+
+/* A person's incident quotes the host's alerts of its minutes as context,
+ * after its own stages, and never counts them. */
+Test(incident, host_alerts_are_quoted_as_context)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.login", SEV_HIGH, STAGE_INITIAL_ACCESS, "mallory", "198.51.100.7");
+    th_emit(&t, TH_T0 + 2 * MIN, "egress.beacon", SEV_HIGH, STAGE_COMMAND_AND_CONTROL, "", "");
+    th_emit(&t, TH_T0 + 3 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "mallory", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0, "2 stages of mallory, the beacon is not hers");
+    th_emit(&t, TH_T0 + 4 * MIN, "shell.cred_shadow", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "mallory", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1);
+    const char *m = th_find(&t, "incident.chain")->message;
+    cr_expect(strstr(m, "3 stages for mallory"), "%s", m);
+    const char *ctx = strstr(m, "; meanwhile on host web-1 (no user): command-and-control: egress.beacon at 16:02");
+    const char *last = strstr(m, "credential-access: shell.cred_shadow at 16:04");
+    cr_expect(ctx && last && last < ctx, "context after the stages: %s", m);
+    th_fini(&t);
+}
+
+/* Stages in time order, and a span never longer than the window, even when
+ * alerts arrive out of order. */
+Test(incident, span_within_window_and_stages_in_time_order)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    /* arrives first, but is the newest */
+    th_emit(&t, TH_T0 + 300 * MIN, "shell.history_clear", SEV_HIGH, STAGE_DEFENSE_EVASION, "eve", "");
+    /* 5h59m before it: in window */
+    th_emit(&t, TH_T0 + MIN, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "eve", "203.0.113.5");
+    /* 7h before the newest: out of window, must not join */
+    th_emit(&t, TH_T0 - 120 * MIN, "shell.persist_cron", SEV_MEDIUM, STAGE_PERSISTENCE, "eve", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    th_emit(&t, TH_T0 + 200 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "eve", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1);
+    const char *m = th_find(&t, "incident.chain")->message;
+    cr_expect(strstr(m, "within 299m"), "%s", m);
+    cr_expect(!strstr(m, "persistence"), "%s", m);
+    const char *p1 = strstr(m, "initial-access"), *p2 = strstr(m, "discovery"),
+               *p3 = strstr(m, "defense-evasion");
+    cr_expect(p1 && p2 && p3 && p1 < p2 && p2 < p3, "time order: %s", m);
+    /* 7h after the login: the login drops out, the span stays within 6h */
+    th_emit(&t, TH_T0 + 421 * MIN, "shell.cred_aws", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "eve", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 2);
+    m = th_find(&t, "incident.chain")->message;
+    cr_expect(!strstr(m, "initial-access"), "%s", m);
+    cr_expect(strstr(m, "within 221m"), "%s", m);
+    th_fini(&t);
+}
+
+/* 700 fake sources, one low alert each, overflow max_chains (512): the
+ * intruder's chain (a medium stage, not yet an incident) is kept and becomes
+ * one when its third stage comes. */
+Test(incident, a_flood_of_low_alerts_cannot_evict_a_medium_chain)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "ops-admin", "198.51.100.7");
+    th_emit(&t, TH_T0 + MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "ops-admin", "");
+    char ip[32];
+    for (int i = 0; i < 700; i++) {
+        snprintf(ip, sizeof(ip), "203.0.%d.%d", i / 250, i % 250 + 1);
+        th_emit(&t, TH_T0 + 2 * MIN + i * NS_PER_SEC, "auth.bruteforce", SEV_LOW, STAGE_CREDENTIAL_ACCESS, "", ip);
+    }
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    th_clear(&t);
+    th_emit(&t, TH_T0 + 20 * MIN, "shell.persist_cron", SEV_MEDIUM, STAGE_PERSISTENCE, "ops-admin", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1, "the intruder's chain survived the flood");
+    cr_expect(strstr(th_find(&t, "incident.chain")->message, "3 stages for ops-admin"), "%s",
+              th_find(&t, "incident.chain")->message);
+    th_fini(&t);
+}
+
+/* The same with 700 medium alerts, one stage each: a chain of two stages
+ * (a story begun) outranks a single-alert chain. */
+Test(incident, a_flood_of_single_medium_alerts_cannot_evict_a_story)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.login", SEV_MEDIUM, STAGE_INITIAL_ACCESS, "ops-admin", "198.51.100.7");
+    th_emit(&t, TH_T0 + MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "ops-admin", "");
+    char ip[32];
+    for (int i = 0; i < 700; i++) {
+        snprintf(ip, sizeof(ip), "203.0.%d.%d", i / 250, i % 250 + 1);
+        th_emit(&t, TH_T0 + 2 * MIN + i * NS_PER_SEC, "auth.bruteforce", SEV_MEDIUM, STAGE_CREDENTIAL_ACCESS, "", ip);
+    }
+    th_clear(&t);
+    th_emit(&t, TH_T0 + 20 * MIN, "shell.persist_cron", SEV_MEDIUM, STAGE_PERSISTENCE, "ops-admin", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1, "the intruder's chain survived the flood");
+    th_fini(&t);
+}

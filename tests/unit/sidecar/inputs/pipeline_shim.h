@@ -1,6 +1,6 @@
 /* pipeline_shim.h - stands in for the pipeline in tests of the file input.
- * Defines the source_* / pipeline_* functions the tailer calls (so the test
- * binary never needs pipeline.o) and records every line with its source path,
+ * Defines the source_* / pipeline_* / merge_* functions the tailer calls (so
+ * the test binary never needs pipeline.o) and records every line with its source path,
  * end offset and flags. Every output "accepts" at once unless shim_lag is set,
  * in which case pipeline_safe_offset() trails by what was read since the last
  * shim_accept(). Also a small harness: a real event_base, a temp folder, and
@@ -87,6 +87,27 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
 {
     (void)vg;
     return s->safe_offset;
+}
+
+/* The event-time merge sits in the pipeline: what the tailer tells it is
+ * kept on the source, and nothing is ever ahead. */
+void merge_source_unread(struct vigil *vg, struct source *s, bool unread)
+{
+    (void)vg;
+    s->unread = unread;
+}
+
+bool merge_source_ahead(struct vigil *vg, struct source *s)
+{
+    (void)vg;
+    (void)s;
+    return false;
+}
+
+size_t merge_read_budget(const struct vigil *vg, size_t full)
+{
+    (void)vg;
+    return full;
 }
 
 static __attribute__((unused)) void shim_reset(void)
