@@ -23,7 +23,8 @@
 #define ALERT_MESSAGE_BYTES      768
 #define ALERT_EVIDENCE_BYTES     512                   /* per evidence line */
 #define DETECTOR_MEMORY_DEFAULT  (64ull * 1024 * 1024)
-#define BASELINE_KEY_BYTES       64                    /* entity keys are cut here */
+#define BASELINE_KEY_BYTES       64                    /* entity keys are shown cut here */
+#define BASELINE_KEY_BUF         1024                  /* composite keys; longer parts hashed */
 #define LOG_LINE_BYTES           2048                  /* one diagnostic line */
 
 #endif
