@@ -24,6 +24,7 @@
 
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
+#include "detectors/match.h"
 #include "outputs/batch.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
@@ -69,6 +70,7 @@ struct alert_stream {
     struct buf out;                     /* the formatted line, reused */
     struct buf json;                    /* the alert as JSON for GET /alerts, reused */
     struct record rec;                  /* the alert as an event, reused */
+    char masked[ALERT_MAX_EVIDENCE][ALERT_EVIDENCE_BYTES + 1];  /* evidence as shown */
     char arena[RECORD_ARENA_MIN];
 };
 
@@ -462,6 +464,16 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
     int format = vg->conf ? vg->conf->alerts.format : ALERT_FORMAT_TEXT;
     struct alert shown = *a;
     shown.nevidence = nev;
+    /* Evidence is a raw line: secrets in it (a password typed as a user
+     * name, --password=...) are masked once here, so stdout, GET /alerts and
+     * the shipped alert all carry the same masked text. */
+    for (unsigned i = 0; i < nev; i++) {
+        struct span e = a->evidence[i];
+        if (e.len > ALERT_EVIDENCE_BYTES)
+            e.len = ALERT_EVIDENCE_BYTES;
+        shown.evidence[i] = span_make(as->masked[i],
+                                      mask_secrets(e, as->masked[i], sizeof(as->masked[i])));
+    }
     remember(vg, as, &shown);
     if (format != ALERT_FORMAT_NONE) {
         int rc;
@@ -474,7 +486,7 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
             fflush(stdout);
         }
     }
-    ship(vg, as, a, nev);
+    ship(vg, as, &shown, nev);
 }
 
 static size_t throttle_key(const struct alert *a, char *key, size_t cap)

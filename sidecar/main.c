@@ -217,6 +217,7 @@ int main(int argc, char **argv)
     log_threshold = (enum log_level)conf->service.log_level;
     umask(077);
     signal(SIGPIPE, SIG_IGN);
+    log_route_libevent();
     /* Before event_base_new: libraries with threads (NATS, Kafka) hand
      * results to the loop from other threads. */
     evthread_use_pthreads();
