@@ -5,7 +5,8 @@
  * The port may be reachable by hostile clients, so every resource a client
  * can hold is bounded: request head size (HTTP_MAX_HEADER_BYTES, refused with
  * 400 and closed), read/write/idle time (HTTP_TIMEOUT_S), reply size
- * (HTTP_MAX_REPLY_BYTES) and open connections (HTTP_MAX_CONNECTIONS). evhttp
+ * (HTTP_MAX_REPLY_BYTES) and open connections (HTTP_MAX_CONNECTIONS, and at
+ * most a quarter of the descriptor limit). evhttp
  * in libevent 2.1 has no connection cap and no hook when it frees a
  * connection, so vigil learns each new connection's socket through the
  * bufferevent it builds for evhttp (evhttp_set_bevcb), remembers it by
@@ -26,6 +27,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -56,6 +58,7 @@ struct http_api {
     size_t npending;
     struct http_conn conn[HTTP_MAX_CONNECTIONS + HTTP_PENDING_MAX];
     size_t nconn;
+    size_t max_conns;                  /* HTTP_MAX_CONNECTIONS, less with few descriptors */
     struct log_limit accept_log;
     uint64_t n_accept_errors;          /* accept() failures (EMFILE...) */
     uint64_t n_cap_pauses;             /* times accept paused at the cap */
@@ -63,6 +66,11 @@ struct http_api {
 };
 
 static size_t conn_sweep(struct http_api *h);
+
+/* The listener's error callback gets the listener's user data, which evhttp
+ * owns (its own accept callback shares it): the endpoint is found here. One
+ * endpoint per process. */
+static struct http_api *accept_owner;
 
 static void label(struct evbuffer *out, const char *s)
 {
@@ -327,7 +335,7 @@ static void resume_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     struct http_api *h = arg;
-    if (conn_sweep(h) >= HTTP_MAX_CONNECTIONS) {
+    if (conn_sweep(h) >= h->max_conns) {
         accept_pause(h, HTTP_CAP_RETRY_MS);
         return;
     }
@@ -369,8 +377,8 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
         h->pending[h->npending++] = bev;
         event_active(h->adopt, EV_TIMEOUT, 0);
     }
-    if (h->nconn + h->npending >= HTTP_MAX_CONNECTIONS &&
-        conn_sweep(h) >= HTTP_MAX_CONNECTIONS) {
+    if (h->nconn + h->npending >= h->max_conns &&
+        conn_sweep(h) >= h->max_conns) {
         h->n_cap_pauses++;
         accept_pause(h, HTTP_CAP_RETRY_MS);
     }
@@ -381,9 +389,13 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
  * the only cure; retrying at once is what made libevent spin. */
 static void accept_error_cb(struct evconnlistener *lev, void *arg)
 {
-    (void)lev;
-    struct http_api *h = arg;
+    (void)arg;                  /* evhttp's, not ours */
     int err = EVUTIL_SOCKET_ERROR();
+    struct http_api *h = accept_owner;
+    if (!h || h->lev != lev) {
+        evconnlistener_disable(lev);
+        return;
+    }
     h->n_accept_errors++;
     log_limited(&h->accept_log, err, LOG_WARN, NULL,
                 "service.http: accept() failed: %s; not accepting for %dms",
@@ -415,6 +427,13 @@ int http_api_start(struct vigil *vg, const char *listen)
     h->adopt = event_new(vg->base, -1, 0, adopt_cb, h);
     if (!h->http || !h->resume || !h->adopt)
         goto fail;
+    /* Clients may hold at most a quarter of the descriptors: the rest are
+     * for log files, outputs and checkpoints. */
+    struct rlimit rl;
+    h->max_conns = HTTP_MAX_CONNECTIONS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur / 4 < h->max_conns)
+        h->max_conns = rl.rlim_cur / 4 > 4 ? (size_t)(rl.rlim_cur / 4) : 4;
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
     evhttp_set_max_headers_size(h->http, HTTP_MAX_HEADER_BYTES);
     evhttp_set_max_body_size(h->http, HTTP_MAX_BODY_BYTES);
@@ -430,6 +449,7 @@ int http_api_start(struct vigil *vg, const char *listen)
         goto fail;
     }
     h->lev = evhttp_bound_socket_get_listener(h->sock);
+    accept_owner = h;
     evconnlistener_set_error_cb(h->lev, accept_error_cb);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
@@ -454,6 +474,8 @@ void http_api_free(struct vigil *vg)
     if (!vg->http)
         return;
     struct http_api *h = vg->http;
+    if (accept_owner == h)
+        accept_owner = NULL;
     if (h->http)
         evhttp_free(h->http);   /* frees the listener and every connection */
     adopt_cb(-1, 0, h);         /* drops the references still held */

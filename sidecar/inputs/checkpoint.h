@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sidecar/log.h"
+
 #define CKPT_FP_BYTES 1024u          /* fingerprint: hash of the first min(size, this) bytes */
 #define CKPT_VERSION  1
 #define CKPT_FORGET_SECONDS (24 * 3600)  /* rows of closed files are kept this long */
@@ -29,6 +31,7 @@ struct ckpt_table {
     size_t max;                      /* bound on rows (INPUT_MAX_FILES) */
     int64_t saved_at;                /* wall seconds the loaded file was written, 0 if none */
     uint64_t saved_hash;             /* hash of the text last written (skip unchanged writes) */
+    struct log_limit save_log;       /* a write failing at every flush: one line per 10 s */
 };
 
 void ckpt_table_init(struct ckpt_table *t, size_t max);
