@@ -349,3 +349,28 @@ Test(alert, evidence_is_masked_alike_on_stdout_and_for_the_http_api)
     detectors_free(vg);
     telemetry_free(&vg->telemetry);
 }
+
+/* The (rule, entity) throttle tells apart identities that differ past 160
+ * bytes: the second one is a new alert, not a repeat of the first. */
+Test(alert, throttle_tells_long_identities_apart)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    static char id1[300], id2[300];
+    memset(id1, 'r', sizeof(id1));
+    memcpy(id2, id1, sizeof(id2));
+    memcpy(id1 + 250, "alice", 5);
+    memcpy(id2 + 250, "malor", 5);
+    struct alert a = sample();
+    a.entity.identity = span_make(id1, sizeof(id1));
+    cr_assert(alert_emit(vg, &a));
+    a = sample();
+    a.entity.identity = span_make(id2, sizeof(id2));
+    cr_assert(alert_emit(vg, &a), "another identity is not a repeat");
+    a = sample();
+    a.entity.identity = span_make(id1, sizeof(id1));
+    cr_assert_not(alert_emit(vg, &a), "the same identity again is a repeat");
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}
