@@ -107,6 +107,10 @@ void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
 
 static void log_vlimited(struct log_limit *ll, int64_t now_ms, int key, enum log_level l,
                          const char *const *kv, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+
+static void log_vlimited(struct log_limit *ll, int64_t now_ms, int key, enum log_level l,
+                         const char *const *kv, const char *fmt, va_list ap)
 {
     if (l < log_threshold || l >= LOG_OFF)
         return;
