@@ -11,7 +11,10 @@
  * connection, so vigil learns each new connection's socket through the
  * bufferevent it builds for evhttp (evhttp_set_bevcb), remembers it by
  * (fd, device, inode), and counts live ones with fstat: a closed or reused
- * descriptor no longer names the same socket inode. At the cap, and when
+ * descriptor no longer names the same socket inode. The timeouts restart at
+ * every byte, so a client trickling its request head would keep its slot:
+ * a connection older than HTTP_MAX_CONN_AGE_S is shut down (shutdown(2) on
+ * the socket; evhttp then sees the end and frees it). At the cap, and when
  * accept() fails (EMFILE: out of descriptors), the listener is disabled and a
  * timer enables it again; libevent would otherwise retry accept() in a busy
  * loop. */
@@ -35,6 +38,7 @@
 
 #include "detectors/alert.h"
 #include "outputs/output.h"
+#include "sidecar/clock.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
@@ -45,6 +49,7 @@ struct http_conn {
     int fd;
     dev_t dev;
     ino_t ino;
+    int64_t since_ms;                  /* accepted (monotonic) */
 };
 
 struct http_api {
@@ -53,6 +58,8 @@ struct http_api {
     struct evconnlistener *lev;
     struct event *resume;              /* timer: accept again after a pause */
     struct event *adopt;               /* made active by bevcb: learn new sockets */
+    struct event *reap;                /* periodic: shuts down connections too old */
+    uint64_t n_aged;                   /* connections shut down for their age */
     bool paused;
     struct bufferevent *pending[HTTP_PENDING_MAX];   /* each holds a reference */
     size_t npending;
@@ -210,6 +217,9 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
                             h->n_cap_pauses);
         evbuffer_add_printf(out, "vigil_http_accept_paused_total{reason=\"accept_error\"} %" PRIu64 "\n",
                             h->n_accept_errors);
+        metric_head(out, "vigil_http_connections_aged_total", "counter",
+                    "Connections shut down for being open longer than 30s.");
+        evbuffer_add_printf(out, "vigil_http_connections_aged_total %" PRIu64 "\n", h->n_aged);
     }
 }
 
@@ -359,10 +369,24 @@ static void adopt_cb(evutil_socket_t fd, short what, void *arg)
         struct stat st;
         if (ecb && s >= 0 && fstat(s, &st) == 0 &&
             h->nconn < sizeof(h->conn) / sizeof(h->conn[0]))
-            h->conn[h->nconn++] = (struct http_conn){ s, st.st_dev, st.st_ino };
+            h->conn[h->nconn++] = (struct http_conn){ s, st.st_dev, st.st_ino, vigil_mono_ms() };
         bufferevent_decref(bev);
     }
     h->npending = 0;
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    struct http_api *h = arg;
+    int64_t now = vigil_mono_ms();
+    conn_sweep(h);
+    for (size_t i = 0; i < h->nconn; i++)
+        if (now - h->conn[i].since_ms > HTTP_MAX_CONN_AGE_S * 1000LL && h->conn[i].since_ms >= 0) {
+            shutdown(h->conn[i].fd, SHUT_RDWR);
+            h->conn[i].since_ms = -1;   /* once: evhttp closes it on its next read */
+            h->n_aged++;
+        }
 }
 
 /* Called by evhttp for each accepted connection, before it sets the fd. */
@@ -425,8 +449,11 @@ int http_api_start(struct vigil *vg, const char *listen)
     h->http = evhttp_new(vg->base);
     h->resume = evtimer_new(vg->base, resume_cb, h);
     h->adopt = event_new(vg->base, -1, 0, adopt_cb, h);
-    if (!h->http || !h->resume || !h->adopt)
+    h->reap = event_new(vg->base, -1, EV_PERSIST, reap_cb, h);
+    if (!h->http || !h->resume || !h->adopt || !h->reap)
         goto fail;
+    struct timeval every = { 2, 0 };
+    event_add(h->reap, &every);
     /* Clients may hold at most a quarter of the descriptors: the rest are
      * for log files, outputs and checkpoints. */
     struct rlimit rl;
@@ -483,6 +510,8 @@ void http_api_free(struct vigil *vg)
         event_free(h->resume);
     if (h->adopt)
         event_free(h->adopt);
+    if (h->reap)
+        event_free(h->reap);
     free(h);
     vg->http = NULL;
 }

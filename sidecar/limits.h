@@ -31,6 +31,7 @@
 #define HTTP_MAX_HEADER_BYTES    8192                  /* request line + headers */
 #define HTTP_MAX_BODY_BYTES      1024                  /* GET/HEAD only */
 #define HTTP_TIMEOUT_S           10                    /* read, write and keep-alive idle */
+#define HTTP_MAX_CONN_AGE_S      30                    /* then a connection is shut down */
 #define HTTP_MAX_REPLY_BYTES     (256u * 1024)         /* one /alerts reply */
 #define HTTP_ACCEPT_RETRY_MS     1000                  /* after accept() failed (EMFILE) */
 #define HTTP_CAP_RETRY_MS        200                   /* at the connection cap */

@@ -7,6 +7,8 @@
   http_hostile.py bigheader PORT MIB         one request head of MIB MiB: prints
                                              "refused STATUS SENT_BYTES" or "closed SENT_BYTES"
   http_hostile.py noread PORT N SECONDS PATH N clients that ask PATH and never read
+  http_hostile.py trickle PORT SECONDS       one request head sent a byte every 2 s:
+                                             prints "closed ELAPSED" or "open ELAPSED"
 
 Every loop is bounded; sockets are closed on exit."""
 import os, select, socket, sys, time
@@ -87,6 +89,27 @@ def bigheader(port, mib):
         print("closed", sent)
 
 
+def trickle(port, seconds):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.settimeout(2)
+    start = time.time()
+    closed = False
+    try:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        while time.time() - start < seconds:
+            s.sendall(b"a")
+            try:
+                if s.recv(64) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                pass
+    except OSError:
+        closed = True
+    print("closed" if closed else "open", int(time.time() - start), flush=True)
+    s.close()
+
+
 cmd = sys.argv[1]
 if cmd == "cpu":
     print("%.2f" % cpu(sys.argv[2]))
@@ -98,6 +121,8 @@ elif cmd == "hold":
 elif cmd == "noread":
     hold(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5],
          b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n")
+elif cmd == "trickle":
+    trickle(int(sys.argv[2]), float(sys.argv[3]))
 elif cmd == "bigheader":
     bigheader(int(sys.argv[2]), int(sys.argv[3]))
 else:

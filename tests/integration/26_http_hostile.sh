@@ -8,7 +8,9 @@
 #   accept is paused, not retried in a busy loop, and stderr gets a bounded
 #   number of lines;
 # - a 16 MiB request head is refused early (4xx or closed) with no CPU burnt;
-# - 400 clients that ask for /alerts and never read keep RSS bounded.
+# - 400 clients that ask for /alerts and never read keep RSS bounded;
+# - a client that trickles its request head a byte every 2 s (never idle for
+#   the 10 s timeout) is shut down once its connection is 30 s old.
 # CPU and RSS bounds are behaviour bounds with wide margins, not timings.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/peers.sh"
@@ -48,6 +50,11 @@ wait_for 10 metric_eq 'vigil_input_lines_total{input="app"}' 10 || fail "first l
 wait_for 20 metric_ge 'vigil_alerts_total{rule="auth.root_ssh",severity="high"}' 300 || fail "alerts not raised"
 nalerts=$(api '/alerts?limit=256' | tail -1 | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)["alerts"]))')
 say "alerts in the ring: $nalerts"
+
+$HH trickle "$API" 90 >"$T/trickle" &
+TP=$!
+PIDS="$PIDS $TP"
+sleep 1   # connected before the flood below, or it queues behind it (the bound allows that)
 
 # --- 300 half-sent requests, ulimit -n 256 ---
 $HH hold "$API" 300 20 /metrics >"$T/held" &
@@ -98,6 +105,11 @@ say "400 non-reading /alerts clients ($(cat "$T/noread") connected): RSS $r0 -> 
 wait "$NP" 2>/dev/null || true
 api /healthz >"$T/health"
 head -1 "$T/health" | grep -qx 200 || fail "/healthz not served after the flood"
+wait_for 80 test -s "$T/trickle" || fail "the trickling client never ended"
+read -r state secs <"$T/trickle"
+[ "$state" = closed ] && [ "$secs" -lt 70 ] || fail "trickling client: $state after $secs s"
+metric_ge vigil_http_connections_aged_total 1 || fail "the aged connection is not counted"
+say "a client trickling its request head was shut down after $secs s"
 stop_vigil
 
 # --- out of descriptors: ulimit -n 40, and 30 more log files to follow ---
