@@ -25,6 +25,8 @@
 #include "sidecar/parsers/parser.h"
 
 #define CONF_MAX_BYTES   (4u * 1024 * 1024)   /* a bigger config is refused */
+#define CONF_MAX_DEPTH   32                   /* nested collections */
+#define CONF_MAX_TOKENS  50000                /* lines with content + flow [ { , */
 #define CONF_VALUE_MAX   (64u * 1024)         /* one value after ${VAR} expansion */
 #define CONF_SECRET_MAX  (64u * 1024)         /* first line of a secret_file */
 #define CONF_MAX_ERRORS  100                  /* printed; the rest are only counted */
@@ -1054,6 +1056,147 @@ static size_t utf8_check(const unsigned char *s, size_t len)
     return len;
 }
 
+/* libfyaml 0.7.12 has a depth limit (64) but reports it only after scanning
+ * ahead: 4 MB of `[` took 1.4 GB, and 4 MB of `- 1` lines or `1,` items
+ * 300-700 MB, before any error. It has no node limit. So the bytes are
+ * pre-scanned here, with bounded work and no allocation: flow nesting (`[`,
+ * `{`) and block nesting (indentation levels) against CONF_MAX_DEPTH, and
+ * lines with content plus flow indicators (an upper bound of the nodes)
+ * against CONF_MAX_TOKENS. Quoted scalars (which may contain brackets),
+ * comments and block scalars (`|`, `>`) are skipped as YAML does. Returns
+ * NULL and the position of the first excess, or an error message. */
+struct prescan {
+    size_t depth;                       /* flow nesting */
+    size_t items;
+    int indents[CONF_MAX_DEPTH + 1];    /* block indentation levels */
+    size_t nindent;
+};
+
+static const char *prescan(const char *s, size_t len, struct pos *at)
+{
+    static char msg[96];
+    struct prescan ps = { .depth = 0 };
+    struct pos p = { 1, 1 };
+    size_t i = 0;
+    int block_scalar = -1;      /* indentation of the line that opened a | or > scalar */
+    while (i < len) {
+        /* one line: its indentation first */
+        int indent = 0;
+        while (i + (size_t)indent < len && s[i + (size_t)indent] == ' ')
+            indent++;
+        size_t ls = i + (size_t)indent;
+        bool blank = ls >= len || s[ls] == '\n' || s[ls] == '\r' || s[ls] == '#';
+        if (block_scalar >= 0 && (blank || indent > block_scalar)) {
+            while (i < len && s[i] != '\n')
+                i++;
+            i++;
+            p.line++;
+            continue;
+        }
+        block_scalar = -1;
+        i = ls;
+        p.col = indent + 1;
+        if (!blank && ps.depth == 0) {
+            /* block nesting: pop deeper levels, push a new one */
+            while (ps.nindent && ps.indents[ps.nindent - 1] > indent)
+                ps.nindent--;
+            if (!ps.nindent || ps.indents[ps.nindent - 1] < indent) {
+                if (ps.nindent == CONF_MAX_DEPTH) {
+                    *at = p;
+                    snprintf(msg, sizeof(msg), "nested deeper than %d levels", CONF_MAX_DEPTH);
+                    return msg;
+                }
+                ps.indents[ps.nindent++] = indent;
+            }
+        }
+        if (!blank && ++ps.items > CONF_MAX_TOKENS)
+            goto too_many;
+        bool at_start = true;   /* a quote here opens a quoted scalar */
+        char last = 0;          /* last significant byte of the line */
+        while (i < len && s[i] != '\n') {
+            char c = s[i];
+            if (c == '#' && (at_start || i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t')) {
+                while (i < len && s[i] != '\n')
+                    i++;
+                break;
+            }
+            if ((c == '"' || c == '\'') && at_start) {
+                /* a quoted scalar, maybe over several lines */
+                char q = c;
+                for (i++, p.col++; i < len; i++, p.col++) {
+                    if (s[i] == '\n') {
+                        p.line++;
+                        p.col = 0;
+                    } else if (q == '"' && s[i] == '\\') {
+                        i++;
+                        p.col++;
+                    } else if (s[i] == q) {
+                        if (q == '\'' && i + 1 < len && s[i + 1] == '\'') {
+                            i++;
+                            p.col++;
+                            continue;
+                        }
+                        break;
+                    }
+                }
+                i++;
+                p.col++;
+                at_start = false;
+                last = q;
+                continue;
+            }
+            if (c == '[' || c == '{') {
+                if (++ps.depth + ps.nindent > CONF_MAX_DEPTH) {
+                    *at = p;
+                    snprintf(msg, sizeof(msg), "nested deeper than %d levels", CONF_MAX_DEPTH);
+                    return msg;
+                }
+                if (++ps.items > CONF_MAX_TOKENS)
+                    goto too_many;
+                at_start = true;
+            } else if (c == ']' || c == '}') {
+                if (ps.depth)
+                    ps.depth--;
+                at_start = false;
+            } else if (c == ',') {
+                if (++ps.items > CONF_MAX_TOKENS)
+                    goto too_many;
+                at_start = ps.depth > 0;
+            } else if ((c == ':' || c == '-' || c == '?') &&
+                       (i + 1 >= len || s[i + 1] == ' ' || s[i + 1] == '\n' || s[i + 1] == '\r')) {
+                at_start = true;
+            } else if (c != ' ' && c != '\t' && c != '\r') {
+                at_start = false;
+            }
+            if (c != ' ' && c != '\t' && c != '\r')
+                last = c;
+            i++;
+            p.col++;
+        }
+        /* `key: |` or `- >-`: the more indented lines that follow are text */
+        if (ps.depth == 0) {
+            size_t e = i;
+            while (e > ls && (s[e - 1] == ' ' || s[e - 1] == '\r' || s[e - 1] == '\t'))
+                e--;
+            size_t b = e;
+            while (b > ls && (s[b - 1] == '-' || s[b - 1] == '+' || (s[b - 1] >= '1' && s[b - 1] <= '9')))
+                b--;
+            if (b > ls && (s[b - 1] == '|' || s[b - 1] == '>') &&
+                (b - 1 == ls || s[b - 2] == ' '))
+                block_scalar = indent;
+        }
+        (void)last;
+        i++;
+        p.line++;
+    }
+    return NULL;
+too_many:
+    *at = p;
+    snprintf(msg, sizeof(msg), "more than %d items (lines and flow entries): not a vigil configuration",
+             CONF_MAX_TOKENS);
+    return msg;
+}
+
 /* Prints libfyaml's collected errors (already 1-based); false if there were none. */
 static bool report_parse_errors(struct loader *ld)
 {
@@ -1096,6 +1239,12 @@ static int parse_doc(struct loader *ld, const char *buf, size_t len, struct fy_d
         snprintf(msg, sizeof(msg), buf[bad] ? "invalid UTF-8 (byte 0x%02x)" : "NUL byte in the configuration",
                  (unsigned char)buf[bad]);
         report(ld, p, msg);
+        return -1;
+    }
+    struct pos at;
+    const char *why = prescan(buf, len, &at);
+    if (why) {
+        report(ld, at, why);
         return -1;
     }
     struct fy_diag_cfg dc;

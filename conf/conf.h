@@ -23,6 +23,7 @@ struct service_conf {
     int64_t grace_period_ms;          /* stop: time allowed to flush */
     char *hostname;                   /* default: gethostname() */
     char *http_listen;                /* service.http.listen, NULL = off */
+    bool http_alerts;                 /* service.http.alerts: serve GET /alerts */
     int64_t health_max_retry_age_ms;
 };
 

@@ -28,6 +28,10 @@ static const char *const on_full_names[] = { "block", "drop_oldest", NULL };
 static const struct conf_option http_options[] = {
     { "listen", CONF_STR, NULL, 0, 0, 255,
       "address:port of the /metrics and /healthz endpoint, e.g. 127.0.0.1:9880 (unset = off)" },
+    { "alerts", CONF_BOOL, "true",
+      offsetof(struct service_conf, http_alerts) - offsetof(struct service_conf, http_listen), 0, 0,
+      "also serve GET /alerts (recent alerts, evidence masked); false where the port is "
+      "reachable by more than the scraper" },
     { 0 }
 };
 

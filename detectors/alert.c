@@ -663,10 +663,12 @@ static void publish(struct vigil *vg, struct alert_stream *as, struct alert *a)
             fflush(stdout);
         }
     }
-    ship(vg, as, a, nev);
+    ship(vg, as, &shown, nev);
 }
 
-static size_t throttle_key(const struct alert *a, char *key, size_t cap)
+/* Entity values longer than 160 bytes are kept by their digest (bl_key_part),
+ * so two identities sharing a long prefix are throttled apart. */
+static size_t throttle_key(const struct bl_budget *b, const struct alert *a, char *key, size_t cap)
 {
     struct span ent[ENTITY_FIELDS];
     size_t o = 0;
@@ -676,13 +678,11 @@ static size_t throttle_key(const struct alert *a, char *key, size_t cap)
     memcpy(key, rule, rl);
     o = rl;
     for (int i = 0; i < ENTITY_FIELDS; i++) {
-        size_t n = ent[i].len < 160 ? ent[i].len : 160;
-        if (o + n + 3 > cap)
+        if (o + 160 + 2 > cap)
             break;
         key[o++] = 0;
+        size_t n = bl_key_part(b, key + o + 1, 160, ent[i]);
         key[o++] = (char)n;
-        if (n)
-            memcpy(key + o, ent[i].p, n);
         o += n;
     }
     return o;
@@ -814,7 +814,7 @@ static bool throttled(struct vigil *vg, struct alert_stream *as, const struct al
     char key[1200];
     if (throttle_ns <= 0 || a->unthrottled)
         return false;
-    size_t n = throttle_key(a, key, sizeof(key));
+    size_t n = throttle_key(&as->budget, a, key, sizeof(key));
     /* two keyed hashes of the whole key: entity values are longer than a bl key */
     uint64_t k2[2] = { bl_hash(&as->budget, span_make(key, n)), 0 };
     struct bl_budget alt = as->budget;

@@ -128,8 +128,8 @@ static void av_count(struct detector *d, const struct record *r, struct span tag
                      bool total)
 {
     struct av_ctx *c = d->ctx;
-    char key[BASELINE_KEY_BYTES];
-    struct bl_head *h = bl_lookup(c->keys, dutil_pair(key, tag, level), r->ts, true, true);
+    char key[BASELINE_KEY_BUF];
+    struct bl_head *h = bl_lookup(c->keys, dutil_pair(&d->vg->budget, key, tag, level), r->ts, true, true);
     if (!h)
         return;
     struct av_val *v = bl_value(h);

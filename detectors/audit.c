@@ -146,13 +146,12 @@ static bool is_private(struct span ip)
 }
 
 /* Was v ever seen host-wide under type ('A' action, 'I' ip)? Records it. */
-static bool host_seen(struct au_ctx *c, char type, struct span v, int64_t now, uint32_t *count)
+static bool host_seen(const struct bl_budget *bg, struct au_ctx *c, char type, struct span v,
+                      int64_t now, uint32_t *count)
 {
-    char key[BASELINE_KEY_BYTES];
-    size_t n = v.len < BASELINE_KEY_BYTES - 1 ? v.len : BASELINE_KEY_BYTES - 1;
+    char key[BASELINE_KEY_BUF];
     key[0] = type;
-    memcpy(key + 1, v.p, n);
-    struct span k = span_make(key, n + 1);
+    struct span k = span_make(key, 1 + bl_key_part(bg, key + 1, BASELINE_KEY_BUF - 1, v));
     if (bl_lookup(c->pairs, k, now, false, true))
         return true;
     if (bl_lookup(c->pairs, k, now, true, true) && *count < UINT32_MAX)
@@ -187,15 +186,15 @@ static void au_observe(struct detector *d, const struct record *r)
     bool learned = host_learned && r->ts - h->first_seen >= learn;
     bool young = host_learned && !learned;      /* a new identity on a learned host */
     int64_t age_min = (r->ts - h->first_seen) / (60 * NS_PER_SEC);
-    bool action_known = !action.len || host_seen(c, 'A', action, r->ts, &c->host_actions);
-    bool ip_known = !ip.len || host_seen(c, 'I', ip, r->ts, &c->host_ips);
+    bool action_known = !action.len || host_seen(&d->vg->budget, c, 'A', action, r->ts, &c->host_actions);
+    bool ip_known = !ip.len || host_seen(&d->vg->budget, c, 'I', ip, r->ts, &c->host_ips);
     struct alert a;
-    char key[BASELINE_KEY_BYTES + 1], hhmm[6], usual[200];
+    char key[BASELINE_KEY_BUF + 1], hhmm[6], usual[200];
     match_hhmm(r->ts, hhmm);
 
     if (action.len) {
         key[0] = 'a';
-        struct span k = dutil_pair(key + 1, id, action);
+        struct span k = dutil_pair(&d->vg->budget, key + 1, id, action);
         k = span_make(key, k.len + 1);
         if (!bl_lookup(c->pairs, k, r->ts, false, true)) {
             bl_lookup(c->pairs, k, r->ts, true, true);
@@ -251,7 +250,7 @@ static void au_observe(struct detector *d, const struct record *r)
     struct au_id *v = bl_value(h);
     if (ip.len) {
         key[0] = 'i';
-        struct span k = dutil_pair(key + 1, id, ip);
+        struct span k = dutil_pair(&d->vg->budget, key + 1, id, ip);
         k = span_make(key, k.len + 1);
         if (!bl_lookup(c->pairs, k, r->ts, false, true)) {
             if (learned) {

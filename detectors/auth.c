@@ -144,12 +144,10 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
 {
     struct auth_ctx *x = auth_of(d);
     char buf[2 * 256 + 2];
-    size_t al = a.len < 256 ? a.len : 256, blen = b.len < 256 ? b.len : 256;
-    if (al)
-        memcpy(buf, a.p, al);
+    /* a part longer than 256 bytes is kept by its digest, not cut */
+    size_t al = bl_key_part(&d->vg->budget, buf, 256, a);
     buf[al] = 0;
-    if (blen)
-        memcpy(buf + al + 1, b.p, blen);
+    size_t blen = bl_key_part(&d->vg->budget, buf + al + 1, 256, b);
     struct span whole = span_make(buf, al + 1 + blen);
     struct bl_budget alt = d->vg->budget;
     alt.seed = ~alt.seed;

@@ -11,7 +11,7 @@
  * charged to the shared budget before it is made; when the next step does not
  * fit, the table stops growing and evicts instead.
  *
- * Memory per entity = entry (sizeof(struct bl_head) = 96 bytes + the value,
+ * Memory per entity = entry (sizeof(struct bl_head) = 104 bytes + the value,
  * rounded to 8) + index (8-byte slot at load 3/8..3/4, i.e. 11-21 bytes; 16 on
  * average) + 8/per_chunk for the chunk array: bl_entry_bytes() returns it. */
 #include "detectors/baseline.h"
@@ -77,6 +77,23 @@ uint64_t bl_hash(const struct bl_budget *b, struct span s)
 {
     uint64_t seed = b ? b->seed : 0;
     return siphash13(seed, seed ^ 0x9e3779b97f4a7c15ULL, (const unsigned char *)s.p, s.len);
+}
+
+size_t bl_key_part(const struct bl_budget *b, char *out, size_t cap, struct span s)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (s.len <= cap) {
+        if (s.len)
+            memcpy(out, s.p, s.len);
+        return s.len;
+    }
+    size_t keep = cap - 17;
+    uint64_t h = bl_hash(b, s);
+    memcpy(out, s.p, keep);
+    out[keep] = '\x1e';
+    for (int i = 0; i < 16; i++)
+        out[keep + 1 + (size_t)i] = hex[(h >> (60 - 4 * i)) & 15];
+    return cap;
 }
 
 /* ---- entity tables ---- */
@@ -303,18 +320,19 @@ static size_t pick_victim(struct bl_table *t)
     return best;
 }
 
-struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
+/* Finds or creates the entry of a key known by its hash, full length and
+ * display prefix (shown.len <= BASELINE_KEY_BYTES). */
+static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
+                                     struct span shown, int64_t now, bool create, bool touch)
 {
-    if (key.len > BASELINE_KEY_BYTES)
-        key.len = BASELINE_KEY_BYTES;
-    uint64_t hash = bl_hash(t->budget, key);
     uint32_t h32 = (uint32_t)(hash >> 32);
     size_t mask = t->index_cap - 1;
     for (size_t pos = (size_t)hash & mask; t->index[pos].idx1; pos = (pos + 1) & mask) {
         if (t->index[pos].h32 != h32)
             continue;
         struct bl_head *h = entry_at(t, t->index[pos].idx1 - 1);
-        if (h->hash == hash && h->keylen == key.len && memcmp(h->key, key.p, key.len) == 0) {
+        if (h->hash == hash && h->fulllen == fulllen && h->keylen == shown.len &&
+            memcmp(h->key, shown.p, shown.len) == 0) {
             if (touch) {
                 if (now > h->last_seen)
                     h->last_seen = now;
@@ -347,11 +365,24 @@ fill:;
     h->hash = hash;
     h->first_seen = h->last_seen = now;
     h->hits = touch ? 1 : 0;
-    h->keylen = (uint8_t)key.len;
-    if (key.len)
-        memcpy(h->key, key.p, key.len);
+    h->fulllen = fulllen;
+    h->keylen = (uint8_t)shown.len;
+    if (shown.len)
+        memcpy(h->key, shown.p, shown.len);
     index_put(t->index, t->index_cap, hash, (uint32_t)(idx + 1));
     return h;
+}
+
+/* The whole key is hashed and its length compared: two identities that share
+ * their first BASELINE_KEY_BYTES bytes (AWS SSO session ARNs do) are two
+ * entities. Keys are at most a line long, so the length fits 32 bits. */
+struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
+{
+    if (key.len > UINT32_MAX)
+        key.len = UINT32_MAX;
+    uint64_t hash = bl_hash(t->budget, key);
+    struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
+    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch);
 }
 
 size_t bl_table_count(const struct bl_table *t)
@@ -380,7 +411,7 @@ void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *ar
 /* ---- persistence ---- */
 
 #define BL_TABLE_MAGIC   0x42544c56u   /* "VLTB" */
-#define BL_TABLE_VERSION 1u
+#define BL_TABLE_VERSION 2u            /* 1: keys cut at 64 bytes, no hash or length */
 
 struct bl_file_head {
     uint32_t magic, version;
@@ -388,11 +419,22 @@ struct bl_file_head {
     uint64_t count;
 };
 
-struct bl_file_entry {
+struct bl_file_entry_v1 {
     int64_t first_seen, last_seen;
     uint32_t hits;
     uint8_t keylen;
     uint8_t pad[3];
+};
+
+/* A key longer than its display copy is known by its hash, which depends on
+ * the seed: the registry refuses snapshots of another seed, so it holds. */
+struct bl_file_entry {
+    int64_t first_seen, last_seen;
+    uint32_t hits;
+    uint32_t fulllen;
+    uint64_t hash;
+    uint8_t keylen;
+    uint8_t pad[7];
 };
 
 static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
@@ -414,7 +456,8 @@ int bl_table_save(const struct bl_table *t, FILE *f)
         return -1;
     for (size_t i = 0; i < t->count; i++) {
         const struct bl_head *h = entry_at(t, i);
-        struct bl_file_entry e = { h->first_seen, h->last_seen, h->hits, h->keylen, { 0 } };
+        struct bl_file_entry e = { h->first_seen, h->last_seen, h->hits, h->fulllen, h->hash,
+                                   h->keylen, { 0 } };
         sum = fnv_add(sum, &e, sizeof(e));
         sum = fnv_add(sum, h->key, h->keylen);
         sum = fnv_add(sum, h + 1, t->value_size);
@@ -427,13 +470,33 @@ int bl_table_save(const struct bl_table *t, FILE *f)
     return 0;
 }
 
+/* One entry of either version into e (a v1 key is whole as stored: it was cut
+ * at 64 bytes when written, and is taken as a key of that length). */
+static int read_entry(FILE *f, uint32_t version, struct bl_file_entry *e, uint64_t *sum)
+{
+    if (version == 1) {
+        struct bl_file_entry_v1 e1;
+        if (fread(&e1, sizeof(e1), 1, f) != 1)
+            return -1;
+        *sum = fnv_add(*sum, &e1, sizeof(e1));
+        *e = (struct bl_file_entry){ e1.first_seen, e1.last_seen, e1.hits, e1.keylen, 0,
+                                     e1.keylen, { 0 } };
+        return 0;
+    }
+    if (fread(e, sizeof(*e), 1, f) != 1)
+        return -1;
+    *sum = fnv_add(*sum, e, sizeof(*e));
+    return 0;
+}
+
 int bl_table_load(struct bl_table *t, FILE *f)
 {
     struct bl_file_head fh;
     uint64_t sum = 0xcbf29ce484222325ULL;
     unsigned char key[BASELINE_KEY_BYTES];
     if (fread(&fh, sizeof(fh), 1, f) != 1 || fh.magic != BL_TABLE_MAGIC ||
-        fh.version != BL_TABLE_VERSION || fh.head_size != sizeof(struct bl_head) ||
+        (fh.version != 1 && fh.version != BL_TABLE_VERSION) ||
+        (fh.version == BL_TABLE_VERSION && fh.head_size != sizeof(struct bl_head)) ||
         fh.value_size != t->value_size || fh.count > (1ull << 32))
         return -1;
     unsigned char *val = malloc(t->value_size ? t->value_size : 1);
@@ -441,16 +504,17 @@ int bl_table_load(struct bl_table *t, FILE *f)
         return -1;
     for (uint64_t i = 0; i < fh.count; i++) {
         struct bl_file_entry e;
-        if (fread(&e, sizeof(e), 1, f) != 1 || e.keylen > BASELINE_KEY_BYTES ||
+        if (read_entry(f, fh.version, &e, &sum) < 0 || e.keylen > BASELINE_KEY_BYTES ||
+            e.fulllen < e.keylen || (e.fulllen > e.keylen && e.keylen < BASELINE_KEY_BYTES) ||
             e.first_seen > e.last_seen || fread(key, 1, e.keylen, f) != e.keylen ||
             fread(val, 1, t->value_size, f) != t->value_size)
             goto fail;
-        sum = fnv_add(sum, &e, sizeof(e));
         sum = fnv_add(sum, key, e.keylen);
         sum = fnv_add(sum, val, t->value_size);
-        /* the hash is recomputed: it depends on the seed, not the file */
-        struct bl_head *h = bl_lookup(t, span_make((const char *)key, e.keylen), e.last_seen,
-                                      true, false);
+        /* a whole key's hash is recomputed: it depends on the seed, not the file */
+        struct span k = span_make((const char *)key, e.keylen);
+        uint64_t hash = e.fulllen == e.keylen ? bl_hash(t->budget, k) : e.hash;
+        struct bl_head *h = lookup_hashed(t, hash, e.fulllen, k, e.last_seen, true, false);
         if (!h)
             goto fail;
         h->first_seen = e.first_seen;

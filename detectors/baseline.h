@@ -1,7 +1,9 @@
 /* baseline.h - bounded, persisted memory of what is normal, for every detector.
  *
- * A bl_table maps an entity key (user, source IP, identity, command, ...; cut
- * at BASELINE_KEY_BYTES) to a fixed-size value chosen by the detector. All
+ * A bl_table maps an entity key (user, source IP, identity, command, ...) to a
+ * fixed-size value chosen by the detector. Keys are told apart over their full
+ * length (keyed hash of the whole key, its length and its first bytes); only
+ * the copy kept for display is cut at BASELINE_KEY_BYTES. All
  * tables draw from one struct bl_budget (detectors.memory_max): at the cap a
  * new key evicts the least valuable entry (sampled: oldest last_seen, fewest
  * hits) of the same table, so memory never grows past the cap and every
@@ -34,6 +36,12 @@ struct bl_budget {
 
 uint64_t bl_hash(const struct bl_budget *b, struct span s);
 
+/* Writes s into out (cap >= 32 bytes) as one part of a composite key: as it
+ * is when it fits, else its first bytes, '\x1e' and 16 hex digits of its
+ * keyed hash, so composite keys stay distinct over the full length of their
+ * parts in a bounded buffer. Returns the bytes written (no NUL). */
+size_t bl_key_part(const struct bl_budget *b, char *out, size_t cap, struct span s);
+
 /* Fixed allocations outside tables (template trees, incident chains) count
  * against the same cap: reserve returns -1 when bytes do not fit under it. */
 int bl_budget_reserve(struct bl_budget *b, uint64_t bytes);
@@ -41,11 +49,12 @@ void bl_budget_release(struct bl_budget *b, uint64_t bytes);
 
 /* ---- entity tables ---- */
 struct bl_head {
-    uint64_t hash;
+    uint64_t hash;                   /* keyed hash of the whole key */
     int64_t first_seen, last_seen;   /* event time, ns */
     uint32_t hits;
-    uint8_t keylen;
-    char key[BASELINE_KEY_BYTES];    /* not NUL-terminated; keylen bytes */
+    uint32_t fulllen;                /* length of the whole key */
+    uint8_t keylen;                  /* bytes of it kept in key[] (<= BASELINE_KEY_BYTES) */
+    char key[BASELINE_KEY_BYTES];    /* for display; not NUL-terminated */
 };
 
 struct bl_table;
@@ -59,6 +68,7 @@ void bl_table_free(struct bl_table *t);
  * that may create in this table. */
 struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch);
 static inline void *bl_value(struct bl_head *h) { return (void *)(h + 1); }
+/* The display copy of the key: its first BASELINE_KEY_BYTES bytes. */
 static inline struct span bl_key(const struct bl_head *h) { return span_make(h->key, h->keylen); }
 size_t bl_table_count(const struct bl_table *t);
 uint64_t bl_table_evictions(const struct bl_table *t);

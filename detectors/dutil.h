@@ -51,15 +51,16 @@ static inline double dutil_score(enum severity s)
     return score[s < SEV__COUNT ? s : SEV_CRITICAL];
 }
 
-/* Writes a '\x1f'-joined key of a and b into out (BASELINE_KEY_BYTES). */
-static inline struct span dutil_pair(char *out, struct span a, struct span b)
+/* Writes a '\x1f'-joined key of a and b into out (BASELINE_KEY_BUF bytes);
+ * a part too long for its half is replaced by a digest of it (bl_key_part),
+ * so the key still tells apart parts that differ past the cut. */
+static inline struct span dutil_pair(const struct bl_budget *bg, char *out, struct span a,
+                                     struct span b)
 {
-    size_t n = a.len < BASELINE_KEY_BYTES / 2 ? a.len : BASELINE_KEY_BYTES / 2;
-    memcpy(out, a.p, n);
+    size_t n = bl_key_part(bg, out, BASELINE_KEY_BUF / 2, a);
     out[n++] = '\x1f';
-    size_t m = b.len < BASELINE_KEY_BYTES - n ? b.len : BASELINE_KEY_BYTES - n;
-    memcpy(out + n, b.p, m);
-    return span_make(out, n + m);
+    n += bl_key_part(bg, out + n, BASELINE_KEY_BUF - n, b);
+    return span_make(out, n);
 }
 
 /* Starts an alert for record r: time, rule, detector, severity, stage, ATT&CK

@@ -185,8 +185,8 @@ static void eg_observe(struct detector *d, const struct record *r)
     int64_t learn = dutil_learning_ns(d);
     bool learned = r->ts - c->first_ts >= learn;
     struct span dom = match_domain(dst);
-    char key[BASELINE_KEY_BYTES];
-    struct span k = dutil_pair(key, wl, dst);
+    char key[BASELINE_KEY_BUF];
+    struct span k = dutil_pair(&d->vg->budget, key, wl, dst);
     struct alert a;
     /* The workload's usual bytes per contact, as it was before this one. */
     struct bl_ewma wl_bytes = { 0, 0, 0 };

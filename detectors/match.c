@@ -477,12 +477,27 @@ static bool reads_secret(struct span cmd, struct span w, bool after_sudo)
 
 #define MASK_PIPED 8
 
+/* Could w be a login name? Lowercase letters, digits and ._-@$ only: a name
+ * with capitals or other symbols after "invalid user" is most likely a
+ * password typed at the login prompt. */
+static bool name_shaped(struct span w)
+{
+    for (size_t i = 0; i < w.len; i++) {
+        char c = w.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-' || c == '@' || c == '$'))
+            return false;
+    }
+    return w.len > 0 && w.len <= 32;
+}
+
 size_t mask_secrets(struct span line, char *out, size_t cap)
 {
     struct masker m = { .n = 0 };
     const char *p = line.p;
-    struct span cmd = SPAN_NULL;
-    int pending = 0;   /* the previous word asked to hide this one (1 whole, 3 after ':') */
+    struct span cmd = SPAN_NULL, prev = SPAN_NULL;
+    int pending = 0;   /* the previous word asked to hide this one (1 whole, 3 after ':',
+                          4 unless name-shaped) */
     /* Arguments of an echo/printf in this segment and in the one piped into
      * this one: hidden when the reader takes passwords on stdin. */
     size_t echo_from[MASK_PIPED], echo_to[MASK_PIPED], piped_from[MASK_PIPED], piped_to[MASK_PIPED];
@@ -517,6 +532,9 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
                 if (e > s && is_quote((unsigned char)p[e - 1]))
                     e--;
                 mask_add(&m, s, e);
+            } else if (pending == 4) {
+                if (!name_shaped(w))
+                    mask_add(&m, ws, we);
             } else if (pending == 3) {
                 for (size_t k = ws; k < we; k++)
                     if (p[k] == ':') {
@@ -532,6 +550,9 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
                 mask_add(&m, ws + att, we);
             else
                 pending = t;
+            if (!t && match_ieq(w, "user") && match_ieq(prev, "invalid"))
+                pending = 4;
+            prev = w;
             if (echoing && p[ws] != '-' && necho < MASK_PIPED) {
                 echo_from[necho] = ws;
                 echo_to[necho++] = we;

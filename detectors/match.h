@@ -55,8 +55,10 @@ struct span match_label(struct span domain);
 /* Copies line into out (cap bytes, NUL-terminated) with secrets replaced by
  * "****": values of NAME=... where NAME looks like a secret, --password=...,
  * the word after -p/--password/--token style flags of tools known to take a
- * password there, user:pass@ in URLs, secret query parameters, bearer tokens
- * and well-known key shapes (AKIA..., ghp_..., xoxb-...). Returns the length
+ * password there, user:pass@ in URLs, secret query parameters, bearer tokens,
+ * well-known key shapes (AKIA..., ghp_..., xoxb-...) and, after "invalid
+ * user" (sshd), a name that is not shaped like a login name (a password typed
+ * at the prompt). Returns the length
  * written. */
 size_t mask_secrets(struct span line, char *out, size_t cap);
 

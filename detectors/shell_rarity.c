@@ -86,19 +86,16 @@ static bool runs_from_drop_dir(struct span path)
     return base < path.p + path.len && base[0] == '.' && base != path.p;
 }
 
-static uint32_t count_of(struct bl_table *t, char kind, struct span a, struct span b, int64_t now,
-                         bool bump)
+static uint32_t count_of(const struct bl_budget *bg, struct bl_table *t, char kind, struct span a,
+                         struct span b, int64_t now, bool bump)
 {
-    char key[BASELINE_KEY_BYTES + 1];
+    char key[BASELINE_KEY_BUF + 1];
     struct span k;
     key[0] = kind;
-    if (b.p) {
-        k = dutil_pair(key + 1, a, b);
-    } else {
-        size_t n = a.len < BASELINE_KEY_BYTES ? a.len : BASELINE_KEY_BYTES;
-        memcpy(key + 1, a.p, n);
-        k = span_make(key + 1, n);
-    }
+    if (b.p)
+        k = dutil_pair(bg, key + 1, a, b);
+    else
+        k = span_make(key + 1, bl_key_part(bg, key + 1, BASELINE_KEY_BUF, a));
     k = span_make(key, k.len + 1);
     struct bl_head *h = bl_lookup(t, k, now, bump, bump);
     if (!h)
@@ -132,10 +129,10 @@ static void rar_observe(struct detector *d, const struct record *r)
             continue;
         char shape_buf[SHAPE_BYTES];
         struct span shape = span_make(shape_buf, shape_of(l, s, shape_buf, sizeof(shape_buf)));
-        uint32_t mine = count_of(c->user_cmd, 'c', user, a0, r->ts, true);
-        uint32_t host = count_of(c->host_cmd, 'c', a0, SPAN_NULL, r->ts, true);
-        uint32_t mine_shape = count_of(c->user_cmd, 's', user, shape, r->ts, true);
-        uint32_t host_shape = count_of(c->host_cmd, 's', shape, SPAN_NULL, r->ts, true);
+        uint32_t mine = count_of(&d->vg->budget, c->user_cmd, 'c', user, a0, r->ts, true);
+        uint32_t host = count_of(&d->vg->budget, c->host_cmd, 'c', a0, SPAN_NULL, r->ts, true);
+        uint32_t mine_shape = count_of(&d->vg->budget, c->user_cmd, 's', user, shape, r->ts, true);
+        uint32_t host_shape = count_of(&d->vg->budget, c->host_cmd, 's', shape, SPAN_NULL, r->ts, true);
         if (!learned)
             continue;
         enum severity sev;

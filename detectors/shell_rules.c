@@ -634,8 +634,8 @@ static void emit(struct detector *d, struct sr_ctx *c, const struct record *r, s
     a.peer_known = a.novelty && peer_known;
     a.entity.user = user;
     a.entity.command = argv0;
-    char key[BASELINE_KEY_BYTES];
-    struct bl_head *h = bl_lookup(c->seen, dutil_pair(key, user, span_cstr(id)), r->ts, true, true);
+    char key[BASELINE_KEY_BUF];
+    struct bl_head *h = bl_lookup(c->seen, dutil_pair(&d->vg->budget, key, user, span_cstr(id)), r->ts, true, true);
     uint32_t before = h ? h->hits - 1 : 0;
     /* Habit is a baseline too: the fifth time over more than a learning
      * period, the same technique by the same user is one level lower. */
@@ -730,12 +730,12 @@ static void sr_observe(struct detector *d, const struct record *r)
         struct sr_user *u = bl_value(uh);
         struct span host = SPAN_NULL;
         bool upload = false, new_remote = false, host_known = false;
-        char key[BASELINE_KEY_BYTES], extra[256] = "";
+        char key[BASELINE_KEY_BUF], extra[256] = "";
         if (remote_of(l, s, &host, &upload)) {
-            struct span k = dutil_pair(key, user, host);
+            struct span k = dutil_pair(&d->vg->budget, key, user, host);
             new_remote = !bl_lookup(c->remotes, k, r->ts, false, true) && learned;
-            char hkey[BASELINE_KEY_BYTES];
-            struct span hk = dutil_pair(hkey, SPAN_LIT("*"), host);
+            char hkey[BASELINE_KEY_BUF];
+            struct span hk = dutil_pair(&d->vg->budget, hkey, SPAN_LIT("*"), host);
             host_known = bl_lookup(c->remotes, hk, r->ts, false, true) != NULL;
             if (!host_known)
                 bl_lookup(c->remotes, hk, r->ts, true, true);

@@ -116,7 +116,7 @@ static void tpl_set(struct tpl *t, const struct span *tok, unsigned n)
 
 static uint64_t leaf_of(struct detector *d, struct tpl_ctx *c, struct span tag)
 {
-    char key[BASELINE_KEY_BYTES];
+    char key[BASELINE_KEY_BUF];
     size_t o = 0;
     key[o++] = (char)c->ntok;
     for (unsigned i = 0; i < 1 && i < c->ntok; i++) {
@@ -126,8 +126,7 @@ static uint64_t leaf_of(struct detector *d, struct tpl_ctx *c, struct span tag)
         o += l;
         key[o++] = '\x1f';
     }
-    size_t l = tag.len < BASELINE_KEY_BYTES - o ? tag.len : BASELINE_KEY_BYTES - o;
-    memcpy(key + o, tag.p, l);
+    size_t l = bl_key_part(&d->vg->budget, key + o, sizeof(key) - o, tag);
     return bl_hash(&d->vg->budget, span_make(key, o + l));
 }
 

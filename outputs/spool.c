@@ -39,8 +39,7 @@ struct spool {
     uint64_t rd_off;      /* in segs[0] */
     uint64_t bytes, count;
     int wfd;              /* the last segment, O_APPEND */
-    int write_errno;      /* last append failure, for rate-limited logging */
-    int64_t write_err_ms; /* when it was last logged (monotonic) */
+    struct log_limit write_log;  /* a full disk fails every append: one line per 10 s */
 };
 
 struct rec_header {
@@ -377,14 +376,10 @@ int spool_append(struct spool *s, const struct batch *b)
             char path[PATH_MAX_BYTES];
             int err = n < 0 ? errno : EIO;
             seg_path(s, w->no, path, sizeof(path));
-            /* A full disk fails every append: say so once per 10 s, not per batch
-             * (the output's backpressure or drop counters tell the rest). */
-            int64_t now_ms = vigil_mono_ms();
-            if (err != s->write_errno || now_ms - s->write_err_ms >= 10000) {
-                log_error("%s: disk buffer: write(\"%s\"): %s", s->name, path, strerror(err));
-                s->write_errno = err;
-                s->write_err_ms = now_ms;
-            }
+            /* say so once per 10 s, not per batch (the output's backpressure
+             * or drop counters tell the rest) */
+            log_limited(&s->write_log, err, LOG_ERROR, NULL, "%s: disk buffer: write(\"%s\"): %s",
+                        s->name, path, strerror(err));
             if (ftruncate(s->wfd, (off_t)w->size) < 0)
                 log_error("%s: disk buffer: ftruncate(\"%s\"): %s", s->name, path, strerror(errno));
             return -1;

@@ -27,7 +27,17 @@
 #define ALERT_MESSAGE_BYTES      768
 #define ALERT_EVIDENCE_BYTES     512                   /* per evidence line */
 #define DETECTOR_MEMORY_DEFAULT  (64ull * 1024 * 1024)
-#define BASELINE_KEY_BYTES       64                    /* entity keys are cut here */
+#define BASELINE_KEY_BYTES       64                    /* entity keys are shown cut here */
+#define BASELINE_KEY_BUF         1024                  /* composite keys; longer parts hashed */
 #define LOG_LINE_BYTES           2048                  /* one diagnostic line */
+#define LOG_LIMIT_INTERVAL_MS    10000                 /* a repeated error: one line per */
+#define HTTP_MAX_CONNECTIONS     64                    /* service.http: open connections */
+#define HTTP_MAX_HEADER_BYTES    8192                  /* request line + headers */
+#define HTTP_MAX_BODY_BYTES      1024                  /* GET/HEAD only */
+#define HTTP_TIMEOUT_S           10                    /* read, write and keep-alive idle */
+#define HTTP_MAX_CONN_AGE_S      30                    /* then a connection is shut down */
+#define HTTP_MAX_REPLY_BYTES     (256u * 1024)         /* one /alerts reply */
+#define HTTP_ACCEPT_RETRY_MS     1000                  /* after accept() failed (EMFILE) */
+#define HTTP_CAP_RETRY_MS        200                   /* at the connection cap */
 
 #endif

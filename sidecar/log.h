@@ -7,7 +7,9 @@
 #define VIGIL_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
 
@@ -26,6 +28,27 @@ void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
 #define log_info(...)  log_kv(LOG_INFO, NULL, __VA_ARGS__)
 #define log_warn(...)  log_kv(LOG_WARN, NULL, __VA_ARGS__)
 #define log_error(...) log_kv(LOG_ERROR, NULL, __VA_ARGS__)
+
+/* A repeated error, rate-limited: at most one line per LOG_LIMIT_INTERVAL_MS
+ * while the same key (an errno, or any small code the caller picks) repeats;
+ * the next line printed carries suppressed="N", the lines held back since.
+ * One struct per place that can repeat (zero-initialised). */
+struct log_limit {
+    int64_t last_ms;        /* monotonic time of the last line printed */
+    uint64_t suppressed;    /* lines held back since */
+    int key;
+    bool used;
+};
+void log_limited(struct log_limit *ll, int key, enum log_level l, const char *const *kv,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The same at a given time (ms), for tests. */
+void log_limited_at(struct log_limit *ll, int64_t now_ms, int key, enum log_level l,
+                    const char *const *kv, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Routes libevent's own messages ([warn] lines on stderr otherwise) into this
+ * logger, escaped and rate-limited per libevent severity. */
+void log_route_libevent(void);
 
 /* Writes s (len bytes) into out (cap bytes, always NUL-terminated) with every
  * control byte, DEL, backslash and `quote` (0 for none) escaped as \n, \t, \xNN,

@@ -219,6 +219,7 @@ int main(int argc, char **argv)
     umask(077);
     signal(SIGPIPE, SIG_IGN);
     fdlimit_raise();
+    log_route_libevent();
     /* Before event_base_new: libraries with threads (NATS, Kafka) hand
      * results to the loop from other threads. */
     evthread_use_pthreads();

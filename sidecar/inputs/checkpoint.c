@@ -510,7 +510,8 @@ int ckpt_save(struct ckpt_table *t, const char *path)
 fail:;
     int err = errno;
     const char *kv[] = { "file", path, NULL };
-    log_kv(LOG_ERROR, kv, "tail: writing checkpoint failed at %s: %s", what, strerror(err));
+    log_limited(&t->save_log, err, LOG_ERROR, kv, "tail: writing checkpoint failed at %s: %s", what,
+                strerror(err));
     if (fd >= 0) {
         close(fd);
         unlink(tmp);

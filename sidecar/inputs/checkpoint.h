@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sidecar/log.h"
+
 #define CKPT_FP_BYTES 1024u          /* fingerprint: hash of the first min(size, this) bytes */
 #define CKPT_TAIL_BYTES 512u        /* bytes before the offset hashed into tail_hash */
 #define CKPT_VERSION  2              /* 1 (no tail hash) is still read */
@@ -34,6 +36,7 @@ struct ckpt_table {
     size_t max;                      /* bound on rows (INPUT_MAX_FILES) */
     int64_t saved_at;                /* wall seconds the loaded file was written, 0 if none */
     uint64_t saved_hash;             /* hash of the text last written (skip unchanged writes) */
+    struct log_limit save_log;       /* a write failing at every flush: one line per 10 s */
 };
 
 void ckpt_table_init(struct ckpt_table *t, size_t max);

@@ -29,6 +29,19 @@ grep -q "pathz" "$T/vigil.err" || fail "the reload error does not name the bad k
 write_lines "$T/logs/a.log" 2001 3000
 wait_until 10 count_messages "$T/out" '^line-' 3000 || fail "vigil stopped reading after a bad reload"
 say "bad config kept the old one running: ok"
+# a 4 MB `[[[[...` config by SIGHUP: refused at its first level too deep,
+# with its position, without the running vigil's memory growing
+rss() { sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' "/proc/$VPID/status"; }
+r0=$(rss)
+"$PY" -c 'import sys; open(sys.argv[1], "w").write("[" * (4 * 1024 * 1024 - 16))' "$T/v.yaml"
+kill -HUP "$VPID"
+wait_until 10 grep -q 'v.yaml:1:32: nested deeper than 32 levels' "$T/vigil.err" ||
+    { tail -3 "$T/vigil.err"; fail "a deeply nested config on SIGHUP not refused with its position"; }
+r1=$(rss)
+[ $((r1 - r0)) -lt 65536 ] || fail "peak RSS grew from $r0 to $r1 KiB on a hostile reload"
+write_lines "$T/logs/a.log" 3001 3100 more
+wait_until 10 count_messages "$T/out" '^more-' 100 || fail "vigil stopped reading after a hostile reload"
+say "4 MB of [ on SIGHUP: refused, peak RSS $r0 -> $r1 KiB: ok"
 # a good config: one more input, a different batch size
 sed 's/^outputs:/  - name: b\n    paths: ["'"$(echo "$T" | sed 's/\//\\\//g')"'\/logs\/b.log"]\n    read_from: head\noutputs:/' "$T/good.yaml" >"$T/v.yaml"
 sed -i 's/max_delay: 100ms/max_delay: 100ms, max_events: 100/' "$T/v.yaml"

@@ -44,6 +44,9 @@ for probe in ("livenessProbe", "readinessProbe"):
     if g["path"] != "/healthz" or int(g["port"]) != port: err(f"{probe} does not ask /healthz on {port}")
 if int(ann["prometheus.io/port"]) != port or ann["prometheus.io/path"] != "/metrics":
     err("Prometheus annotations do not point at /metrics on the listen port")
+# the pod network gets what a probe and a scraper need, not the alert evidence
+if conf["service"]["http"].get("alerts", True) is not False:
+    err("service.http.alerts is not false on a port open to the pod network")
 sc = v["securityContext"]
 if not sc.get("readOnlyRootFilesystem") or sc.get("runAsUser", 0) == 0 or sc.get("allowPrivilegeEscalation", True):
     err("vigil container is not non-root with a read-only root filesystem")

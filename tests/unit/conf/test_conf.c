@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -465,6 +466,68 @@ Test(conf, error_flood_is_capped)
     cr_assert(strstr(errs, "t.yaml: too many errors, the rest are not shown\n"));
     free(errs);
     free(yaml);
+}
+
+/* ---- hostile documents: bounded parse ---------------------------------- */
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* 4 MB of `[` took 1.4 GB in libfyaml before its depth error: it is now
+ * refused at the first level too deep, with its position, using a few MB
+ * (a behaviour bound: peak RSS of this test's own process). */
+Test(conf, deep_flow_nesting_fails_fast_with_a_position)
+{
+    size_t n = 4 * 1024 * 1024 - 64;
+    char *yaml = malloc(n + 1);
+    memset(yaml, '[', n);
+    yaml[n] = 0;
+    long before = peak_rss_kib();
+    bad(yaml, "t.yaml:1:32: nested deeper than 32 levels");
+    cr_assert_lt(peak_rss_kib() - before, 64 * 1024, "peak RSS grew by %ld KiB",
+                 peak_rss_kib() - before);
+    free(yaml);
+    bad(MINI "service:\n  x: {a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+        "t.yaml:5:39: nested deeper than 32 levels");
+}
+
+Test(conf, deep_block_nesting_and_too_many_items_are_refused)
+{
+    char *yaml = malloc(4 * 1024 * 1024);
+    size_t n = (size_t)sprintf(yaml, "a:\n");
+    for (int i = 1; i < 40; i++)
+        n += (size_t)sprintf(yaml + n, "%*sk%d:\n", 2 * i, "", i);
+    bad(yaml, "t.yaml:33:65: nested deeper than 32 levels");
+    n = (size_t)sprintf(yaml, MINI "x:\n");
+    while (n < 4 * 1024 * 1024 - 8)
+        n += (size_t)sprintf(yaml + n, "- 1\n");
+    long before = peak_rss_kib();
+    bad(yaml, "t.yaml:50000:1: more than 50000 items");
+    cr_assert_lt(peak_rss_kib() - before, 64 * 1024, "peak RSS grew by %ld KiB",
+                 peak_rss_kib() - before);
+    n = (size_t)sprintf(yaml, MINI "x: [");
+    while (n < 4 * 1024 * 1024 - 8)
+        n += (size_t)sprintf(yaml + n, "1,");
+    sprintf(yaml + n, "]\n");
+    bad(yaml, "more than 50000 items");
+    free(yaml);
+}
+
+/* Brackets inside quoted scalars, comments and block scalars are text, and a
+ * quote inside a plain scalar opens nothing. */
+Test(conf, brackets_in_text_are_not_nesting)
+{
+    struct vigil_conf c;
+    good(&c, MINI "alerts:\n  tag: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n"
+                  "  format: 'json'\n"
+                  "# {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{\n");
+    conf_free(&c);
+    bad(MINI "service:\n  hostname: it's\n  x: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n",
+        "nested deeper than 32 levels");
 }
 
 /* ---- ${VAR} ------------------------------------------------------------- */

@@ -586,3 +586,68 @@ Test(alert, text_width_from_vigil_columns)
     cr_assert_eq(alert_text_width(), 0);
     unsetenv("VIGIL_COLUMNS");
 }
+
+/* A password typed at the login prompt lands in sshd's "invalid user" line:
+ * stdout and GET /alerts show the same evidence, with it masked. */
+Test(alert, evidence_is_masked_alike_on_stdout_and_for_the_http_api)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.format = ALERT_FORMAT_JSON;
+    test_conf.alerts.evidence_lines = 3;
+    cr_assert_eq(detectors_init(vg), 0);
+    FILE *tmp = tmpfile();
+    int saved = dup(STDOUT_FILENO);
+    fflush(stdout);
+    dup2(fileno(tmp), STDOUT_FILENO);
+    struct alert a = sample();
+    a.nevidence = 0;
+    alert_evidence(&a, SPAN_LIT("sshd[7]: Failed password for invalid user Winter2026!Pw from 198.51.100.7 port 4 ssh2"));
+    alert_evidence(&a, SPAN_LIT("sshd[7]: Invalid user oracle from 198.51.100.7 port 4"));
+    alert_evidence(&a, SPAN_LIT("bash: mysql -u root --password=hunter2 prod"));
+    cr_assert(alert_emit(vg, &a));
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    char out[8192] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+    out[n] = 0;
+    fclose(tmp);
+    const struct telemetry *t = &vg->telemetry;
+    cr_assert_eq(t->next_id, 1);
+    char json[TELEMETRY_ALERT_JSON + 1];
+    memcpy(json, t->ring[0].json, t->ring[0].len);
+    json[t->ring[0].len] = 0;
+    cr_assert(strstr(json, "invalid user **** from"), "%s", json);
+    cr_assert(strstr(json, "Invalid user oracle from"), "a name-shaped name stays: %s", json);
+    cr_assert(strstr(json, "--password=****"), "%s", json);
+    cr_assert_null(strstr(json, "Winter2026"), "%s", json);
+    cr_assert_null(strstr(json, "hunter2"), "%s", json);
+    cr_assert(strncmp(out, json, strlen(json)) == 0, "stdout and /alerts differ:\n%s\n%s", out, json);
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}
+
+/* The (rule, entity) throttle tells apart identities that differ past 160
+ * bytes: the second one is a new alert, not a repeat of the first. */
+Test(alert, throttle_tells_long_identities_apart)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    static char id1[300], id2[300];
+    memset(id1, 'r', sizeof(id1));
+    memcpy(id2, id1, sizeof(id2));
+    memcpy(id1 + 250, "alice", 5);
+    memcpy(id2 + 250, "malor", 5);
+    struct alert a = sample();
+    a.entity.identity = span_make(id1, sizeof(id1));
+    cr_assert(alert_emit(vg, &a));
+    a = sample();
+    a.entity.identity = span_make(id2, sizeof(id2));
+    cr_assert(alert_emit(vg, &a), "another identity is not a repeat");
+    a = sample();
+    a.entity.identity = span_make(id1, sizeof(id1));
+    cr_assert_not(alert_emit(vg, &a), "the same identity again is a repeat");
+    detectors_free(vg);
+    telemetry_free(&vg->telemetry);
+}

@@ -185,3 +185,29 @@ Test(audit, snapshot_round_trip_keeps_identities_and_host_norms)
     cr_expect(strstr(a->message, "2 actions known host-wide"), "%s", a->message);
     th_fini(&t);
 }
+
+/* AWS SSO session ARNs share their first 64 bytes: a never-seen identity
+ * must not be judged with another's history. */
+Test(audit, identities_sharing_a_long_prefix_are_distinct)
+{
+    static const char alice[] = "arn:aws:sts::123456789012:assumed-role/"
+                                "AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@corp.example";
+    static const char mallory[] = "arn:aws:sts::123456789012:assumed-role/"
+                                  "AWSReservedSSO_AdministratorAccess_0123456789abcdef/mallory@corp.example";
+    struct th t;
+    th_init(&t, &detector_audit);
+    for (int d = 0; d < 3; d++)
+        for (int h = 9; h < 18; h++)
+            for (int k = 0; k < 20; k++)
+                call(&t, H(d, h, k * 3), alice,
+                     k % 4 ? "s3:GetObject" : "secretsmanager:GetSecretValue", "10.0.0.5",
+                     "success", 1000);
+    cr_expect_eq(t.nalerts, 0, "%s", t.nalerts ? t.alerts[0].message : "");
+    call(&t, H(3, 10, 0), alice, "secretsmanager:GetSecretValue", "10.0.0.5", "success", 1000);
+    cr_expect_eq(t.nalerts, 0, "alice's habit: %s", t.nalerts ? t.alerts[0].message : "");
+    call(&t, H(3, 10, 1), mallory, "secretsmanager:GetSecretValue", "10.0.0.5", "success", 1000);
+    const struct th_alert *a = th_find(&t, "audit.new_action");
+    cr_assert(a, "mallory's first GetSecretValue is judged as new");
+    cr_expect(strstr(a->message, "first seen 0m ago"), "%s", a->message);
+    th_fini(&t);
+}

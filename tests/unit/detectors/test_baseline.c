@@ -45,7 +45,8 @@ Test(baseline, lookup_create_touch)
     char longkey[200];
     memset(longkey, 'x', sizeof(longkey));
     h = bl_lookup(t, span_make(longkey, sizeof(longkey)), T0, true, true);
-    cr_assert_eq(h->keylen, BASELINE_KEY_BYTES);
+    cr_assert_eq(h->keylen, BASELINE_KEY_BYTES, "only the display copy is cut");
+    cr_assert_eq(h->fulllen, sizeof(longkey));
     cr_assert_eq(bl_table_count(t), 3);
     cr_assert_gt(b.used, 0);
     bl_table_free(t);
@@ -332,4 +333,101 @@ Test(baseline, fixed_allocations_count_against_the_same_cap)
     bl_budget_release(&b, 600);
     cr_assert_eq(b.used, 0);
     cr_assert_eq(bl_budget_reserve(&b, UINT64_MAX), -1, "no wrap-around");
+}
+
+#define ARN_A "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/alice@corp.example"
+#define ARN_M "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/mallory@corp.example"
+
+/* Keys sharing their first BASELINE_KEY_BYTES bytes are two entities, also
+ * after a snapshot round trip; only the display copy is cut. */
+Test(baseline, keys_are_told_apart_over_their_full_length)
+{
+    cr_assert_eq(memcmp(ARN_A, ARN_M, BASELINE_KEY_BYTES), 0, "the ARNs share 64 bytes");
+    struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
+    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val));
+    struct bl_head *h = bl_lookup(t, SPAN_LIT(ARN_A), T0, true, true);
+    ((struct val *)bl_value(h))->n = 1;
+    cr_assert_null(bl_lookup(t, SPAN_LIT(ARN_M), T0, false, false), "mallory is not alice");
+    /* same length, differing only in the last byte */
+    char k1[300], k2[300];
+    memset(k1, 'k', sizeof(k1));
+    memcpy(k2, k1, sizeof(k2));
+    k2[299] = 'z';
+    cr_assert_not_null(bl_lookup(t, span_make(k1, sizeof(k1)), T0, true, true));
+    cr_assert_null(bl_lookup(t, span_make(k2, sizeof(k2)), T0, false, false));
+    h = bl_lookup(t, SPAN_LIT(ARN_M), T0, true, true);
+    ((struct val *)bl_value(h))->n = 2;
+    cr_assert_eq(bl_table_count(t), 3);
+    cr_assert(span_eq(bl_key(h), span_make(ARN_M, BASELINE_KEY_BYTES)));
+
+    FILE *f = tmpfile();
+    cr_assert_eq(bl_table_save(t, f), 0);
+    rewind(f);
+    struct bl_table *t2 = bl_table_new(&b, "ids", sizeof(struct val));
+    cr_assert_eq(bl_table_load(t2, f), 0);
+    fclose(f);
+    h = bl_lookup(t2, SPAN_LIT(ARN_A), T0, false, false);
+    cr_assert(h && ((struct val *)bl_value(h))->n == 1);
+    h = bl_lookup(t2, SPAN_LIT(ARN_M), T0, false, false);
+    cr_assert(h && ((struct val *)bl_value(h))->n == 2);
+    cr_assert_null(bl_lookup(t2, span_make(k2, sizeof(k2)), T0, false, false));
+    bl_table_free(t2);
+    bl_table_free(t);
+}
+
+/* A version 1 snapshot (keys cut at 64 bytes, entries of 24 bytes) still
+ * loads: short keys as they were, a cut key as a key of 64 bytes. */
+Test(baseline, version_1_snapshot_still_loads)
+{
+    struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
+    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val));
+    FILE *f = tmpfile();
+    struct { uint32_t magic, version, head_size, value_size; uint64_t count; } fh =
+        { 0x42544c56u, 1, 96, sizeof(struct val), 2 };
+    struct { int64_t first, last; uint32_t hits; uint8_t keylen, pad[3]; } e;
+    uint64_t sum = 0xcbf29ce484222325ULL;
+#define FNV(p, n) do { const unsigned char *c_ = (const void *)(p); \
+        for (size_t i_ = 0; i_ < (n); i_++) { sum ^= c_[i_]; sum *= 0x100000001b3ULL; } } while (0)
+    fwrite(&fh, sizeof(fh), 1, f);
+    const char *keys[2] = { "bob", ARN_A };
+    for (int i = 0; i < 2; i++) {
+        struct val v = { 0 };
+        v.n = 10 + i;
+        memset(&e, 0, sizeof(e));
+        e.first = T0;
+        e.last = T0 + MIN;
+        e.hits = 3;
+        e.keylen = (uint8_t)(strlen(keys[i]) < 64 ? strlen(keys[i]) : 64);
+        FNV(&e, sizeof(e));
+        FNV(keys[i], e.keylen);
+        FNV(&v, sizeof(v));
+        fwrite(&e, sizeof(e), 1, f);
+        fwrite(keys[i], 1, e.keylen, f);
+        fwrite(&v, sizeof(v), 1, f);
+    }
+    fwrite(&sum, sizeof(sum), 1, f);
+    rewind(f);
+    cr_assert_eq(bl_table_load(t, f), 0);
+    fclose(f);
+    struct bl_head *h = bl_lookup(t, SPAN_LIT("bob"), T0, false, false);
+    cr_assert(h && ((struct val *)bl_value(h))->n == 10 && h->hits == 3);
+    h = bl_lookup(t, span_make(ARN_A, 64), T0, false, false);
+    cr_assert(h && ((struct val *)bl_value(h))->n == 11);
+    cr_assert_null(bl_lookup(t, SPAN_LIT(ARN_M), T0, false, false),
+                   "the cut key no longer stands for every longer key");
+    bl_table_free(t);
+}
+
+Test(baseline, key_parts_keep_long_values_distinct)
+{
+    struct bl_budget b = { .seed = 7 };
+    char o1[64], o2[64];
+    size_t n1 = bl_key_part(&b, o1, sizeof(o1), SPAN_LIT("short"));
+    cr_assert(n1 == 5 && memcmp(o1, "short", 5) == 0);
+    n1 = bl_key_part(&b, o1, sizeof(o1), SPAN_LIT(ARN_A));
+    size_t n2 = bl_key_part(&b, o2, sizeof(o2), SPAN_LIT(ARN_M));
+    cr_assert_eq(n1, sizeof(o1));
+    cr_assert_eq(n2, sizeof(o2));
+    cr_assert_neq(memcmp(o1, o2, n1), 0);
+    cr_assert_eq(memcmp(o1, ARN_A, sizeof(o1) - 17), 0, "the part starts as the value");
 }

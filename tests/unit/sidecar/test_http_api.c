@@ -99,3 +99,33 @@ Test(http_api, health_reasons)
     cr_assert_eq(health(&vg), 503);
     cr_assert_str_eq(body, "output tcp: buffer full, inputs paused\n");
 }
+
+/* One reply is at most HTTP_MAX_REPLY_BYTES: a full ring of large alerts is
+ * served in pages, `next` saying where the page stopped. */
+Test(http_api, alerts_reply_is_bounded_and_pages)
+{
+    static struct vigil vg;
+    memset(&vg, 0, sizeof(vg));
+    static char json[4000];
+    for (int i = 1; i <= TELEMETRY_RING; i++) {
+        int len = snprintf(json, sizeof(json), "{\"n\":%d,\"pad\":\"%0*d\"}", i, 3900, 0);
+        telemetry_alert(&vg.telemetry, "auth.login", 3, i, json, (size_t)len);
+    }
+    uint64_t since = 0, seen = 0;
+    for (int page = 0; page < 10 && seen < TELEMETRY_RING; page++) {
+        struct evbuffer *b = evbuffer_new();
+        http_api_alerts(&vg, since, TELEMETRY_RING, b);
+        size_t n = evbuffer_get_length(b);
+        cr_assert_leq(n, HTTP_MAX_REPLY_BYTES, "page %d: %zu bytes", page, n);
+        char head[64] = "";
+        evbuffer_copyout(b, head, sizeof(head) - 1);
+        unsigned long long next = 0;
+        cr_assert_eq(sscanf(head, "{\"next\":%llu", &next), 1, "%s", head);
+        cr_assert_gt(next, since);
+        seen += next - since;
+        since = next;
+        evbuffer_free(b);
+    }
+    cr_assert_eq(seen, TELEMETRY_RING, "every alert served once across the pages");
+    telemetry_free(&vg.telemetry);
+}

@@ -1,8 +1,12 @@
 /* test_log.c - escaping of diagnostics: no input byte may forge a line or
  * reach the terminal as a control sequence. */
 #include <criterion/criterion.h>
+#include <event2/event.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "sidecar/limits.h"
 #include "sidecar/log.h"
 
 static const char *esc(const char *s, size_t n, char quote)
@@ -55,4 +59,71 @@ Test(log, levels_parse_by_name)
     cr_assert_eq(log_level_parse("warning", &l), 0);
     cr_assert_eq(l, LOG_WARN);
     cr_assert_eq(log_level_parse("loud", &l), -1);
+}
+
+/* An error repeated thousands of times prints one line per interval, and the
+ * next line says how many were held back. */
+Test(log, repeated_errors_are_rate_limited_with_a_count)
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    fflush(stderr);
+    dup2(fileno(tmp), STDERR_FILENO);
+    struct log_limit ll = { 0 };
+    int64_t t0 = 1000000;
+    for (int i = 0; i < 5000; i++)     /* 5000 failures within 5 s */
+        log_limited_at(&ll, t0 + i, 28, LOG_ERROR, NULL, "write failed: %s", "No space left on device");
+    log_limited_at(&ll, t0 + LOG_LIMIT_INTERVAL_MS + 5000, 28, LOG_ERROR, NULL, "write failed: %s",
+                   "No space left on device");
+    log_limited_at(&ll, t0 + LOG_LIMIT_INTERVAL_MS + 5001, 2, LOG_ERROR, NULL, "another error");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char out[4096] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+    out[n] = 0;
+    fclose(tmp);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += out[i] == '\n';
+    cr_assert_eq(lines, 3, "%s", out);
+    cr_assert(strstr(out, "suppressed=\"4999\""), "%s", out);
+    cr_assert(strstr(out, "msg=\"another error\"\n"), "a new error is not held back: %s", out);
+}
+
+/* libevent's own warnings (here: epoll refusing a regular file, 1000 times)
+ * come out as vigil's logfmt lines, rate-limited, not as raw [warn] lines. */
+Test(log, libevent_messages_are_logfmt_and_rate_limited)
+{
+    log_route_libevent();
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    fflush(stderr);
+    dup2(fileno(tmp), STDERR_FILENO);
+    struct event_base *base = event_base_new();
+    FILE *reg = tmpfile();
+    for (int i = 0; i < 1000; i++) {
+        struct event *ev = event_new(base, fileno(reg), EV_READ, NULL, NULL);
+        event_add(ev, NULL);
+        event_free(ev);
+    }
+    event_base_free(base);
+    fclose(reg);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char out[8192] = "";
+    rewind(tmp);
+    size_t n = fread(out, 1, sizeof(out) - 1, tmp);
+    out[n] = 0;
+    fclose(tmp);
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += out[i] == '\n';
+    cr_assert_geq(lines, 1, "libevent said nothing: %s", out);
+    cr_assert_leq(lines, 2, "%d lines:\n%s", lines, out);
+    cr_assert(strncmp(out, "ts=", 3) == 0, "%s", out);
+    cr_assert(strstr(out, "source=\"libevent\""), "%s", out);
+    cr_assert_null(strstr(out, "[warn]"), "%s", out);
 }
