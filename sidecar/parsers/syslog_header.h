@@ -28,4 +28,11 @@ struct syslog_header {
  * when the line has no recognisable header (h->msg is then the whole line). */
 bool syslog_header_parse(struct span line, int64_t ref_ns, struct syslog_header *h);
 
+/* journalctl -o json: one export object per line. Fills h from MESSAGE (its
+ * raw contents: *msg_esc says whether they hold JSON escapes, which the
+ * caller undoes into its own memory), SYSLOG_IDENTIFIER (else _COMM), _PID
+ * (else SYSLOG_PID), _HOSTNAME and __REALTIME_TIMESTAMP. Returns false when
+ * the line is not such an object or has no MESSAGE string. */
+bool syslog_header_journal_json(struct span line, struct syslog_header *h, bool *msg_esc);
+
 #endif
