@@ -1323,10 +1323,9 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         .names_user = hit && act == A_PREAUTH_DISCONNECT,
         .counted = failure_action(act) && !repeated,
     };
-    if (role == R_DETAIL && !l.pid)
-        l.dup = true;               /* audit's USER_LOGIN failure, a module's detail */
-    if (role != R_DETAIL || l.pid)
-        auth_session_apply(svc == SV_SSHD ? state : NULL, &l);
+    auth_session_apply(svc == SV_SSHD ? state : NULL, &l);
+    /* a detail line outside a followed connection (audit's USER_LOGIN
+     * res=failed) repeats the attempt its sibling record counts */
     if (role == R_DETAIL && !l.pid)
         l.dup = true;
     switch (l.verdict) {

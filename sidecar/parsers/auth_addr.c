@@ -24,6 +24,8 @@ bool auth_addr_ipv6(struct span s)
 {
     char buf[INET6_ADDRSTRLEN + 1];
     struct in6_addr a;
+    if (s.len < 2)
+        return false;
     const char *pct = memchr(s.p, '%', s.len);
     size_t n = pct ? (size_t)(pct - s.p) : s.len;
     if (n < 2 || n >= sizeof(buf) || !memchr(s.p, ':', n))
