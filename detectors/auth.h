@@ -36,9 +36,10 @@ struct auth_switch_conf {
 
 /* One episode of an attack from one source (or one IPv6 /64), or against
  * one user: one alert when it starts, one update when it grows to ten times
- * the threshold, and a summary when it ends (no activity for the rule's
- * window, or a day after its start). At most three lines however long it
- * lasts; a botnet that never stops gives a start and a summary a day. */
+ * the threshold or turns more severe, and a summary when it ends (no
+ * activity for the rule's window, or a day after its start). At most three
+ * lines however long it lasts; a botnet that never stops gives a start and a
+ * summary a day. */
 struct auth_episode {
     int64_t start, last;            /* event time; start 0 = no episode */
     uint32_t total;                 /* failures / connections in the episode */

@@ -10,8 +10,9 @@
  *
  * One alert per episode (auth.h, struct auth_episode): when the windowed
  * count reaches the threshold, one line; one update when the episode grows
- * to ten times the threshold or turns to accounts that log in here; and a
- * summary when it ends. Severity follows what is targeted: names that never
+ * to ten times the threshold or turns more severe (it reaches accounts that
+ * log in here); and a summary when it ends - or, if it turns more severe
+ * again after the update, that line instead of the summary. Three at most. Severity follows what is targeted: names that never
  * logged in here (admin, test, oracle: what every internet-facing sshd sees
  * all day) are low; names that log in here are medium, and several of them,
  * or a privileged one, high. */
@@ -181,7 +182,7 @@ static void episode_step(struct detector *d, enum episode_kind k, struct auth_ep
     int64_t now = r->ts, gap = rc->window_ms * 1000000LL;
     uint32_t thr = (uint32_t)rc->threshold;
     if (episode_over(e, gap, now)) {
-        if (e->lines)
+        if (e->lines && e->lines < 3)
             episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
         memset(e, 0, sizeof(*e));
     }
@@ -200,10 +201,12 @@ static void episode_step(struct detector *d, enum episode_kind k, struct auth_ep
         e->peak = count;
     e->known |= known;
     bool grew = e->total >= 10ULL * thr, worse = (uint8_t)sev > e->sev;
-    if (e->lines == 1 && (grew || worse)) {
-        e->lines = 2;
-        if (worse)
-            e->sev = (uint8_t)sev;
+    if (worse)
+        e->sev = (uint8_t)sev;
+    /* the second line: grown tenfold or more severe; a third only when it
+     * turns more severe again, which then stands for the summary */
+    if ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse)) {
+        e->lines++;
         episode_alert(d, k, PH_UPDATE, e, r, key, latest, count, now);
     }
 }
@@ -315,7 +318,7 @@ static void close_if_over(struct detector *d, enum episode_kind k, struct auth_e
 {
     if (!episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
         return;
-    if (e->lines)
+    if (e->lines && e->lines < 3)
         episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
     memset(e, 0, sizeof(*e));
 }

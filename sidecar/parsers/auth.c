@@ -85,8 +85,10 @@ enum {
 /* Capture slots, named by the letter used in templates. */
 enum cap {
     C_USER, C_TARGET, C_IP, C_PORT, C_METHOD, C_KEYFP, C_TTY, C_PWD, C_COMMAND, C_UID,
-    C_GROUP, C_REASON, C_COUNT, C_PAMSVC, C_TTYHOST, C_REST, C_KEYTYPE, C_PROTO, C_ADDRPORT,
-    C_PAMERR, C__N, C_SKIP = C__N
+    C_GROUP, C_REASON, C_COUNT, C_PAMSVC, C_TTYHOST, C_REST, C_ADDRPORT, C__N,
+    C_SKIP = C__N,
+    /* checked, then dropped (they land in C_SKIP) */
+    C_KEYTYPE, C_PROTO, C_PAMERR
 };
 
 static int cap_of(char c)
@@ -151,15 +153,15 @@ static const struct row rows[] = {
     { SV_SSHD, "Accepted {m} for {u} from {i}", A_LOGIN_SUCCESS, 0, NULL, END, R_SUCCESS, 2 },
     /* sshd: failures. A family with the port beats one without: a bare
      * "from ADDR" at the end may be a client's ruser text (ssh1). */
+    { SV_SSHD, "Failed {m} for invalid user {u} from {i} port {p} ssh{v}", A_LOGIN_FAILURE, 0, "invalid_user", END, R_FAIL, 3 },
     { SV_SSHD, "Failed {m} for invalid user {u} from {i} port {p} ssh{v}: {k} {f}", A_LOGIN_FAILURE, 0, "invalid_user", 0, R_FAIL, 3 },
     { SV_SSHD, "Failed {m} for invalid user {u} from {i} port {p} ssh{v}: ruser {*}", A_LOGIN_FAILURE, 0, "invalid_user", 0, R_FAIL, 3 },
-    { SV_SSHD, "Failed {m} for invalid user {u} from {i} port {p} ssh{v}", A_LOGIN_FAILURE, 0, "invalid_user", END, R_FAIL, 3 },
     { SV_SSHD, "Failed {m} for invalid user {u} from {i} port {p}", A_LOGIN_FAILURE, 0, "invalid_user", END, R_FAIL, 3 },
     { SV_SSHD, "Failed {m} for invalid user {u} from {i}", A_LOGIN_FAILURE, 0, "invalid_user", END, R_FAIL, 4 },
     { SV_SSHD, "Failed {m} for illegal user {u} from {i}", A_LOGIN_FAILURE, 0, "invalid_user", END, R_FAIL, 4 },
+    { SV_SSHD, "Failed {m} for {u} from {i} port {p} ssh{v}", A_LOGIN_FAILURE, 0, NULL, END, R_FAIL, 5 },
     { SV_SSHD, "Failed {m} for {u} from {i} port {p} ssh{v}: {k} {f}", A_LOGIN_FAILURE, 0, NULL, 0, R_FAIL, 5 },
     { SV_SSHD, "Failed {m} for {u} from {i} port {p} ssh{v}: ruser {*}", A_LOGIN_FAILURE, 0, NULL, 0, R_FAIL, 5 },
-    { SV_SSHD, "Failed {m} for {u} from {i} port {p} ssh{v}", A_LOGIN_FAILURE, 0, NULL, END, R_FAIL, 5 },
     { SV_SSHD, "Failed {m} for {u} from {i} port {p}", A_LOGIN_FAILURE, 0, NULL, END, R_FAIL, 5 },
     { SV_SSHD, "Failed {m} for {u} from {i}", A_LOGIN_FAILURE, 0, NULL, END, R_FAIL, 6 },
     { SV_SSHD, "Invalid user {u} from {i} port {p}", A_INVALID_USER, 0, NULL, END, R_ANNOUNCE, 7 },
@@ -345,6 +347,15 @@ struct caps {
     struct span v[C__N + 1];    /* v[C_SKIP] takes the captures templates drop */
 };
 
+/* memcmp(a, b, n) == 0 for the short literals of templates, without a call. */
+static inline bool bytes_eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static const char *find(const char *p, const char *end, const char *lit, size_t n)
 {
     if (n == 0)
@@ -358,7 +369,7 @@ static const char *find(const char *p, const char *end, const char *lit, size_t 
         const char *q = memchr(p, lit[0], (size_t)(last - p) + 1);
         if (!q)
             return NULL;
-        if (n == 1 || (q[1] == lit[1] && memcmp(q + 2, lit + 2, n - 2) == 0))
+        if (n == 1 || (q[1] == lit[1] && bytes_eq(q + 2, lit + 2, n - 2)))
             return q;
         p = q + 1;
     }
@@ -375,11 +386,14 @@ static const char *find_last(const char *p, const char *end, const char *before,
     size_t span = (size_t)(end - p) - n + 1;       /* candidate starts: p .. p + span - 1 */
     if (before && (size_t)(before - p) < span)
         span = (size_t)(before - p);
+    /* " from ": look for the 'f', spaces are everywhere */
+    size_t k = n > 1 && lit[0] == ' ' ? 1 : 0;
     while (span) {
-        const char *q = memrchr(p, lit[0], span);
+        const char *q = memrchr(p + k, lit[k], span);
         if (!q)
             return NULL;
-        if (memcmp(q, lit, n) == 0)
+        q -= k;
+        if (bytes_eq(q, lit, n))
             return q;
         span = (size_t)(q - p);
     }
@@ -406,6 +420,8 @@ static int hexval(char c)
 
 enum cap_end { E_FIND, E_REST, E_DIGITS, E_WORD, E_LAST, E_ADDR };
 
+#define NO_CHECK 0xff
+
 /* Tries of E_LAST from the right: the daemon's anchor is the rightmost, so
  * only text crafted to look like one makes a row try further left. */
 #define LAST_TRIES 16
@@ -417,6 +433,7 @@ struct step {
     uint8_t lit_len;
     uint8_t slot;               /* enum cap: where the capture goes (C_SKIP: dropped) */
     uint8_t end;                /* enum cap_end */
+    uint8_t check;              /* enum cap: what cap_valid checks it as, or NO_CHECK */
 };
 
 struct crow {
@@ -424,6 +441,7 @@ struct crow {
     uint8_t lead_len;
     uint8_t nsteps;
     uint8_t flags;              /* the row's F_* */
+    uint8_t anchor;             /* index + 1 of the E_LAST step, 0 = none */
     uint8_t reason_len;         /* strlen of the row's fixed reason */
     struct step steps[ROW_MAX_STEPS];
 };
@@ -458,6 +476,7 @@ static bool compile_row(const char *t, struct crow *cr)
     cr->lead = t;
     cr->lead_len = (uint8_t)n;
     cr->nsteps = 0;
+    cr->anchor = 0;
     if (n > UINT8_MAX)
         goto fail;
     t += n;
@@ -471,19 +490,25 @@ static bool compile_row(const char *t, struct crow *cr)
         struct step *s = &cr->steps[cr->nsteps++];
         s->lit = t;
         s->lit_len = (uint8_t)n;
-        s->slot = (uint8_t)slot;
+        s->slot = (uint8_t)(slot > C_SKIP ? C_SKIP : slot);
+        s->check = (uint8_t)(slot == C_IP || slot == C_ADDRPORT || slot == C_PORT ||
+                             slot > C_SKIP ? slot : NO_CHECK);
         /* the capture before an address is searched from the right */
         bool before_addr = t[n] == '{' && (t[n + 1] == 'i' || t[n + 1] == 'a');
         if (code == 'R' || (n == 0 && slot == C_REASON))
             s->end = E_REST;
         else if (slot == C_IP || slot == C_ADDRPORT)
             s->end = E_ADDR;
-        else if (n && before_addr)
+        else if (slot == C_PORT || slot == C_COUNT || slot == C_UID || slot == C_PROTO)
+            s->end = E_DIGITS;      /* the literal must follow the digits at once */
+        else if ((slot == C_METHOD || slot == C_KEYTYPE) && n && t[0] == ' ')
+            s->end = E_WORD;        /* one word, then the literal */
+        else if (n && before_addr) {
             s->end = E_LAST;
+            cr->anchor = cr->nsteps;    /* this step's index + 1 */
+        }
         else if (n)
             s->end = E_FIND;
-        else if (slot == C_PORT || slot == C_COUNT || slot == C_UID)
-            s->end = E_DIGITS;
         else
             s->end = E_WORD;
         t += n;
@@ -533,7 +558,7 @@ static bool starts_with_lead(const struct crow *cr, struct span msg)
 {
     size_t n = cr->lead_len;
     return n == 0 ||
-           (msg.len >= n && msg.p[n - 1] == cr->lead[n - 1] && memcmp(msg.p, cr->lead, n) == 0);
+           (msg.len >= n && msg.p[n - 1] == cr->lead[n - 1] && bytes_eq(msg.p, cr->lead, n));
 }
 
 /* The last literal searched for in vain on this line: it does not occur in
@@ -543,11 +568,12 @@ struct miss {
     const char *lit;
     size_t len;                 /* 0: nothing remembered */
     const char *from;
+    bool rightmost;             /* the row matched at the last occurrence of its anchor */
 };
 
 /* Is v a fit for its slot? Addresses must be addresses; sshd's own words
  * (key type, protocol digit, PAM's error) must look like them. */
-static bool cap_valid(int slot, struct span v, uint8_t flags)
+static inline bool cap_valid(int slot, struct span v, uint8_t flags)
 {
     switch (slot) {
     case C_IP:
@@ -600,17 +626,31 @@ static bool match_addr(const struct crow *cr, size_t k, const char *p, const cha
     const struct step *s = &cr->steps[k];
     size_t n = s->lit_len;
     const char *run = p;
-    while (run < end && run - p < ADDR_MAX && addr_byte(*run))
+    bool v4ish = true;          /* digits and dots only: the common case, checked here */
+    while (run < end && run - p < ADDR_MAX && addr_byte(*run)) {
+        v4ish &= is_digit(*run) || *run == '.';
         run++;
+    }
+    if (v4ish && s->check == C_IP) {
+        /* an IPv4 address cannot be shortened into another valid one
+         * followed by the literal: one candidate */
+        struct span v = span_make(p, (size_t)(run - p));
+        if ((n && ((size_t)(end - run) < n || !bytes_eq(run, s->lit, n))) ||
+            (n == 0 && k + 1 == cr->nsteps && (cr->flags & F_END) && run != end) ||
+            !auth_addr_ipv4(v))
+            return false;
+        c->v[s->slot] = v;
+        return match_from(cr, k + 1, run + n, end, c, m);
+    }
     for (const char *e = run; e > p; e--) {
         if (e != run && !(n && *e == s->lit[0]))
             continue;
-        if (n && ((size_t)(end - e) < n || memcmp(e, s->lit, n) != 0))
+        if (n && ((size_t)(end - e) < n || !bytes_eq(e, s->lit, n)))
             continue;
         if (n == 0 && k + 1 == cr->nsteps && (cr->flags & F_END) && e != end)
             continue;
         struct span v = span_make(p, (size_t)(e - p));
-        if (!cap_valid(s->slot, v, cr->flags))
+        if (!cap_valid(s->check, v, cr->flags))
             continue;
         c->v[s->slot] = v;
         if (match_from(cr, k + 1, e + n, end, c, m))
@@ -640,15 +680,17 @@ static bool match_from(const struct crow *cr, size_t k, const char *p, const cha
                 if (!e)
                     return false;
                 c->v[s->slot] = span_make(p, (size_t)(e - p));
-                if (cap_valid(s->slot, c->v[s->slot], cr->flags) &&
-                    match_from(cr, k + 1, e + n, end, c, m))
+                if ((s->check == NO_CHECK || cap_valid(s->check, c->v[s->slot], cr->flags)) &&
+                    match_from(cr, k + 1, e + n, end, c, m)) {
+                    m->rightmost = tries == 0;
                     return true;
+                }
                 before = e;
             }
             return false;
         }
         case E_FIND:
-            if (m->len == n && p >= m->from && memcmp(m->lit, s->lit, n) == 0)
+            if (m->len == n && p >= m->from && bytes_eq(m->lit, s->lit, n))
                 return false;
             e = find(p, end, s->lit, n);
             if (!e) {
@@ -656,7 +698,7 @@ static bool match_from(const struct crow *cr, size_t k, const char *p, const cha
                 return false;
             }
             c->v[s->slot] = span_make(p, (size_t)(e - p));
-            if (!cap_valid(s->slot, c->v[s->slot], cr->flags))
+            if (s->check != NO_CHECK && !cap_valid(s->check, c->v[s->slot], cr->flags))
                 return false;
             p = e + n;           /* find() matched the literal */
             continue;
@@ -675,10 +717,10 @@ static bool match_from(const struct crow *cr, size_t k, const char *p, const cha
             break;
         }
         c->v[s->slot] = span_make(p, (size_t)(e - p));
-        if (!cap_valid(s->slot, c->v[s->slot], cr->flags))
+        if (s->check != NO_CHECK && !cap_valid(s->check, c->v[s->slot], cr->flags))
             return false;
         p = e;
-        if ((size_t)(end - p) < n || memcmp(p, s->lit, n) != 0)
+        if ((size_t)(end - p) < n || !bytes_eq(p, s->lit, n))
             return false;
         p += n;
     }
@@ -711,13 +753,13 @@ static void set_num(struct record *r, enum rkey k, struct span v)
 
 static bool span_is(struct span a, const char *lit, size_t n)
 {
-    return a.len == n && memcmp(a.p, lit, n) == 0;
+    return a.len == n && bytes_eq(a.p, lit, n);
 }
 #define IS(a, lit) span_is((a), (lit), sizeof(lit) - 1)
 
 static bool starts(struct span a, const char *lit, size_t n)
 {
-    return a.len >= n && memcmp(a.p, lit, n) == 0;
+    return a.len >= n && bytes_eq(a.p, lit, n);
 }
 #define STARTS(a, lit) starts((a), (lit), sizeof(lit) - 1)
 
@@ -904,10 +946,10 @@ static enum action sudo_list(struct span s, struct caps *c, struct span *reason)
         head_end = s.p;
     }
     /* sudo 1.9: "ENV=A=1 B=2 COMMAND=..." has no " ; " before COMMAND */
-    const char *env = find_last(s.p, head_end, NULL, " ; ENV=", 7);
+    const char *env = cmd ? NULL : find_last(s.p, head_end, NULL, " ; ENV=", 7);
     if (env) {
         const char *ec = find(env, head_end, " COMMAND=", 9);
-        if (ec && !cmd) {
+        if (ec) {
             c->v[C_COMMAND] = span_make(ec + 9, (size_t)(end - ec - 9));
             head_end = env;
         }
@@ -1125,9 +1167,19 @@ static bool failure_action(enum action a)
     return a == A_LOGIN_FAILURE || a == A_INVALID_USER || a == A_AUTH_FAILURE;
 }
 
+static void caps_clear(struct caps *c)
+{
+    /* a loop, not memset: gcc inlines that as a slow `rep stos` */
+    for (size_t k = 0; k < C__N + 1; k++)
+        c->v[k] = SPAN_NULL;
+}
+
 /* The first row that matches; within a family (fam) every row is tried and
- * the one whose address lies furthest right wins. */
-static const struct row *match_rows(struct span msg, unsigned svc, struct caps *c)
+ * the one whose address lies furthest right wins. The captures of the
+ * winner are in buf[0] or buf[1]: *out says which (two buffers swapped, not
+ * copied). */
+static const struct row *match_rows(struct span msg, unsigned svc, struct caps buf[2],
+                                    struct caps **out)
 {
     const uint8_t *a = ix.order, *ae = a, *b = ix.any, *be = ix.any + ix.nany;
     if (msg.len) {
@@ -1135,12 +1187,10 @@ static const struct row *match_rows(struct span msg, unsigned svc, struct caps *
         a = ix.order + ix.bucket_at[b0];
         ae = ix.order + ix.bucket_at[b0 + 1];
     }
-    /* a loop, not memset: gcc inlines that as a slow `rep stos` */
-    for (size_t k = 0; k < C__N + 1; k++)
-        c->v[k] = SPAN_NULL;
-    struct miss miss = { NULL, 0, NULL };
+    struct caps *c = &buf[0], *best = NULL;
+    caps_clear(c);
+    struct miss miss = { NULL, 0, NULL, false };
     const struct row *hit = NULL;
-    struct caps best;
     while (a < ae || b < be) {
         size_t i = (b >= be || (a < ae && *a < *b)) ? *a++ : *b++;
         const struct crow *cr = &ix.rows[i];
@@ -1148,20 +1198,31 @@ static const struct row *match_rows(struct span msg, unsigned svc, struct caps *
             continue;
         if (hit && rows[i].fam != hit->fam)
             continue;
+        miss.rightmost = false;
         if (match_from(cr, 0, msg.p + cr->lead_len, msg.p + msg.len, c, &miss)) {
-            if (!hit || c->v[C_IP].p > best.v[C_IP].p) {
+            bool better = !hit || c->v[C_IP].p > best->v[C_IP].p;
+            if (better) {
                 hit = &rows[i];
-                best = *c;
+                /* no further-right place for the address: no row can beat this one */
+                const struct step *an = cr->anchor ? &cr->steps[cr->anchor - 1] : NULL;
+                if (!hit->fam || !an || !c->v[C_IP].p || miss.rightmost ||
+                    !find_last(c->v[C_IP].p, msg.p + msg.len, NULL, an->lit, an->lit_len)) {
+                    best = c;
+                    break;
+                }
+                best = c;
+                c = c == &buf[0] ? &buf[1] : &buf[0];
+                caps_clear(c);
+            } else {
+                undo_steps(cr, c);
             }
-            if (!hit->fam)
-                break;
+            continue;
         }
         undo_steps(cr, c);
         if (hit && hit->fam && (i + 1 >= NROWS || rows[i + 1].fam != hit->fam))
             break;
     }
-    if (hit)
-        *c = best;
+    *out = best ? best : c;
     return hit;
 }
 
@@ -1193,9 +1254,10 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
 
     struct span service = service_name(h.app);
     unsigned svc = service_class(service);
-    struct caps c;
+    struct caps cbuf[2], *cp;
     pthread_once(&ix_once, index_build);
-    const struct row *hit = match_rows(msg, svc, &c);
+    const struct row *hit = match_rows(msg, svc, cbuf, &cp);
+#define c (*cp)
 
     enum action act = A_OTHER;
     enum auth_role role = R_NONE;
@@ -1206,7 +1268,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         if (hit->reason)
             reason = span_make(hit->reason, ix.rows[hit - rows].reason_len);
         struct span pamsvc = c.v[C_PAMSVC].len ? c.v[C_PAMSVC] : service;
-        bool sw = is_switch_service(pamsvc);
+        bool sw = (hit->handler == H_PAM_KV || hit->handler == H_SESSION) &&
+                  is_switch_service(pamsvc);
         switch (hit->handler) {
         case H_PAM_KV:
             pam_kv(c.v[C_REST], &c, sw);
@@ -1280,9 +1343,11 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
             c.v[C_PORT] = span_make(colon + 1, (size_t)(c.v[C_ADDRPORT].p +
                                                         c.v[C_ADDRPORT].len - colon - 1));
         }
-        /* PAM's rhost= is PAM's: an address, or the host name it resolved */
-        if (c.v[C_IP].len && !(auth_addr_ipv4(c.v[C_IP]) || auth_addr_ipv6(c.v[C_IP]) ||
-                               auth_addr_hostname(c.v[C_IP])))
+        /* PAM's rhost= is PAM's: an address, or the host name it resolved
+         * ({i} captures were checked as they were matched) */
+        if (hit->handler == H_PAM_KV && c.v[C_IP].len &&
+            !(auth_addr_ipv4(c.v[C_IP]) || auth_addr_ipv6(c.v[C_IP]) ||
+              auth_addr_hostname(c.v[C_IP])))
             c.v[C_IP] = SPAN_NULL;
         c.v[C_IP] = auth_addr_unmap(c.v[C_IP]);
         if (IS(c.v[C_USER], "<invalid username>")) {    /* Solaris */
@@ -1314,7 +1379,7 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     }
 
     struct auth_line l = {
-        .pid = svc == SV_SSHD ? pid_of(h.pid) : 0,
+        .pid = pid_of(h.pid),
         .ts = r->ts,
         .role = role,
         .src = c.v[C_IP],
@@ -1324,9 +1389,10 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         .counted = failure_action(act) && !repeated,
     };
     auth_session_apply(svc == SV_SSHD ? state : NULL, &l);
+    bool followed = svc == SV_SSHD && state;
     /* a detail line outside a followed connection (audit's USER_LOGIN
      * res=failed) repeats the attempt its sibling record counts */
-    if (role == R_DETAIL && !l.pid)
+    if (role == R_DETAIL && !followed)
         l.dup = true;
     switch (l.verdict) {
     case V_SCAN: act = A_SCAN; break;
@@ -1344,7 +1410,10 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     if (hit) {
         emit(r, RK_USER, l.user);
         emit(r, RK_TARGET_USER, c.v[C_TARGET]);
-        if (l.src.len)
+        /* the connection's address lives in the parser state: copied */
+        if (l.src.p >= line.p && l.src.p + l.src.len <= line.p + line.len)
+            emit(r, RK_SRC_IP, l.src);
+        else if (l.src.len)
             record_set_str(r, RK_SRC_IP, record_copy(r, l.src.p, l.src.len));
         set_num(r, RK_SRC_PORT, c.v[C_PORT]);
         emit(r, RK_METHOD, c.v[C_METHOD]);
@@ -1355,7 +1424,10 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         set_num(r, RK_UID, c.v[C_UID]);
         emit(r, RK_GROUP, c.v[C_GROUP]);
     }
-    set_num(r, RK_PID, h.pid);
+    if (l.pid)
+        record_set_int(r, RK_PID, l.pid);
+    else
+        set_num(r, RK_PID, h.pid);
     if (reason.p)
         record_set_str(r, RK_REASON, reason);
     else if (hit && c.v[C_REASON].len)
@@ -1384,6 +1456,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     }
     return PARSE_OK;
 }
+
+#undef c
 
 const struct parser_plugin parser_auth = {
     .name = "auth",

@@ -76,7 +76,7 @@ struct span auth_addr_unmap(struct span s)
 {
     static const char pre[] = "::ffff:";
     size_t n = sizeof(pre) - 1;
-    if (s.len > n && strncasecmp(s.p, pre, n) == 0 && auth_addr_ipv4(span_make(s.p + n, s.len - n)))
+    if (s.len > n && s.p[0] == ':' && strncasecmp(s.p, pre, n) == 0 && auth_addr_ipv4(span_make(s.p + n, s.len - n)))
         return span_make(s.p + n, s.len - n);
     return s;
 }

@@ -1,6 +1,7 @@
 /* auth_session.c - following sshd's connections by pid (see auth_session.h). */
 #include "sidecar/parsers/auth_session.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NS 1000000000LL
@@ -21,40 +22,49 @@ enum {
 
 static bool same(const char *buf, uint8_t len, struct span s)
 {
-    return s.len == len && (len == 0 || memcmp(buf, s.p, len) == 0);
+    if (s.len != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] != s.p[i])
+            return false;
+    return true;
 }
 
 static void keep(char *buf, uint8_t *len, size_t cap, struct span s)
 {
     size_t n = s.len < cap ? s.len : cap;
-    if (n)
-        memcpy(buf, s.p, n);
+    for (size_t i = 0; i < n; i++)      /* short: a loop beats a call */
+        buf[i] = s.p[i];
     *len = (uint8_t)n;
 }
 
-static struct auth_sess *lookup(struct auth_state *st, uint32_t pid, int64_t now, bool create)
+/* The slot of pid: the table is direct-mapped (a multiplicative hash of the
+ * pid), so a lookup is one compare; two live connections whose pids share a
+ * slot evict each other, which costs the older its context, nothing else. */
+static struct auth_sess *slot_of(struct auth_state *st, uint32_t pid)
 {
-    struct auth_sess *victim = &st->s[0];
-    for (size_t i = 0; i < AUTH_SESSIONS; i++) {
-        struct auth_sess *s = &st->s[i];
-        if (s->used && s->pid == pid) {
-            if (now - s->ts > SESS_MAX_AGE || s->ts - now > SESS_MAX_AGE) {
-                memset(s, 0, sizeof(*s));
-                return create ? (s->pid = pid, s->used = ++st->clock, s->ts = now, s) : NULL;
-            }
-            s->used = ++st->clock;
-            return s;
-        }
-        if (s->used < victim->used)
-            victim = s;
-    }
-    if (!create)
-        return NULL;
-    memset(victim, 0, sizeof(*victim));
-    victim->pid = pid;
-    victim->used = ++st->clock;
-    victim->ts = now;
-    return victim;
+    return &st->s[(pid * 2654435761u) >> (32 - AUTH_SESSIONS_BITS)];
+}
+
+static void sess_reset(struct auth_state *st, struct auth_sess *s, uint32_t pid, int64_t now)
+{
+    if (s->used && s->pam_pend && st->npend)
+        st->npend--;
+    memset(s, 0, offsetof(struct auth_sess, addr));
+    s->pid = pid;
+    s->used = 1;
+    s->ts = now;
+}
+
+/* Tracks how many connections hold provisional PAM failures, so that
+ * confirm_stale() looks at the table only when one does. */
+static void pend_update(struct auth_state *st, struct auth_sess *s, bool before)
+{
+    bool after = s->pam_pend > 0;
+    if (after && !before)
+        st->npend++;
+    else if (!after && before && st->npend)
+        st->npend--;
 }
 
 /* Failures that wait for the connection's verdict become real: carried by l. */
@@ -195,6 +205,8 @@ static void confirm_stale(struct auth_state *st, const struct auth_sess *cur, st
             l->ts - o->pam_ts <= PAIR_WINDOW || !same(o->addr, o->addr_len, l->src))
             continue;
         confirm_pam(o, l);
+        if (st->npend)
+            st->npend--;
     }
 }
 
@@ -210,15 +222,19 @@ void auth_session_apply(struct auth_state *st, struct auth_line *l)
             l->verdict = V_SCAN;
         return;
     }
-    bool create = l->role != R_NONE || l->src.len;
-    struct auth_sess *s = lookup(st, l->pid, l->ts, false);
-    if (s && ((l->src.len && s->addr_len && !same(s->addr, s->addr_len, l->src)) ||
-              l->role == R_CONN_NEW)) {
-        memset(s, 0, sizeof(*s));       /* the pid now serves another client */
-        s = NULL;
+    struct auth_sess *s = slot_of(st, l->pid);
+    bool mine = s->used && s->pid == l->pid && l->ts - s->ts <= SESS_MAX_AGE &&
+                s->ts - l->ts <= SESS_MAX_AGE;
+    /* the pid now serves another client, or a new connection starts */
+    if (mine && ((l->src.len && s->addr_len && !same(s->addr, s->addr_len, l->src)) ||
+                 l->role == R_CONN_NEW))
+        mine = false;
+    if (!mine) {
+        if (l->role == R_NONE && !l->src.len)
+            return;
+        sess_reset(st, s, l->pid, l->ts);
     }
-    if (!s && !(s = create ? lookup(st, l->pid, l->ts, true) : NULL))
-        return;
+    bool pend_before = s->pam_pend > 0;
     if (l->src.len && !s->addr_len)
         keep(s->addr, &s->addr_len, sizeof(s->addr), l->src);
     else if (!l->src.len && s->addr_len)
@@ -226,12 +242,13 @@ void auth_session_apply(struct auth_state *st, struct auth_line *l)
     if (l->ts > s->ts)
         s->ts = l->ts;
 
-    if (l->src.len)
+    if (l->src.len && st->npend)
         confirm_stale(st, s, l);
     role_failure(s, l);
     role_connection(s, l);
     if (l->user.len && l->role != R_CLOSE && l->role != R_PROBE)
         keep(s->user, &s->user_len, sizeof(s->user), l->user);
+    pend_update(st, s, pend_before);
 
     /* counted failures without an address wait for it */
     bool counts = l->counted && !l->dup;

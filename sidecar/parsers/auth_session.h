@@ -69,12 +69,13 @@ struct auth_line {
     enum auth_conn_verdict verdict; /* out */
 };
 
-#define AUTH_SESSIONS 64
+#define AUTH_SESSIONS_BITS 7
+#define AUTH_SESSIONS (1u << AUTH_SESSIONS_BITS)
 #define AUTH_SESS_ADDR 46
 #define AUTH_SESS_USER 32
 
 struct auth_sess {
-    uint32_t pid, used;         /* used: LRU clock, 0 = free slot */
+    uint32_t pid, used;         /* used: 0 = free slot */
     int64_t ts, fail_ts, pam_ts;
     uint16_t pam_pend, addrless, logged;
     uint8_t fail_kind, flags, addr_len, user_len;
@@ -85,7 +86,7 @@ struct auth_sess {
 /* The parser's per-file state. */
 struct auth_state {
     struct auth_sess s[AUTH_SESSIONS];
-    uint32_t clock;
+    uint32_t npend;             /* connections holding provisional PAM failures */
 };
 
 /* Applies line l to its connection in st (st may be NULL: no following). */

@@ -353,7 +353,7 @@ static void journal_field(struct span key, struct span val, bool esc, struct sys
         *spid = val;
     else if (span_eq_cstr(key, "_HOSTNAME"))
         h->host = val;
-    else if (span_eq_cstr(key, "__REALTIME_TIMESTAMP") && val.len >= 1 && val.len <= 18) {
+    else if (span_eq_cstr(key, "__REALTIME_TIMESTAMP") && val.len >= 1 && val.len <= 16) {
         int64_t us = 0;
         for (size_t i = 0; i < val.len; i++) {
             if (val.p[i] < '0' || val.p[i] > '9')
