@@ -1257,7 +1257,6 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     struct caps cbuf[2], *cp;
     pthread_once(&ix_once, index_build);
     const struct row *hit = match_rows(msg, svc, cbuf, &cp);
-#define c (*cp)
 
     enum action act = A_OTHER;
     enum auth_role role = R_NONE;
@@ -1267,40 +1266,40 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         role = (enum auth_role)hit->role;
         if (hit->reason)
             reason = span_make(hit->reason, ix.rows[hit - rows].reason_len);
-        struct span pamsvc = c.v[C_PAMSVC].len ? c.v[C_PAMSVC] : service;
+        struct span pamsvc = cp->v[C_PAMSVC].len ? cp->v[C_PAMSVC] : service;
         bool sw = (hit->handler == H_PAM_KV || hit->handler == H_SESSION) &&
                   is_switch_service(pamsvc);
         switch (hit->handler) {
         case H_PAM_KV:
-            pam_kv(c.v[C_REST], &c, sw);
+            pam_kv(cp->v[C_REST], cp, sw);
             break;
         case H_SESSION:
-            if (c.v[C_REST].len)
-                pam_session(c.v[C_REST], &c, sw);
+            if (cp->v[C_REST].len)
+                pam_session(cp->v[C_REST], cp, sw);
             else if (sw)
-                c.v[C_USER] = SPAN_NULL;   /* "session closed for user root": root is the target */
+                cp->v[C_USER] = SPAN_NULL;   /* "session closed for user root": root is the target */
             else
-                c.v[C_USER] = c.v[C_TARGET], c.v[C_TARGET] = SPAN_NULL;
+                cp->v[C_USER] = cp->v[C_TARGET], cp->v[C_TARGET] = SPAN_NULL;
             break;
         case H_SUDO:
-            act = sudo_list(c.v[C_REST], &c, &reason);
+            act = sudo_list(cp->v[C_REST], cp, &reason);
             break;
         case H_AUDIT: {
             struct span exe = SPAN_NULL;
-            struct span res = audit_kv(c.v[C_REST], &c, r, &exe);
+            struct span res = audit_kv(cp->v[C_REST], cp, r, &exe);
             const char *slash = exe.len ? memrchr(exe.p, '/', exe.len) : NULL;
             service = slash ? span_make(slash + 1, (size_t)(exe.p + exe.len - slash - 1)) : exe;
             bool failed = IS(res, "failed");
-            if (IS(c.v[C_USER], "(unknown user)") || IS(c.v[C_USER], "(invalid user)") ||
-                IS(c.v[C_USER], "?")) {
-                c.v[C_USER] = SPAN_NULL;
+            if (IS(cp->v[C_USER], "(unknown user)") || IS(cp->v[C_USER], "(invalid user)") ||
+                IS(cp->v[C_USER], "?")) {
+                cp->v[C_USER] = SPAN_NULL;
                 reason = SPAN_LIT("invalid_user");
             }
             if (act == A_LOGIN_SUCCESS)     /* USER_LOGIN: the connection's end */
                 act = failed ? A_LOGIN_FAILURE : A_LOGIN_SUCCESS;
             else if (!failed)
                 act = A_OTHER;
-            if (STARTS(c.v[C_METHOD], "PAM:bad_ident"))
+            if (STARTS(cp->v[C_METHOD], "PAM:bad_ident"))
                 reason = SPAN_LIT("bad_ident");
             if (hit->action == A_LOGIN_SUCCESS && failed) {
                 /* USER_LOGIN res=failed closes a connection whose USER_AUTH
@@ -1326,52 +1325,52 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
             hit->handler != H_AUDIT)
             role = R_NONE;
         /* "New session 3 of user alice." */
-        if (hit->svc == SV_OTHER && c.v[C_USER].len && c.v[C_USER].p[c.v[C_USER].len - 1] == '.')
-            c.v[C_USER].len--;
+        if (hit->svc == SV_OTHER && cp->v[C_USER].len && cp->v[C_USER].p[cp->v[C_USER].len - 1] == '.')
+            cp->v[C_USER].len--;
         if (reason.p == ROOT_LOGIN)
-            c.v[C_USER] = SPAN_LIT("root");
-        if (c.v[C_TTYHOST].len) {
-            if (looks_like_tty(c.v[C_TTYHOST]))
-                c.v[C_TTY] = c.v[C_TTYHOST];
-            else if (auth_addr_ipv4(c.v[C_TTYHOST]) || auth_addr_ipv6(c.v[C_TTYHOST]) ||
-                     auth_addr_hostname(c.v[C_TTYHOST]))
-                c.v[C_IP] = c.v[C_TTYHOST];
+            cp->v[C_USER] = SPAN_LIT("root");
+        if (cp->v[C_TTYHOST].len) {
+            if (looks_like_tty(cp->v[C_TTYHOST]))
+                cp->v[C_TTY] = cp->v[C_TTYHOST];
+            else if (auth_addr_ipv4(cp->v[C_TTYHOST]) || auth_addr_ipv6(cp->v[C_TTYHOST]) ||
+                     auth_addr_hostname(cp->v[C_TTYHOST]))
+                cp->v[C_IP] = cp->v[C_TTYHOST];
         }
-        if (c.v[C_ADDRPORT].len) {          /* dropbear's "addr:port" */
-            const char *colon = memrchr(c.v[C_ADDRPORT].p, ':', c.v[C_ADDRPORT].len);
-            c.v[C_IP] = span_make(c.v[C_ADDRPORT].p, (size_t)(colon - c.v[C_ADDRPORT].p));
-            c.v[C_PORT] = span_make(colon + 1, (size_t)(c.v[C_ADDRPORT].p +
-                                                        c.v[C_ADDRPORT].len - colon - 1));
+        if (cp->v[C_ADDRPORT].len) {          /* dropbear's "addr:port" */
+            const char *colon = memrchr(cp->v[C_ADDRPORT].p, ':', cp->v[C_ADDRPORT].len);
+            cp->v[C_IP] = span_make(cp->v[C_ADDRPORT].p, (size_t)(colon - cp->v[C_ADDRPORT].p));
+            cp->v[C_PORT] = span_make(colon + 1, (size_t)(cp->v[C_ADDRPORT].p +
+                                                        cp->v[C_ADDRPORT].len - colon - 1));
         }
         /* PAM's rhost= is PAM's: an address, or the host name it resolved
          * ({i} captures were checked as they were matched) */
-        if (hit->handler == H_PAM_KV && c.v[C_IP].len &&
-            !(auth_addr_ipv4(c.v[C_IP]) || auth_addr_ipv6(c.v[C_IP]) ||
-              auth_addr_hostname(c.v[C_IP])))
-            c.v[C_IP] = SPAN_NULL;
-        c.v[C_IP] = auth_addr_unmap(c.v[C_IP]);
-        if (IS(c.v[C_USER], "<invalid username>")) {    /* Solaris */
-            c.v[C_USER] = SPAN_NULL;
+        if (hit->handler == H_PAM_KV && cp->v[C_IP].len &&
+            !(auth_addr_ipv4(cp->v[C_IP]) || auth_addr_ipv6(cp->v[C_IP]) ||
+              auth_addr_hostname(cp->v[C_IP])))
+            cp->v[C_IP] = SPAN_NULL;
+        cp->v[C_IP] = auth_addr_unmap(cp->v[C_IP]);
+        if (IS(cp->v[C_USER], "<invalid username>")) {    /* Solaris */
+            cp->v[C_USER] = SPAN_NULL;
             reason = SPAN_LIT("invalid_user");
         }
         /* a key refused for an existing account: one of the agent's keys */
-        if (act == A_LOGIN_FAILURE && role == R_FAIL && IS(c.v[C_METHOD], "publickey") &&
+        if (act == A_LOGIN_FAILURE && role == R_FAIL && IS(cp->v[C_METHOD], "publickey") &&
             !IS(reason, "invalid_user")) {
             act = A_KEY_REJECTED;
             role = R_KEYREJ;
         }
         /* "Received disconnect from A: 3: ...: Auth fail": the client gave up */
-        if (act == A_CLOSE && IS(c.v[C_COUNT], "3") && c.v[C_REASON].len >= 9 &&
-            memcmp(c.v[C_REASON].p + c.v[C_REASON].len - 9, "Auth fail", 9) == 0) {
+        if (act == A_CLOSE && IS(cp->v[C_COUNT], "3") && cp->v[C_REASON].len >= 9 &&
+            memcmp(cp->v[C_REASON].p + cp->v[C_REASON].len - 9, "Auth fail", 9) == 0) {
             act = A_LOGIN_FAILURE;
             role = R_SUMMARY;
             reason = SPAN_LIT("client_auth_fail");
         }
-        if (c.v[C_COUNT].len && (hit->handler == H_PAM_KV || hit->handler == H_SUDO) &&
+        if (cp->v[C_COUNT].len && (hit->handler == H_PAM_KV || hit->handler == H_SUDO) &&
             !repeated) {
             /* "PAM 2 more authentication failures", "3 incorrect password attempts" */
             int64_t n;
-            if (span_uint(c.v[C_COUNT], &n) && n > 0 && n < UINT32_MAX) {
+            if (span_uint(cp->v[C_COUNT], &n) && n > 0 && n < UINT32_MAX) {
                 repeat = (uint32_t)n;
                 repeated = true;
             }
@@ -1382,8 +1381,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         .pid = pid_of(h.pid),
         .ts = r->ts,
         .role = role,
-        .src = c.v[C_IP],
-        .user = trim(c.v[C_USER]),
+        .src = cp->v[C_IP],
+        .user = trim(cp->v[C_USER]),
         .preauth = is_preauth,
         .names_user = hit && act == A_PREAUTH_DISCONNECT,
         .counted = failure_action(act) && !repeated,
@@ -1409,20 +1408,20 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     emit(r, RK_SERVICE, service);
     if (hit) {
         emit(r, RK_USER, l.user);
-        emit(r, RK_TARGET_USER, c.v[C_TARGET]);
+        emit(r, RK_TARGET_USER, cp->v[C_TARGET]);
         /* the connection's address lives in the parser state: copied */
         if (l.src.p >= line.p && l.src.p + l.src.len <= line.p + line.len)
             emit(r, RK_SRC_IP, l.src);
         else if (l.src.len)
             record_set_str(r, RK_SRC_IP, record_copy(r, l.src.p, l.src.len));
-        set_num(r, RK_SRC_PORT, c.v[C_PORT]);
-        emit(r, RK_METHOD, c.v[C_METHOD]);
-        emit(r, RK_KEY_FP, c.v[C_KEYFP]);
-        emit(r, RK_TTY, c.v[C_TTY]);
-        emit(r, RK_PWD, c.v[C_PWD]);
-        emit(r, RK_COMMAND, c.v[C_COMMAND]);
-        set_num(r, RK_UID, c.v[C_UID]);
-        emit(r, RK_GROUP, c.v[C_GROUP]);
+        set_num(r, RK_SRC_PORT, cp->v[C_PORT]);
+        emit(r, RK_METHOD, cp->v[C_METHOD]);
+        emit(r, RK_KEY_FP, cp->v[C_KEYFP]);
+        emit(r, RK_TTY, cp->v[C_TTY]);
+        emit(r, RK_PWD, cp->v[C_PWD]);
+        emit(r, RK_COMMAND, cp->v[C_COMMAND]);
+        set_num(r, RK_UID, cp->v[C_UID]);
+        emit(r, RK_GROUP, cp->v[C_GROUP]);
     }
     if (l.pid)
         record_set_int(r, RK_PID, l.pid);
@@ -1430,8 +1429,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         set_num(r, RK_PID, h.pid);
     if (reason.p)
         record_set_str(r, RK_REASON, reason);
-    else if (hit && c.v[C_REASON].len)
-        record_set_str(r, RK_REASON, c.v[C_REASON]);
+    else if (hit && cp->v[C_REASON].len)
+        record_set_str(r, RK_REASON, cp->v[C_REASON]);
     if (repeated) {
         r->repeat = repeat;
         record_set_int(r, RK_REPEAT, repeat);
@@ -1457,7 +1456,6 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     return PARSE_OK;
 }
 
-#undef c
 
 const struct parser_plugin parser_auth = {
     .name = "auth",
