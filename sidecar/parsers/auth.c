@@ -1321,8 +1321,7 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
                 act = A_LOGIN_FAILURE;
         }
         /* PAM's lines are provisional only inside sshd, which writes its own */
-        if ((role == R_PAM || role == R_PAMMORE || role == R_DETAIL) && svc != SV_SSHD &&
-            hit->handler != H_AUDIT)
+        if ((role == R_PAM || role == R_PAMMORE) && svc != SV_SSHD)
             role = R_NONE;
         /* "New session 3 of user alice." */
         if (hit->svc == SV_OTHER && cp->v[C_USER].len && cp->v[C_USER].p[cp->v[C_USER].len - 1] == '.')
@@ -1388,9 +1387,10 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
         .counted = failure_action(act) && !repeated,
     };
     auth_session_apply(svc == SV_SSHD ? state : NULL, &l);
-    bool followed = svc == SV_SSHD && state;
+    bool followed = svc == SV_SSHD && state && l.pid;
     /* a detail line outside a followed connection (audit's USER_LOGIN
-     * res=failed) repeats the attempt its sibling record counts */
+     * res=failed, pam_sss's "received for user") repeats the attempt its
+     * sibling line counts */
     if (role == R_DETAIL && !followed)
         l.dup = true;
     switch (l.verdict) {
