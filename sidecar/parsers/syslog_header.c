@@ -245,10 +245,12 @@ static bool parse_untimed(struct span line, struct syslog_header *h)
 static size_t weekday_len(struct span s)
 {
     static const char days[] = "MonTueWedThuFriSatSun";
-    if (s.len < 5 || s.p[3] != ' ' || s.p[4] < '0' || s.p[4] > '9')
+    /* "Nov 26" has a space at 3 and a digit at 4 too, so the day must follow
+     * a year: "Thu 2026-" */
+    if (s.len < 9 || s.p[3] != ' ' || s.p[8] != '-' || s.p[4] < '0' || s.p[4] > '9')
         return 0;
     for (size_t i = 0; i < 21; i += 3)
-        if (memcmp(s.p, days + i, 3) == 0)
+        if (s.p[0] == days[i] && s.p[1] == days[i + 1] && s.p[2] == days[i + 2])
             return 4;
     return 0;
 }
