@@ -20,15 +20,17 @@ enum {
     S_ATTEMPT = 1u << 4,    /* a user name was tried */
 };
 
-static bool same(const char *buf, uint8_t len, struct span s)
+/* Is s what keep() stored in buf (which cuts at the buffer's size)? */
+static bool same_cut(const char *buf, uint8_t len, size_t cap, struct span s)
 {
-    if (s.len != len)
+    if ((s.len < cap ? s.len : cap) != len)
         return false;
     for (size_t i = 0; i < len; i++)
         if (buf[i] != s.p[i])
             return false;
     return true;
 }
+#define same(field, len, s) same_cut((field), (len), sizeof(field), (s))
 
 static void keep(char *buf, uint8_t *len, size_t cap, struct span s)
 {
