@@ -650,3 +650,31 @@ Test(auth, scan_is_one_low_alert_per_episode)
     free(st);
     detectors_free(vg);
 }
+
+/* Failures logged before sshd names the address count against the address
+ * when a later line of the connection names it (failures: N). */
+Test(auth, failures_carried_to_the_address)
+{
+    struct vigil *vg = start(0);
+    void *st = calloc(1, parser_auth.state_size);
+    char line[256];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:00 web-1 sshd[%d]: User root not allowed "
+                 "because account is locked", i, 700 + i);
+        feed_line(vg, st, line);
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:01 web-1 sshd[%d]: input_userauth_request: "
+                 "invalid user root [preauth]", i, 700 + i);
+        feed_line(vg, st, line);
+        cr_assert_eq(count_rule("auth.bruteforce"), 0, "no address yet");
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:02 web-1 sshd[%d]: Received disconnect from "
+                 "198.51.100.60 port %d:11: Bye Bye [preauth]", i, 700 + i, 5000 + i);
+        feed_line(vg, st, line);
+    }
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c, "8 failures carried to 198.51.100.60");
+    cr_assert_str_eq(c->src_ip, "198.51.100.60");
+    cr_assert(strstr(c->message, "8 failed logins"), "%s", c->message);
+    cr_assert_eq(count_rule("auth.scan"), 0, "connections that tried are not a scan");
+    free(st);
+    detectors_free(vg);
+}
