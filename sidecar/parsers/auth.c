@@ -21,6 +21,11 @@
  * PAM or sshd print the remote host name they gave PAM). Rows of one family
  * (fam) are all tried and the rightmost address wins, so a row that fits an
  * injected address further left cannot beat the row that fits sshd's own.
+ * What sshd writes after its address is checked too: nothing, or ": " and a
+ * key type (publickey, hostbased), or ssh1's ": ruser". One gap remains:
+ * hostbased auth quotes the client's user and host names after the address,
+ * so a client there controls text on both sides; sshd logs that method only
+ * where HostbasedAuthentication is on.
  *
  * sshd's lines of one connection share a pid; auth_session.c follows them
  * (address learnt once, one attempt counted once) - see there.

@@ -3,7 +3,9 @@
  * fraction and offset (Debian 12 rsyslog: "2026-11-26T10:00:01.123456+01:00
  * web-1 sshd[123]: msg"), RFC 5424 ("<34>1 2026-11-26T10:00:01Z web-1 sshd
  * 123 ID47 [sd] msg"), journalctl -o short-iso ("2026-11-26T10:00:01+0100
- * web-1 sshd[123]: msg"), each optionally behind a "<PRI>". */
+ * web-1 sshd[123]: msg"), each optionally behind a "<PRI>"; and journald's
+ * other shapes: no time ("web-1 sshd[123]: msg"), short-precise, short-full
+ * ("Thu 2026-11-26 10:00:01 CET web-1 ...") and -o json (see below). */
 #ifndef VIGIL_SYSLOG_HEADER_H
 #define VIGIL_SYSLOG_HEADER_H
 
