@@ -1246,7 +1246,8 @@ static enum parse_result auth_parse(const struct parser *p, void *state, struct 
     if (h.host.len)
         r->host = h.host;
 
-    struct span msg = strip_prefixes(trim(h.msg));
+    static const char nothing[1] = "";
+    struct span msg = strip_prefixes(trim(h.msg.p ? h.msg : span_make(nothing, 0)));
     uint32_t repeat = 1;
     bool repeated = unwrap_repeat(&msg, &repeat);
     static const char preauth[] = " [preauth]";
