@@ -6,6 +6,7 @@
  * stay at info. */
 #include "detectors/auth.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,9 @@
 static const struct conf_option bruteforce_options[] = {
     { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.bruteforce" },
     { "threshold", CONF_INT, "8", R(threshold), 1, 1000000,
-      "failed logins from one source within window that make a brute force. 8 as OSSEC "
-      "(rule 5712): sshd and PAM often both log one attempt, so fail2ban's 5 would fire on "
-      "a user retrying a forgotten password 3 times" },
+      "failed logins from one source (an IPv6 /64) within window that make a brute force; "
+      "8 as OSSEC (rule 5712). One attempt counts once however many lines sshd and PAM "
+      "write for it (the parser marks the others `dup`)" },
     { "window", CONF_DURATION, "10m", R(window_ms), 1000, 7LL * 86400 * 1000,
       "time over which failures from one source are counted; 10m as fail2ban's findtime, so "
       "tools pacing one try a minute to dodge OSSEC's 2 minutes are still caught" },
@@ -51,6 +52,19 @@ static const struct conf_option after_failures_options[] = {
       "failures (for the user or from the source) that make a following success suspect" },
     { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
       "failures older than this before the success are forgotten" },
+    { 0 }
+};
+
+static const struct conf_option scan_options[] = {
+    { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.scan" },
+    { "threshold", CONF_INT, "12", R(threshold), 1, 1000000,
+      "weight of bare connections from one source within window that make a scan: a "
+      "connection closed before any attempt weighs 1, a broken banner or failed key "
+      "exchange (kex_exchange_identification, bad protocol version, no identification "
+      "string, unable to negotiate) weighs 4, so three probes or twelve knocks" },
+    { "window", CONF_DURATION, "10m", R(window_ms), 1000, 7LL * 86400 * 1000,
+      "time over which a source's bare connections are weighed; also the quiet time that "
+      "ends the episode" },
     { 0 }
 };
 
@@ -88,7 +102,11 @@ static const struct conf_option auth_options[] = {
     { "distributed", CONF_SECTION, NULL, O(distributed), 0, 0,
       "one user failing from many sources (T1110.001)", NULL, distributed_options },
     { "success_after_failures", CONF_SECTION, NULL, O(after_failures), 0, 0,
-      "a login following failures (T1110, T1078)", NULL, after_failures_options },
+      "a login following failures from the same source or network (/24, IPv6 /64) "
+      "(T1110, T1078)", NULL, after_failures_options },
+    { "scan", CONF_SECTION, NULL, O(scan), 0, 0,
+      "one source opening SSH connections without trying to log in, or probing with "
+      "broken banners (T1046): one low alert per episode", NULL, scan_options },
     { "login", CONF_SECTION, NULL, O(login), 0, 0, "suspicious login scoring (T1078)", NULL,
       login_options },
     { "root_ssh", CONF_SECTION, NULL, O(root_ssh), 0, 0,
@@ -165,6 +183,37 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
     return before;
 }
 
+/* The first 8 bytes of an IPv6 address as "a:b:c:d::/64", or 0 if src is not one. */
+static size_t ipv6_64(struct span src, char *buf, size_t cap)
+{
+    char tmp[64];
+    unsigned char a[16];
+    if (src.len == 0 || src.len >= sizeof(tmp) || !memchr(src.p, ':', src.len))
+        return 0;
+    memcpy(tmp, src.p, src.len);
+    tmp[src.len] = '\0';
+    char *pct = strchr(tmp, '%');
+    if (pct)
+        *pct = '\0';
+    if (inet_pton(AF_INET6, tmp, a) != 1)
+        return 0;
+    int n = snprintf(buf, cap, "%x:%x:%x:%x::/64", a[0] << 8 | a[1], a[2] << 8 | a[3],
+                     a[4] << 8 | a[5], a[6] << 8 | a[7]);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+struct span auth_src_key(struct span src, char *buf, size_t cap)
+{
+    size_t n = ipv6_64(src, buf, cap);
+    return n ? span_make(buf, n) : src;
+}
+
+struct span auth_src_net(struct span src, char *buf, size_t cap)
+{
+    size_t n = ipv6_64(src, buf, cap);
+    return n ? span_make(buf, n) : auth_network(src);
+}
+
 struct span auth_network(struct span src)
 {
     size_t dots = 0, colons = 0, last_dot = 0, third_colon = 0;
@@ -213,9 +262,10 @@ static int auth_init(struct detector *d)
     struct bl_budget *b = &d->vg->budget;
     x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src));
     x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user));
+    x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net));
     x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user));
     x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen));
-    return x->fail_src && x->fail_user && x->users && x->seen ? 0 : -1;
+    return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen ? 0 : -1;
 }
 
 static void auth_destroy(struct detector *d)
@@ -223,9 +273,10 @@ static void auth_destroy(struct detector *d)
     struct auth_ctx *x = auth_of(d);
     bl_table_free(x->fail_src);
     bl_table_free(x->fail_user);
+    bl_table_free(x->fail_net);
     bl_table_free(x->users);
     bl_table_free(x->seen);
-    x->fail_src = x->fail_user = x->users = x->seen = NULL;
+    x->fail_src = x->fail_user = x->fail_net = x->users = x->seen = NULL;
 }
 
 static void auth_observe(struct detector *d, const struct record *r)
@@ -240,8 +291,21 @@ static void auth_observe(struct detector *d, const struct record *r)
     for (int c = 0; c < AUTH_CLASS__COUNT; c++)
         if (!x->learn_start[c] || r->ts < x->learn_start[c])
             x->learn_start[c] = r->ts;
+    /* One attempt counts once: a line marked dup repeats an attempt another
+     * line counts; a line may carry earlier failures of its connection that
+     * were logged before its address was known (`failures`). */
+    const struct field *dup = record_find(r, SPAN_LIT("dup"));
+    const struct field *carried = record_find(r, SPAN_LIT("failures"));
+    bool is_dup = dup && dup->type == FT_BOOL && dup->v.b;
+    if (carried && carried->type == FT_INT && carried->v.i > 0 && src.len)
+        auth_on_failure(d, r, user, src,
+                        carried->v.i > UINT32_MAX ? UINT32_MAX : (uint32_t)carried->v.i);
     if (span_eq_cstr(action, "login_failure") || span_eq_cstr(action, "invalid_user")) {
-        auth_on_failure(d, r, user, src);
+        if (!is_dup)
+            auth_on_failure(d, r, user, src, r->repeat ? r->repeat : 1);
+    } else if (span_eq_cstr(action, "scan")) {
+        if (!is_dup && src.len && x->scan.enabled)
+            auth_on_scan(d, r, src);
     } else if (span_eq_cstr(action, "login_success")) {
         uint32_t failures = auth_on_success_failures(d, r, user, src);
         auth_on_login(d, r, user, src, failures);
@@ -284,6 +348,7 @@ static int auth_save(struct detector *d, FILE *f)
         fwrite(&x->sessions, sizeof(x->sessions), 1, f) != 1)
         return -1;
     if (bl_table_save(x->fail_src, f) < 0 || bl_table_save(x->fail_user, f) < 0 ||
+        bl_table_save(x->fail_net, f) < 0 ||
         bl_table_save(x->users, f) < 0 || bl_table_save(x->seen, f) < 0)
         return -1;
     return 0;
@@ -298,6 +363,7 @@ static int auth_load(struct detector *d, FILE *f)
     if (sessions_check(&x->sessions) < 0)
         return -1;
     if (bl_table_load(x->fail_src, f) < 0 || bl_table_load(x->fail_user, f) < 0 ||
+        bl_table_load(x->fail_net, f) < 0 ||
         bl_table_load(x->users, f) < 0 || bl_table_load(x->seen, f) < 0)
         return -1;
     return 0;
@@ -313,5 +379,6 @@ const struct detector_plugin detector_auth = {
     .save = auth_save,
     .load = auth_load,
     .destroy = auth_destroy,
-    .snapshot_version = 3,   /* 2: recent sessions, 3: escalation levels */
+    .tick = auth_guess_tick,
+    .snapshot_version = 4,   /* 2: recent sessions, 3: escalation levels, 4: episodes */
 };

@@ -1,7 +1,8 @@
 /* auth.h - the auth detector's shared state (private to detectors/auth*.c).
  * One plugin, `detectors.auth`, with a section per rule family:
  *   auth.c        options, tables, dispatch by action, persistence
- *   auth_guess.c  brute force, spraying, distributed guessing, success after failures
+ *   auth_guess.c  brute force, spraying, distributed guessing, scans, success after
+ *                 failures; one alert per episode
  *   auth_login.c  suspicious login (one scored alert) and root login over SSH
  *   auth_priv.c   sudo/su (first use, new command, failures) and account changes
  *
@@ -33,33 +34,52 @@ struct auth_switch_conf {
     bool enabled;
 };
 
-/* When an ongoing attack was last reported: at what count, and when. */
-struct auth_escalation {
-    uint32_t level;                 /* count at the last alert, 0 = below threshold */
-    int64_t at;                     /* event time of that alert */
+/* One episode of an attack from one source (or one IPv6 /64), or against
+ * one user: one alert when it starts, one update when it grows to ten times
+ * the threshold or turns more severe, and a summary when it ends (no
+ * activity for the rule's window, or a day after its start). At most three
+ * lines however long it lasts; a botnet that never stops gives a start and a
+ * summary a day. */
+struct auth_episode {
+    int64_t start, last;            /* event time; start 0 = no episode */
+    uint32_t total;                 /* failures / connections in the episode */
+    uint32_t peak;                  /* highest windowed count (distinct users, sources) */
+    uint8_t lines;                  /* lines emitted: start, update */
+    uint8_t sev;                    /* severity of the last line */
+    uint8_t known;                  /* it targeted names that logged in here */
+    uint8_t pad;
 };
 
-/* Failures from one source. Memory: 96 (head) + 400 = 496 bytes/entry, 511
- * with its index slot (bl_entry_bytes). */
+/* Failures and bare connections from one source (an IPv6 source is its
+ * /64). Memory: 96 (head) + 920 = 1016 bytes/entry. */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
+    struct bl_window scans;         /* scan.window, weighted */
     struct bl_distinct users;       /* spray.window */
+    struct bl_distinct known_users; /* spray.window: names that logged in here */
     int64_t last_fail;
     uint32_t since;                 /* failures since the last success from here */
     uint32_t last_user_len;
     char last_user[32];
-    struct auth_escalation brute, spray;
+    struct auth_episode brute, spray, scan;
 };
 
-/* Failures against one user name. Memory: 96 + 384 = 480 bytes/entry (495). */
+/* Failures from one network (/24, IPv6 /64), for success after failures. */
+struct auth_fail_net {
+    int64_t last_fail;
+    uint32_t since;
+    uint32_t pad;
+};
+
+/* Failures against one user name. Memory: 96 + 408 = 504 bytes/entry. */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
     int64_t last_fail;
     uint32_t since;
     uint32_t last_src_len;
-    char last_src[32];
-    struct auth_escalation distributed;
+    char last_src[48];
+    struct auth_episode distributed;
 };
 
 /* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */
@@ -114,11 +134,11 @@ struct auth_ctx {
     /* options */
     struct conf_strlist privileged_users;
     struct conf_strlist privileged_groups;
-    struct auth_rule_conf bruteforce, spray, distributed, after_failures;
+    struct auth_rule_conf bruteforce, spray, distributed, after_failures, scan;
     struct auth_login_conf login;
     struct auth_switch_conf root_ssh, privilege, accounts;
     /* state */
-    struct bl_table *fail_src, *fail_user, *users, *seen;
+    struct bl_table *fail_src, *fail_user, *fail_net, *users, *seen;
     int64_t learn_start[AUTH_CLASS__COUNT];   /* first event of each class, event time */
     struct auth_sessions sessions;
 };
@@ -140,6 +160,12 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
                    int64_t now, bool record);
 /* "198.51.100" for 198.51.100.7, the /48 of an IPv6 address, the domain of a host. */
 struct span auth_network(struct span src);
+/* The key an attacking source is counted under: the address, or for IPv6 its
+ * /64 ("2001:db8:1:2::/64"), written into buf. */
+struct span auth_src_key(struct span src, char *buf, size_t cap);
+/* The network failures are pooled in for success after failures: the /24 of
+ * IPv4, the /64 of IPv6, the domain of a host name. */
+struct span auth_src_net(struct span src, char *buf, size_t cap);
 /* "10m", "1h", "90s". */
 void auth_duration(char *out, size_t cap, int64_t ms);
 /* Fills the fields every auth alert shares from r. */
@@ -152,8 +178,13 @@ void auth_session_login(struct detector *d, int64_t ts, struct span user, struct
                         enum severity sev);
 void auth_session_root(struct detector *d, int64_t ts, struct span user, struct span tty);
 
+/* n failed attempts (record.repeat, or the failures a line carries). */
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
-                     struct span src);
+                     struct span src, uint32_t n);
+/* A connection that ended without an attempt (action scan). */
+void auth_on_scan(struct detector *d, const struct record *r, struct span src);
+/* Closes the episodes that ended by now (summaries). */
+void auth_guess_tick(struct detector *d, int64_t now);
 /* Returns the failures that preceded this success (from src or for user), and
  * resets them; raises success-after-failures. */
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,

@@ -1,15 +1,42 @@
 /* auth_guess.c - password guessing: brute force (one source, many failures),
  * spraying (one source, many users), distributed guessing (one user, many
- * sources) and the success that follows failures.
- * Counts are sliding windows in event time; `message repeated N times`
- * records count N (record.repeat). While a burst goes on every failure past
- * the threshold raises the alert again: the alert stream throttles those into
- * one line and a "repeated N times" report, and prints an escalation. */
+ * sources), scans (one source, many connections without an attempt) and
+ * the success that follows failures from the same source or network.
+ *
+ * Counts are sliding windows in event time; a record counts record.repeat
+ * times, a line marked `dup` (another line of the same attempt counts it) not
+ * at all. An IPv6 source counts as its /64: addresses inside one are one
+ * attacker's to choose from.
+ *
+ * One alert per episode (auth.h, struct auth_episode): when the windowed
+ * count reaches the threshold, one line; one update when the episode grows
+ * to ten times the threshold or turns more severe (it reaches accounts that
+ * log in here); and a summary when it ends - or, if it turns more severe
+ * again after the update, that line instead of the summary. Three at most. Severity follows what is targeted: names that never
+ * logged in here (admin, test, oracle: what every internet-facing sshd sees
+ * all day) are low; names that log in here are medium, and several of them,
+ * or a privileged one, high. */
 #include "detectors/auth.h"
 
 #include <string.h>
 
 #include "sidecar/vigil.h"
+
+enum episode_kind { EP_BRUTE, EP_SPRAY, EP_SCAN, EP_DIST };
+enum episode_phase { PH_START, PH_UPDATE, PH_END };
+
+static const struct {
+    const char *rule;
+    const char *attack;
+    enum stage stage;
+    const char *what;
+} kinds[] = {
+    [EP_BRUTE] = { "auth.bruteforce", "T1110.001", STAGE_CREDENTIAL_ACCESS, "brute force" },
+    [EP_SPRAY] = { "auth.spray", "T1110.003", STAGE_CREDENTIAL_ACCESS, "password spraying" },
+    [EP_SCAN] = { "auth.scan", "T1046", STAGE_DISCOVERY, "scan" },
+    [EP_DIST] = { "auth.distributed", "T1110.001", STAGE_CREDENTIAL_ACCESS,
+                  "distributed guessing" },
+};
 
 static void keep(char *dst, uint32_t *len, size_t cap, struct span s)
 {
@@ -36,96 +63,169 @@ static double ramp(double v, double from, double to)
     return v >= to ? 1 : (v - from) / (to - from);
 }
 
-/* An ongoing attack is news when it starts and each time it doubles, and once
- * a day while it lasts: not at every failure (a botnet against sshd never
- * stops), which would only feed the throttle and cost a message each time. */
-static bool escalates(struct auth_escalation *e, uint32_t count, uint32_t threshold, int64_t now)
+static const struct auth_rule_conf *conf_of(struct auth_ctx *x, enum episode_kind k)
 {
-    if (count < threshold) {
-        e->level = 0;
-        return false;
+    switch (k) {
+    case EP_BRUTE: return &x->bruteforce;
+    case EP_SPRAY: return &x->spray;
+    case EP_SCAN: return &x->scan;
+    default: return &x->distributed;
     }
-    if (e->level == 0 || count >= 2 * e->level || now - e->at >= NS_PER_DAY) {
-        e->level = count;
-        e->at = now;
-        return true;
+}
+
+/* A name that logged in here: a real account, not a bot's guess. */
+static bool known_user(struct detector *d, struct span user, int64_t now)
+{
+    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
+    return h && ((const struct auth_user *)bl_value(h))->logins > 0;
+}
+
+/* Entries of d seen within window_ns, without adding one. */
+static unsigned distinct_within(const struct bl_distinct *d, int64_t now, int64_t window_ns)
+{
+    unsigned n = 0;
+    for (int i = 0; i < BL_DISTINCT; i++)
+        n += d->when[i] && d->when[i] >= now - window_ns;
+    return n;
+}
+
+static bool episode_over(const struct auth_episode *e, int64_t gap_ns, int64_t now)
+{
+    return e->start && (now - e->last > gap_ns || now - e->start >= NS_PER_DAY);
+}
+
+static void hhmm(int64_t ts, char out[6])
+{
+    int64_t m = (ts / (60 * NS_PER_SEC)) % (24 * 60);
+    if (m < 0)
+        m += 24 * 60;
+    snprintf(out, 6, "%02d:%02d", (int)(m / 60), (int)(m % 60));
+}
+
+/* One line of an episode. r is the record that made it (NULL for the summary
+ * a tick writes); key the source or user it is about. */
+static void episode_alert(struct detector *d, enum episode_kind k, enum episode_phase ph,
+                          const struct auth_episode *e, const struct record *r, struct span key,
+                          struct span latest, uint32_t count, int64_t now)
+{
+    struct auth_ctx *x = auth_of(d);
+    const struct auth_rule_conf *rc = conf_of(x, k);
+    struct record none;
+    if (!r) {
+        memset(&none, 0, sizeof(none));
+        none.ts = now;
+        r = &none;
     }
-    return false;
-}
-
-static void alert_bruteforce(struct detector *d, const struct record *r, struct span src,
-                             struct span user, uint32_t n)
-{
-    struct auth_ctx *x = auth_of(d);
     struct alert a;
-    char win[32];
-    bool big = n >= 5 * (uint64_t)x->bruteforce.threshold;
-    auth_alert_init(&a, r, "auth.bruteforce", big ? SEV_HIGH : SEV_MEDIUM,
-                    STAGE_CREDENTIAL_ACCESS);
-    a.entity.src_ip = src;
-    a.attack[0] = "T1110.001";
-    a.score = 0.5 + 0.5 * ramp(n, (double)x->bruteforce.threshold,
-                               5.0 * (double)x->bruteforce.threshold);
-    auth_duration(win, sizeof(win), x->bruteforce.window_ms);
-    alert_printf(&a, "%u failed logins from %.*s within %s (threshold %lld)", n, (int)src.len,
-                 src.p, win, (long long)x->bruteforce.threshold);
-    if (user.len)
-        alert_printf(&a, ", latest for user %.*s", (int)user.len, user.p);
+    char win[32], t0[6], t1[6];
+    auth_duration(win, sizeof(win), rc->window_ms);
+    auth_alert_init(&a, r, kinds[k].rule, (enum severity)e->sev, kinds[k].stage);
+    if (r == &none)
+        a.entity.host = span_cstr(d->vg->hostname);
+    a.unthrottled = true;           /* this file keeps it to three lines an episode */
+    a.attack[0] = kinds[k].attack;
+    if (k == EP_DIST)
+        a.entity.user = key;
+    else
+        a.entity.src_ip = key;
+    double thr = (double)rc->threshold;
+    a.score = 0.4 + 0.2 * (e->sev >= SEV_MEDIUM) + 0.2 * (e->sev >= SEV_HIGH) +
+              0.2 * ramp(e->total, thr, 10 * thr);
+    const char *known = e->known ? ", against accounts that log in here" : "";
+    hhmm(e->start, t0);
+    hhmm(e->last, t1);
+    if (ph == PH_END) {
+        alert_printf(&a, "%s %s %.*s ended: %u %s from %s to %s%s", kinds[k].what,
+                     k == EP_DIST ? "against" : "from", (int)key.len, key.p, e->total,
+                     k == EP_SCAN ? "bare connections" : "failed logins", t0, t1, known);
+        alert_emit(d->vg, &a);
+        return;
+    }
+    const char *upd = ph == PH_UPDATE ? "goes on: " : "";
+    switch (k) {
+    case EP_BRUTE:
+        alert_printf(&a, "%s%u failed logins from %.*s within %s (threshold %lld)", upd, count,
+                     (int)key.len, key.p, win, (long long)rc->threshold);
+        break;
+    case EP_SPRAY:
+        alert_printf(&a, "%s%.*s failed logins for %s%u distinct users within %s (threshold "
+                     "%lld)", upd, (int)key.len, key.p, count >= BL_DISTINCT ? "at least " : "",
+                     count, win, (long long)rc->threshold);
+        break;
+    case EP_SCAN:
+        alert_printf(&a, "%s%.*s opened SSH connections without trying to log in (weight %u "
+                     "within %s, threshold %lld)", upd, (int)key.len, key.p, count, win,
+                     (long long)rc->threshold);
+        break;
+    case EP_DIST:
+        alert_printf(&a, "%s%s%u distinct sources failed to log in as %.*s within %s "
+                     "(threshold %lld)", upd, count >= BL_DISTINCT ? "at least " : "", count,
+                     (int)key.len, key.p, win, (long long)rc->threshold);
+        break;
+    }
+    if (ph == PH_UPDATE)
+        alert_printf(&a, ", %u since %s", e->total, t0);
+    if (latest.len)
+        alert_printf(&a, ", latest %s %.*s", k == EP_DIST ? "from" : k == EP_SCAN ? "reason"
+                     : "for user", (int)latest.len, latest.p);
+    alert_printf(&a, "%s", known);
     alert_emit(d->vg, &a);
 }
 
-static void alert_spray(struct detector *d, const struct record *r, struct span src,
-                        struct span user, unsigned users)
+/* Advances an episode by n events whose windowed count is now `count`, at
+ * severity sev; writes its start or its update. */
+static void episode_step(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                         const struct record *r, struct span key, struct span latest,
+                         uint32_t count, uint32_t n, enum severity sev, bool known)
 {
-    struct auth_ctx *x = auth_of(d);
-    struct alert a;
-    char win[32];
-    bool big = users >= 2 * (uint64_t)x->spray.threshold;
-    auth_alert_init(&a, r, "auth.spray", big ? SEV_HIGH : SEV_MEDIUM, STAGE_CREDENTIAL_ACCESS);
-    a.entity.src_ip = src;
-    a.attack[0] = "T1110.003";
-    a.score = 0.55 + 0.45 * ramp(users, (double)x->spray.threshold, BL_DISTINCT);
-    auth_duration(win, sizeof(win), x->spray.window_ms);
-    alert_printf(&a, "%.*s failed logins for %s%u distinct users within %s (threshold %lld), "
-                 "latest %.*s", (int)src.len, src.p, users >= BL_DISTINCT ? "at least " : "",
-                 users, win, (long long)x->spray.threshold, (int)user.len, user.p);
-    alert_emit(d->vg, &a);
-}
-
-static void alert_distributed(struct detector *d, const struct record *r, struct span user,
-                              struct span src, unsigned srcs)
-{
-    struct auth_ctx *x = auth_of(d);
-    struct alert a;
-    char win[32];
-    bool priv = auth_privileged(d, user, NULL);
-    /* Names that never logged in here (admin, test, oracle...) are what every
-     * internet-facing sshd sees all day: worth knowing, not worth a page. */
-    bool known = bl_lookup(x->users, user, r->ts, false, false) != NULL;
-    auth_alert_init(&a, r, "auth.distributed", priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW,
-                    STAGE_CREDENTIAL_ACCESS);
-    a.entity.user = user;
-    a.attack[0] = "T1110.001";
-    a.score = 0.55 + 0.45 * ramp(srcs, (double)x->distributed.threshold, BL_DISTINCT);
-    auth_duration(win, sizeof(win), x->distributed.window_ms);
-    alert_printf(&a, "%s%u distinct sources failed to log in as %.*s%s within %s "
-                 "(threshold %lld), latest %.*s", srcs >= BL_DISTINCT ? "at least " : "", srcs,
-                 (int)user.len, user.p, priv ? " (privileged)" : "", win,
-                 (long long)x->distributed.threshold, (int)src.len, src.p);
-    alert_emit(d->vg, &a);
+    const struct auth_rule_conf *rc = conf_of(auth_of(d), k);
+    int64_t now = r->ts, gap = rc->window_ms * 1000000LL;
+    uint32_t thr = (uint32_t)rc->threshold;
+    if (episode_over(e, gap, now)) {
+        if (e->lines && e->lines < 3)
+            episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
+        memset(e, 0, sizeof(*e));
+    }
+    if (!e->start) {
+        if (count < thr)
+            return;
+        *e = (struct auth_episode){ .start = now, .last = now, .total = count, .peak = count,
+                                    .lines = 1, .sev = (uint8_t)sev, .known = known };
+        episode_alert(d, k, PH_START, e, r, key, latest, count, now);
+        return;
+    }
+    if (now > e->last)
+        e->last = now;
+    e->total = e->total > UINT32_MAX - n ? UINT32_MAX : e->total + n;
+    if (count > e->peak)
+        e->peak = count;
+    e->known |= known;
+    bool grew = e->total >= 10ULL * thr, worse = (uint8_t)sev > e->sev;
+    if (worse)
+        e->sev = (uint8_t)sev;
+    /* the second line: grown tenfold or more severe; a third only when it
+     * turns more severe again, which then stands for the summary */
+    if ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse)) {
+        e->lines++;
+        episode_alert(d, k, PH_UPDATE, e, r, key, latest, count, now);
+    }
 }
 
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
-                     struct span src)
+                     struct span src, uint32_t n)
 {
     struct auth_ctx *x = auth_of(d);
     struct bl_budget *b = &d->vg->budget;
     int64_t now = r->ts;
-    uint32_t n = r->repeat ? r->repeat : 1;
     int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
+    int64_t spray_ns = x->spray.window_ms * 1000000LL;
+    bool known = known_user(d, user, now);
+    bool priv = known && auth_privileged(d, user, NULL);
+    char kb[64], nb[64];
+    struct span key = auth_src_key(src, kb, sizeof(kb));
     struct bl_head *h;
 
-    if (src.len && (h = bl_lookup(x->fail_src, src, now, true, true))) {
+    if (src.len && (h = bl_lookup(x->fail_src, key, now, true, true))) {
         struct auth_fail_src *fs = bl_value(h);
         if (fs->last_fail && now - fs->last_fail > keep_ns)
             fs->since = 0;
@@ -135,13 +235,31 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (user.len)
             keep(fs->last_user, &fs->last_user_len, sizeof(fs->last_user), user);
         uint32_t cnt = bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned users = user.len ? bl_distinct_add(&fs->users, bl_hash(b, user), now,
-                                                    x->spray.window_ms * 1000000LL) : 0;
-        if (x->bruteforce.enabled &&
-            escalates(&fs->brute, cnt, (uint32_t)x->bruteforce.threshold, now))
-            alert_bruteforce(d, r, src, user, cnt);
-        if (x->spray.enabled && escalates(&fs->spray, users, (uint32_t)x->spray.threshold, now))
-            alert_spray(d, r, src, user, users);
+        unsigned users = user.len ? bl_distinct_add(&fs->users, bl_hash(b, user), now, spray_ns)
+                                  : 0;
+        unsigned kusers = known ? bl_distinct_add(&fs->known_users, bl_hash(b, user), now,
+                                                  spray_ns)
+                                : distinct_within(&fs->known_users, now, spray_ns);
+        if (x->bruteforce.enabled) {
+            uint32_t thr = (uint32_t)x->bruteforce.threshold;
+            enum severity sev = !kusers ? SEV_LOW
+                              : priv || cnt >= 5ULL * thr ? SEV_HIGH : SEV_MEDIUM;
+            episode_step(d, EP_BRUTE, &fs->brute, r, key, user, cnt, n, sev, kusers > 0);
+        }
+        if (x->spray.enabled && user.len) {
+            enum severity sev = kusers >= 2 || (kusers && priv) ? SEV_HIGH
+                              : kusers ? SEV_MEDIUM : SEV_LOW;
+            episode_step(d, EP_SPRAY, &fs->spray, r, key, user, users, n, sev, kusers > 0);
+        }
+    }
+    struct span net = auth_src_net(src, nb, sizeof(nb));
+    if (net.len && (h = bl_lookup(x->fail_net, net, now, true, true))) {
+        struct auth_fail_net *fn = bl_value(h);
+        if (fn->last_fail && now - fn->last_fail > keep_ns)
+            fn->since = 0;
+        fn->since = fn->since > UINT32_MAX - n ? UINT32_MAX : fn->since + n;
+        if (now > fn->last_fail)
+            fn->last_fail = now;
     }
     if (user.len && (h = bl_lookup(x->fail_user, user, now, true, true))) {
         struct auth_fail_user *fu = bl_value(h);
@@ -153,12 +271,80 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (src.len)
             keep(fu->last_src, &fu->last_src_len, sizeof(fu->last_src), src);
         bl_window_add(&fu->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, src), now,
+        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, key), now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
-        if (x->distributed.enabled &&
-            escalates(&fu->distributed, srcs, (uint32_t)x->distributed.threshold, now))
-            alert_distributed(d, r, user, src, srcs);
+        if (x->distributed.enabled) {
+            enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW;
+            episode_step(d, EP_DIST, &fu->distributed, r, user, src, srcs, n, sev, known);
+        }
     }
+}
+
+/* Broken banners and failed key exchanges are what port scanners and
+ * vulnerability probes leave; a plain close may be a health check. */
+static uint32_t scan_weight(struct span reason)
+{
+    static const char *const probes[] = { "kex_exchange_identification", "banner_exchange",
+                                          "bad_protocol_version", "no_identification",
+                                          "unable_to_negotiate", "dispatch_fatal", NULL };
+    for (size_t i = 0; probes[i]; i++)
+        if (span_eq_cstr(reason, probes[i]))
+            return 4;
+    return 1;
+}
+
+void auth_on_scan(struct detector *d, const struct record *r, struct span src)
+{
+    struct auth_ctx *x = auth_of(d);
+    char kb[64];
+    struct span key = auth_src_key(src, kb, sizeof(kb));
+    struct bl_head *h = bl_lookup(x->fail_src, key, r->ts, true, true);
+    if (!h)
+        return;
+    struct auth_fail_src *fs = bl_value(h);
+    struct span reason = record_str(r, RK_REASON);
+    uint32_t w = scan_weight(reason);
+    uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);
+    episode_step(d, EP_SCAN, &fs->scan, r, key, reason, cnt, w, SEV_LOW, false);
+}
+
+struct tick_arg {
+    struct detector *d;
+    int64_t now;
+};
+
+static void close_if_over(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                          struct span key, int64_t now)
+{
+    if (!episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
+        return;
+    if (e->lines && e->lines < 3)
+        episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
+    memset(e, 0, sizeof(*e));
+}
+
+static void tick_src(struct bl_head *h, void *arg)
+{
+    struct tick_arg *t = arg;
+    struct auth_fail_src *fs = bl_value(h);
+    close_if_over(t->d, EP_BRUTE, &fs->brute, bl_key(h), t->now);
+    close_if_over(t->d, EP_SPRAY, &fs->spray, bl_key(h), t->now);
+    close_if_over(t->d, EP_SCAN, &fs->scan, bl_key(h), t->now);
+}
+
+static void tick_user(struct bl_head *h, void *arg)
+{
+    struct tick_arg *t = arg;
+    struct auth_fail_user *fu = bl_value(h);
+    close_if_over(t->d, EP_DIST, &fu->distributed, bl_key(h), t->now);
+}
+
+void auth_guess_tick(struct detector *d, int64_t now)
+{
+    struct auth_ctx *x = auth_of(d);
+    struct tick_arg t = { d, now };
+    bl_table_foreach(x->fail_src, tick_src, &t);
+    bl_table_foreach(x->fail_user, tick_user, &t);
 }
 
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,
@@ -167,13 +353,22 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     struct auth_ctx *x = auth_of(d);
     int64_t now = r->ts;
     int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
-    uint32_t from_src = 0, for_user = 0;
+    uint32_t from_src = 0, from_net = 0, for_user = 0;
+    char kb[64], nb[64];
     struct bl_head *h;
-    if (src.len && (h = bl_lookup(x->fail_src, src, now, false, false))) {
+    if (src.len && (h = bl_lookup(x->fail_src, auth_src_key(src, kb, sizeof(kb)), now, false,
+                                  false))) {
         struct auth_fail_src *fs = bl_value(h);
         if (now - fs->last_fail <= keep_ns)
             from_src = fs->since;
         fs->since = 0;
+    }
+    struct span net = auth_src_net(src, nb, sizeof(nb));
+    if (net.len && (h = bl_lookup(x->fail_net, net, now, false, false))) {
+        struct auth_fail_net *fn = bl_value(h);
+        if (now - fn->last_fail <= keep_ns)
+            from_net = fn->since;
+        fn->since = 0;
     }
     if (user.len && (h = bl_lookup(x->fail_user, user, now, false, false))) {
         struct auth_fail_user *fu = bl_value(h);
@@ -181,7 +376,10 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
             for_user = fu->since;
         fu->since = 0;
     }
-    uint32_t failures = from_src > for_user ? from_src : for_user;
+    /* Failures for this name from anywhere are the internet's background
+     * noise; only those from this source or its network make the success
+     * suspect. */
+    uint32_t failures = from_src > from_net ? from_src : from_net;
     if (!x->after_failures.enabled || failures < (uint64_t)x->after_failures.threshold)
         return failures;
 
@@ -196,9 +394,9 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     a.attack[1] = "T1078";
     a.score = cracked ? 0.85 : 0.6;
     auth_duration(win, sizeof(win), x->after_failures.window_ms);
-    alert_printf(&a, "login for %.*s from %.*s succeeded after %u failures within %s (%u from "
-                 "this source, %u for this user)", (int)user.len, user.p, (int)src.len, src.p,
-                 failures, win, from_src, for_user);
+    alert_printf(&a, "login for %.*s from %.*s succeeded after %u failures within %s from this "
+                 "source or its network (%u from this source, %u for this user from anywhere)",
+                 (int)user.len, user.p, (int)src.len, src.p, failures, win, from_src, for_user);
     if (cracked)
         alert_printf(&a, ": the source was brute forcing");
     alert_emit(d->vg, &a);

@@ -3,7 +3,9 @@
  * fraction and offset (Debian 12 rsyslog: "2026-11-26T10:00:01.123456+01:00
  * web-1 sshd[123]: msg"), RFC 5424 ("<34>1 2026-11-26T10:00:01Z web-1 sshd
  * 123 ID47 [sd] msg"), journalctl -o short-iso ("2026-11-26T10:00:01+0100
- * web-1 sshd[123]: msg"), each optionally behind a "<PRI>". */
+ * web-1 sshd[123]: msg"), each optionally behind a "<PRI>"; and journald's
+ * other shapes: no time ("web-1 sshd[123]: msg"), short-precise, short-full
+ * ("Thu 2026-11-26 10:00:01 CET web-1 ...") and -o json (see below). */
 #ifndef VIGIL_SYSLOG_HEADER_H
 #define VIGIL_SYSLOG_HEADER_H
 
@@ -27,5 +29,12 @@ struct syslog_header {
 /* Parses line's header; ref_ns supplies the year for RFC 3164. Returns false
  * when the line has no recognisable header (h->msg is then the whole line). */
 bool syslog_header_parse(struct span line, int64_t ref_ns, struct syslog_header *h);
+
+/* journalctl -o json: one export object per line. Fills h from MESSAGE (its
+ * raw contents: *msg_esc says whether they hold JSON escapes, which the
+ * caller undoes into its own memory), SYSLOG_IDENTIFIER (else _COMM), _PID
+ * (else SYSLOG_PID), _HOSTNAME and __REALTIME_TIMESTAMP. Returns false when
+ * the line is not such an object or has no MESSAGE string. */
+bool syslog_header_journal_json(struct span line, struct syslog_header *h, bool *msg_esc);
 
 #endif

@@ -28,6 +28,7 @@ LINES = int(os.environ.get("BENCH_LINES", "2000000"))
 QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
 PEERS = os.environ.get("BENCH_PEERS", "0") == "1"
 OUT = os.path.join(ROOT, B, "bench")
+PARSER_BENCH = os.path.join(ROOT, B, "parser_bench")   # built by run.sh
 FRAME_PARSER = os.environ.get("BENCH_FRAME_PARSER", "none")   # run 1: no parser
 
 rows = []
@@ -443,6 +444,31 @@ log {{ source(s); destination(d); }};
         notes.append("peer syslog-ng: not available (run.sh unpacks it with BENCH_PEERS=1 when apt-get works)")
 
 
+def parser_throughput(data, rounds=10):
+    """Each parser alone on its file of the mix (tests/bench/parser_bench.c):
+    lines per CPU-second of that process, best of three runs."""
+    out = []
+    if not os.path.exists(PARSER_BENCH):
+        notes.append("parser throughput: parser_bench not built")
+        return out
+    for parser, name in (("auth", "auth.log"),):
+        path = os.path.join(data, name)
+        if not os.path.exists(path):
+            continue
+        best = 0.0
+        for _ in range(3):
+            r = subprocess.run([PARSER_BENCH, parser, path, str(rounds)], capture_output=True,
+                               text=True)
+            try:
+                best = max(best, float(r.stdout.split("=")[1].split("M")[0]))
+            except (IndexError, ValueError):
+                notes.append(f"parser {parser}: {r.stdout.strip()} {r.stderr.strip()}")
+                break
+        print(f"bench: parser {parser}: {best:.2f} M lines/CPU-s", flush=True)
+        out.append(f"| parser `{parser}` alone on {name} (best of 3) | {best:.2f} M lines per CPU-second |")
+    return out
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="vigil-bench.")
@@ -453,6 +479,8 @@ def main():
         nbytes = dir_bytes(data)
         subprocess.run(["cat"] + [os.path.join(data, f) for f in os.listdir(data)],
                        stdout=subprocess.DEVNULL)  # warm the page cache
+
+        parser_lines = parser_throughput(data)
 
         conf, out = cfg(tmp, "frame", parsers=False, compression="none")
         run_once("1. tail -> no parser -> file, no compression", conf, out, LINES, nbytes)
@@ -504,6 +532,7 @@ def main():
                 f"lines/s and MB/s use wall time and suffer when the machine is busy, lines/CPU-s does not. "
                 f"Detector memory is what the baselines use at exit (`--stats`). Peers tail the "
                 f"four files concatenated into one.\n\n{head}\n{body}\n")
+        extra = parser_lines + extra
         if extra:
             text += "\n| measurement | result |\n|---|---|\n" + "\n".join(extra) + "\n"
         text += "\n" + "\n\n".join(notes) + "\n"

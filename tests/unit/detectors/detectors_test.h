@@ -84,6 +84,7 @@ static inline void auth_defaults(struct auth_ctx *o)
 {
     memset(o, 0, sizeof(*o));
     o->bruteforce = (struct auth_rule_conf){ true, 8, 10 * 60 * 1000 };
+    o->scan = (struct auth_rule_conf){ true, 12, 10 * 60 * 1000 };
     o->spray = (struct auth_rule_conf){ true, 5, 3600 * 1000 };
     o->distributed = (struct auth_rule_conf){ true, 5, 3600 * 1000 };
     o->after_failures = (struct auth_rule_conf){ true, 5, 3600 * 1000 };

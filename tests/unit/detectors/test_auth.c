@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include "detectors_test.h"
+#include "sidecar/parsers/parser.h"
+
+extern const struct parser_plugin parser_auth;
 
 static struct vigil *start(int64_t learning_ms)
 {
@@ -39,7 +42,7 @@ Test(auth, bruteforce_at_threshold_not_below)
     feed(vg, AT(1, 2, 7), "invalid_user", "oracle", "203.0.113.9", NULL);
     const struct caught *c = find_rule("auth.bruteforce");
     cr_assert_not_null(c);
-    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    cr_assert_eq(sev_of(c), SEV_LOW, "root and oracle never logged in here: a bot's guesses");
     cr_assert_str_eq(c->src_ip, "203.0.113.9");
     cr_assert(strstr(c->message, "8 failed logins from 203.0.113.9 within 10m (threshold 8)"),
               "%s", c->message);
@@ -61,7 +64,13 @@ Test(auth, bruteforce_counts_repeated_messages)
     feed_kv(vg, AT(1, 2, 0), "login_failure", "root", "203.0.113.9", "password", NULL, 40);
     const struct caught *c = find_rule("auth.bruteforce");
     cr_assert_not_null(c);
-    cr_assert_eq(sev_of(c), SEV_HIGH);   /* 5x the threshold */
+    cr_assert_eq(sev_of(c), SEV_LOW, "40 guesses, none for an account that logs in here");
+    /* the same against an account that logs in here */
+    feed(vg, AT(1, 3, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed_kv(vg, AT(1, 3, 5), "login_failure", "alice", "203.0.113.10", "password", NULL, 40);
+    c = find_rule("auth.bruteforce");
+    cr_assert_str_eq(c->src_ip, "203.0.113.10");
+    cr_assert_eq(sev_of(c), SEV_HIGH, "5x the threshold against a real account");
     detectors_free(vg);
 }
 
@@ -495,5 +504,191 @@ Test(auth, an_endless_botnet_is_reported_when_it_starts_grows_and_daily)
     cr_assert_leq(n, 6, "not once per failure or per throttle window: %u", n);
     const struct caught *c = find_rule("auth.distributed");
     cr_assert_eq(sev_of(c), SEV_LOW, "a name that never logged in here is internet noise");
+    detectors_free(vg);
+}
+
+/* Real lines through the auth parser (one state, as one file) into the detector. */
+static char line_arena[1 << 16];
+static struct record line_rec;
+static void feed_line(struct vigil *vg, void *state, const char *line)
+{
+    struct parser p = { .plugin = &parser_auth };
+    record_init(&line_rec, line_arena, sizeof(line_arena));
+    line_rec.raw = span_cstr(line);
+    line_rec.read_ts = line_rec.ts = T0;
+    line_rec.host = SPAN_LIT("web-1");
+    parser_auth.parse(&p, state, &line_rec, line_rec.raw);
+    detectors_observe(vg, &line_rec);
+}
+
+Test(auth, one_attempt_counts_once_whatever_sshd_and_pam_write)
+{
+    struct vigil *vg = start(0);
+    void *st = calloc(1, parser_auth.state_size);
+    char line[512];
+    /* 3 attempts of one connection, each written by PAM and by sshd, then
+     * sshd's and PAM's summaries: 3 failures, not 8 */
+    for (int i = 0; i < 3; i++) {
+        snprintf(line, sizeof(line), "Nov 26 10:00:%02d web-1 sshd[300]: pam_unix(sshd:auth): "
+                 "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  "
+                 "user=carol", 10 + 3 * i);
+        feed_line(vg, st, line);
+        snprintf(line, sizeof(line), "Nov 26 10:00:%02d web-1 sshd[300]: Failed password for "
+                 "carol from 203.0.113.9 port 4000 ssh2", 12 + 3 * i);
+        feed_line(vg, st, line);
+    }
+    feed_line(vg, st, "Nov 26 10:00:20 web-1 sshd[300]: Disconnecting authenticating user carol "
+                      "203.0.113.9 port 4000: Too many authentication failures [preauth]");
+    feed_line(vg, st, "Nov 26 10:00:20 web-1 sshd[300]: PAM 2 more authentication failures; "
+                      "logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=carol");
+    feed_line(vg, st, "Nov 26 10:00:30 web-1 sshd[301]: Accepted password for carol from "
+                      "203.0.113.9 port 4001 ssh2");
+    const struct caught *c = find_rule("auth.success_after_failures");
+    cr_assert_null(c, "3 failures are below the threshold of 5: %s", c ? c->message : "");
+    free(st);
+    detectors_free(vg);
+}
+
+Test(auth, one_episode_at_most_three_lines)
+{
+    struct vigil *vg = start(0);
+    /* a bot guessing for 50 minutes, 4 tries a minute: one episode */
+    for (int m = 0; m < 50; m++)
+        for (int k = 0; k < 4; k++)
+            feed(vg, AT(1, 2, m) + k * 10 * NS_PER_SEC, "login_failure", k % 2 ? "admin" : "test",
+                 "203.0.113.77", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 2, "start and the x10 update");
+    detectors_tick(vg, AT(1, 2, 55));
+    cr_assert_eq(count_rule("auth.bruteforce"), 2, "not over yet");
+    detectors_tick(vg, AT(1, 3, 10));
+    cr_assert_eq(count_rule("auth.bruteforce"), 3, "and a summary when it ended");
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert(strstr(c->message, "ended: 200 failed logins"), "%s", c->message);
+    cr_assert_leq(count_rule("auth.spray"), 3);
+    for (int i = 0; i < ncaught; i++)
+        cr_assert_leq(severity_parse(caught[i].severity), SEV_LOW, "%s %s: %s", caught[i].rule,
+                      caught[i].severity, caught[i].message);
+    /* a new burst later is a new episode */
+    for (int k = 0; k < 8; k++)
+        feed(vg, AT(1, 6, k), "login_failure", "oracle", "203.0.113.77", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 4);
+    detectors_free(vg);
+}
+
+Test(auth, ipv6_sources_count_by_64)
+{
+    struct vigil *vg = start(0);
+    char src[64];
+    for (int i = 0; i < 8; i++) {
+        snprintf(src, sizeof(src), "2001:db8:1:2::%x", i + 1);
+        feed(vg, AT(1, 2, i), "login_failure", "root", src, "password");
+    }
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c, "8 addresses of one /64 are one source");
+    cr_assert_str_eq(c->src_ip, "2001:db8:1:2::/64");
+    detectors_free(vg);
+}
+
+Test(auth, spray_high_only_for_real_accounts)
+{
+    struct vigil *vg = start(0);
+    const char *bots[] = { "admin", "test", "oracle", "ubuntu", "pi", "git", "user", "guest",
+                           "ftp", "postgres", "mysql" };
+    for (int i = 0; i < 11; i++)
+        feed(vg, AT(1, 2, i), "invalid_user", bots[i], "198.51.100.20", NULL);
+    const struct caught *c = find_rule("auth.spray");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_LOW, "commodity guessing: %s", c->message);
+    feed(vg, AT(1, 3, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(1, 3, 1), "login_success", "bob", "10.0.0.6", "publickey");
+    const char *users[] = { "alice", "bob", "admin", "test", "oracle" };
+    for (int i = 0; i < 5; i++)
+        feed(vg, AT(1, 4, i), "login_failure", users[i], "198.51.100.21", "password");
+    c = find_rule("auth.spray");
+    cr_assert_str_eq(c->src_ip, "198.51.100.21");
+    cr_assert_eq(sev_of(c), SEV_HIGH, "two real accounts targeted: %s", c->message);
+    detectors_free(vg);
+}
+
+Test(auth, success_after_failures_needs_the_same_source_or_network)
+{
+    struct vigil *vg = start(0);
+    char src[32];
+    /* bots guess "deploy" from all over the internet */
+    for (int i = 0; i < 12; i++) {
+        snprintf(src, sizeof(src), "203.0.%d.9", 100 + i);
+        feed(vg, AT(1, 9, i), "login_failure", "deploy", src, "password");
+    }
+    feed(vg, AT(1, 9, 20), "login_success", "deploy", "10.1.2.3", "publickey");
+    cr_assert_null(find_rule("auth.success_after_failures"),
+                   "failures from elsewhere say nothing about this login");
+    /* failures from the same /24, then a success */
+    for (int i = 0; i < 6; i++) {
+        snprintf(src, sizeof(src), "192.0.2.%d", 10 + i);
+        feed(vg, AT(1, 10, i), "login_failure", "deploy", src, "password");
+    }
+    feed(vg, AT(1, 10, 9), "login_success", "deploy", "192.0.2.99", "password");
+    const struct caught *c = find_rule("auth.success_after_failures");
+    cr_assert_not_null(c);
+    cr_assert_eq(sev_of(c), SEV_MEDIUM);
+    detectors_free(vg);
+}
+
+Test(auth, scan_is_one_low_alert_per_episode)
+{
+    struct vigil *vg = start(0);
+    void *st = calloc(1, parser_auth.state_size);
+    char line[256];
+    /* two broken banners: below the threshold */
+    for (int i = 0; i < 2; i++) {
+        snprintf(line, sizeof(line), "Nov 26 10:01:%02d web-1 sshd[%d]: banner exchange: "
+                 "Connection from 198.51.100.50 port %d: invalid format", i, 500 + i, 4000 + i);
+        feed_line(vg, st, line);
+    }
+    cr_assert_eq(count_rule("auth.scan"), 0);
+    /* a third, then many knocks: one alert */
+    for (int i = 2; i < 40; i++) {
+        snprintf(line, sizeof(line), i == 2 ? "Nov 26 10:01:%02d web-1 sshd[%d]: Bad protocol "
+                 "version identification 'GET / HTTP/1.1' from 198.51.100.50 port %d"
+                 : "Nov 26 10:01:%02d web-1 sshd[%d]: Connection closed by 198.51.100.50 port "
+                   "%d [preauth]", i, 500 + i, 4000 + i);
+        feed_line(vg, st, line);
+    }
+    cr_assert_eq(count_rule("auth.scan"), 1);
+    const struct caught *c = find_rule("auth.scan");
+    cr_assert_eq(sev_of(c), SEV_LOW);
+    cr_assert_str_eq(c->src_ip, "198.51.100.50");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0);
+    detectors_tick(vg, T0 + 3600 * NS_PER_SEC);
+    cr_assert_eq(count_rule("auth.scan"), 2, "and its summary");
+    free(st);
+    detectors_free(vg);
+}
+
+/* Failures logged before sshd names the address count against the address
+ * when a later line of the connection names it (failures: N). */
+Test(auth, failures_carried_to_the_address)
+{
+    struct vigil *vg = start(0);
+    void *st = calloc(1, parser_auth.state_size);
+    char line[256];
+    for (int i = 0; i < 8; i++) {
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:00 web-1 sshd[%d]: User root not allowed "
+                 "because account is locked", i, 700 + i);
+        feed_line(vg, st, line);
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:01 web-1 sshd[%d]: input_userauth_request: "
+                 "invalid user root [preauth]", i, 700 + i);
+        feed_line(vg, st, line);
+        cr_assert_eq(count_rule("auth.bruteforce"), 0, "no address yet");
+        snprintf(line, sizeof(line), "Nov 26 10:0%d:02 web-1 sshd[%d]: Received disconnect from "
+                 "198.51.100.60 port %d:11: Bye Bye [preauth]", i, 700 + i, 5000 + i);
+        feed_line(vg, st, line);
+    }
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c, "8 failures carried to 198.51.100.60");
+    cr_assert_str_eq(c->src_ip, "198.51.100.60");
+    cr_assert(strstr(c->message, "8 failed logins"), "%s", c->message);
+    cr_assert_eq(count_rule("auth.scan"), 0, "connections that tried are not a scan");
+    free(st);
     detectors_free(vg);
 }
