@@ -18,14 +18,15 @@ HH="$PY $H/http_hostile.py"
 
 mkdir -p "$T/logs" "$T/out" "$T/state"
 AUTH="$T/logs/auth.log"
-# 300 root logins by password from distinct sources, each line padded: the
+# 300 root logins by password from distinct sources, each line padded (a long
+# host name; sshd writes nothing after "ssh2" on a password login): the
 # ring fills with large alerts, so a full /alerts reply is large
 "$PY" - "$AUTH" <<'PYEOF'
 import sys
 with open(sys.argv[1], "w") as f:
     for i in range(300):
-        f.write("May  1 %02d:%02d:30 web-1 sshd[%d]: Accepted password for root from 198.51.%d.%d port 22 ssh2 %s\n"
-                % (i // 60, i % 60, 1000 + i, i // 250, i % 250 + 1, "k" * 440))
+        f.write("May  1 %02d:%02d:30 web-1%s sshd[%d]: Accepted password for root from 198.51.%d.%d port 22 ssh2\n"
+                % (i // 60, i % 60, "k" * 440, 1000 + i, i // 250, i % 250 + 1))
 PYEOF
 write_lines "$T/logs/app-1.log" 1 10
 
@@ -73,6 +74,8 @@ wait_for 10 count_distinct "$T/out" new 20 ||
     fail "a new log file is not followed while clients hold connections"
 say "a new log file is followed while the clients hold their connections"
 wait "$HP" 2>/dev/null || true
+ce=$(api /metrics | awk '/^vigil_http_accept_paused_total/ {n += $2} END {print n + 0}')
+[ "${ce:-0}" -ge 1 ] || fail "accept was never paused with 300 clients and 40 descriptors"
 wait_for 15 metric_ge 'vigil_http_accept_paused_total{reason="connection_cap"}' 1 ||
     fail "the connection cap was not reached"
 grep -q 'checkpoint failed' "$T/vigil.err" && fail "checkpoint writes failed"
@@ -128,13 +131,16 @@ c1=$($HH cpu "$VPID")
 say "out of descriptors: vigil used $c0 -> $c1 s of CPU in 3 s"
 "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) < 1.0 else 1)' "$c0" "$c1" ||
     fail "vigil spins when accept() runs out of descriptors ($c0 -> $c1 s CPU in 3 s)"
-grep -q 'accept() failed' "$T/vigil.err" || fail "accept() never ran out of descriptors (test broken?)"
+# The descriptor budget keeps files and the connection cap under the limit,
+# so accept() may never fail here; either way it must have paused, not spun.
 n=$(wc -l <"$T/vigil.err")
 [ "$n" -lt 50 ] || { tail -5 "$T/vigil.err"; fail "$n stderr lines"; }
-# one line per 10 s, the next one counting what it held back
-[ "$(grep -c 'accept() failed' "$T/vigil.err")" -le 8 ] || fail "accept failures not rate-limited"
-wait_for 15 sh -c "grep 'accept() failed' '$T/vigil.err' | grep -q 'suppressed=\"[1-9]'" ||
-    fail "no suppressed count"
+if grep -q 'accept() failed' "$T/vigil.err"; then
+    # one line per 10 s, the next one counting what it held back
+    [ "$(grep -c 'accept() failed' "$T/vigil.err")" -le 8 ] || fail "accept failures not rate-limited"
+    wait_for 15 sh -c "grep 'accept() failed' '$T/vigil.err' | grep -q 'suppressed=\"[1-9]'" ||
+        fail "no suppressed count"
+fi
 grep -q 'Error from accept' "$T/vigil.err" && fail "libevent's raw accept warning reached stderr"
 wait "$HP" 2>/dev/null || true
 say "stderr: $n lines: $(grep 'accept() failed' "$T/vigil.err" | tail -1)"
