@@ -70,6 +70,7 @@ struct otlp_ctx {
     struct event *report_ev;      /* delivers `result` outside evhttp's callbacks */
     enum output_status result;
     int64_t rejected;             /* partial success of the batch being reported */
+    size_t sent;                  /* bytes of its request body (after gzip) */
     char error[256];              /* transport error of the request in flight */
 };
 
@@ -231,8 +232,11 @@ static void otlp_report_cb(evutil_socket_t fd, short what, void *arg)
         return;
     c->inflight = NULL;
     uint64_t n = b->n_events, rejected = c->rejected > 0 ? (uint64_t)c->rejected : 0;
+    size_t len = b->len;
     enum output_status st = c->result;
     output_done(c->out, b, st);
+    if (st == OUTPUT_OK)   /* the core counted the records; the wire had the request */
+        c->out->stats.bytes_wire = c->out->stats.bytes_wire - len + c->sent;
     if (st == OUTPUT_OK && rejected) {
         /* delivered, but the receiver dropped some: they are not "events" */
         if (rejected > n)
@@ -479,6 +483,7 @@ static void otlp_flush(struct output *out, struct batch *b)
         return;
     }
     const struct buf *body = c->gzip ? &c->gz : &c->body;
+    c->sent = body->len;
     if (c->conn && c->conn_stale)
         otlp_conn_free(c);
     if (!c->conn && otlp_conn_new(c) < 0) {
