@@ -11,6 +11,7 @@
  * so the envelope cannot be packed around them in one go. */
 #include "outputs/otlp_encode.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -635,8 +636,9 @@ int otlp_parse_response(int encoding, const void *body, size_t len, int64_t *rej
             memcpy(tmp, v, (size_t)n);
             tmp[n] = '\0';
             char *end;
+            errno = 0;
             long long x = strtoll(tmp, &end, 10);
-            if (*end)
+            if (*end || errno || x < 0)
                 return -1;
             *rejected = x;
         }
