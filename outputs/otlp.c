@@ -59,7 +59,7 @@ struct otlp_ctx {
     /* state */
     struct output *out;
     struct otlp_encoder *enc;
-    struct buf body, gz;          /* request body, reused */
+    struct buf gz;                /* gzipped request body, reused */
     z_stream z;
     bool z_ready;
     SSL_CTX *ssl_ctx;
@@ -383,8 +383,8 @@ static int otlp_encode(struct output *out, struct buf *b, const struct record *r
     return otlp_encode_record(c->enc, c->encoding, b, r);
 }
 
-/* c->gz = gzip of c->body. */
-static int otlp_gzip(struct otlp_ctx *c)
+/* c->gz = gzip of the request's three parts. */
+static int otlp_gzip(struct otlp_ctx *c, const struct otlp_request *rq)
 {
     if (!c->z_ready) {
         if (deflateInit2(&c->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
@@ -394,16 +394,24 @@ static int otlp_gzip(struct otlp_ctx *c)
     } else if (deflateReset(&c->z) != Z_OK) {
         return -1;
     }
-    size_t need = deflateBound(&c->z, (uLong)c->body.len) + 32;
+    size_t need = deflateBound(&c->z, (uLong)(rq->head_len + rq->records_len + rq->tail_len)) + 64;
     c->gz.len = 0;
     if (buf_reserve(&c->gz, need) < 0)
         return -1;
-    c->z.next_in = c->body.p;
-    c->z.avail_in = (uInt)c->body.len;
     c->z.next_out = c->gz.p;
     c->z.avail_out = (uInt)need;
-    if (deflate(&c->z, Z_FINISH) != Z_STREAM_END)
-        return -1;
+    const struct { const unsigned char *p; size_t n; int flush; } part[] = {
+        { rq->head, rq->head_len, Z_NO_FLUSH },
+        { rq->records, rq->records_len, Z_NO_FLUSH },
+        { rq->tail, rq->tail_len, Z_FINISH },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        c->z.next_in = (Bytef *)part[i].p;
+        c->z.avail_in = (uInt)part[i].n;
+        int zr = deflate(&c->z, part[i].flush);
+        if (part[i].flush == Z_FINISH ? zr != Z_STREAM_END : (zr != Z_OK || c->z.avail_in))
+            return -1;
+    }
     c->gz.len = need - c->z.avail_out;
     return 0;
 }
@@ -468,22 +476,21 @@ static void otlp_flush(struct output *out, struct batch *b)
     c->inflight = b;
     c->error[0] = '\0';
     c->rejected = 0;
+    c->sent = 0;
     int enc = otlp_batch_encoding(b);
-    c->body.len = 0;
-    int rc = otlp_encode_request(c->enc, enc, &c->body, b->data, b->len);
+    struct otlp_request rq;
+    int rc = otlp_request_parts(c->enc, enc, b->data, b->len, &rq);
     if (rc == -2) {
         output_error(out, "otlp: batch %llu holds no OTLP log records (disk buffer of another "
                      "output type?)", (unsigned long long)b->id);
         otlp_finish(c, OUTPUT_REJECT);
         return;
     }
-    if (rc < 0 || (c->gzip && otlp_gzip(c) < 0)) {
+    if (rc < 0 || (c->gzip && otlp_gzip(c, &rq) < 0)) {
         output_error(out, "otlp: out of memory building a request");
         otlp_finish(c, OUTPUT_RETRY);
         return;
     }
-    const struct buf *body = c->gzip ? &c->gz : &c->body;
-    c->sent = body->len;
     if (c->conn && c->conn_stale)
         otlp_conn_free(c);
     if (!c->conn && otlp_conn_new(c) < 0) {
@@ -505,11 +512,18 @@ static void otlp_flush(struct output *out, struct batch *b)
         evhttp_add_header(h, "Content-Encoding", "gzip");
     for (size_t i = 0; i < c->headers.n; i++)
         evhttp_add_header(h, c->headers.k[i], c->headers.v[i]);
-    if (evbuffer_add(evhttp_request_get_output_buffer(req), body->p, body->len) < 0) {
+    /* The batch stays the core's until output_done, after the request is
+     * over (or freed with the connection): its bytes are sent in place. */
+    struct evbuffer *ob = evhttp_request_get_output_buffer(req);
+    if (c->gzip ? evbuffer_add(ob, c->gz.p, c->gz.len) < 0
+                : evbuffer_add(ob, rq.head, rq.head_len) < 0 ||
+                  evbuffer_add_reference(ob, rq.records, rq.records_len, NULL, NULL) < 0 ||
+                  evbuffer_add(ob, rq.tail, rq.tail_len) < 0) {
         evhttp_request_free(req);
         otlp_finish(c, OUTPUT_RETRY);
         return;
     }
+    c->sent = evbuffer_get_length(ob);
     if (evhttp_make_request(c->conn, req, EVHTTP_REQ_POST, c->path) < 0) {
         /* evhttp freed req */
         c->conn_stale = true;
@@ -543,7 +557,6 @@ static void otlp_destroy(struct output *out)
     c->z_ready = false;
     otlp_encoder_free(c->enc);
     c->enc = NULL;
-    buf_free(&c->body);
     buf_free(&c->gz);
     free(c->host);
     free(c->path);

@@ -45,6 +45,7 @@ typedef Opentelemetry__Proto__Logs__V1__LogRecord otlp_log;
 #define OTLP_EXTRA_ATTRS 16
 #define OTLP_POOL (RECORD_MAX_FIELDS + OTLP_EXTRA_ATTRS + 2)
 #define OTLP_PREFIX "vigil."
+#define OTLP_HDR_MAX 11            /* tag + the longest varint */
 
 struct otlp_encoder {
     /* per-record pools, reset for each record */
@@ -59,6 +60,7 @@ struct otlp_encoder {
     /* the envelope, built once */
     struct buf resource_pb, scope_pb;         /* packed Resource, InstrumentationScope */
     struct buf json_head;                     /* {"resourceLogs":[{..."logRecords":[ */
+    struct buf head;                          /* the protobuf head of the last request */
     char *host_name;                          /* the resource's host.name */
 };
 
@@ -71,6 +73,15 @@ static char *otlp_str(struct otlp_encoder *e, const char *p, size_t n)
     char *start = (char *)e->scratch.p + e->scratch.len, *o = start;
     const unsigned char *s = (const unsigned char *)p;
     for (size_t i = 0; i < n;) {
+        /* eight plain ASCII bytes (no NUL, no high bit) at a time */
+        uint64_t v;
+        if (n - i >= 8 && (memcpy(&v, s + i, 8), !(v & 0x8080808080808080ull)) &&
+            !((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull)) {
+            memcpy(o, &v, 8);
+            o += 8;
+            i += 8;
+            continue;
+        }
         unsigned c = s[i];
         if (c && c < 0x80) {
             *o++ = (char)c;
@@ -489,14 +500,29 @@ int otlp_encode_record(struct otlp_encoder *e, int encoding, struct buf *out,
         }
         return 0;
     }
-    size_t n = opentelemetry__proto__logs__v1__log_record__get_packed_size(&lr);
-    if (buf_reserve(out, n + 11) < 0)
+    /* Packed without get_packed_size first (a second walk of the whole
+     * structure): into room bounded from the strings and the element counts,
+     * after space for the longest header, then moved to its place. Every
+     * string but the constant keys (<= 24 bytes) is in the scratch buffer;
+     * a KeyValue costs at most its header, its key's and its value's (6
+     * each) and such a key; an AnyValue its header in its parent (6), a
+     * 64-bit varint and tag (11) or a string header (6); a container its
+     * message header (6); the LogRecord's own fields under 64 bytes. */
+    size_t bound = 256 + e->scratch.len + 48 * e->nkv + 24 * e->nany +
+                   12 * (e->narrays + e->nkvlists);
+    if (buf_reserve(out, bound + OTLP_HDR_MAX) < 0)
         return -1;
     uint8_t *o = out->p + out->len;
-    *o++ = 0x12;   /* ScopeLogs.log_records: field 2, length-delimited */
-    o = put_varint(o, n);
-    o += opentelemetry__proto__logs__v1__log_record__pack(&lr, o);
-    out->len = (size_t)(o - out->p);
+    size_t n = opentelemetry__proto__logs__v1__log_record__pack(&lr, o + OTLP_HDR_MAX);
+    if (n > bound)
+        abort();   /* the bound above is wrong: never ship past the buffer */
+    uint8_t hdr[OTLP_HDR_MAX], *h = hdr;
+    *h++ = 0x12;   /* ScopeLogs.log_records: field 2, length-delimited */
+    h = put_varint(h, n);
+    size_t hl = (size_t)(h - hdr);
+    memmove(o + hl, o + OTLP_HDR_MAX, n);
+    memcpy(o, hdr, hl);
+    out->len += hl + n;
     return 0;
 }
 
@@ -522,43 +548,43 @@ static size_t varint_len(uint64_t v)
     return n;
 }
 
-/* True when p[0..len) is a sequence of field-2 length-delimited entries. */
+/* True when p[0..len) starts as a sequence of field-2 length-delimited
+ * entries: the first entry's tag and length are checked, not every one (a
+ * walk of the whole batch costs a cache miss per record). It is only there
+ * to tell our batches from another output type's left in a disk buffer of
+ * the same name: msgpack (0x93), LZ4 (0x04), JSON or text lines never start
+ * with 0x12, and the disk buffer's crc already vouches for the rest. */
 static bool pb_records_ok(const uint8_t *p, size_t len)
 {
     size_t i = 0;
-    while (i < len) {
-        if (p[i++] != 0x12)
+    if (len < 2 || p[i++] != 0x12)
+        return false;
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        if (i >= len || shift > 63)
             return false;
-        uint64_t v = 0;
-        int shift = 0;
-        for (;;) {
-            if (i >= len || shift > 63)
-                return false;
-            uint8_t c = p[i++];
-            v |= (uint64_t)(c & 0x7f) << shift;
-            shift += 7;
-            if (!(c & 0x80))
-                break;
-        }
-        if (v > len - i)
-            return false;
-        i += (size_t)v;
+        uint8_t c = p[i++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            break;
     }
-    return true;
+    return v <= len - i;
 }
 
-int otlp_encode_request(struct otlp_encoder *e, int encoding, struct buf *out,
-                        const void *records, size_t len)
+int otlp_request_parts(struct otlp_encoder *e, int encoding, const void *records, size_t len,
+                       struct otlp_request *req)
 {
+    e->head.len = 0;
+    req->records = records;
     if (encoding == OTLP_ENC_JSON) {
         const char *p = records;
         if (len < 3 || p[0] != '{' || p[len - 1] != ',' || p[len - 2] != '}')
             return -2;
-        if (buf_reserve(out, e->json_head.len + len + sizeof(otlp_json_tail)) < 0)
-            return -1;
-        buf_append(out, e->json_head.p, e->json_head.len);
-        buf_append(out, records, len - 1);   /* without the last ',' */
-        buf_append(out, otlp_json_tail, sizeof(otlp_json_tail) - 1);
+        req->head = e->json_head.p;
+        req->head_len = e->json_head.len;
+        req->records_len = len - 1;   /* without the last ',' */
+        req->tail = (const unsigned char *)otlp_json_tail;
+        req->tail_len = sizeof(otlp_json_tail) - 1;
         return 0;
     }
     if (!pb_records_ok(records, len))
@@ -568,17 +594,36 @@ int otlp_encode_request(struct otlp_encoder *e, int encoding, struct buf *out,
     /* ResourceLogs { resource = 1; scope_logs = 2 } */
     size_t resource_logs = 1 + varint_len(e->resource_pb.len) + e->resource_pb.len +
                            1 + varint_len(scope_logs) + scope_logs;
-    if (buf_reserve(out, 1 + varint_len(resource_logs) + resource_logs) < 0)
-        return -1;
     /* ExportLogsServiceRequest { resource_logs = 1 } */
-    int rc = append_field(out, 0x0a, resource_logs);
-    rc |= append_field(out, 0x0a, e->resource_pb.len);
-    rc |= buf_append(out, e->resource_pb.p, e->resource_pb.len);
-    rc |= append_field(out, 0x12, scope_logs);
-    rc |= append_field(out, 0x0a, e->scope_pb.len);
-    rc |= buf_append(out, e->scope_pb.p, e->scope_pb.len);
-    rc |= buf_append(out, records, len);
-    return rc < 0 ? -1 : 0;
+    int rc = append_field(&e->head, 0x0a, resource_logs);
+    rc |= append_field(&e->head, 0x0a, e->resource_pb.len);
+    rc |= buf_append(&e->head, e->resource_pb.p, e->resource_pb.len);
+    rc |= append_field(&e->head, 0x12, scope_logs);
+    rc |= append_field(&e->head, 0x0a, e->scope_pb.len);
+    rc |= buf_append(&e->head, e->scope_pb.p, e->scope_pb.len);
+    if (rc < 0)
+        return -1;
+    req->head = e->head.p;
+    req->head_len = e->head.len;
+    req->records_len = len;
+    req->tail = NULL;
+    req->tail_len = 0;
+    return 0;
+}
+
+int otlp_encode_request(struct otlp_encoder *e, int encoding, struct buf *out,
+                        const void *records, size_t len)
+{
+    struct otlp_request req;
+    int rc = otlp_request_parts(e, encoding, records, len, &req);
+    if (rc < 0)
+        return rc;
+    if (buf_reserve(out, req.head_len + req.records_len + req.tail_len) < 0)
+        return -1;
+    buf_append(out, req.head, req.head_len);
+    buf_append(out, req.records, req.records_len);
+    buf_append(out, req.tail, req.tail_len);
+    return 0;
 }
 
 /* ---- responses ---- */
@@ -730,6 +775,7 @@ void otlp_encoder_free(struct otlp_encoder *e)
     buf_free(&e->resource_pb);
     buf_free(&e->scope_pb);
     buf_free(&e->json_head);
+    buf_free(&e->head);
     free(e->host_name);
     free(e);
 }

@@ -39,10 +39,19 @@ void otlp_encoder_free(struct otlp_encoder *e);
 int otlp_encode_record(struct otlp_encoder *e, int encoding, struct buf *out,
                        const struct record *r);
 
-/* Appends one ExportLogsServiceRequest around records[0..len), which holds
- * otlp_encode_record output of the same encoding, back to back. Returns 0,
- * -1 on allocation failure, -2 when records is not such a sequence (a disk
- * buffer left by another output type under the same name). */
+/* One ExportLogsServiceRequest around records[0..len), which holds
+ * otlp_encode_record output of the same encoding, back to back: the body is
+ * head, then records[0..records_len), then tail, so the batch bytes can be
+ * sent as they are. head points into the encoder (valid until the next call). */
+struct otlp_request {
+    const unsigned char *head, *records, *tail;
+    size_t head_len, records_len, tail_len;
+};
+/* Returns 0, -1 on allocation failure, -2 when records is not such a
+ * sequence (a disk buffer left by another output type under the same name). */
+int otlp_request_parts(struct otlp_encoder *e, int encoding, const void *records, size_t len,
+                       struct otlp_request *req);
+/* The same request appended to out in one piece. */
 int otlp_encode_request(struct otlp_encoder *e, int encoding, struct buf *out,
                         const void *records, size_t len);
 

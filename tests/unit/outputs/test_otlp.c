@@ -435,6 +435,35 @@ Test(otlp, record_at_every_limit)
     otlp_encoder_free(e);
 }
 
+/* The packing room is a bound, not a measure: small fields whose encoding
+ * is mostly overhead (negative integers are 10-byte varints) stay within it. */
+Test(otlp, overhead_heavy_records_fit_their_bound)
+{
+    struct otlp_encoder *e = otlp_encoder_new(&test_res);
+    static char arena[1 << 16];
+    struct record r;
+    struct record *rp = &r;
+    for (int shape = 0; shape < 4; shape++) {
+        record_init(&r, arena, sizeof(arena));
+        r.raw = SPAN_NULL;
+        if (shape >= 2)
+            record_open(&r, SPAN_NULL, shape == 2 ? FT_ARRAY : FT_MAP);
+        for (int i = 0; r.nfields < RECORD_MAX_FIELDS; i++) {
+            if (shape % 2)
+                record_add_int(&r, SPAN_NULL, INT64_MIN + i);
+            else
+                record_add_double(&r, SPAN_NULL, -1.0 / (i + 1));
+        }
+        if (shape >= 2)
+            record_close(&r);
+        record_set_int(&r, RK_PID, -1);
+        otlp_req *m = roundtrip(e, &rp, 1);
+        cr_assert_eq(m->resource_logs[0]->scope_logs[0]->n_log_records, 1);
+        req_free(m);
+    }
+    otlp_encoder_free(e);
+}
+
 static int enc_cb(void *arg, struct buf *out, const struct record *r)
 {
     return otlp_encode_record(arg, OTLP_ENC_PROTOBUF, out, r);
