@@ -10,10 +10,9 @@
  * partial_success.rejected_log_records counted as rejected and logged, never
  * retried; 429, 502, 503, 504 and transport errors = retry, honouring
  * Retry-After (seconds or an HTTP-date); any other status = rejected for good.
- * The connection handling is the http output's: evhttp, with an OpenSSL
- * bufferevent from outputs/tls.c for https, replaced (not reconnected) once
- * closed, results reported from our own event, never from evhttp's callback. */
-#include <ctype.h>
+ * The connection is the http output's (outputs/http_client.c): evhttp, with
+ * an OpenSSL bufferevent for https, replaced (not reconnected) once closed;
+ * results are reported from our own event, never from evhttp's callback. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +21,13 @@
 #include <zlib.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 
+#include "outputs/http_client.h"
 #include "outputs/otlp_encode.h"
 #include "outputs/output.h"
 #include "outputs/tls.h"
@@ -37,8 +36,6 @@
 #include "sidecar/vigil.h"
 
 #define OTLP_RETRY_AFTER_MAX_S 3600          /* longer asks are capped */
-#define OTLP_REPLY_HEADERS_MAX (64u * 1024)
-#define OTLP_REPLY_BODY_MAX (1024u * 1024)
 #define OTLP_PATH "/v1/logs"
 
 struct otlp_ctx {
@@ -104,20 +101,6 @@ static const struct conf_option otlp_options[] = {
 static int otlp_batch_encoding(const struct batch *b)
 {
     return b->format == OUTPUT_FORMAT_JSON ? OTLP_ENC_JSON : OTLP_ENC_PROTOBUF;
-}
-
-/* A header name is a token; values may not break the header block. */
-static bool otlp_header_ok(const char *k, const char *v)
-{
-    if (!k[0])
-        return false;
-    for (const char *p = k; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-            return false;
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return false;
-    return true;
 }
 
 static int otlp_parse_endpoint(struct output *out, struct otlp_ctx *c)
@@ -187,28 +170,10 @@ static void otlp_close_cb(struct evhttp_connection *conn, void *arg)
 
 static int otlp_conn_new(struct otlp_ctx *c)
 {
-    struct event_base *base = c->out->vg->base;
-    struct bufferevent *bev = NULL;
-    if (c->https) {
-        bev = tls_bufferevent_new(c->out, base, c->ssl_ctx, &c->tls, c->host);
-        if (!bev)
-            return -1;
-    }
-    c->conn = evhttp_connection_base_bufferevent_new(base, c->dns, bev, c->host,
-                                                     (unsigned short)c->port);
-    if (!c->conn) {
-        if (bev)
-            bufferevent_free(bev);
-        output_log(c->out, LOG_ERROR, "otlp: cannot create a connection");
+    c->conn = http_client_connect(c->out, c->https ? c->ssl_ctx : NULL, &c->tls, c->dns, c->host,
+                                  c->port, c->timeout_ms, otlp_close_cb, c);
+    if (!c->conn)
         return -1;
-    }
-    struct timeval tv = { (time_t)(c->timeout_ms / 1000),
-                          (suseconds_t)(c->timeout_ms % 1000) * 1000 };
-    evhttp_connection_set_timeout_tv(c->conn, &tv);
-    evhttp_connection_set_retries(c->conn, 0);
-    evhttp_connection_set_max_headers_size(c->conn, OTLP_REPLY_HEADERS_MAX);
-    evhttp_connection_set_max_body_size(c->conn, OTLP_REPLY_BODY_MAX);
-    evhttp_connection_set_closecb(c->conn, otlp_close_cb, c);
     c->conn_stale = false;
     return 0;
 }
@@ -253,71 +218,10 @@ static void otlp_finish(struct otlp_ctx *c, enum output_status st)
     event_active(c->report_ev, EV_TIMEOUT, 0);
 }
 
-static const char *otlp_req_error_name(enum evhttp_request_error e)
-{
-    switch (e) {
-    case EVREQ_HTTP_TIMEOUT:        return "timed out";
-    case EVREQ_HTTP_EOF:            return "connection closed";
-    case EVREQ_HTTP_INVALID_HEADER: return "invalid reply header";
-    case EVREQ_HTTP_BUFFER_ERROR:   return "buffer error";
-    case EVREQ_HTTP_REQUEST_CANCEL: return "request cancelled";
-    case EVREQ_HTTP_DATA_TOO_LONG:  return "reply too long";
-    }
-    return "error";
-}
-
 static void otlp_error_cb(enum evhttp_request_error e, void *arg)
 {
     struct otlp_ctx *c = arg;
-    char why[200];
-    why[0] = '\0';
-    if (c->conn) {
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(c->conn);
-        if (bev)
-            tls_error_text(bev, why, sizeof(why));
-    }
-    bool say = why[0] && strcmp(why, "connection closed") != 0;
-    snprintf(c->error, sizeof(c->error), "%s%s%s", otlp_req_error_name(e), say ? ": " : "",
-             say ? why : "");
-}
-
-/* Seconds a Retry-After header asks for (delay-seconds or an HTTP-date,
- * RFC 9110 10.2.3), or -1 when absent or unreadable. */
-static long otlp_retry_after(struct evhttp_request *req)
-{
-    const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
-    if (!v)
-        return -1;
-    while (*v == ' ')
-        v++;
-    long s;
-    if (isdigit((unsigned char)*v)) {
-        char *end;
-        s = strtol(v, &end, 10);
-        while (*end == ' ')
-            end++;
-        if (*end || s < 0)
-            return -1;
-    } else {
-        /* IMF-fixdate, then the two obsolete forms a recipient must accept */
-        static const char *const forms[] = { "%a, %d %b %Y %H:%M:%S GMT",
-                                             "%A, %d-%b-%y %H:%M:%S GMT",
-                                             "%a %b %e %H:%M:%S %Y" };
-        struct tm tm;
-        const char *end = NULL;
-        for (size_t i = 0; i < sizeof(forms) / sizeof(*forms) && !(end && !*end); i++) {
-            memset(&tm, 0, sizeof(tm));
-            end = strptime(v, forms[i], &tm);
-        }
-        if (!end || *end)
-            return -1;
-        time_t at = timegm(&tm);
-        time_t now = time(NULL);
-        if (at == (time_t)-1)
-            return -1;
-        s = at > now ? (long)(at - now) : 0;
-    }
-    return s > OTLP_RETRY_AFTER_MAX_S ? OTLP_RETRY_AFTER_MAX_S : s;
+    http_client_error_text(c->conn, e, c->error, sizeof(c->error));
 }
 
 static bool otlp_retryable(int code)
@@ -361,7 +265,9 @@ static void otlp_done_cb(struct evhttp_request *req, void *arg)
     char body[160];
     log_escape(body, sizeof(body), (const char *)p, n < 120 ? n : 120, '"');
     if (otlp_retryable(code)) {
-        long after = otlp_retry_after(req);
+        long after = http_client_retry_after(
+            evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After"), time(NULL),
+            OTLP_RETRY_AFTER_MAX_S);
         if (after >= 0)
             b->not_before_ms = vigil_mono_ms() + after * 1000;
         char when[40] = "";
@@ -428,7 +334,7 @@ static int otlp_init(struct output *out)
     if (otlp_parse_endpoint(out, c) < 0)
         return -1;
     for (size_t i = 0; i < c->headers.n; i++) {
-        if (!otlp_header_ok(c->headers.k[i], c->headers.v[i])) {
+        if (!http_client_header_ok(c->headers.k[i], c->headers.v[i])) {
             output_log(out, LOG_ERROR, "otlp: header \"%s\" has a bad name or value",
                        c->headers.k[i]);
             return -1;
