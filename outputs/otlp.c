@@ -196,12 +196,13 @@ static void otlp_report_cb(evutil_socket_t fd, short what, void *arg)
     if (!b)
         return;
     c->inflight = NULL;
+    /* output_done may start the next batch at once: read ours first */
     uint64_t n = b->n_events, rejected = c->rejected > 0 ? (uint64_t)c->rejected : 0;
-    size_t len = b->len;
+    size_t len = b->len, sent = c->sent;
     enum output_status st = c->result;
     output_done(c->out, b, st);
     if (st == OUTPUT_OK)   /* the core counted the records; the wire had the request */
-        c->out->stats.bytes_wire = c->out->stats.bytes_wire - len + c->sent;
+        c->out->stats.bytes_wire = c->out->stats.bytes_wire - len + sent;
     if (st == OUTPUT_OK && rejected) {
         /* delivered, but the receiver dropped some: they are not "events" */
         if (rejected > n)

@@ -136,6 +136,15 @@ for p in pb pbgz js jsgz; do
     wait_for 10 sh -c "[ \$(grep -c '^JSON' '$T/$p.got') -ge $((LINES + 1)) ]" ||
         fail "$p: $(grep -c '^JSON' "$T/$p.got") records arrived"
 done
+# metrics: every record an event, the bytes those of the requests (after gzip)
+for p in pb pbgz js jsgz; do
+    n=$(grep -c '^JSON' "$T/$p.got")
+    bytes=$(sed -n 's/^REQ .* len=\([0-9]*\) .*/\1/p' "$T/$p.got" | awk '{s += $1} END {print s + 0}')
+    wait_for 5 metric_eq "vigil_output_events_total{output=\"$p\"}" "$n" ||
+        fail "$p: events_total $(metric "vigil_output_events_total{output=\"$p\"}"), $n received"
+    metric_eq "vigil_output_bytes_total{output=\"$p\"}" "$bytes" ||
+        fail "$p: bytes_total $(metric "vigil_output_bytes_total{output=\"$p\"}"), $bytes received"
+done
 stop_vigil
 t1=$("$PY" -c 'import time; print(time.time_ns())')
 
