@@ -349,6 +349,11 @@ static int otlp_init(struct output *out)
         output_log(out, LOG_ERROR, "otlp: compression lz4 is not part of OTLP: use none or gzip");
         return -1;
     }
+    if (cm->format != OUTPUT_FORMAT_MSGPACK) {
+        output_log(out, LOG_ERROR, "otlp: format does not apply (OTLP log records are sent): "
+                                   "use encoding: protobuf or json");
+        return -1;
+    }
     c->gzip = cm->compression == OUTPUT_COMPRESS_GZIP;
     cm->compression = OUTPUT_COMPRESS_NONE;
     cm->format = c->encoding == OTLP_ENC_JSON ? OUTPUT_FORMAT_JSON : OUTPUT_FORMAT_MSGPACK;

@@ -175,4 +175,24 @@ reqs jsgz | grep -v 'POST /v1/logs ctype=application/json cenc=gzip ' &&
     fail "jsgz: a request not gzipped OTLP/JSON"
 [ "$(reqs pb | wc -l)" -ge 3 ] || fail "pb: expected batches of at most 7 records"
 say "requests: pb $(reqs pb | wc -l), pbgz (https) $(reqs pbgz | wc -l), js $(reqs js | wc -l), jsgz $(reqs jsgz | wc -l)"
+
+# settings OTLP cannot honour: vigil does not start (exit 3) and says why
+refuse() {   # refuse 'OUTPUT YAML' MESSAGE
+    cat >"$T/bad.yaml" <<YEOF
+service: {state_dir: $T/state-bad}
+inputs: [{name: app, paths: ["$T/logs/raw.log"]}]
+outputs: [$1]
+YEOF
+    rc=0
+    timeout 10 "$VIGIL" -c "$T/bad.yaml" >/dev/null 2>"$T/bad.err" || rc=$?
+    [ "$rc" = 3 ] || fail "otlp ($1): exit $rc, want 3 (could not start)"
+    grep -q "$2" "$T/bad.err" || { cat "$T/bad.err"; fail "otlp ($1): no \"$2\""; }
+}
+refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", compression: lz4}' 'compression lz4 is not part of OTLP'
+refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", format: json}' 'format does not apply'
+refuse '{name: o, type: otlp, endpoint: "ftp://127.0.0.1:9"}' 'scheme must be http or https'
+refuse '{name: o, type: otlp, endpoint: "http://u:p@127.0.0.1:9"}' 'put credentials in headers'
+refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", headers: {"Bad Name": x}}' 'has a bad name or value'
+refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", tls: {enabled: true}}' 'needs an https:// endpoint'
+say "refused at start: lz4, format, a bad scheme, credentials in the URL, a bad header, TLS on http://"
 say "otlp mapping: ok"
