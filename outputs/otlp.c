@@ -49,6 +49,7 @@ struct otlp_ctx {
     struct tls_conf tls;
     /* parsed endpoint */
     bool https, gzip;
+    bool common_taken;            /* gzip read from the common options (once) */
     char *host;
     int port;
     char *path;                   /* endpoint path + /v1/logs */
@@ -343,18 +344,24 @@ static int otlp_init(struct output *out)
         }
     }
     /* The core batches our LogRecords: its format byte only says which
-     * encoding; gzip is ours (the whole request), LZ4 is not OTLP. */
+     * encoding; gzip is ours (the whole request), LZ4 is not OTLP. The
+     * options are read once: a configuration is started again (reload
+     * rollback) with what this changed in it. */
     struct output_common *cm = &out->conf->common;
-    if (cm->compression == OUTPUT_COMPRESS_LZ4) {
-        output_log(out, LOG_ERROR, "otlp: compression lz4 is not part of OTLP: use none or gzip");
-        return -1;
+    if (!c->common_taken) {
+        if (cm->compression == OUTPUT_COMPRESS_LZ4) {
+            output_log(out, LOG_ERROR, "otlp: compression lz4 is not part of OTLP: use none or "
+                                       "gzip");
+            return -1;
+        }
+        if (cm->format != OUTPUT_FORMAT_MSGPACK) {
+            output_log(out, LOG_ERROR, "otlp: format does not apply (OTLP log records are sent): "
+                                       "use encoding: protobuf or json");
+            return -1;
+        }
+        c->gzip = cm->compression == OUTPUT_COMPRESS_GZIP;
+        c->common_taken = true;
     }
-    if (cm->format != OUTPUT_FORMAT_MSGPACK) {
-        output_log(out, LOG_ERROR, "otlp: format does not apply (OTLP log records are sent): "
-                                   "use encoding: protobuf or json");
-        return -1;
-    }
-    c->gzip = cm->compression == OUTPUT_COMPRESS_GZIP;
     cm->compression = OUTPUT_COMPRESS_NONE;
     cm->format = c->encoding == OTLP_ENC_JSON ? OUTPUT_FORMAT_JSON : OUTPUT_FORMAT_MSGPACK;
     if (c->timeout_ms <= 0)

@@ -195,4 +195,32 @@ refuse '{name: o, type: otlp, endpoint: "http://u:p@127.0.0.1:9"}' 'put credenti
 refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", headers: {"Bad Name": x}}' 'has a bad name or value'
 refuse '{name: o, type: otlp, endpoint: "http://127.0.0.1:9", tls: {enabled: true}}' 'needs an https:// endpoint'
 say "refused at start: lz4, format, a bad scheme, credentials in the URL, a bad header, TLS on http://"
+
+# a reload whose configuration cannot start falls back to the running one,
+# started again: the otlp output keeps its encoding and gzip
+start_peer rb otlp_receiver.py --proto "$PROTO" --gen "$T/pb5"; P_RB=$PORT
+good() {
+    cat <<YEOF
+service: {state_dir: $T/state-rb, flush_interval: 100ms, grace_period: 5s}
+alerts: {format: none}
+detectors: {enabled: false}
+inputs: [{name: app, paths: ["$T/logs/rb.log"], read_from: head, poll_interval: 50ms}]
+outputs:
+  - {name: o, type: otlp, endpoint: "http://127.0.0.1:$P_RB", encoding: json, compression: gzip, batch: {max_delay: 50ms}}
+YEOF
+}
+good >"$T/rb.yaml"
+write_lines "$T/logs/rb.log" 1 10 rb
+start_vigil "$T/rb.yaml"
+wait_for 10 got_at_least rb 10 || fail "reload: first lines did not arrive"
+good >"$T/rb.yaml"
+echo '  - {name: bad, type: otlp, endpoint: "https://127.0.0.1:9", tls: {enabled: true, ca_file: "'"$T"'/none.pem"}}' >>"$T/rb.yaml"
+kill -HUP "$VPID"
+wait_for 10 grep -q 'reload: the new configuration could not start; back to the previous one' "$T/vigil.err" ||
+    fail "reload: the unstartable configuration was not rolled back"
+write_lines "$T/logs/rb.log" 11 20 rb
+wait_for 10 got_at_least rb 20 || { tail -5 "$T/vigil.err"; fail "reload: nothing delivered after the rollback"; }
+stop_vigil
+grep '^REQ' "$T/rb.got" | grep -v 'ctype=application/json cenc=gzip ' && fail "reload: the rollback lost json or gzip"
+say "reload rolled back: the otlp output still sends OTLP/JSON, gzipped"
 say "otlp mapping: ok"
