@@ -326,7 +326,9 @@ static int otlp_gzip(struct otlp_ctx *c, const struct otlp_request *rq)
     return 0;
 }
 
-static int otlp_init(struct output *out)
+static void otlp_destroy(struct output *out);
+
+static int otlp_setup(struct output *out)
 {
     struct otlp_ctx *c = out->ctx;
     c->out = out;
@@ -389,6 +391,15 @@ static int otlp_init(struct output *out)
     c->dns = evdns_base_new(out->vg->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
                                                EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     return 0;
+}
+
+/* The core calls destroy only after a successful init: undo a partial one. */
+static int otlp_init(struct output *out)
+{
+    if (otlp_setup(out) == 0)
+        return 0;
+    otlp_destroy(out);
+    return -1;
 }
 
 static void otlp_flush(struct output *out, struct batch *b)
