@@ -62,6 +62,7 @@ struct otlp_encoder {
     struct buf json_head;                     /* {"resourceLogs":[{..."logRecords":[ */
     struct buf head;                          /* the protobuf head of the last request */
     char *host_name;                          /* the resource's host.name */
+    uint8_t trace_id[16], span_id[8];         /* of the record being built */
 };
 
 /* ---- strings ---- */
@@ -305,6 +306,25 @@ static void otlp_attr_str(struct otlp_encoder *e, otlp_log *lr, const char *key,
     lr->attributes[lr->n_attributes++] = kv;
 }
 
+/* Trace context a log line carries (`trace_id`: 32 hex digits, `span_id`:
+ * 16, W3C trace-context): true when s is exactly that, not all zeros. */
+static bool otlp_hex_id(struct span s, uint8_t *out, size_t n)
+{
+    if (s.len != 2 * n)
+        return false;
+    uint8_t any = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = s.p[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0)
+            return false;
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | v : v);
+        any |= (uint8_t)v;
+    }
+    return any != 0;
+}
+
 /* Builds r's LogRecord in the pools. Returns -1 on allocation failure. */
 static int otlp_build(struct otlp_encoder *e, const struct record *r, otlp_log *lr)
 {
@@ -366,6 +386,18 @@ static int otlp_build(struct otlp_encoder *e, const struct record *r, otlp_log *
         if ((int)j == level_idx || (int)j == msg_idx)
             continue;
         const struct field *f = &r->fields[j];
+        if (f->type == FT_STR && span_eq_cstr(f->key, "trace_id") && !lr->trace_id.len &&
+            otlp_hex_id(f->v.s, e->trace_id, sizeof(e->trace_id))) {
+            lr->trace_id.data = e->trace_id;
+            lr->trace_id.len = sizeof(e->trace_id);
+            continue;
+        }
+        if (f->type == FT_STR && span_eq_cstr(f->key, "span_id") && !lr->span_id.len &&
+            otlp_hex_id(f->v.s, e->span_id, sizeof(e->span_id))) {
+            lr->span_id.data = e->span_id;
+            lr->span_id.len = sizeof(e->span_id);
+            continue;
+        }
         const struct otlp_semconv *sc = NULL;
         for (size_t s = 0; s < sizeof(otlp_semconv) / sizeof(*otlp_semconv); s++)
             if (r->known[otlp_semconv[s].key] == (int16_t)(j + 1))
@@ -403,6 +435,20 @@ static int json_cstr(struct buf *out, const char *s)
 }
 
 static int json_any(struct buf *out, const otlp_any *a);
+
+static int json_hex(struct buf *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char tmp[2 * 16 + 2];
+    size_t k = 0;
+    tmp[k++] = '"';
+    for (size_t i = 0; i < n && i < 16; i++) {
+        tmp[k++] = digits[p[i] >> 4];
+        tmp[k++] = digits[p[i] & 15];
+    }
+    tmp[k++] = '"';
+    return buf_append(out, tmp, k);
+}
 
 static int json_kvs(struct buf *out, otlp_kv *const *kv, size_t n)
 {
@@ -469,6 +515,11 @@ static int json_log(struct buf *out, const otlp_log *lr)
         rc |= LIT(out, ",\"severityText\":") | json_cstr(out, lr->severity_text);
     if (lr->event_name && lr->event_name[0])
         rc |= LIT(out, ",\"eventName\":") | json_cstr(out, lr->event_name);
+    /* OTLP/JSON: trace and span ids in lower-case hex, not base64 */
+    if (lr->trace_id.len)
+        rc |= LIT(out, ",\"traceId\":") | json_hex(out, lr->trace_id.data, lr->trace_id.len);
+    if (lr->span_id.len)
+        rc |= LIT(out, ",\"spanId\":") | json_hex(out, lr->span_id.data, lr->span_id.len);
     rc |= LIT(out, ",\"body\":") | json_any(out, lr->body);
     rc |= LIT(out, ",\"attributes\":") | json_kvs(out, lr->attributes, lr->n_attributes);
     return rc | LIT(out, "}");
@@ -507,7 +558,8 @@ int otlp_encode_record(struct otlp_encoder *e, int encoding, struct buf *out,
      * a KeyValue costs at most its header, its key's and its value's (6
      * each) and such a key; an AnyValue its header in its parent (6), a
      * 64-bit varint and tag (11) or a string header (6); a container its
-     * message header (6); the LogRecord's own fields under 64 bytes. */
+     * message header (6); the LogRecord's own fields (times, severity,
+     * headers, event name, trace and span ids) under 128 bytes. */
     size_t bound = 256 + e->scratch.len + 48 * e->nkv + 24 * e->nany +
                    12 * (e->narrays + e->nkvlists);
     if (buf_reserve(out, bound + OTLP_HDR_MAX) < 0)

@@ -51,6 +51,14 @@ def as_int(v):
     return None
 
 
+def hex_id(v, n):
+    """A W3C trace/span id: n hex digits, not all zeros; lower-cased."""
+    if isinstance(v, str) and len(v) == n and all(c in "0123456789abcdefABCDEF" for c in v) \
+            and int(v, 16) != 0:
+        return v.lower()
+    return None
+
+
 def expected(ref, a):
     tag, rec = ref["tag"], ref["record"]
     alert = rec.get("kind") == "alert"
@@ -77,8 +85,12 @@ def expected(ref, a):
         attrs["vigil.truncated"] = True
     if "repeat" in rec:
         attrs["vigil.repeat"] = rec["repeat"]
+    ids = {"trace_id": "", "span_id": ""}
     for k, v in rec.items():
         if k in HEADER:
+            continue
+        if k in ids and hex_id(v, 32 if k == "trace_id" else 16):
+            ids[k] = hex_id(v, 32 if k == "trace_id" else 16)
             continue
         if (k == lkey and level is not None) or k == mkey:
             continue
@@ -103,6 +115,8 @@ def expected(ref, a):
         "severity_text": level or "",
         "body": msg if msg is not None else rec["message"],
         "event_name": "vigil.alert" if alert else "",
+        "trace_id": ids["trace_id"],
+        "span_id": ids["span_id"],
         "attributes": attrs,
         "resource": res,
         "scope": {"name": "vigil", "version": a.version},

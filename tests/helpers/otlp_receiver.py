@@ -4,7 +4,8 @@ Decodes every request on its own, independently of vigil: protobuf bodies
 with the classes `protoc` generates (at start, into --gen) from the
 OpenTelemetry .proto files in --proto, OTLP/JSON bodies with the json module
 under OTLP/JSON's rules (lowerCamelCase keys only, 64-bit integers as
-strings, enums as numbers); gzip when Content-Encoding says so.
+strings, enums as numbers, trace and span ids as hex); gzip when
+Content-Encoding says so.
 
 Appends to --out one "REQ ..." line per request (path, content type and
 encoding, X-Test and Authorization headers, records, status given) and, for
@@ -99,9 +100,12 @@ def pb_request(body):
     scope = {"name": sl.scope.name, "version": sl.scope.version}
     recs = []
     for lr in sl.log_records:
-        if lr.trace_id or lr.span_id or lr.flags or lr.dropped_attributes_count:
-            raise Bad("unexpected trace context or dropped count")
+        if lr.flags or lr.dropped_attributes_count:
+            raise Bad("unexpected flags or dropped count")
+        if len(lr.trace_id) not in (0, 16) or len(lr.span_id) not in (0, 8):
+            raise Bad("trace_id of %d bytes, span_id of %d" % (len(lr.trace_id), len(lr.span_id)))
         recs.append({
+            "trace_id": lr.trace_id.hex(), "span_id": lr.span_id.hex(),
             "time": lr.time_unix_nano, "observed": lr.observed_time_unix_nano,
             "severity_number": lr.severity_number, "severity_text": lr.severity_text,
             "event_name": lr.event_name,
@@ -190,10 +194,18 @@ def js_request(body):
         only(lr, ("timeUnixNano", "observedTimeUnixNano", "severityNumber", "severityText",
                   "body", "attributes", "droppedAttributesCount", "flags", "traceId", "spanId",
                   "eventName"), "LogRecord")
+        ids = {}
+        for k, n in (("traceId", 32), ("spanId", 16)):
+            v = lr.get(k, "")
+            if v and (not isinstance(v, str) or len(v) != n or v != v.lower() or
+                      any(c not in "0123456789abcdef" for c in v)):
+                raise Bad("%s must be %d lower-case hex digits, got %r" % (k, n, v))
+            ids[k] = v
         sev = lr.get("severityNumber", 0)
         if not isinstance(sev, int) or isinstance(sev, bool):
             raise Bad("severityNumber must be a number, got %r" % (sev,))
         recs.append({
+            "trace_id": ids["traceId"], "span_id": ids["spanId"],
             "time": int64_str(lr.get("timeUnixNano", "0"), "timeUnixNano"),
             "observed": int64_str(lr.get("observedTimeUnixNano", "0"), "observedTimeUnixNano"),
             "severity_number": sev, "severity_text": lr.get("severityText", ""),

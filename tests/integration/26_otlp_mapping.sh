@@ -34,6 +34,8 @@ cat >"$T/logs/app.json" <<'EOF'
 {"time":"2026-12-06T03:41:00.123456789Z","level":"WARNING","msg":"slow query","ms":812,"ratio":0.25,"ok":true,"none":null,"user":"bob","pid":"4242","src_ip":"198.51.100.7","src_port":44321,"command":"psql -c select","req":{"id":"r-1","tags":["a","b"],"n":{"deep":1}},"kind":"mine","host":"h-x","ts":"t"}
 {"level":30,"msg":"pino info","pid":"not-a-number","path":"/api/v1"}
 {"severity":"error","message":"disk full","caf\u00e9":"\u65e5\u672c"}
+{"msg":"traced","trace_id":"4BF92F3577B34DA6A3CE929D0E0E4736","span_id":"00f067aa0ba902b7"}
+{"msg":"not traced","trace_id":"00000000000000000000000000000000","span_id":"xyz"}
 not json at all
 EOF
 cat >"$T/logs/app.logfmt" <<'EOF'

@@ -198,6 +198,45 @@ Test(otlp, fields_of_the_wrong_type_stay_under_vigil)
     otlp_encoder_free(e);
 }
 
+Test(otlp, trace_context_of_the_line)
+{
+    struct otlp_encoder *e = otlp_encoder_new(&test_res);
+    struct test_rec t;
+    struct record *r = test_rec_make(&t, 5);
+    record_add_str(r, SPAN_LIT("trace_id"), SPAN_LIT("4BF92F3577B34DA6A3CE929D0E0E4736"));
+    record_add_str(r, SPAN_LIT("span_id"), SPAN_LIT("00f067aa0ba902b7"));
+    otlp_req *m = roundtrip(e, &r, 1);
+    Opentelemetry__Proto__Logs__V1__LogRecord *lr = m->resource_logs[0]->scope_logs[0]->log_records[0];
+    static const uint8_t trace[16] = { 0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+                                       0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36 };
+    static const uint8_t span[8] = { 0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7 };
+    cr_assert_eq(lr->trace_id.len, 16);
+    cr_assert_arr_eq(lr->trace_id.data, trace, 16);
+    cr_assert_eq(lr->span_id.len, 8);
+    cr_assert_arr_eq(lr->span_id.data, span, 8);
+    cr_assert_null(attr(lr->attributes, lr->n_attributes, "vigil.trace_id"));
+    req_free(m);
+    struct buf recs = { 0 };
+    cr_assert_eq(otlp_encode_record(e, OTLP_ENC_JSON, &recs, r), 0);
+    cr_assert(memmem(recs.p, recs.len, "\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\","
+                                        "\"spanId\":\"00f067aa0ba902b7\"", 72));
+    buf_free(&recs);
+
+    /* not ids: all zeros, wrong length, not hex -> attributes as they are */
+    static const char *const bad[] = { "00000000000000000000000000000000", "4bf92f35",
+                                       "4bf92f3577b34da6a3ce929d0e0e473g" };
+    for (size_t i = 0; i < 3; i++) {
+        r = test_rec_make(&t, 6);
+        record_add_str(r, SPAN_LIT("trace_id"), span_cstr(bad[i]));
+        m = roundtrip(e, &r, 1);
+        lr = m->resource_logs[0]->scope_logs[0]->log_records[0];
+        cr_assert_eq(lr->trace_id.len, 0, "%s", bad[i]);
+        assert_str(attr(lr->attributes, lr->n_attributes, "vigil.trace_id"), bad[i]);
+        req_free(m);
+    }
+    otlp_encoder_free(e);
+}
+
 Test(otlp, alert_is_an_event)
 {
     struct otlp_encoder *e = otlp_encoder_new(&test_res);
