@@ -686,7 +686,10 @@ void conf_options_dump_one(FILE *f, const struct conf_option *o, const void *bas
             fprintf(f, "%*s", indent + 2, "");
             conf_print_quoted(f, m->k[i]);
             fputs(": ", f);
-            conf_print_quoted(f, m->v[i]);
+            if (o->flags & CONF_MASKED)
+                fputs("\"********\"", f);
+            else
+                conf_print_quoted(f, m->v[i]);
             fputc('\n', f);
         }
         return;

@@ -34,6 +34,7 @@ enum conf_type {
 };
 
 #define CONF_REQUIRED 0x1u   /* no default: the key must be present */
+#define CONF_MASKED   0x2u   /* CONF_STRMAP: values are secrets, masked in --validate */
 
 struct conf_option {
     const char *key;

@@ -23,6 +23,8 @@ struct batch_writer {
     uint64_t first_seq, last_seq;
     int64_t min_ts, max_ts;
     int64_t min_read_ts;          /* 0 = none of the records said */
+    batch_encode_fn encode;       /* the plugin's encoder, NULL = by format */
+    void *encode_arg;
 };
 
 int buf_reserve(struct buf *b, size_t more)
@@ -498,7 +500,10 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
 {
     size_t before = w->raw.len;
     int rc;
-    switch (w->format) {
+    switch (w->encode ? -1 : w->format) {
+    case -1:
+        rc = w->encode(w->encode_arg, &w->raw, r);
+        break;
     case OUTPUT_FORMAT_JSON:
         rc = record_to_json(&w->raw, r) | APPEND_LIT(&w->raw, "\n");
         break;
@@ -527,6 +532,12 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
         w->max_ts = r->ts;
     w->n++;
     return 0;
+}
+
+void batch_writer_set_encoder(struct batch_writer *w, batch_encode_fn fn, void *arg)
+{
+    w->encode = fn;
+    w->encode_arg = arg;
 }
 
 size_t batch_writer_events(const struct batch_writer *w)

@@ -65,6 +65,12 @@ int buf_reserve(struct buf *b, size_t more);
 int buf_append(struct buf *b, const void *p, size_t n);
 void buf_free(struct buf *b);
 
+/* A plugin's own record encoding (otlp): appends r to out; returns -1 only on
+ * allocation failure. Set, it replaces the format's encoder; the batch is then
+ * the plugin's encodings back to back (compressed as configured). */
+typedef int (*batch_encode_fn)(void *arg, struct buf *out, const struct record *r);
+void batch_writer_set_encoder(struct batch_writer *w, batch_encode_fn fn, void *arg);
+
 /* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
  * Bytes that are not valid UTF-8 are escaped as \u00XX of each byte. */
 int record_to_json(struct buf *out, const struct record *r);

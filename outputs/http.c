@@ -5,12 +5,12 @@
  * acknowledgement: 2xx = delivered; 429, 5xx, 408, redirects and transport
  * errors = retry, honouring Retry-After (seconds or an HTTP-date) through b->not_before_ms;
  * any other 4xx = rejected for good, logged with the status and the start
- * of the reply body. Uses libevent's evhttp client; for https its connection
- * is built on an OpenSSL bufferevent (outputs/tls.c). An SSL object cannot be
- * reused after its connection closes, so a closed or failed connection is
- * replaced, not reconnected. Results are reported from our own event, never
- * from inside evhttp's callback, so the core may flush again at once. */
-#include <ctype.h>
+ * of the reply body. Uses libevent's evhttp client (outputs/http_client.c);
+ * for https its connection is built on an OpenSSL bufferevent (outputs/tls.c).
+ * An SSL object cannot be reused after its connection closes, so a closed or
+ * failed connection is replaced, not reconnected. Results are reported from
+ * our own event, never from inside evhttp's callback, so the core may flush
+ * again at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +18,6 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -26,6 +25,7 @@
 #include <openssl/ssl.h>
 
 #include "outputs/gzip.h"
+#include "outputs/http_client.h"
 #include "outputs/output.h"
 #include "outputs/tls.h"
 #include "sidecar/log.h"
@@ -33,8 +33,6 @@
 #include "sidecar/clock.h"
 
 #define HTTP_RETRY_AFTER_MAX_S 3600          /* longer asks are capped */
-#define HTTP_REPLY_HEADERS_MAX (64u * 1024)
-#define HTTP_REPLY_BODY_MAX (1024u * 1024)
 
 enum http_method { HTTP_METHOD_POST, HTTP_METHOD_PUT };
 
@@ -87,20 +85,6 @@ static const char *http_content_type(int format)
     case OUTPUT_FORMAT_TEXT: return "text/plain; charset=utf-8";
     default:                 return "application/vnd.msgpack";
     }
-}
-
-/* A header name is a token; values may not break the header block. */
-static bool http_header_ok(const char *k, const char *v)
-{
-    if (!k[0])
-        return false;
-    for (const char *p = k; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("!#$%&'*+-.^_`|~", *p))
-            return false;
-    for (const char *p = v; *p; p++)
-        if ((unsigned char)*p < 0x20 && *p != '\t')
-            return false;
-    return true;
 }
 
 static int http_parse_url(struct output *out, struct http_ctx *c)
@@ -163,27 +147,10 @@ static void http_close_cb(struct evhttp_connection *conn, void *arg)
 
 static int http_conn_new(struct http_ctx *c)
 {
-    struct event_base *base = c->out->vg->base;
-    struct bufferevent *bev = NULL;
-    if (c->https) {
-        bev = tls_bufferevent_new(c->out, base, c->ssl_ctx, &c->tls, c->host);
-        if (!bev)
-            return -1;
-    }
-    c->conn = evhttp_connection_base_bufferevent_new(base, c->dns, bev, c->host,
-                                                     (unsigned short)c->port);
-    if (!c->conn) {
-        if (bev)
-            bufferevent_free(bev);
-        output_log(c->out, LOG_ERROR, "http: cannot create a connection");
+    c->conn = http_client_connect(c->out, c->https ? c->ssl_ctx : NULL, &c->tls, c->dns, c->host,
+                                  c->port, c->timeout_ms, http_close_cb, c);
+    if (!c->conn)
         return -1;
-    }
-    struct timeval tv = { (time_t)(c->timeout_ms / 1000), (suseconds_t)(c->timeout_ms % 1000) * 1000 };
-    evhttp_connection_set_timeout_tv(c->conn, &tv);
-    evhttp_connection_set_retries(c->conn, 0);
-    evhttp_connection_set_max_headers_size(c->conn, HTTP_REPLY_HEADERS_MAX);
-    evhttp_connection_set_max_body_size(c->conn, HTTP_REPLY_BODY_MAX);
-    evhttp_connection_set_closecb(c->conn, http_close_cb, c);
     c->conn_stale = false;
     return 0;
 }
@@ -216,82 +183,18 @@ static void http_finish(struct http_ctx *c, enum output_status st)
     event_active(c->report_ev, EV_TIMEOUT, 0);
 }
 
-static const char *http_req_error_name(enum evhttp_request_error e)
-{
-    switch (e) {
-    case EVREQ_HTTP_TIMEOUT:        return "timed out";
-    case EVREQ_HTTP_EOF:            return "connection closed";
-    case EVREQ_HTTP_INVALID_HEADER: return "invalid reply header";
-    case EVREQ_HTTP_BUFFER_ERROR:   return "buffer error";
-    case EVREQ_HTTP_REQUEST_CANCEL: return "request cancelled";
-    case EVREQ_HTTP_DATA_TOO_LONG:  return "reply too long";
-    }
-    return "error";
-}
-
 static void http_error_cb(enum evhttp_request_error e, void *arg)
 {
     struct http_ctx *c = arg;
-    char why[200];
-    why[0] = '\0';
-    if (c->conn) {
-        struct bufferevent *bev = evhttp_connection_get_bufferevent(c->conn);
-        if (bev)
-            tls_error_text(bev, why, sizeof(why));
-    }
-    snprintf(c->error, sizeof(c->error), "%s%s%s", http_req_error_name(e),
-             why[0] && strcmp(why, "connection closed") != 0 ? ": " : "",
-             why[0] && strcmp(why, "connection closed") != 0 ? why : "");
-}
-
-/* Retry-After as an HTTP-date (RFC 9110 5.6.7): IMF-fixdate, or the obsolete
- * RFC 850 and asctime forms a recipient must accept. Seconds from now until
- * then (0 when past), or -1 when v is none of them. The names are English
- * whatever the locale: vigil never calls setlocale, so strptime is in "C". */
-static long http_date_delay(const char *v, time_t now)
-{
-    static const char *const forms[] = { "%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
-                                         "%a %b %e %H:%M:%S %Y" };
-    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-        struct tm tm;
-        memset(&tm, 0, sizeof(tm));
-        const char *end = strptime(v, forms[i], &tm);
-        if (!end)
-            continue;
-        while (*end == ' ')
-            end++;
-        if (*end)
-            continue;
-        time_t at = timegm(&tm);
-        if (at == (time_t)-1)
-            return -1;
-        return at > now ? (long)(at - now) : 0;
-    }
-    return -1;
+    http_client_error_text(c->conn, e, c->error, sizeof(c->error));
 }
 
 /* Seconds of a Retry-After header (delay-seconds or HTTP-date), or -1
- * (absent or junk). */
+ * (absent or junk): one parser for the http and otlp outputs. */
 static long http_retry_after(struct evhttp_request *req)
 {
     const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), "Retry-After");
-    if (!v)
-        return -1;
-    while (*v == ' ')
-        v++;
-    char *end;
-    long s = strtol(v, &end, 10);
-    if (end == v || s < 0 || (*end && *end != ' ')) {
-        s = http_date_delay(v, time(NULL));
-        if (s < 0)
-            return -1;
-        end = (char *)"";
-    }
-    while (*end == ' ')
-        end++;
-    if (*end)
-        return -1;
-    return s > HTTP_RETRY_AFTER_MAX_S ? HTTP_RETRY_AFTER_MAX_S : s;
+    return http_client_retry_after(v, time(NULL), HTTP_RETRY_AFTER_MAX_S);
 }
 
 static void http_done_cb(struct evhttp_request *req, void *arg)
@@ -345,7 +248,7 @@ static int http_init(struct output *out)
     if (http_parse_url(out, c) < 0)
         return -1;
     for (size_t i = 0; i < c->headers.n; i++) {
-        if (!http_header_ok(c->headers.k[i], c->headers.v[i])) {
+        if (!http_client_header_ok(c->headers.k[i], c->headers.v[i])) {
             output_log(out, LOG_ERROR, "http: header \"%s\" has a bad name or value",
                        c->headers.k[i]);
             return -1;

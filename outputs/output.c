@@ -620,6 +620,12 @@ static void buffer_report_orphans(struct vigil *vg)
     closedir(d);
 }
 
+static int plugin_encode(void *arg, struct buf *b, const struct record *r)
+{
+    struct output *out = arg;
+    return out->plugin->encode(out, b, r);
+}
+
 /* Builds one output; NULL after logging. vg->outputs[index] is set as soon
  * as it exists so that outputs_free can undo a half-built set. */
 static int output_setup(struct vigil *vg, size_t i)
@@ -683,6 +689,8 @@ static int output_setup(struct vigil *vg, size_t i)
         output_log(out, LOG_ERROR, "out of memory");
         return -1;
     }
+    if (out->plugin->encode)
+        batch_writer_set_encoder(out->writer, plugin_encode, out);
     if (spool_count_of(out) && out->timer) {
         /* what the last run left is sent first, once the loop runs */
         struct timeval tv = { 0, 0 };

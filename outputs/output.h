@@ -47,6 +47,9 @@ struct output_plugin {
     /* Starts sending b; calls output_done(out, b, status) exactly once, now or
      * later from the event loop. b stays owned by the core. */
     void (*flush)(struct output *out, struct batch *b);
+    /* Optional: encodes each record into the batch itself instead of the
+     * core's `format` (see batch_writer_set_encoder); -1 on ENOMEM only. */
+    int (*encode)(struct output *out, struct buf *b, const struct record *r);
     /* Optional: stop is coming; close connections politely. */
     void (*shutdown)(struct output *out);
     void (*destroy)(struct output *out);  /* frees what init made; the core frees ctx */

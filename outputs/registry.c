@@ -4,11 +4,11 @@
 #include <string.h>
 
 extern const struct output_plugin output_stdout, output_file, output_tcp, output_http,
-    output_forward, output_kafka, output_nats;
+    output_forward, output_kafka, output_nats, output_otlp;
 
 const struct output_plugin *const output_plugins[] = {
     &output_stdout, &output_file, &output_tcp, &output_http, &output_forward, &output_kafka,
-    &output_nats,
+    &output_nats, &output_otlp,
     NULL
 };
 

@@ -6,6 +6,8 @@ table row per run: lines/s, MB/s in, CPU seconds (user+sys), wall, peak RSS,
 output bytes and compression ratio. Numbers are reported, never asserted.
 Results also go to build/bench/results.md.
 
+Runs 5 and 6 send to an in-process loopback OTLP/HTTP receiver (OtlpSink).
+
 Environment: B (build dir), BENCH_LINES (default 2,000,000), BENCH_QUICK=1
 (skip live, latency and flood runs), BENCH_PEERS=1 (also time `lz4 -1`,
 rsyslog and syslog-ng on the same bytes when installed).
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 B = os.environ.get("B", "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -469,6 +472,124 @@ def parser_throughput(data, rounds=10):
     return out
 
 
+def pb_fields(b, i, end):
+    """(field number, value start, value end) of the length-delimited fields of
+    one protobuf message; others are skipped."""
+    while i < end:
+        key, i = varint(b, i)
+        wt = key & 7
+        if wt == 2:
+            n, i = varint(b, i)
+            yield key >> 3, i, i + n
+            i += n
+        elif wt == 0:
+            _, i = varint(b, i)
+        elif wt == 1:
+            i += 8
+        elif wt == 5:
+            i += 4
+        else:
+            raise ValueError("wire type %d" % wt)
+
+
+def varint(b, i):
+    v = shift = 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7F) << shift
+        shift += 7
+        if not c & 0x80:
+            return v, i
+
+
+class OtlpSink:
+    """A loopback OTLP/HTTP receiver that costs little: it answers 200 at
+    once and counts the log records of each request (the ScopeLogs entries,
+    or "timeUnixNano" keys for OTLP/JSON) and the bytes received."""
+
+    def __init__(self):
+        sink = self
+        self.lock = threading.Lock()
+        self.records = self.bytes = self.requests = 0
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                n = len(body)
+                if self.headers.get("Content-Encoding") == "gzip":
+                    import gzip
+                    body = gzip.decompress(body)
+                if self.headers.get("Content-Type") == "application/json":
+                    recs = body.count(b'"timeUnixNano"')
+                else:
+                    recs = 0
+                    for f1, a, e in pb_fields(body, 0, len(body)):
+                        for f2, a2, e2 in pb_fields(body, a, e):
+                            if f2 == 2:
+                                recs += sum(1 for f3, _, _ in pb_fields(body, a2, e2) if f3 == 2)
+                with sink.lock:
+                    sink.records += recs
+                    sink.bytes += n
+                    sink.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def otlp_run(tmp, label, nlines, nbytes, sink, encoding="protobuf", compression="none"):
+    """vigil --once: the four inputs parsed, sent as OTLP/HTTP to the sink.
+    lines/CPU-s is then log records received per CPU-second of vigil's own
+    (fewer records than lines: a bash `#<epoch>` line joins its command)."""
+    name = f"otlp-{encoding}-{compression}"
+    conf, _ = cfg(tmp, name, parsers=True, outputs=False)
+    with open(conf, "a") as f:
+        f.write(f"""outputs:
+  - name: bench
+    type: otlp
+    endpoint: http://127.0.0.1:{sink.port}
+    encoding: {encoding}
+    compression: {compression}
+    buffer: {{type: memory}}
+""")
+    with open(conf) as f:
+        text = f.read().replace("  log_level: warn", "  log_level: warn\n  grace_period: 120s")
+    with open(conf, "w") as f:
+        f.write(text)
+    sink.records = sink.bytes = sink.requests = 0
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "TIME %M %U %S", VIGIL, "-c", conf, "--once"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        print(p.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"bench: {label}: vigil exited {p.returncode}")
+    tl = [l for l in p.stderr.splitlines() if l.startswith("TIME ")][-1].split()
+    cpu = float(tl[2]) + float(tl[3])
+    rows.append({
+        "run": label, "lines": sink.records, "lines_s": sink.records / wall,
+        "lines_cpu_s": sink.records / cpu if cpu else 0, "mb_s": nbytes / wall / 1e6, "cpu": cpu,
+        "wall": wall, "rss": float(tl[1]) / 1024.0, "out": sink.bytes,
+        "ratio": nbytes / sink.bytes if sink.bytes else 0,
+    })
+    notes.append(f"{label}: {sink.requests:,} requests, {sink.records:,} log records received "
+                 f"({sink.records / cpu if cpu else 0:,.0f} records per CPU-second of vigil)")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="vigil-bench.")
@@ -495,6 +616,13 @@ def main():
         conf, out = cfg(tmp, "product-idle", parsers=True, detectors=True, compression="lz4",
                         idle_dir=idle)
         run_once("4. as 3, with 1,000 idle files watched", conf, out, LINES, nbytes)
+
+        sink = OtlpSink()
+        try:
+            otlp_run(tmp, "5. tail -> parsers -> otlp (protobuf) -> loopback OTLP/HTTP", LINES, nbytes, sink)
+            otlp_run(tmp, "6. as 5, OTLP/JSON + gzip", LINES, nbytes, sink, "json", "gzip")
+        finally:
+            sink.close()
 
         if PEERS:
             peers(tmp, data, nbytes)

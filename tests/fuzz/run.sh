@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 MSGPACK=msgpack
 pkg-config --exists msgpack-c 2>/dev/null && MSGPACK=msgpack-c
-PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats $MSGPACK"
+PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats libprotobuf-c $MSGPACK"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found"; exit 1; }
@@ -30,7 +30,7 @@ failed=""
 for t in $targets; do
     src=tests/fuzz/fuzz_$t.c
     bin=$B/bin/fuzz_$t
-    if ! "$CC" -g -O1 -fsanitize=fuzzer $SAN -std=c11 -D_GNU_SOURCE -I. \
+    if ! "$CC" -g -O1 -fsanitize=fuzzer $SAN -std=c11 -D_GNU_SOURCE -I. -I"$B/gen" \
         $(pkg-config --cflags $PKGS) -o "$bin" "$src" "$B/libvigil.a" \
         $(pkg-config --libs $PKGS) -lm -lpthread; then
         echo "fuzz $t: BUILD FAILED"; failed="$failed $t"; continue

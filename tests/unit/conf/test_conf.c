@@ -296,7 +296,7 @@ Test(conf, bad_document_file_with_positions)
         "tests/data/conf/bad.yaml:3:19: service.flush_interval: expected a duration like 5s (units ms, s, m, h, d), got '5'\n"
         "tests/data/conf/bad.yaml:8:5: inputs[0]: unknown key 'pathz'\n"
         "tests/data/conf/bad.yaml:5:5: inputs[0]: missing required key 'paths'\n"
-        "tests/data/conf/bad.yaml:11:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats)\n"
+        "tests/data/conf/bad.yaml:11:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats, otlp)\n"
         "tests/data/conf/bad.yaml:14:24: outputs[1].batch.max_bytes: expected a size like 1MiB, got 'lots'\n");
     free(errs);
 }
@@ -414,7 +414,7 @@ Test(conf, cross_field_checks)
 Test(conf, plugin_types_are_checked)
 {
     bad(MINI "outputs:\n  - name: o\n    type: kafak\n",
-        "t.yaml:6:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats)");
+        "t.yaml:6:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats, otlp)");
     bad("inputs:\n  - name: a\n    type: journald\n", "t.yaml:3:11: inputs[0].type: unknown input type 'journald' (known: file)");
     bad("inputs:\n  - name: a\n    paths: [x]\n    parser: jsn\n",
         "t.yaml:4:13: inputs[0].parser: unknown parser 'jsn' (known: auth, shell, json, logfmt, syslog, plain, cri, docker, none)");
@@ -689,7 +689,8 @@ Test(conf, options_loader_applies_defaults_and_requires)
 
 Test(conf, shipped_examples_load)
 {
-    static const char *const files[] = { "conf/examples/minimal.yaml", NULL };
+    static const char *const files[] = { "conf/examples/minimal.yaml", "conf/examples/otlp.yaml",
+                                         NULL };
     for (int i = 0; files[i]; i++) {
         struct vigil_conf c;
         cr_assert_eq(conf_load(&c, files[i], stderr), 0, "%s", files[i]);

@@ -313,6 +313,25 @@ Test(option, unset_secret_dumps_null)
     conf_options_free(sample_options, &s);
 }
 
+Test(option, masked_map_dumps_keys_not_values)
+{
+    struct conf_strmap m = { 0 };
+    static const struct conf_option t[] = {
+        { "headers", CONF_STRMAP, NULL, 0, 0, 0, "secret headers", .flags = CONF_MASKED },
+        { 0 }
+    };
+    conf_strmap_set(&m, "Authorization", "Bearer hunter2");
+    char *out = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&out, &n);
+    conf_options_dump(f, t, &m, 2);
+    fclose(f);
+    cr_assert_null(strstr(out, "hunter2"), "%s", out);
+    cr_assert_str_eq(out, "  headers:\n    \"Authorization\": \"********\"\n");
+    free(out);
+    conf_strmap_free(&m);
+}
+
 Test(option, help_lists_every_option)
 {
     char *out = NULL;
