@@ -24,7 +24,7 @@
 
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
-#include "outputs/batch.h"
+#include "sidecar/buf.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sidecar/buf.h"
 #include "sidecar/record.h"
 
 struct batch {
@@ -55,13 +56,6 @@ void batch_free(struct batch *b);
 
 /* Record encoders, shared by the writer, stdout and vigil-cat. Each appends to
  * a growable buffer; they return -1 only on allocation failure. */
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-int buf_reserve(struct buf *b, size_t more);
-int buf_append(struct buf *b, const void *p, size_t n);
-void buf_free(struct buf *b);
 
 /* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
  * Bytes that are not valid UTF-8 are escaped as \u00XX of each byte. */

@@ -11,6 +11,7 @@
 #include "sidecar/inputs/checkpoint.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidecar/buf.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
@@ -141,72 +143,48 @@ struct ckpt_entry *ckpt_add(struct ckpt_table *t, uint64_t dev, uint64_t ino, co
 
 /* --- text form --- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+/* Appends and remembers an allocation failure, so formatting checks once. */
+static void sb_put(struct buf *b, bool *oom, const char *s, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
+    if (!*oom && buf_append_str(b, s, n) < 0)
+        *oom = true;
 }
 
 char *ckpt_format(const struct ckpt_table *t, size_t *len)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct sbuf b = { 0 };
+    struct buf b = { 0 };
+    bool oom = false;
     char tmp[192];
     snprintf(tmp, sizeof(tmp), "%s %d\n", CKPT_MAGIC, CKPT_VERSION);
-    sb_str(&b, tmp);
+    sb_put(&b, &oom, tmp, strlen(tmp));
     for (size_t i = 0; i < t->n; i++) {
         const struct ckpt_entry *e = t->v[i];
         snprintf(tmp, sizeof(tmp), "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64
                  " %" PRId64 " ", e->dev, e->ino, e->fp_len, e->fp_hash, e->offset, e->seen);
-        sb_str(&b, tmp);
+        sb_put(&b, &oom, tmp, strlen(tmp));
         for (const unsigned char *s = (const unsigned char *)e->path; *s; s++) {
             if (*s <= 0x20 || *s == '%' || *s == 0x7f) {
                 char esc[3] = { '%', hex[*s >> 4], hex[*s & 15] };
-                sb_put(&b, esc, 3);
+                sb_put(&b, &oom, esc, 3);
             } else {
-                sb_put(&b, (const char *)s, 1);
+                sb_put(&b, &oom, (const char *)s, 1);
             }
         }
-        sb_put(&b, "\n", 1);
+        sb_put(&b, &oom, "\n", 1);
     }
-    if (b.oom) {
+    if (oom) {
         free(b.p);
         return NULL;
     }
-    snprintf(tmp, sizeof(tmp), "end %zu %016" PRIx64 "\n", t->n, fnv64(b.p, b.len));
-    sb_str(&b, tmp);
-    if (b.oom) {
+    snprintf(tmp, sizeof(tmp), "end %zu %016" PRIx64 "\n", t->n, fnv64((const char *)b.p, b.len));
+    sb_put(&b, &oom, tmp, strlen(tmp));
+    if (oom) {
         free(b.p);
         return NULL;
     }
     *len = b.len;
-    return b.p;
+    return (char *)b.p;
 }
 
 /* Parses an unsigned decimal (or hex) field ending at a space or the line end. */
