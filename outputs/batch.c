@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "outputs/encode.h"
+#include "sidecar/escape.h"
+#include "sidecar/timestamp.h"
 #include "sidecar/log.h"
 
 struct batch_writer {
@@ -314,9 +315,9 @@ static int json_key(struct buf *out, struct span k, bool top, bool first)
         char tmp[16];
         tmp[0] = '_';
         memcpy(tmp + 1, k.p, k.len); /* header keys are short */
-        rc |= json_str(out, tmp, k.len + 1);
+        rc |= esc_json(out, tmp, k.len + 1);
     } else {
-        rc |= json_str(out, k.p, k.len);
+        rc |= esc_json(out, k.p, k.len);
     }
     return rc | APPEND_LIT(out, ":");
 }
@@ -355,7 +356,7 @@ static int json_value(struct buf *out, const struct record *r, uint32_t i)
     uint32_t end = field_end(r, i);
     int rc = 0;
     switch (f->type) {
-    case FT_STR: return json_str(out, f->v.s.p, f->v.s.len);
+    case FT_STR: return esc_json(out, f->v.s.p, f->v.s.len);
     case FT_INT: return json_int(out, f->v.i);
     case FT_DOUBLE: return json_double(out, f->v.d);
     case FT_BOOL: return f->v.b ? APPEND_LIT(out, "true") : APPEND_LIT(out, "false");
@@ -380,13 +381,13 @@ static int json_value(struct buf *out, const struct record *r, uint32_t i)
 
 static int json_pair(struct buf *out, const char *k, struct span v)
 {
-    return json_key(out, span_cstr(k), false, false) | json_str(out, v.p, v.len);
+    return json_key(out, span_cstr(k), false, false) | esc_json(out, v.p, v.len);
 }
 
 int record_to_json(struct buf *out, const struct record *r)
 {
-    char ts[RFC3339_MAX];
-    size_t tl = rfc3339_format(ts, r->ts);
+    char ts[TS_RFC3339_MAX];
+    size_t tl = ts_format_rfc3339(r->ts, 9, ts, sizeof(ts));
     int rc = APPEND_LIT(out, "{\"ts\":\"");
     rc |= buf_append(out, ts, tl);
     rc |= APPEND_LIT(out, "\"");
@@ -414,18 +415,18 @@ int record_to_json(struct buf *out, const struct record *r)
 
 int record_to_text(struct buf *out, const struct record *r)
 {
-    char ts[RFC3339_MAX];
-    size_t tl = rfc3339_format(ts, r->ts);
-    /* log_escape needs at most 4 bytes per input byte, plus its NUL */
+    char ts[TS_RFC3339_MAX];
+    size_t tl = ts_format_rfc3339(r->ts, 9, ts, sizeof(ts));
+    /* esc_text needs at most 4 bytes per input byte, plus its NUL */
     size_t need = tl + 2 + (r->tag.len + r->raw.len) * 4 + 2;
     if (buf_reserve(out, need) < 0)
         return -1;
     memcpy(out->p + out->len, ts, tl);
     out->len += tl;
     out->p[out->len++] = ' ';
-    out->len += log_escape((char *)out->p + out->len, r->tag.len * 4 + 1, r->tag.p, r->tag.len, 0);
+    out->len += esc_text((char *)out->p + out->len, r->tag.len * 4 + 1, r->tag.p, r->tag.len, 0);
     out->p[out->len++] = ' ';
-    out->len += log_escape((char *)out->p + out->len, r->raw.len * 4 + 1, r->raw.p, r->raw.len, 0);
+    out->len += esc_text((char *)out->p + out->len, r->raw.len * 4 + 1, r->raw.p, r->raw.len, 0);
     return 0;
 }
 

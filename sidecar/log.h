@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "sidecar/escape.h"
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
 
 extern enum log_level log_threshold;
@@ -27,10 +29,11 @@ void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
 #define log_warn(...)  log_kv(LOG_WARN, NULL, __VA_ARGS__)
 #define log_error(...) log_kv(LOG_ERROR, NULL, __VA_ARGS__)
 
-/* Writes s (len bytes) into out (cap bytes, always NUL-terminated) with every
- * control byte, DEL, backslash and `quote` (0 for none) escaped as \n, \t, \xNN,
- * \\ ; invalid UTF-8 bytes become \xNN. Returns the length written; cuts at cap
- * and ends with "..." when cut. */
-size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote);
+/* A logfmt value, or with quote 0 text: esc_text (sidecar/escape.h, the
+ * policy every output shares). */
+static inline size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote)
+{
+    return esc_text(out, cap, s, len, quote);
+}
 
 #endif

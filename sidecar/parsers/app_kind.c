@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 enum role {
     ROLE_NONE, ROLE_TIME, ROLE_LEVEL, ROLE_MSG, ROLE_IDENTITY, ROLE_ACTION, ROLE_RESULT,

@@ -7,7 +7,7 @@
  * Every scan is bounded by the span; a malformed part leaves the rest in msg. */
 #include "sidecar/parsers/syslog_header.h"
 
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 #define TAG_MAX_BYTES_SCAN 256   /* a "program[pid]:" longer than this is not a tag */
 
