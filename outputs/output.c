@@ -129,6 +129,15 @@ static void unblock(struct output *out)
     pipeline_resume(vg);
 }
 
+/* spool_append, its failures (write or fsync) counted. */
+static int spool_put(struct output *out, const struct batch *b)
+{
+    int rc = spool_append(out->spool, b);
+    if (rc < 0)
+        out->stats.buffer_write_errors++;
+    return rc;
+}
+
 /* Writes the batch in flight and then the queue, oldest first, to the disk
  * buffer while they fit. The batch in flight goes first only when the disk
  * buffer is empty: then it is the oldest thing this output holds. */
@@ -138,14 +147,14 @@ static void spill(struct output *out)
         return;
     if (out->inflight && !out->inflight_spooled && !out->inflight_unspooled &&
         spool_count(out->spool) == 0 && (out->queue_head || out->stopped)) {
-        if (spool_append(out->spool, out->inflight) != 0)
+        if (spool_put(out, out->inflight) != 0)
             return;
         observe_latency(out, out->inflight);
         out->inflight_spooled = true;
         out->stats.spooled_batches++;
     }
     while (out->queue_head) {
-        if (spool_append(out->spool, out->queue_head) != 0)
+        if (spool_put(out, out->queue_head) != 0)
             return;
         observe_latency(out, out->queue_head);
         batch_free(queue_pop(out));
@@ -495,7 +504,8 @@ static int output_setup(struct vigil *vg, size_t i)
         }
         char who[160];
         snprintf(who, sizeof(who), "output %s", conf->name);
-        out->spool = spool_open(dir, conf->common.buffer.max_bytes, who);
+        out->spool = spool_open(dir, conf->common.buffer.max_bytes,
+                                conf->common.buffer.fsync == BUFFER_FSYNC_BATCH, who);
         if (!out->spool)
             return -1;
     }
@@ -594,7 +604,7 @@ void outputs_shutdown(struct vigil *vg)
             if (out->inflight && !out->inflight_spooled) {
                 if (was_empty && !out->inflight_unspooled) {
                     spill(out);   /* the batch in flight first, then the queue */
-                } else if (spool_append(out->spool, out->inflight) == 0) {
+                } else if (spool_put(out, out->inflight) == 0) {
                     /* it lost its disk copy to drop_oldest: keep it, out of order */
                     observe_latency(out, out->inflight);
                     out->stats.spooled_batches++;

@@ -26,7 +26,7 @@ struct input_plugin;
 struct vigil;
 
 #define TAIL_HASH_BUCKETS 4096u      /* path and inotify-watch lookups */
-#define TAIL_WARNED_MAX   1024u      /* paths already warned about (bounded) */
+#define TAIL_WARNED_MAX   1024u      /* (path, reason) pairs already warned about (bounded) */
 
 struct tail_input;
 
@@ -75,7 +75,7 @@ struct tail_input {
     bool started, stopped, scan_pending;
     struct ckpt_table known;         /* identities and offsets, loaded and saved */
     char *ckpt_path;
-    char **warned;                   /* paths warned about once */
+    char **warned;                   /* "what|errno|path" keys warned about once */
     size_t nwarned;
 };
 
@@ -114,7 +114,8 @@ void tail_scan(struct tail_input *ti, bool initial);
  * names it. Queues it for reading when there is something to do. */
 void tail_check(struct tail_input *ti, struct tail_file *tf);
 bool tail_excluded(const struct file_options *o, const char *path);
-/* Logs a warning about path once (bounded memory). */
+/* Logs a warning about path once per (what, err): a different later failure
+ * on the same path is logged too (bounded memory). */
 void tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err);
 
 /* --- file.c --- */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,16 +19,20 @@
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
+/* Once per (path, what, error): a later, different failure on the same path
+ * (EIO after EACCES) is news and is logged. */
 void tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err)
 {
+    char key[PATH_MAX_BYTES + 96];
+    snprintf(key, sizeof(key), "%s|%d|%s", what, err, path);
     for (size_t i = 0; i < ti->nwarned; i++)
-        if (strcmp(ti->warned[i], path) == 0)
+        if (strcmp(ti->warned[i], key) == 0)
             return;
     if (ti->nwarned < TAIL_WARNED_MAX) {
         char **nw = realloc(ti->warned, (ti->nwarned + 1) * sizeof(*nw));
         if (nw) {
             ti->warned = nw;
-            if ((nw[ti->nwarned] = strdup(path)))
+            if ((nw[ti->nwarned] = strdup(key)))
                 ti->nwarned++;
         }
     }
