@@ -21,6 +21,7 @@
 
 #include "outputs/retry.h"
 #include "outputs/spool.h"
+#include "sidecar/hash.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
@@ -459,10 +460,7 @@ static struct output *output_new(struct vigil *vg, struct output_conf *conf, siz
     out->vg = vg;
     out->index = index;
     out->healthy = true;
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = conf->name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    out->rng = h ^ (uint64_t)vigil_mono_ms();
+    out->rng = hash_fnv1a(conf->name, strlen(conf->name), HASH_FNV_INIT) ^ (uint64_t)vigil_mono_ms();
     fix_defaults(&conf->common);
     return out;
 }

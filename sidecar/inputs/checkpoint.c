@@ -23,6 +23,7 @@
 
 #include "sidecar/buf.h"
 #include "sidecar/fsutil.h"
+#include "sidecar/hash.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
@@ -31,12 +32,7 @@
 
 static uint64_t fnv64(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
 void ckpt_table_init(struct ckpt_table *t, size_t max)

@@ -87,7 +87,6 @@ struct file_ctx {
 
 extern const struct input_plugin input_file;
 
-uint64_t tail_hash_bytes(const void *p, size_t n, uint64_t h);
 /* Hash of the first len bytes of fd; -1 if the file is shorter or unreadable. */
 int tail_fingerprint(int fd, uint32_t len, uint64_t *hash);
 /* Opens path as a new followed file (dev/ino from st, checked again on the
