@@ -1,6 +1,6 @@
 /* buf.h - the one growable byte buffer: encoders, the alert stream, the
  * checkpoint's text form and the config's expansion all append to it.
- * Part of vigil's base layer (docs/architecture.md): it uses nothing above it. */
+ * Part of vigil's base layer (README, Layout): it uses nothing above it. */
 #ifndef VIGIL_BUF_H
 #define VIGIL_BUF_H
 
