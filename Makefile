@@ -8,6 +8,11 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wformat=2 \
     -Wmissing-prototypes -Wno-missing-field-initializers $(WERROR) \
     $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The invariants (queue order, in-flight counts, (seq, offset) monotonicity,
+# budget accounting) are asserts: never compiled out of a test build.
+ifneq ($(filter test check valgrind unit-bins fuzz bench,$(MAKECMDGOALS)),)
+override CFLAGS += -UNDEBUG
+endif
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)

@@ -17,6 +17,7 @@
 #include "detectors/baseline.h"
 #include "sidecar/hash.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ int bl_budget_reserve(struct bl_budget *b, uint64_t bytes)
 
 void bl_budget_release(struct bl_budget *b, uint64_t bytes)
 {
+    /* every release matches a reservation: more would hide a leak elsewhere */
+    assert(bytes <= b->used);
     b->used = bytes > b->used ? 0 : b->used - bytes;
 }
 

@@ -10,6 +10,7 @@
  * outputs_pending_seq() reports the oldest one that is neither. */
 #include "outputs/output.h"
 
+#include <assert.h>
 #include <event2/event.h>
 #include <fnmatch.h>
 #include <inttypes.h>
@@ -78,6 +79,10 @@ static uint64_t spool_count_of(const struct output *out)
 
 static void queue_push(struct output *out, struct batch *b)
 {
+    /* the queue is in the order batches were closed: ids and sequence
+     * numbers grow from head to tail */
+    assert(!out->queue_tail || (out->queue_tail->id < b->id &&
+                                out->queue_tail->last_seq <= b->first_seq));
     b->next = NULL;
     if (out->queue_tail)
         out->queue_tail->next = b;
@@ -93,6 +98,7 @@ static struct batch *queue_pop(struct output *out)
     struct batch *b = out->queue_head;
     if (!b)
         return NULL;
+    assert(out->queue_count > 0 && out->queue_bytes >= b->len);
     out->queue_head = b->next;
     if (!out->queue_head)
         out->queue_tail = NULL;
@@ -238,6 +244,9 @@ static void close_open(struct output *out)
 /* The batch in flight is done with (delivered or given up). */
 static void finish_inflight(struct output *out)
 {
+    /* at most one batch in flight, and not while the plugin still holds it */
+    assert(out->inflight && !out->busy);
+    assert(!(out->inflight_spooled && out->inflight_unspooled));
     if (out->inflight_spooled)
         spool_pop(out->spool);
     out->inflight_spooled = false;
@@ -326,6 +335,7 @@ static void kick(struct output *out)
         struct batch *b = out->inflight;
         if (b->not_before_ms > vigil_mono_ms())
             break;
+        assert(out->inflight == b && !b->next);
         out->busy = true;
         b->attempts++;
         uint64_t t0 = STATS_NESTED_BEGIN(out->vg);

@@ -487,6 +487,7 @@ int64_t spool_pop(struct spool *s)
         return 0;
     }
     uint64_t rec = SPOOL_RECORD_HEADER + (uint64_t)h.len;
+    assert(s->count > 0 && s->bytes >= rec);
     s->rd_off += rec;
     s->bytes -= rec;
     s->count--;

@@ -5,6 +5,7 @@
  * through (seq, offset) marks checked against the outputs' lowest pending seq. */
 #include "sidecar/pipeline.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -127,6 +128,8 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
         vg->n.truncated++;
     vg->n.lines++;
     vg->n.bytes += line.len + 1;
+    /* offsets only grow within a source (a truncated file gets a new one) */
+    assert(end_offset >= s->last_end);
     s->last_end = end_offset;
 
     enum parse_result res = PARSE_OK;
@@ -172,6 +175,10 @@ void pipeline_source_flush(struct vigil *vg, struct source *s)
 void pipeline_mark(struct vigil *vg, struct source *s)
 {
     unsigned newest = (s->mark_head + s->mark_n + SOURCE_MARKS - 1) % SOURCE_MARKS;
+    /* marks are (seq, offset) pairs, both non-decreasing along the ring */
+    assert(s->safe_offset >= s->committed);
+    assert(!s->mark_n || (vg->seq >= s->marks[newest].seq &&
+                          s->safe_offset >= s->marks[newest].offset));
     if (s->mark_n && s->marks[newest].offset == s->safe_offset)
         return;
     if (!s->mark_n && s->committed == s->safe_offset)
@@ -193,6 +200,7 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
 {
     uint64_t pending = outputs_pending_seq(vg);
     while (s->mark_n && s->marks[s->mark_head].seq < pending) {
+        assert(s->marks[s->mark_head].offset >= s->committed);   /* commits never go back */
         s->committed = s->marks[s->mark_head].offset;
         s->mark_head = (s->mark_head + 1) % SOURCE_MARKS;
         s->mark_n--;

@@ -1,6 +1,7 @@
 /* test_baseline.c - the bounded tables and the small baseline structures. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -332,4 +333,15 @@ Test(baseline, fixed_allocations_count_against_the_same_cap)
     bl_budget_release(&b, 600);
     cr_assert_eq(b.used, 0);
     cr_assert_eq(bl_budget_reserve(&b, UINT64_MAX), -1, "no wrap-around");
+}
+
+/* The library under test is built with its asserts: releasing more than was
+ * reserved is an accounting bug and stops the process. */
+Test(baseline, budget_over_release_is_an_assertion, .signal = SIGABRT)
+{
+    struct bl_budget b = { .cap = 1000 };
+    cr_assert_eq(bl_budget_reserve(&b, 100), 0);
+    bl_budget_release(&b, 100);
+    cr_assert_eq(b.used, 0);
+    bl_budget_release(&b, 1);
 }
