@@ -7,7 +7,7 @@
  * 0) on anything it does not fully recognise. */
 #include "sidecar/timestamp.h"
 
-#include <string.h>
+#include <stdio.h>
 
 #define NS_PER_SEC  1000000000LL
 #define NS_PER_DAY  (86400LL * NS_PER_SEC)
@@ -349,8 +349,7 @@ int ts_parse_rfc3339_str(const char *s, int64_t *ns)
     struct span sp = span_cstr(s);
     if (sp.len == 10) {       /* a bare date: midnight UTC */
         char tmp[20];
-        memcpy(tmp, s, 10);
-        memcpy(tmp + 10, "T00:00:00", 9);
+        snprintf(tmp, sizeof(tmp), "%.10sT00:00:00", s);
         return ts_parse_rfc3339(span_make(tmp, 19), ns) == 19 ? 0 : -1;
     }
     return sp.len && ts_parse_rfc3339(sp, ns) == sp.len ? 0 : -1;
