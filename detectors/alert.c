@@ -24,6 +24,7 @@
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
 #include "sidecar/buf.h"
+#include "sidecar/clock.h"
 #include "sidecar/escape.h"
 #include "sidecar/timestamp.h"
 #include "sidecar/log.h"
@@ -311,12 +312,10 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     struct span ent[ENTITY_FIELDS];
     record_reset(r);
     r->kind = KIND_ALERT;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME_COARSE, &now);
     r->ts = a->ts;
     /* read "now": a->ts is event time, maybe days old in a replay, and the
      * pipeline latency of the alert's batch is measured from read_ts */
-    r->read_ts = (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
+    r->read_ts = vigil_wall_ns();
     r->ts_from_line = true;
     r->tag = span_cstr(vg->conf && vg->conf->alerts.tag ? vg->conf->alerts.tag : "vigil.alert");
     r->input = SPAN_LIT("alerts");

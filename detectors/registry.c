@@ -55,14 +55,6 @@ const struct detector_plugin *const detector_plugins[] = {
     NULL
 };
 
-const struct detector_plugin *detector_plugin_find(const char *name)
-{
-    for (size_t i = 0; detector_plugins[i]; i++)
-        if (strcmp(detector_plugins[i]->name, name) == 0)
-            return detector_plugins[i];
-    return NULL;
-}
-
 #define SNAP_MAGIC        "VIGILSNP"
 #define SNAP_END          "VEND"
 #define SNAP_CORE_VERSION 1u

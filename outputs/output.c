@@ -110,14 +110,12 @@ static struct batch *queue_pop(struct output *out)
 
 /* A batch is accepted once delivered or written to the disk buffer: the
  * time from its oldest line's read to then goes to the latency histogram,
- * once per batch. read_ts is CLOCK_REALTIME_COARSE (sidecar/pipeline.c). */
+ * once per batch. read_ts is vigil_wall_ns (sidecar/clock.h). */
 static void observe_latency(struct output *out, struct batch *b)
 {
     if (!b->min_read_ts || !out->vg)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - b->min_read_ts;
+    int64_t ns = vigil_wall_ns() - b->min_read_ts;
     telemetry_latency(&out->vg->telemetry, ns > 0 ? (double)ns / 1e9 : 0.0);
     b->min_read_ts = 0;
 }

@@ -28,11 +28,6 @@ int log_level_parse(const char *s, enum log_level *out)
     return -1;
 }
 
-const char *log_level_name(enum log_level l)
-{
-    return (unsigned)l <= LOG_OFF ? level_names[l] : "?";
-}
-
 void log_kv(enum log_level l, const char *const *kv, const char *fmt, ...)
 {
     if (l < log_threshold || l >= LOG_OFF)

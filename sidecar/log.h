@@ -17,7 +17,6 @@ extern enum log_level log_threshold;
 
 /* Parses "debug|info|warn|error|off"; returns -1 for anything else. */
 int log_level_parse(const char *s, enum log_level *out);
-const char *log_level_name(enum log_level l);
 
 /* msg is printf-formatted, then quoted. kv, if not NULL, is a NULL-terminated
  * list of key, value C strings appended as key=value (values escaped). */

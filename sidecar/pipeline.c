@@ -12,23 +12,10 @@
 #include "detectors/detector.h"
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
+#include "sidecar/clock.h"
 #include "sidecar/log.h"
 #include "sidecar/stats.h"
 #include "sidecar/vigil.h"
-
-/* Read time needs no more than the coarse clock: a few ns instead of a
- * full clock_gettime per line. */
-static int64_t read_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-struct record *pipeline_record(struct vigil *vg)
-{
-    return &vg->rec;
-}
 
 int source_init(struct source *s, struct input *in, struct span path)
 {
@@ -106,7 +93,7 @@ static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
 {
     struct input *in = s->in;
     record_reset(r);
-    r->read_ts = read_clock_ns();
+    r->read_ts = vigil_wall_ns();
     r->ts = r->read_ts;
     r->tag = in->tag;
     r->input = in->name;
