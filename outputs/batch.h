@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outputs/encode.h"
 #include "sidecar/buf.h"
 #include "sidecar/record.h"
 
@@ -53,14 +54,5 @@ struct batch *batch_writer_finish(struct batch_writer *w);
 struct batch *batch_new_copy(const void *data, size_t len, uint32_t n_events, int format,
                              int compression);
 void batch_free(struct batch *b);
-
-/* Record encoders, shared by the writer, stdout and vigil-cat. Each appends to
- * a growable buffer; they return -1 only on allocation failure. */
-
-/* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
- * Bytes that are not valid UTF-8 are escaped as \u00XX of each byte. */
-int record_to_json(struct buf *out, const struct record *r);
-/* One human line (no newline): "TS TAG message", control bytes escaped. */
-int record_to_text(struct buf *out, const struct record *r);
 
 #endif
