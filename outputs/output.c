@@ -68,8 +68,7 @@ void output_error(struct output *out, const char *fmt, ...)
 
 static uint64_t queue_cap(const struct output *out)
 {
-    return out->conf->common.queue_max_bytes ? out->conf->common.queue_max_bytes
-                                             : QUEUE_MAX_BYTES_DEFAULT;
+    return out->conf->common.queue_max_bytes;   /* never 0: fix_defaults */
 }
 
 static uint64_t spool_count_of(const struct output *out)
@@ -438,22 +437,33 @@ static void safe_name(char *dst, size_t cap, const char *name)
     dst[i] = 0;
 }
 
+/* A config built by hand (tests, tools) leaves fields zero: they take the
+ * defaults of the option table (conf/sections.c), where they are stated once. */
 static void fix_defaults(struct output_common *c)
 {
+    struct output_conf def;
+    char err[200];
+    memset(&def, 0, sizeof(def));
+    if (conf_options_defaults(conf_output_common_options, &def, err, sizeof(err)) < 0) {
+        log_error("output defaults: %s", err);   /* a bad table: caught by the conf tests */
+        return;
+    }
+    const struct output_common *d = &def.common;
     if (c->batch.max_events <= 0)
-        c->batch.max_events = BATCH_MAX_EVENTS_DEFAULT;
+        c->batch.max_events = d->batch.max_events;
     if (c->batch.max_bytes == 0)
-        c->batch.max_bytes = BATCH_MAX_BYTES_DEFAULT;
+        c->batch.max_bytes = d->batch.max_bytes;
     if (c->batch.max_delay_ms <= 0)
-        c->batch.max_delay_ms = 1000;
+        c->batch.max_delay_ms = d->batch.max_delay_ms;
     if (c->retry.initial_ms <= 0)
-        c->retry.initial_ms = 500;
+        c->retry.initial_ms = d->retry.initial_ms;
     if (c->retry.max_ms < c->retry.initial_ms)
-        c->retry.max_ms = c->retry.initial_ms > 30000 ? c->retry.initial_ms : 30000;
+        c->retry.max_ms = c->retry.initial_ms > d->retry.max_ms ? c->retry.initial_ms : d->retry.max_ms;
     if (c->queue_max_bytes == 0)
-        c->queue_max_bytes = QUEUE_MAX_BYTES_DEFAULT;
+        c->queue_max_bytes = d->queue_max_bytes;
     if (c->buffer.max_bytes == 0)
-        c->buffer.max_bytes = SPOOL_MAX_BYTES_DEFAULT;
+        c->buffer.max_bytes = d->buffer.max_bytes;
+    conf_options_free(conf_output_common_options, &def);
 }
 
 static struct output *output_new(struct vigil *vg, struct output_conf *conf, size_t index)
