@@ -31,7 +31,7 @@
 #define CONF_MAX_ERRORS  100                  /* printed; the rest are only counted */
 #define CONF_MAX_ITEMS   1024                 /* inputs, outputs */
 #define CONF_TABLE_MAX   128                  /* rows in one option table */
-#define CONF_PATH_BYTES  512
+#define CONF_PATH_BYTES  512                  /* "outputs[3].batch.max_bytes": key paths in errors */
 
 struct loader {
     const char *name;                 /* file name used in messages */
@@ -590,7 +590,7 @@ static void walk_map(struct loader *ld, struct fy_node *map, const struct conf_o
 }
 
 /* Notes the nodes of some keys as the walk passes them; takes `take`. */
-#define NOTES_MAX 6
+#define NOTES_MAX 6            /* keys noted per map: an output notes the most, 6 */
 struct notes {
     const char *keys[NOTES_MAX];
     struct fy_node *k[NOTES_MAX], *v[NOTES_MAX];

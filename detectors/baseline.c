@@ -69,7 +69,7 @@ struct bl_table {
     uint64_t rng;
 };
 
-#define BL_CHUNK_BYTES   (64u * 1024)
+#define BL_CHUNK_BYTES   (64u * 1024)     /* entries are allocated this much at a time */
 #define BL_INDEX_MIN     64
 #define BL_SAMPLE        8
 #define BL_HIT_CREDIT    NS_PER_HOUR   /* each doubling of hits is worth an hour of recency */

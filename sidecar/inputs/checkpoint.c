@@ -28,6 +28,8 @@
 #include "sidecar/log.h"
 
 #define CKPT_MAGIC     "vigil-checkpoint"
+/* the largest file a full table can produce: every path %-escaped (3 bytes
+ * a byte) plus its numbers; anything bigger is not ours */
 #define CKPT_FILE_MAX  ((size_t)INPUT_MAX_FILES * (PATH_MAX_BYTES * 3 + 128) + 256)
 
 static uint64_t fnv64(const char *p, size_t n)
