@@ -20,6 +20,7 @@
 
 #include "detectors/detector.h"
 #include "outputs/output.h"
+#include "sidecar/buf.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/parsers/parser.h"
@@ -32,7 +33,7 @@
 #define CONF_MAX_ERRORS  100                  /* printed; the rest are only counted */
 #define CONF_MAX_ITEMS   1024                 /* inputs, outputs */
 #define CONF_TABLE_MAX   128                  /* rows in one option table */
-#define CONF_PATH_BYTES  512
+#define CONF_PATH_BYTES  512                  /* "outputs[3].batch.max_bytes": key paths in errors */
 
 struct loader {
     const char *name;                 /* file name used in messages */
@@ -172,29 +173,6 @@ static bool is_alias(struct fy_node *n)
     return n && fy_node_get_type(n) == FYNT_SCALAR && fy_node_get_style(n) == FYNS_ALIAS;
 }
 
-struct dyn {
-    char *p;
-    size_t len, cap;
-};
-
-static int dyn_add(struct dyn *d, const char *s, size_t n)
-{
-    if (d->len + n + 1 > d->cap) {
-        size_t cap = d->cap ? d->cap : 64;
-        while (cap < d->len + n + 1)
-            cap *= 2;
-        char *np = realloc(d->p, cap);
-        if (!np)
-            return -1;
-        d->p = np;
-        d->cap = cap;
-    }
-    memcpy(d->p + d->len, s, n);
-    d->len += n;
-    d->p[d->len] = 0;
-    return 0;
-}
-
 static bool var_name_ok(const char *s, size_t n)
 {
     if (n == 0 || n > 255 || (s[0] >= '0' && s[0] <= '9'))
@@ -213,13 +191,13 @@ static bool var_name_ok(const char *s, size_t n)
  * Returns a new string (free it), or NULL after reporting. */
 static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, const char *s, size_t len)
 {
-    struct dyn d = { 0 };
+    struct buf d = { 0 };
     char q[160];
-    if (dyn_add(&d, "", 0) < 0)
+    if (buf_append_str(&d, "", 0) < 0)
         goto oom;
     for (size_t i = 0; i < len;) {
         if (s[i] == '$' && i + 2 < len && s[i + 1] == '$' && s[i + 2] == '{') {
-            if (dyn_add(&d, "${", 2) < 0)
+            if (buf_append_str(&d, "${", 2) < 0)
                 goto oom;
             i += 3;
             continue;
@@ -228,14 +206,14 @@ static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, 
             size_t j = i + 1;
             while (j < len && s[j] != '$')
                 j++;
-            if (dyn_add(&d, s + i, j - i) < 0)
+            if (buf_append_str(&d, s + i, j - i) < 0)
                 goto oom;
             i = j;
             continue;
         }
         const char *in = s + i + 2;
         if (len - (i + 2) >= 4 && memcmp(in, "tag}", 4) == 0) {
-            if (dyn_add(&d, "${tag}", 6) < 0)
+            if (buf_append_str(&d, "${tag}", 6) < 0)
                 goto oom;
             i += 6;
             continue;
@@ -265,10 +243,10 @@ static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, 
         name[namelen] = 0;
         const char *val = getenv(name);
         if (val && (*val || !def)) {
-            if (dyn_add(&d, val, strlen(val)) < 0)
+            if (buf_append_str(&d, val, strlen(val)) < 0)
                 goto oom;
         } else if (def) {
-            if (dyn_add(&d, def, deflen) < 0)
+            if (buf_append_str(&d, def, deflen) < 0)
                 goto oom;
         } else {
             lerr(ld, at, key, "environment variable %s is not set (use ${%s:-default} for a default)", name, name);
@@ -280,7 +258,7 @@ static char *expand(struct loader *ld, struct fy_node *at, struct fy_node *key, 
         }
         i = (size_t)(close - s) + 1;
     }
-    return d.p;
+    return (char *)d.p;
 oom:
     lerr(ld, at, key, "out of memory");
 fail:
@@ -614,7 +592,7 @@ static void walk_map(struct loader *ld, struct fy_node *map, const struct conf_o
 }
 
 /* Notes the nodes of some keys as the walk passes them; takes `take`. */
-#define NOTES_MAX 6
+#define NOTES_MAX 6            /* keys noted per map: an output notes the most, 6 */
 struct notes {
     const char *keys[NOTES_MAX];
     struct fy_node *k[NOTES_MAX], *v[NOTES_MAX];

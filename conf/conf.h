@@ -59,6 +59,7 @@ enum output_format { OUTPUT_FORMAT_MSGPACK, OUTPUT_FORMAT_JSON, OUTPUT_FORMAT_TE
 enum output_compression { OUTPUT_COMPRESS_NONE, OUTPUT_COMPRESS_LZ4, OUTPUT_COMPRESS_GZIP };
 enum buffer_type { BUFFER_MEMORY, BUFFER_DISK };
 enum on_full { ON_FULL_BLOCK, ON_FULL_DROP_OLDEST };
+enum buffer_fsync { BUFFER_FSYNC_BATCH, BUFFER_FSYNC_NEVER };
 
 struct batch_conf {
     int64_t max_events;
@@ -76,6 +77,7 @@ struct buffer_conf {
     int type;                         /* enum buffer_type */
     uint64_t max_bytes;
     int on_full;                      /* enum on_full */
+    int fsync;                        /* enum buffer_fsync */
 };
 
 /* Options every output has, whatever its type. */

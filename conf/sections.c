@@ -23,6 +23,7 @@ static const char *const output_format_names[] = { "msgpack", "json", "text", NU
 static const char *const compression_names[] = { "none", "lz4", "gzip", NULL };
 static const char *const buffer_type_names[] = { "memory", "disk", NULL };
 static const char *const on_full_names[] = { "block", "drop_oldest", NULL };
+static const char *const buffer_fsync_names[] = { "batch", "never", NULL };
 
 /* service.http: the field itself is the section (offset 0). */
 static const struct conf_option http_options[] = {
@@ -133,6 +134,9 @@ static const struct conf_option buffer_options[] = {
       "cap of the disk buffer" },
     { "on_full", CONF_ENUM, "block", offsetof(struct buffer_conf, on_full), 0, 0,
       "when the buffer is full: block (pause inputs) | drop_oldest (counted)", .enums = on_full_names },
+    { "fsync", CONF_ENUM, "batch", offsetof(struct buffer_conf, fsync), 0, 0,
+      "batch (each batch is fdatasynced before it counts as accepted: kept across a power loss) | "
+      "never (kept across kill -9, not a power loss)", .enums = buffer_fsync_names },
     { 0 }
 };
 

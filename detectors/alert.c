@@ -9,10 +9,9 @@
  * distinct entities evicts old windows instead of growing.
  *
  * Every byte that came from a log is escaped before it reaches stdout: text
- * lines through log_escape, JSON through json_str below. Evidence lines start
+ * lines through esc_text, JSON through esc_json (sidecar/escape.h). Evidence lines start
  * with EVIDENCE_MARK, so no log line can pass for an alert line. */
 #include "detectors/alert.h"
-#include "sidecar/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +25,10 @@
 #include "detectors/baseline.h"
 #include "detectors/detector.h"
 #include "detectors/match.h"
-#include "outputs/batch.h"
+#include "sidecar/buf.h"
+#include "sidecar/clock.h"
+#include "sidecar/escape.h"
+#include "sidecar/timestamp.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"
@@ -163,26 +165,8 @@ static int put_escaped(struct buf *b, struct span s, size_t cap, char quote)
     char tmp[ALERT_MESSAGE_BYTES * 4 + 8];
     if (cap > sizeof(tmp))
         cap = sizeof(tmp);
-    size_t n = log_escape(tmp, cap, s.p ? s.p : "", s.len, quote);
+    size_t n = esc_text(tmp, cap, s.p ? s.p : "", s.len, quote);
     return buf_append(b, tmp, n);
-}
-
-static void fmt_time(char *out, size_t cap, int64_t ns, bool millis)
-{
-    time_t sec = (time_t)(ns / NS_PER_SEC);
-    long ms = (long)((ns % NS_PER_SEC) / 1000000);
-    if (ms < 0) {
-        sec--;
-        ms += 1000;
-    }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    if (millis)
-        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-    else
-        snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static bool needs_quotes(struct span s)
@@ -201,7 +185,7 @@ int alert_to_text(struct buf *out, const struct alert *a, bool color)
     struct span ent[ENTITY_FIELDS];
     enum severity sev = (unsigned)a->severity < SEV__COUNT ? a->severity : SEV_INFO;
     int rc = 0;
-    fmt_time(when, sizeof(when), a->ts, false);
+    ts_format_rfc3339(a->ts, 0, when, sizeof(when));
     rc |= put(out, when);
     rc |= put(out, " ");
     if (color)
@@ -340,7 +324,7 @@ int alert_to_text_width(struct buf *out, const struct alert *a, bool color, unsi
     struct span ent[ENTITY_FIELDS];
     size_t n;
     /* the headline: time, severity, rule, entity */
-    fmt_time(tmp, sizeof(tmp), a->ts, false);
+    ts_format_rfc3339(a->ts, 0, tmp, sizeof(tmp));
     wrap_token(&w, tmp, strlen(tmp), NULL, NULL);
     /* a headline that does not fit goes on under its severity, apart from
      * the message below it (unless that leaves too narrow a column) */
@@ -401,58 +385,10 @@ unsigned alert_text_width(void)
     return v > 0 && v < 10000 ? (unsigned)v : 80;
 }
 
-/* Length of a valid UTF-8 sequence at s that is safe to pass through raw
- * (not a C1 control, U+2028 or U+2029), or 0. */
-static size_t utf8_ok(const unsigned char *s, size_t n)
-{
-    uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
-    return len && !utf8_is_control(cp) ? len : 0;
-}
-
-/* Appends s as a JSON string; bytes that are not safe UTF-8 become \u00XX. */
+/* Appends s, cut at maxlen bytes, as a JSON string. */
 static int json_str(struct buf *b, struct span s, size_t maxlen)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *u = (const unsigned char *)s.p;
-    size_t len = s.len < maxlen ? s.len : maxlen;
-    if (buf_reserve(b, len * 6 + 2) < 0)
-        return -1;
-    unsigned char *o = b->p + b->len;
-    *o++ = '"';
-    for (size_t i = 0; i < len;) {
-        unsigned char c = u[i];
-        if (c == '"' || c == '\\') {
-            *o++ = '\\';
-            *o++ = c;
-            i++;
-        } else if (c == '\n') {
-            *o++ = '\\'; *o++ = 'n'; i++;
-        } else if (c == '\t') {
-            *o++ = '\\'; *o++ = 't'; i++;
-        } else if (c == '\r') {
-            *o++ = '\\'; *o++ = 'r'; i++;
-        } else if (c >= 0x20 && c < 0x7f) {
-            *o++ = c;
-            i++;
-        } else {
-            size_t ul = c >= 0x80 ? utf8_ok(u + i, len - i) : 0;
-            if (ul) {
-                memcpy(o, u + i, ul);
-                o += ul;
-                i += ul;
-            } else {
-                memcpy(o, "\\u00", 4);
-                o[4] = (unsigned char)hex[c >> 4];
-                o[5] = (unsigned char)hex[c & 15];
-                o += 6;
-                i++;
-            }
-        }
-    }
-    *o++ = '"';
-    b->len = (size_t)(o - b->p);
-    return 0;
+    return esc_json(b, s.p, s.len < maxlen ? s.len : maxlen);
 }
 
 int alert_to_json(struct buf *out, const struct alert *a)
@@ -462,7 +398,7 @@ int alert_to_json(struct buf *out, const struct alert *a)
     enum severity sev = (unsigned)a->severity < SEV__COUNT ? a->severity : SEV_INFO;
     double score = a->score < 0 ? 0 : a->score > 1 ? 1 : a->score;
     int rc = 0;
-    fmt_time(tmp, sizeof(tmp), a->ts, true);
+    ts_format_rfc3339(a->ts, 3, tmp, sizeof(tmp));
     rc |= put(out, "{\"ts\":\"");
     rc |= put(out, tmp);
     rc |= put(out, "\",\"rule\":");
@@ -561,12 +497,10 @@ static void ship(struct vigil *vg, struct alert_stream *as, const struct alert *
     struct span ent[ENTITY_FIELDS];
     record_reset(r);
     r->kind = KIND_ALERT;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME_COARSE, &now);
     r->ts = a->ts;
     /* read "now": a->ts is event time, maybe days old in a replay, and the
      * pipeline latency of the alert's batch is measured from read_ts */
-    r->read_ts = (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
+    r->read_ts = vigil_wall_ns();
     r->ts_from_line = true;
     r->tag = span_cstr(vg->conf && vg->conf->alerts.tag ? vg->conf->alerts.tag : "vigil.alert");
     r->input = SPAN_LIT("alerts");
@@ -726,7 +660,7 @@ static void throttle_report(struct vigil *vg, struct throttle *t)
     s.entity.identity = span_make(t->ent[3], t->elen[3]);
     s.entity.dst_host = span_make(t->ent[4], t->elen[4]);
     s.entity.command = span_make(t->ent[5], t->elen[5]);
-    fmt_time(since, sizeof(since), t->start, false);
+    ts_format_rfc3339(t->start, 0, since, sizeof(since));
     if (t->repeats == 1)
         alert_printf(&s, "repeated once in %llds since %s; last: %.*s",
                      (long long)(throttle_ns / NS_PER_SEC), since, (int)t->msglen, t->msg);
@@ -749,7 +683,7 @@ static void rate_report(struct vigil *vg, struct rule_rate *rr)
     s.detector = rr->detector;
     s.severity = (enum severity)rr->max_sev;
     s.stage = (enum stage)rr->stage;
-    fmt_time(since, sizeof(since), rr->minute * 60 * NS_PER_SEC, false);
+    ts_format_rfc3339(rr->minute * 60 * NS_PER_SEC, 0, since, sizeof(since));
     alert_printf(&s, "%u more %s alerts suppressed in the minute from %s (more than %d a minute)",
                  rr->suppressed, rr->rule, since, RULE_MAX_PER_MIN);
     rr->suppressed = 0;

@@ -15,50 +15,14 @@
  * rounded to 8) + index (8-byte slot at load 3/8..3/4, i.e. 11-21 bytes; 16 on
  * average) + 8/per_chunk for the chunk array: bl_entry_bytes() returns it. */
 #include "detectors/baseline.h"
+#include "sidecar/hash.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- keyed hash: SipHash-1-3 with a key derived from the budget seed ---- */
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                   \
-    do {                                                           \
-        v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);  \
-        v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                     \
-        v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                     \
-        v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);  \
-    } while (0)
-
-static uint64_t load64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *in, size_t len)
-{
-    uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
-    uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
-    size_t end = len - (len % 8);
-    for (size_t i = 0; i < end; i += 8) {
-        uint64_t m = load64(in + i);
-        v3 ^= m;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < len % 8; i++)
-        b |= (uint64_t)in[end + i] << (8 * i);
-    v3 ^= b;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND; SIPROUND; SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
-}
+/* ---- budget; the keyed hash (sidecar/hash.h) with a key derived from its seed ---- */
 
 int bl_budget_reserve(struct bl_budget *b, uint64_t bytes)
 {
@@ -70,13 +34,15 @@ int bl_budget_reserve(struct bl_budget *b, uint64_t bytes)
 
 void bl_budget_release(struct bl_budget *b, uint64_t bytes)
 {
+    /* every release matches a reservation: more would hide a leak elsewhere */
+    assert(bytes <= b->used);
     b->used = bytes > b->used ? 0 : b->used - bytes;
 }
 
 uint64_t bl_hash(const struct bl_budget *b, struct span s)
 {
     uint64_t seed = b ? b->seed : 0;
-    return siphash13(seed, seed ^ 0x9e3779b97f4a7c15ULL, (const unsigned char *)s.p, s.len);
+    return hash_keyed(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
 }
 
 size_t bl_key_part(const struct bl_budget *b, char *out, size_t cap, struct span s)
@@ -120,7 +86,7 @@ struct bl_table {
     uint64_t rng;
 };
 
-#define BL_CHUNK_BYTES   (64u * 1024)
+#define BL_CHUNK_BYTES   (64u * 1024)     /* entries are allocated this much at a time */
 #define BL_INDEX_MIN     64
 #define BL_SAMPLE        8
 #define BL_HIT_CREDIT    NS_PER_HOUR   /* each doubling of hits is worth an hour of recency */
@@ -437,30 +403,20 @@ struct bl_file_entry {
     uint8_t pad[7];
 };
 
-static uint64_t fnv_add(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 int bl_table_save(const struct bl_table *t, FILE *f)
 {
     struct bl_file_head fh = { BL_TABLE_MAGIC, BL_TABLE_VERSION, (uint32_t)sizeof(struct bl_head),
                                (uint32_t)t->value_size, t->count };
-    uint64_t sum = 0xcbf29ce484222325ULL;
+    uint64_t sum = HASH_FNV_INIT;
     if (fwrite(&fh, sizeof(fh), 1, f) != 1)
         return -1;
     for (size_t i = 0; i < t->count; i++) {
         const struct bl_head *h = entry_at(t, i);
         struct bl_file_entry e = { h->first_seen, h->last_seen, h->hits, h->fulllen, h->hash,
                                    h->keylen, { 0 } };
-        sum = fnv_add(sum, &e, sizeof(e));
-        sum = fnv_add(sum, h->key, h->keylen);
-        sum = fnv_add(sum, h + 1, t->value_size);
+        sum = hash_fnv1a(&e, sizeof(e), sum);
+        sum = hash_fnv1a(h->key, h->keylen, sum);
+        sum = hash_fnv1a(h + 1, t->value_size, sum);
         if (fwrite(&e, sizeof(e), 1, f) != 1 || fwrite(h->key, 1, h->keylen, f) != h->keylen ||
             fwrite(h + 1, 1, t->value_size, f) != t->value_size)
             return -1;
@@ -478,21 +434,21 @@ static int read_entry(FILE *f, uint32_t version, struct bl_file_entry *e, uint64
         struct bl_file_entry_v1 e1;
         if (fread(&e1, sizeof(e1), 1, f) != 1)
             return -1;
-        *sum = fnv_add(*sum, &e1, sizeof(e1));
+        *sum = hash_fnv1a(&e1, sizeof(e1), *sum);
         *e = (struct bl_file_entry){ e1.first_seen, e1.last_seen, e1.hits, e1.keylen, 0,
                                      e1.keylen, { 0 } };
         return 0;
     }
     if (fread(e, sizeof(*e), 1, f) != 1)
         return -1;
-    *sum = fnv_add(*sum, e, sizeof(*e));
+    *sum = hash_fnv1a(e, sizeof(*e), *sum);
     return 0;
 }
 
 int bl_table_load(struct bl_table *t, FILE *f)
 {
     struct bl_file_head fh;
-    uint64_t sum = 0xcbf29ce484222325ULL;
+    uint64_t sum = HASH_FNV_INIT;
     unsigned char key[BASELINE_KEY_BYTES];
     if (fread(&fh, sizeof(fh), 1, f) != 1 || fh.magic != BL_TABLE_MAGIC ||
         (fh.version != 1 && fh.version != BL_TABLE_VERSION) ||
@@ -509,8 +465,8 @@ int bl_table_load(struct bl_table *t, FILE *f)
             e.first_seen > e.last_seen || fread(key, 1, e.keylen, f) != e.keylen ||
             fread(val, 1, t->value_size, f) != t->value_size)
             goto fail;
-        sum = fnv_add(sum, key, e.keylen);
-        sum = fnv_add(sum, val, t->value_size);
+        sum = hash_fnv1a(key, e.keylen, sum);
+        sum = hash_fnv1a(val, t->value_size, sum);
         /* a whole key's hash is recomputed: it depends on the seed, not the file */
         struct span k = span_make((const char *)key, e.keylen);
         uint64_t hash = e.fulllen == e.keylen ? bl_hash(t->budget, k) : e.hash;

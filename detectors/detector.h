@@ -48,7 +48,6 @@ struct detector {
 };
 
 extern const struct detector_plugin *const detector_plugins[];
-const struct detector_plugin *detector_plugin_find(const char *name);
 
 /* Core entry points (detectors/registry.c). detectors_init sets the budget
  * (cap, random seed), creates vg->alerts when NULL and starts every enabled

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sidecar/fsutil.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
 
@@ -53,14 +54,6 @@ const struct detector_plugin *const detector_plugins[] = {
     &detector_incident,
     NULL
 };
-
-const struct detector_plugin *detector_plugin_find(const char *name)
-{
-    for (size_t i = 0; detector_plugins[i]; i++)
-        if (strcmp(detector_plugins[i]->name, name) == 0)
-            return detector_plugins[i];
-    return NULL;
-}
 
 #define SNAP_MAGIC        "VIGILSNP"
 #define SNAP_END          "VEND"
@@ -196,17 +189,10 @@ static int snap_path(struct vigil *vg, const struct detector *d, const char *suf
 static int ensure_dir(struct vigil *vg, char *dirbuf, size_t cap)
 {
     const char *dir = vg->conf && vg->conf->service.state_dir ? vg->conf->service.state_dir : ".";
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        goto fail;
     int n = snprintf(dirbuf, cap, "%s/baselines", dir);
     if (n < 0 || (size_t)n >= cap)
         return -1;
-    if (mkdir(dirbuf, 0700) < 0 && errno != EEXIST)
-        goto fail;
-    return 0;
-fail:
-    log_error("detectors: mkdir(\"%s/baselines\"): %s", dir, strerror(errno));
-    return -1;
+    return fs_private_dir(dirbuf);
 }
 
 /* crc32 of f from offset 0 to len (the body was streamed: read it back). */
@@ -233,12 +219,15 @@ static int save_one(struct vigil *vg, struct detector *d)
     FILE *f = NULL;
     struct snap_head h = { SNAP_MAGIC, SNAP_CORE_VERSION, d->plugin->snapshot_version,
                            vg->budget.seed };
-    if (ensure_dir(vg, dir, sizeof(dir)) < 0 || snap_path(vg, d, ".tmp", tmp, sizeof(tmp)) < 0 ||
-        snap_path(vg, d, "", path, sizeof(path)) < 0)
+    if (ensure_dir(vg, dir, sizeof(dir)) < 0 || snap_path(vg, d, "", path, sizeof(path)) < 0)
         return -1;
-    f = fopen(tmp, "w+b");
+    int fd = fs_tmp_create(path, tmp, sizeof(tmp));
+    if (fd < 0)
+        return -1;
+    f = fdopen(fd, "w+b");
     if (!f) {
-        log_error("detectors.%s: open(\"%s\"): %s", d->plugin->name, tmp, strerror(errno));
+        log_error("detectors.%s: fdopen(\"%s\"): %s", d->plugin->name, tmp, strerror(errno));
+        fs_tmp_abort(fd, tmp);
         return -1;
     }
     if (fwrite(&h, sizeof(h), 1, f) != 1 || d->plugin->save(d, f) < 0 || fflush(f) != 0)
@@ -250,19 +239,17 @@ static int save_one(struct vigil *vg, struct detector *d)
         goto fail;
     ft.body_len = (uint64_t)end - sizeof(h);
     memcpy(ft.magic, SNAP_END, 4);
-    if (fwrite(&ft, sizeof(ft), 1, f) != 1 || fflush(f) != 0 || fsync(fileno(f)) < 0)
+    if (fwrite(&ft, sizeof(ft), 1, f) != 1 || fflush(f) != 0)
         goto fail;
-    if (fclose(f) != 0) {
-        f = NULL;
-        goto fail;
-    }
+    /* fs_tmp_commit syncs and closes the fd; the FILE only wraps it */
+    fd = dup(fileno(f));
+    fclose(f);
     f = NULL;
-    if (rename(tmp, path) < 0)
+    if (fd < 0)
         goto fail;
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    if (fs_tmp_commit(fd, tmp, path, true) < 0) {
+        log_error("detectors.%s: snapshot \"%s\" not saved", d->plugin->name, path);
+        return -1;
     }
     return 0;
 fail:
@@ -323,17 +310,6 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
     return NULL;
 }
 
-static void set_aside(struct detector *d, const char *path, const char *why)
-{
-    char bad[PATH_MAX_BYTES + 16];
-    snprintf(bad, sizeof(bad), "%s.corrupt", path);
-    const char *kv[] = { "file", path, "reason", why, NULL };
-    if (rename(path, bad) < 0)
-        unlink(path);
-    log_kv(LOG_WARN, kv, "detectors.%s: snapshot set aside, starting with fresh baselines",
-           d->plugin->name);
-}
-
 void detectors_load(struct vigil *vg)
 {
     bool adopt_seed = true;
@@ -343,11 +319,21 @@ void detectors_load(struct vigil *vg)
         uint64_t body_len = 0;
         if (!d->plugin->load || snap_path(vg, d, "", path, sizeof(path)) < 0)
             continue;
-        FILE *f = fopen(path, "rb");
+        /* no symlink followed, no FIFO waited on: fs_open_state refuses them */
+        int fd = fs_open_state(path, O_RDONLY);
+        FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
         if (!f) {
-            if (errno != ENOENT)
-                log_warn("detectors.%s: open(\"%s\"): %s", d->plugin->name, path,
-                         strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                continue;
+            }
+            if (errno == ENOENT)
+                continue;
+            if (errno == ELOOP || errno == EINVAL || errno == EPERM) {
+                char who[64];
+                snprintf(who, sizeof(who), "detectors.%s: snapshot", d->plugin->name);
+                fs_set_aside(path, who, "not a regular file of vigil's");
+            }
             continue;
         }
         const char *why = snap_check(vg, d, f, &adopt_seed, &body_len);
@@ -360,7 +346,9 @@ void detectors_load(struct vigil *vg)
         fclose(f);
         if (!why)
             continue;
-        set_aside(d, path, why);
+        char who[64];
+        snprintf(who, sizeof(who), "detectors.%s: snapshot", d->plugin->name);
+        fs_set_aside(path, who, why);
         /* the detector may hold half a snapshot: rebuild it empty */
         detector_stop(d);
         if (detector_start(d) < 0) {

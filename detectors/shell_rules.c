@@ -14,6 +14,7 @@
 
 #include "detectors/dutil.h"
 #include "detectors/match.h"
+#include "sidecar/hash.h"
 
 #define RECON_RING 8
 #define DROPS      4
@@ -529,10 +530,7 @@ static bool drop_exec(struct detector *d, struct sr_ctx *c, const struct sr_user
 
 static uint32_t lit_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
+    return (uint32_t)hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
 static struct sr_slot *slot_for(struct sr_index *x, const char *p, size_t n, bool add)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "outputs/encode.h"
+#include "sidecar/buf.h"
 #include "sidecar/record.h"
 
 struct batch {
@@ -55,26 +57,10 @@ struct batch *batch_new_copy(const void *data, size_t len, uint32_t n_events, in
                              int compression);
 void batch_free(struct batch *b);
 
-/* Record encoders, shared by the writer, stdout and vigil-cat. Each appends to
- * a growable buffer; they return -1 only on allocation failure. */
-struct buf {
-    unsigned char *p;
-    size_t len, cap;
-};
-int buf_reserve(struct buf *b, size_t more);
-int buf_append(struct buf *b, const void *p, size_t n);
-void buf_free(struct buf *b);
-
 /* A plugin's own record encoding (otlp): appends r to out; returns -1 only on
  * allocation failure. Set, it replaces the format's encoder; the batch is then
  * the plugin's encodings back to back (compressed as configured). */
 typedef int (*batch_encode_fn)(void *arg, struct buf *out, const struct record *r);
 void batch_writer_set_encoder(struct batch_writer *w, batch_encode_fn fn, void *arg);
-
-/* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
- * Bytes that are not valid UTF-8 are escaped as \u00XX of each byte. */
-int record_to_json(struct buf *out, const struct record *r);
-/* One human line (no newline): "TS TAG message", control bytes escaped. */
-int record_to_text(struct buf *out, const struct record *r);
 
 #endif

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outputs/encode.h"
+#include "sidecar/escape.h"
+#include "sidecar/timestamp.h"
 
 static const unsigned char lz4_magic[4] = { 0x04, 0x22, 0x4d, 0x18 };
 
@@ -288,8 +289,8 @@ static int json_num(struct buf *out, const char *fmt, ...)
 
 static int json_time(struct buf *out, int64_t ns)
 {
-    char ts[RFC3339_MAX];
-    size_t n = rfc3339_format(ts, ns);
+    char ts[TS_RFC3339_MAX];
+    size_t n = ts_format_rfc3339(ns, 9, ts, sizeof(ts));
     return APPEND_LIT(out, "\"") | buf_append(out, ts, n) | APPEND_LIT(out, "\"");
 }
 
@@ -307,8 +308,8 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
         if (!isfinite(o->via.f64))
             return APPEND_LIT(out, "null");
         return json_num(out, "%.17g", o->via.f64);
-    case MSGPACK_OBJECT_STR: return json_str(out, o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN: return json_str(out, o->via.bin.ptr, o->via.bin.size);
+    case MSGPACK_OBJECT_STR: return esc_json(out, o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_BIN: return esc_json(out, o->via.bin.ptr, o->via.bin.size);
     case MSGPACK_OBJECT_EXT:
         if (entry_time(o, &ns))
             return json_time(out, ns);
@@ -328,7 +329,7 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
             if (i)
                 rc |= APPEND_LIT(out, ",");
             if (k->type == MSGPACK_OBJECT_STR || k->type == MSGPACK_OBJECT_BIN) {
-                rc |= json_str(out, k->via.str.ptr, k->via.str.size);
+                rc |= esc_json(out, k->via.str.ptr, k->via.str.size);
             } else if (k->type == MSGPACK_OBJECT_MAP || k->type == MSGPACK_OBJECT_ARRAY) {
                 /* not rendered: nested container keys would grow the
                  * output exponentially through repeated escaping */
@@ -338,7 +339,7 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
                 /* JSON keys are strings: render the scalar, then quote that */
                 struct buf tmp = { 0 };
                 rc |= mpobj_to_json(&tmp, k);
-                rc |= json_str(out, (const char *)tmp.p, tmp.len);
+                rc |= esc_json(out, (const char *)tmp.p, tmp.len);
                 buf_free(&tmp);
             }
             rc |= APPEND_LIT(out, ":");
@@ -353,7 +354,7 @@ int mpobj_to_json(struct buf *out, const msgpack_object *o)
 int batch_entry_to_json(struct buf *out, const struct batch_entry *e)
 {
     int rc = APPEND_LIT(out, "{\"tag\":");
-    rc |= json_str(out, e->tag.p, e->tag.len);
+    rc |= esc_json(out, e->tag.p, e->tag.len);
     rc |= APPEND_LIT(out, ",\"time\":");
     rc |= json_time(out, e->ts);
     rc |= APPEND_LIT(out, ",\"record\":");

@@ -44,7 +44,7 @@ int batch_read(const void *data, size_t len, batch_entry_fn on_entry, batch_erro
  * newline). Returns -1 only on allocation failure. */
 int batch_entry_to_json(struct buf *out, const struct batch_entry *e);
 /* Appends any msgpack object as JSON (EventTime ext as an RFC 3339 string,
- * binary as a string with the JSON escapes of encode.h). */
+ * binary as a string with the JSON escapes of sidecar/escape.h). */
 int mpobj_to_json(struct buf *out, const msgpack_object *o);
 
 #endif

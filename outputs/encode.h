@@ -1,25 +1,64 @@
-/* encode.h - the small text encoders shared by the batch writer, stdout and
- * vigil-cat: JSON strings (every byte that is not printable valid UTF-8 is
- * escaped, so hostile log lines cannot break the JSON or the terminal) and
- * RFC 3339 timestamps. Pure code: no logging, no global state. */
+/* encode.h - one record in each wire encoding, appended to a buf: the
+ * batch writer, stdout and vigil-cat share them (docs/wire-format.md).
+ * msgpack in encode_msgpack.c, JSON in encode_json.c, text in encode_text.c.
+ * Each returns -1 only on allocation failure. */
 #ifndef VIGIL_ENCODE_H
 #define VIGIL_ENCODE_H
 
-#include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "outputs/batch.h"
+#include "sidecar/buf.h"
+#include "sidecar/record.h"
 
-/* Appends p[0..n) as a quoted JSON string. Control bytes become \n, \t, ...
- * or \u00XX; each byte of an invalid UTF-8 sequence becomes \u00XX.
- * Returns -1 only on allocation failure. */
-int json_str(struct buf *out, const char *p, size_t n);
-/* Writes ns (since the epoch, UTC) as "2015-09-07T01:23:04.000000123Z" into
- * out (at least RFC3339_MAX bytes, NUL-terminated). Returns the length. */
-#define RFC3339_MAX 40
-size_t rfc3339_format(char *out, int64_t ns);
-/* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" (also ' ' for 'T' and
- * a bare date "YYYY-MM-DD" as midnight UTC). Returns 0, or -1 when malformed. */
-int rfc3339_parse(const char *s, int64_t *ns);
+/* One msgpack entry [tag, EventTime, record] (the forward mode's entry). */
+int record_to_msgpack(struct buf *out, const struct record *r);
+/* One JSON object (no newline): {"ts":RFC3339,"tag":..,"message":..,fields..}.
+ * Strings are escaped by esc_json (sidecar/escape.h). */
+int record_to_json(struct buf *out, const struct record *r);
+/* One human line (no newline): "TS TAG message", escaped by esc_text. */
+int record_to_text(struct buf *out, const struct record *r);
+
+/* What the encoders share about the record's field tree. */
+
+/* Keys the record map always or sometimes starts with. A top-level field with
+ * one of these names is shipped as "_name" so that a map never holds the same
+ * key twice (msgpack allows it, most readers keep only one). */
+static inline bool encode_header_key(struct span k)
+{
+#define IS(lit) (memcmp(k.p, lit, sizeof(lit) - 1) == 0)
+    switch (k.len) {
+    case 2: return IS("ts");
+    case 3: return IS("tag");
+    case 4: return IS("kind") || IS("host") || IS("path");
+    case 5: return IS("input");
+    case 6: return IS("repeat");
+    case 7: return IS("message");
+    case 9: return IS("truncated");
+    case 11: return IS("parse_error");
+    default: return false;
+    }
+#undef IS
+}
+
+/* Index just past field i and its descendants. */
+static inline uint32_t encode_field_end(const struct record *r, uint32_t i)
+{
+    const struct field *f = &r->fields[i];
+    uint32_t end = i + 1;
+    if (f->type == FT_MAP || f->type == FT_ARRAY)
+        end += f->size;
+    return end < r->nfields ? end : r->nfields;
+}
+
+/* Number of direct children in [from, to). */
+static inline uint32_t encode_count_children(const struct record *r, uint32_t from, uint32_t to)
+{
+    uint32_t n = 0;
+    for (uint32_t j = from; j < to; j = encode_field_end(r, j))
+        n++;
+    return n;
+}
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "outputs/output.h"
+#include "sidecar/fsutil.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/clock.h"
@@ -102,25 +103,15 @@ static unsigned last_seq(const struct output *out, uint32_t day)
     return best;
 }
 
-static int sync_dir(const struct output *out)
-{
-    const struct file_output *f = out->ctx;
-    int dfd = open(f->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return -1;
-    int rc = fsync(dfd);
-    close(dfd);
-    return rc;
-}
-
 static int open_file(struct output *out, uint32_t day, unsigned seq)
 {
     struct file_output *f = out->ctx;
     char path[PATH_MAX_BYTES];
     file_path(out, day, seq, path, sizeof(path));
     if (f->fd >= 0) {
-        if (f->fsync != FILE_FSYNC_NEVER)
-            fdatasync(f->fd);
+        /* with always and batch every batch is synced already */
+        if (f->fsync == FILE_FSYNC_INTERVAL && fs_sync(f->fd, true) < 0)
+            output_error(out, "fdatasync before rotating: %s", strerror(errno));
         close(f->fd);
         f->fd = -1;
     }
@@ -136,8 +127,12 @@ static int open_file(struct output *out, uint32_t day, unsigned seq)
     f->day = day;
     f->seq = seq;
     f->size = (uint64_t)st.st_size;
-    if (f->fsync == FILE_FSYNC_ALWAYS)
-        sync_dir(out);
+    if (f->fsync == FILE_FSYNC_ALWAYS && fs_sync_dir(path) < 0) {
+        output_error(out, "fsync of the folder of \"%s\" failed", path);
+        close(f->fd);
+        f->fd = -1;
+        return -1;
+    }
     return 0;
 }
 
@@ -163,25 +158,6 @@ static int pick_file(struct output *out, size_t len)
     return 0;
 }
 
-static int mkdirs(const char *dir)
-{
-    char p[PATH_MAX_BYTES];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof(p))
-        return -1;
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] == '/' || p[i] == 0) {
-            char c = p[i];
-            p[i] = 0;
-            if (mkdir(p, 0750) < 0 && errno != EEXIST)
-                return -1;
-            p[i] = c;
-        }
-    }
-    return 0;
-}
-
 static int file_init(struct output *out)
 {
     struct file_output *f = out->ctx;
@@ -190,10 +166,8 @@ static int file_init(struct output *out)
         output_log(out, LOG_ERROR, "path: a folder is required");
         return -1;
     }
-    if (mkdirs(f->path) < 0) {
-        output_log(out, LOG_ERROR, "mkdir(\"%s\"): %s", f->path, strerror(errno));
+    if (fs_mkdirs(f->path, 0750) < 0)
         return -1;
-    }
     return 0;
 }
 
@@ -235,20 +209,31 @@ static void file_flush(struct output *out, struct batch *b)
         p += n;
         left -= (size_t)n;
     }
-    f->size += whole;
-    int64_t now;
+    /* A batch counts as written once the policy's sync succeeded: a failed
+     * fsync is a failed write, cut back and retried like one. */
+    int64_t now = vigil_mono_ms();
+    int rc = 0;
     switch (f->fsync) {
-    case FILE_FSYNC_ALWAYS: fsync(f->fd); break;
-    case FILE_FSYNC_BATCH: fdatasync(f->fd); break;
+    case FILE_FSYNC_ALWAYS: rc = fs_sync(f->fd, false); break;
+    case FILE_FSYNC_BATCH: rc = fs_sync(f->fd, true); break;
     case FILE_FSYNC_INTERVAL:
-        now = vigil_mono_ms();
         if (now - f->last_sync_ms >= f->fsync_interval_ms) {
-            fdatasync(f->fd);
+            rc = fs_sync(f->fd, true);
             f->last_sync_ms = now;
         }
         break;
     default: break;
     }
+    if (rc < 0) {
+        char path[PATH_MAX_BYTES];
+        file_path(out, f->day, f->seq, path, sizeof(path));
+        output_error(out, "fsync(\"%s\"): %s", path, strerror(errno));
+        if (ftruncate(f->fd, (off_t)f->size) < 0)
+            output_log(out, LOG_ERROR, "ftruncate(\"%s\"): %s", path, strerror(errno));
+        output_done(out, b, OUTPUT_RETRY);
+        return;
+    }
+    f->size += whole;
     output_done(out, b, OUTPUT_OK);
 }
 
@@ -256,8 +241,8 @@ static void file_destroy(struct output *out)
 {
     struct file_output *f = out->ctx;
     if (f && f->fd >= 0) {
-        if (f->fsync != FILE_FSYNC_NEVER)
-            fdatasync(f->fd);
+        if (f->fsync == FILE_FSYNC_INTERVAL && fs_sync(f->fd, true) < 0)
+            output_error(out, "fdatasync at stop: %s", strerror(errno));
         close(f->fd);
         f->fd = -1;
     }

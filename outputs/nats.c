@@ -24,6 +24,7 @@
 #include "outputs/batch_read.h"
 #include "outputs/batch_split.h"
 #include "outputs/output.h"
+#include "sidecar/hash.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
 
@@ -89,15 +90,11 @@ static const struct conf_option nats_options[] = {
 };
 #undef O
 
-/* FNV-1a over the bytes, twice with different seeds: 128 bits of id. */
+/* Two independent 64-bit hashes of the bytes: 128 bits of id. */
 static void batch_msgid(const void *data, size_t len, char *out, size_t cap)
 {
-    const unsigned char *p = data;
-    uint64_t a = 1469598103934665603ull, b = 0x84222325cbf29ce4ull ^ len;
-    for (size_t i = 0; i < len; i++) {
-        a = (a ^ p[i]) * 1099511628211ull;
-        b = (b ^ p[i]) * 0x100000001b3ull + 0x9e3779b97f4a7c15ull;
-    }
+    uint64_t a = hash_fnv1a(data, len, HASH_FNV_INIT);
+    uint64_t b = hash_keyed(len, 0x9e3779b97f4a7c15ull, data, len);
     snprintf(out, cap, "%016" PRIx64 "%016" PRIx64 "-%zu", a, b, len);
 }
 

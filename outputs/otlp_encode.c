@@ -22,6 +22,7 @@
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "outputs/encode.h"
+#include "sidecar/escape.h"
 #include "sidecar/utf8.h"
 #include "sidecar/version.h"
 
@@ -431,7 +432,7 @@ static int json_u64_str(struct buf *out, uint64_t v)
 
 static int json_cstr(struct buf *out, const char *s)
 {
-    return json_str(out, s, strlen(s));
+    return esc_json(out, s, strlen(s));
 }
 
 static int json_any(struct buf *out, const otlp_any *a);

@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <assert.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -26,6 +27,7 @@
 
 #include "outputs/retry.h"
 #include "outputs/spool.h"
+#include "sidecar/hash.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
@@ -72,8 +74,7 @@ void output_error(struct output *out, const char *fmt, ...)
 
 static uint64_t queue_cap(const struct output *out)
 {
-    return out->conf->common.queue_max_bytes ? out->conf->common.queue_max_bytes
-                                             : QUEUE_MAX_BYTES_DEFAULT;
+    return out->conf->common.queue_max_bytes;   /* never 0: fix_defaults */
 }
 
 static uint64_t spool_count_of(const struct output *out)
@@ -83,6 +84,10 @@ static uint64_t spool_count_of(const struct output *out)
 
 static void queue_push(struct output *out, struct batch *b)
 {
+    /* the queue is in the order batches were closed: ids and sequence
+     * numbers grow from head to tail */
+    assert(!out->queue_tail || (out->queue_tail->id < b->id &&
+                                out->queue_tail->last_seq <= b->first_seq));
     b->next = NULL;
     if (out->queue_tail)
         out->queue_tail->next = b;
@@ -98,6 +103,7 @@ static struct batch *queue_pop(struct output *out)
     struct batch *b = out->queue_head;
     if (!b)
         return NULL;
+    assert(out->queue_count > 0 && out->queue_bytes >= b->len);
     out->queue_head = b->next;
     if (!out->queue_head)
         out->queue_tail = NULL;
@@ -109,14 +115,12 @@ static struct batch *queue_pop(struct output *out)
 
 /* A batch is accepted once delivered or written to the disk buffer: the
  * time from its oldest line's read to then goes to the latency histogram,
- * once per batch. read_ts is CLOCK_REALTIME_COARSE (sidecar/pipeline.c). */
+ * once per batch. read_ts is vigil_wall_ns (sidecar/clock.h). */
 static void observe_latency(struct output *out, struct batch *b)
 {
     if (!b->min_read_ts || !out->vg)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec - b->min_read_ts;
+    int64_t ns = vigil_wall_ns() - b->min_read_ts;
     telemetry_latency(&out->vg->telemetry, ns > 0 ? (double)ns / 1e9 : 0.0);
     b->min_read_ts = 0;
 }
@@ -135,6 +139,15 @@ static void unblock(struct output *out)
     pipeline_resume(vg);
 }
 
+/* spool_append, its failures (write or fsync) counted. */
+static int spool_put(struct output *out, const struct batch *b)
+{
+    int rc = spool_append(out->spool, b);
+    if (rc < 0)
+        out->stats.buffer_write_errors++;
+    return rc;
+}
+
 /* Writes the batch in flight and then the queue, oldest first, to the disk
  * buffer while they fit. The batch in flight goes first only when the disk
  * buffer is empty: then it is the oldest thing this output holds. */
@@ -144,14 +157,14 @@ static void spill(struct output *out)
         return;
     if (out->inflight && !out->inflight_spooled && !out->inflight_unspooled &&
         spool_count(out->spool) == 0 && (out->queue_head || out->stopped)) {
-        if (spool_append(out->spool, out->inflight) != 0)
+        if (spool_put(out, out->inflight) != 0)
             return;
         observe_latency(out, out->inflight);
         out->inflight_spooled = true;
         out->stats.spooled_batches++;
     }
     while (out->queue_head) {
-        if (spool_append(out->spool, out->queue_head) != 0)
+        if (spool_put(out, out->queue_head) != 0)
             return;
         observe_latency(out, out->queue_head);
         batch_free(queue_pop(out));
@@ -234,6 +247,9 @@ static void close_open(struct output *out)
 /* The batch in flight is done with (delivered or given up). */
 static void finish_inflight(struct output *out)
 {
+    /* at most one batch in flight, and not while the plugin still holds it */
+    assert(out->inflight && !out->busy);
+    assert(!(out->inflight_spooled && out->inflight_unspooled));
     if (out->inflight_spooled)
         spool_pop(out->spool);
     out->inflight_spooled = false;
@@ -322,6 +338,7 @@ static void kick(struct output *out)
         struct batch *b = out->inflight;
         if (b->not_before_ms > vigil_mono_ms())
             break;
+        assert(out->inflight == b && !b->next);
         out->busy = true;
         b->attempts++;
         uint64_t t0 = STATS_NESTED_BEGIN(out->vg);
@@ -426,22 +443,33 @@ static void safe_name(char *dst, size_t cap, const char *name)
     dst[i] = 0;
 }
 
+/* A config built by hand (tests, tools) leaves fields zero: they take the
+ * defaults of the option table (conf/sections.c), where they are stated once. */
 static void fix_defaults(struct output_common *c)
 {
+    struct output_conf def;
+    char err[200];
+    memset(&def, 0, sizeof(def));
+    if (conf_options_defaults(conf_output_common_options, &def, err, sizeof(err)) < 0) {
+        log_error("output defaults: %s", err);   /* a bad table: caught by the conf tests */
+        return;
+    }
+    const struct output_common *d = &def.common;
     if (c->batch.max_events <= 0)
-        c->batch.max_events = BATCH_MAX_EVENTS_DEFAULT;
+        c->batch.max_events = d->batch.max_events;
     if (c->batch.max_bytes == 0)
-        c->batch.max_bytes = BATCH_MAX_BYTES_DEFAULT;
+        c->batch.max_bytes = d->batch.max_bytes;
     if (c->batch.max_delay_ms <= 0)
-        c->batch.max_delay_ms = 1000;
+        c->batch.max_delay_ms = d->batch.max_delay_ms;
     if (c->retry.initial_ms <= 0)
-        c->retry.initial_ms = 500;
+        c->retry.initial_ms = d->retry.initial_ms;
     if (c->retry.max_ms < c->retry.initial_ms)
-        c->retry.max_ms = c->retry.initial_ms > 30000 ? c->retry.initial_ms : 30000;
+        c->retry.max_ms = c->retry.initial_ms > d->retry.max_ms ? c->retry.initial_ms : d->retry.max_ms;
     if (c->queue_max_bytes == 0)
-        c->queue_max_bytes = QUEUE_MAX_BYTES_DEFAULT;
+        c->queue_max_bytes = d->queue_max_bytes;
     if (c->buffer.max_bytes == 0)
-        c->buffer.max_bytes = SPOOL_MAX_BYTES_DEFAULT;
+        c->buffer.max_bytes = d->buffer.max_bytes;
+    conf_options_free(conf_output_common_options, &def);
 }
 
 static struct output *output_new(struct vigil *vg, struct output_conf *conf, size_t index)
@@ -456,10 +484,7 @@ static struct output *output_new(struct vigil *vg, struct output_conf *conf, siz
     out->vg = vg;
     out->index = index;
     out->healthy = true;
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = conf->name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    out->rng = h ^ (uint64_t)vigil_mono_ms();
+    out->rng = hash_fnv1a(conf->name, strlen(conf->name), HASH_FNV_INIT) ^ (uint64_t)vigil_mono_ms();
     fix_defaults(&conf->common);
     return out;
 }
@@ -510,7 +535,7 @@ static uint64_t buffer_backlog(const char *dir, const char *who, uint64_t *bytes
     enum log_level saved = log_threshold;
     if (log_threshold < LOG_WARN)
         log_threshold = LOG_WARN;
-    struct spool *sp = spool_open(dir, UINT64_MAX, who);
+    struct spool *sp = spool_open(dir, UINT64_MAX, false, who);
     log_threshold = saved;
     if (!sp)
         return 0;
@@ -665,7 +690,8 @@ static int output_setup(struct vigil *vg, size_t i)
         snprintf(who, sizeof(who), "output %s", conf->name);
         output_identity(conf, id, sizeof(id));
         buffer_adopt(vg, out, dir, id);
-        out->spool = spool_open(dir, conf->common.buffer.max_bytes, who);
+        out->spool = spool_open(dir, conf->common.buffer.max_bytes,
+                                conf->common.buffer.fsync == BUFFER_FSYNC_BATCH, who);
         if (!out->spool)
             return -1;
         read_identity(dir, had, sizeof(had));
@@ -676,7 +702,7 @@ static int output_setup(struct vigil *vg, size_t i)
                            "destination: its %" PRIu64 " batches now go to this one",
                            spool_count(out->spool));
             snprintf(path, sizeof(path), "%s/%s", dir, OUTPUT_ID_FILE);
-            fs_write_atomic(path, id, strlen(id));
+            fs_write_atomic(path, id, strlen(id), true);
         }
     }
     if (out->plugin->init && out->plugin->init(out) < 0)
@@ -777,7 +803,7 @@ void outputs_shutdown(struct vigil *vg)
             if (out->inflight && !out->inflight_spooled) {
                 if (was_empty && !out->inflight_unspooled) {
                     spill(out);   /* the batch in flight first, then the queue */
-                } else if (spool_append(out->spool, out->inflight) == 0) {
+                } else if (spool_put(out, out->inflight) == 0) {
                     /* it lost its disk copy to drop_oldest: keep it, out of order */
                     observe_latency(out, out->inflight);
                     out->stats.spooled_batches++;

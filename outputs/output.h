@@ -64,6 +64,7 @@ struct output_plugin {
 struct output_stats {
     uint64_t events, batches, bytes_raw, bytes_wire, retries, rejected, dropped,
              spooled_batches, errors, possibly_lost;
+    uint64_t buffer_write_errors;       /* disk buffer appends failed (write or fdatasync) */
 };
 
 struct output {

@@ -7,6 +7,7 @@
  * crash can only have damaged its tail), older ones are checked when read. */
 #include "outputs/spool.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sidecar/fsutil.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/clock.h"
@@ -39,6 +41,8 @@ struct spool {
     uint64_t rd_off;      /* in segs[0] */
     uint64_t bytes, count;
     int wfd;              /* the last segment, O_APPEND */
+    bool sync;            /* fdatasync each append before it counts (buffer.fsync: batch) */
+    uint64_t write_errors; /* failed appends (write or fdatasync) */
     struct log_limit write_log;  /* a full disk fails every append: one line per 10 s */
 };
 
@@ -156,9 +160,15 @@ static int open_write_seg(struct spool *s)
 {
     char path[PATH_MAX_BYTES];
     seg_path(s, s->segs[s->nsegs - 1].no, path, sizeof(path));
-    s->wfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    s->wfd = fs_open_state(path, O_WRONLY | O_APPEND | O_CREAT);
     if (s->wfd < 0) {
-        log_error("%s: disk buffer: open(\"%s\"): %s", s->name, path, strerror(errno));
+        log_error("%s: disk buffer: cannot open segment \"%s\"", s->name, path);
+        return -1;
+    }
+    /* a new file is durable once its folder entry is */
+    if (s->sync && fs_sync_dir(path) < 0) {
+        close(s->wfd);
+        s->wfd = -1;
         return -1;
     }
     return 0;
@@ -169,8 +179,7 @@ static int new_write_seg(struct spool *s)
 {
     uint64_t no = s->nsegs ? s->segs[s->nsegs - 1].no + 1 : 1;
     if (s->wfd >= 0) {
-        fdatasync(s->wfd);
-        close(s->wfd);
+        close(s->wfd);        /* with sync, every append was synced already */
         s->wfd = -1;
     }
     if (seg_push(s, no, 0) < 0)
@@ -178,38 +187,16 @@ static int new_write_seg(struct spool *s)
     return open_write_seg(s);
 }
 
+/* Atomic but not fsynced: a read.pos older than the last pop after a power
+ * loss only means batches sent again, never lost. */
 static int pos_save(struct spool *s)
 {
-    char path[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES], line[64];
+    char path[PATH_MAX_BYTES], line[64];
     snprintf(path, sizeof(path), "%s/read.pos", s->dir);
-    snprintf(tmp, sizeof(tmp), "%s/read.pos.tmp", s->dir);
     int n = snprintf(line, sizeof(line), "%" PRIu64 " %" PRIu64 "\n", s->segs[0].no, s->rd_off);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, line, (size_t)n) != n || close(fd) < 0 || rename(tmp, path) < 0) {
-        log_error("%s: disk buffer: saving read position in \"%s\": %s", s->name, path,
-                  strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (fs_write_atomic(path, line, (size_t)n, false) < 0) {
+        log_error("%s: disk buffer: read position not saved in \"%s\"", s->name, path);
         return -1;
-    }
-    return 0;
-}
-
-static int mkdirs(const char *dir)
-{
-    char p[PATH_MAX_BYTES];
-    size_t n = strlen(dir);
-    if (n >= sizeof(p))
-        return -1;
-    memcpy(p, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] == '/' || p[i] == 0) {
-            char c = p[i];
-            p[i] = 0;
-            if (mkdir(p, 0700) < 0 && errno != EEXIST)
-                return -1;
-            p[i] = c;
-        }
     }
     return 0;
 }
@@ -223,9 +210,9 @@ static int scan(struct spool *s)
     for (size_t i = 0; i < s->nsegs; i++) {
         char path[PATH_MAX_BYTES];
         seg_path(s, s->segs[i].no, path, sizeof(path));
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = fs_open_state(path, O_RDWR);
         if (fd < 0) {
-            log_error("%s: disk buffer: open(\"%s\"): %s", s->name, path, strerror(errno));
+            log_error("%s: disk buffer: cannot open segment \"%s\"", s->name, path);
             return -1;
         }
         bool last = i + 1 == s->nsegs;
@@ -240,7 +227,7 @@ static int scan(struct spool *s)
                 if (last) {
                     log_warn("%s: disk buffer: \"%s\": damaged or incomplete record at offset %" PRIu64
                              " (%" PRIu64 " bytes dropped), cut off", s->name, path, off, size - off);
-                    if (truncate(path, (off_t)off) < 0)
+                    if (ftruncate(fd, (off_t)off) < 0)
                         log_error("%s: disk buffer: truncate(\"%s\"): %s", s->name, path, strerror(errno));
                     s->segs[i].size = off;
                 }
@@ -255,7 +242,7 @@ static int scan(struct spool *s)
     return 0;
 }
 
-struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name)
+struct spool *spool_open(const char *dir, uint64_t max_bytes, bool sync, const char *name)
 {
     struct spool *s = calloc(1, sizeof(*s));
     DIR *d = NULL;
@@ -263,12 +250,13 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name)
         goto fail;
     s->wfd = -1;
     s->max_bytes = max_bytes;
+    s->sync = sync;
     s->dir = strdup(dir);
     s->name = strdup(name);
     if (!s->dir || !s->name)
         goto fail;
-    if (mkdirs(dir) < 0) {
-        log_error("%s: disk buffer: mkdir(\"%s\"): %s", name, dir, strerror(errno));
+    if (fs_private_dir(dir) < 0) {
+        log_error("%s: disk buffer: no usable folder \"%s\"", name, dir);
         goto fail;
     }
     d = opendir(dir);
@@ -285,8 +273,14 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name)
         char path[PATH_MAX_BYTES];
         struct stat st;
         seg_path(s, no, path, sizeof(path));
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        if (lstat(path, &st) < 0)
             continue;
+        if (!S_ISREG(st.st_mode)) {
+            /* a symlink or FIFO planted under a segment's name is never
+             * followed: left alone and skipped */
+            log_warn("%s: disk buffer: \"%s\" is not a regular file, skipped", name, path);
+            continue;
+        }
         if (seg_push(s, no, (uint64_t)st.st_size) < 0)
             goto fail;
     }
@@ -298,13 +292,13 @@ struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name)
     /* where the last run stopped reading */
     char path[PATH_MAX_BYTES];
     snprintf(path, sizeof(path), "%s/read.pos", dir);
-    FILE *f = fopen(path, "re");
+    char *pos = NULL;
+    size_t poslen;
     uint64_t pos_no = 0, pos_off = 0;
-    if (f) {
-        if (fscanf(f, "%" SCNu64 " %" SCNu64, &pos_no, &pos_off) != 2)
-            pos_no = pos_off = 0;
-        fclose(f);
-    }
+    if (fs_read_state(path, 64, &pos, &poslen, NULL) == 0 &&
+        sscanf(pos, "%" SCNu64 " %" SCNu64, &pos_no, &pos_off) != 2)
+        pos_no = pos_off = 0;
+    free(pos);
     while (s->nsegs > 1 && s->segs[0].no < pos_no) {
         /* consumed before the last stop but not yet deleted */
         seg_path(s, s->segs[0].no, path, sizeof(path));
@@ -333,7 +327,8 @@ void spool_close(struct spool *s)
     if (!s)
         return;
     if (s->wfd >= 0) {
-        fdatasync(s->wfd);
+        if (fs_sync(s->wfd, true) < 0)
+            log_error("%s: disk buffer: fdatasync: %s", s->name, strerror(errno));
         close(s->wfd);
     }
     free(s->segs);
@@ -345,6 +340,22 @@ void spool_close(struct spool *s)
 bool spool_fits(const struct spool *s, size_t len)
 {
     return s->bytes + SPOOL_RECORD_HEADER + len <= s->max_bytes;
+}
+
+/* A failed append: logged (the same error once per 10 s: a full disk fails
+ * every append), the segment cut back so nothing half-written stays. */
+static int append_failed(struct spool *s, struct seg *w, const char *op, int err)
+{
+    char path[PATH_MAX_BYTES];
+    seg_path(s, w->no, path, sizeof(path));
+    s->write_errors++;
+    /* a full disk fails every append: say so once per 10 s, not per batch
+     * (the output's backpressure or drop counters tell the rest) */
+    log_limited(&s->write_log, err, LOG_ERROR, NULL, "%s: disk buffer: %s(\"%s\"): %s", s->name, op,
+                path, strerror(err));
+    if (ftruncate(s->wfd, (off_t)w->size) < 0)
+        log_error("%s: disk buffer: ftruncate(\"%s\"): %s", s->name, path, strerror(errno));
+    return -1;
 }
 
 int spool_append(struct spool *s, const struct batch *b)
@@ -372,18 +383,8 @@ int spool_append(struct spool *s, const struct batch *b)
         ssize_t n = writev(s->wfd, iov, 2);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            char path[PATH_MAX_BYTES];
-            int err = n < 0 ? errno : EIO;
-            seg_path(s, w->no, path, sizeof(path));
-            /* say so once per 10 s, not per batch (the output's backpressure
-             * or drop counters tell the rest) */
-            log_limited(&s->write_log, err, LOG_ERROR, NULL, "%s: disk buffer: write(\"%s\"): %s",
-                        s->name, path, strerror(err));
-            if (ftruncate(s->wfd, (off_t)w->size) < 0)
-                log_error("%s: disk buffer: ftruncate(\"%s\"): %s", s->name, path, strerror(errno));
-            return -1;
-        }
+        if (n <= 0)
+            return append_failed(s, w, "write", n < 0 ? errno : EIO);
         done += (size_t)n;
         /* advance the iovecs past what was written */
         for (int i = 0; i < 2; i++) {
@@ -393,6 +394,11 @@ int spool_append(struct spool *s, const struct batch *b)
             n -= (ssize_t)k;
         }
     }
+    /* the batch counts as accepted once it is on disk: a failed fdatasync
+     * is a failed append (the batch stays in memory and is tried again) */
+    if (s->sync && fs_sync(s->wfd, true) < 0)
+        return append_failed(s, w, "fdatasync", errno);
+    assert(s->bytes + total <= s->max_bytes);
     w->size += total;
     s->bytes += total;
     s->count++;
@@ -429,9 +435,9 @@ struct batch *spool_peek(struct spool *s)
         }
         char path[PATH_MAX_BYTES];
         seg_path(s, g->no, path, sizeof(path));
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        int fd = fs_open_state(path, O_RDONLY);
         if (fd < 0) {
-            log_error("%s: disk buffer: open(\"%s\"): %s", s->name, path, strerror(errno));
+            log_error("%s: disk buffer: cannot open segment \"%s\"", s->name, path);
             return NULL;
         }
         struct rec_header h;
@@ -467,7 +473,7 @@ int64_t spool_pop(struct spool *s)
     struct seg *g = &s->segs[0];
     char path[PATH_MAX_BYTES];
     seg_path(s, g->no, path, sizeof(path));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = fs_open_state(path, O_RDONLY);
     struct rec_header h;
     unsigned char raw[SPOOL_RECORD_HEADER];
     int bad = fd < 0 || header_read(fd, s->rd_off, g->size, &h, raw) < 0;
@@ -478,6 +484,7 @@ int64_t spool_pop(struct spool *s)
         return 0;
     }
     uint64_t rec = SPOOL_RECORD_HEADER + (uint64_t)h.len;
+    assert(s->count > 0 && s->bytes >= rec);
     s->rd_off += rec;
     s->bytes -= rec;
     s->count--;
@@ -507,9 +514,14 @@ uint64_t spool_count(const struct spool *s)
     return s->count;
 }
 
+uint64_t spool_write_errors(const struct spool *s)
+{
+    return s->write_errors;
+}
+
 int spool_sync(struct spool *s)
 {
-    if (s->wfd >= 0 && fdatasync(s->wfd) < 0) {
+    if (s->wfd >= 0 && fs_sync(s->wfd, true) < 0) {
         log_error("%s: disk buffer: fdatasync: %s", s->name, strerror(errno));
         return -1;
     }

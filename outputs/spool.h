@@ -22,13 +22,15 @@ struct spool;
 
 /* Opens (creating it and its parents, 0700) the disk buffer in dir and finds
  * what an earlier run left there. name starts every message. max_bytes caps
- * the records kept (headers included). Returns NULL after logging. */
-struct spool *spool_open(const char *dir, uint64_t max_bytes, const char *name);
+ * the records kept (headers included). sync: each append is fdatasynced
+ * before it returns 0 (buffer.fsync: batch). Returns NULL after logging. */
+struct spool *spool_open(const char *dir, uint64_t max_bytes, bool sync, const char *name);
 /* Syncs and closes; the files stay for the next run. NULL is fine. */
 void spool_close(struct spool *s);
 
 /* Appends a copy of b's wire bytes. Returns 0, 1 when it does not fit in
- * max_bytes (nothing written), -1 on I/O error (logged; nothing kept). */
+ * max_bytes (nothing written), -1 on I/O error, a failed fdatasync included
+ * (logged, counted in spool_write_errors; nothing kept). */
 int spool_append(struct spool *s, const struct batch *b);
 /* True when a batch of len wire bytes would fit now. */
 bool spool_fits(const struct spool *s, size_t len);
@@ -39,6 +41,7 @@ struct batch *spool_peek(struct spool *s);
 int64_t spool_pop(struct spool *s);
 uint64_t spool_bytes(const struct spool *s);   /* records kept, headers included */
 uint64_t spool_count(const struct spool *s);   /* batches kept */
+uint64_t spool_write_errors(const struct spool *s);   /* failed appends so far */
 /* fdatasync of the segment being written. Returns -1 after logging. */
 int spool_sync(struct spool *s);
 

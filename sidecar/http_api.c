@@ -185,6 +185,8 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
             }
     metric_head(out, "vigil_alerts_throttled_total", "counter", "Alerts folded into 'repeated N times'.");
     evbuffer_add_printf(out, "vigil_alerts_throttled_total %" PRIu64 "\n", vg->n.alerts_throttled);
+    metric_head(out, "vigil_checkpoint_errors_total", "counter", "Checkpoint saves that failed (write or fsync); retried at the next flush.");
+    evbuffer_add_printf(out, "vigil_checkpoint_errors_total %" PRIu64 "\n", vg->n.checkpoint_errors);
 
     struct { const char *name, *type, *help; size_t off; } ocounters[] = {
         { "vigil_output_events_total", "counter", "Events accepted per output.", offsetof(struct output_stats, events) },
@@ -194,6 +196,7 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
         { "vigil_output_rejected_total", "counter", "Events refused for good by the receiver.", offsetof(struct output_stats, rejected) },
         { "vigil_output_dropped_total", "counter", "Events dropped (retries exhausted or drop_oldest).", offsetof(struct output_stats, dropped) },
         { "vigil_output_possibly_lost_total", "counter", "Events sent without acknowledgement over a connection that then failed (tcp, ack: false): they may not have arrived.", offsetof(struct output_stats, possibly_lost) },
+        { "vigil_output_buffer_write_errors_total", "counter", "Disk buffer appends that failed (write or fsync) and were kept in memory.", offsetof(struct output_stats, buffer_write_errors) },
     };
     for (size_t c = 0; c < sizeof(ocounters) / sizeof(ocounters[0]); c++) {
         metric_head(out, ocounters[c].name, ocounters[c].type, ocounters[c].help);

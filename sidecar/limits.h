@@ -1,6 +1,9 @@
-/* limits.h - every size ceiling of vigil in one place.
+/* limits.h - the size ceilings vigil shares across modules, in one place.
  * Options use these as their bounds, buffers get them at init, and overflow is
- * truncated and counted, never grown past. */
+ * truncated and counted, never grown past. A ceiling only one module knows
+ * about is defined in that module, next to a comment that says why it is
+ * that size. Option defaults are stated once, in the option tables
+ * (conf/sections.c and each plugin's table), not here. */
 #ifndef VIGIL_LIMITS_H
 #define VIGIL_LIMITS_H
 
@@ -18,11 +21,7 @@
 #define MERGE_AHEAD_BYTES        (2u * 1024 * 1024)    /* the same, in bytes of held copies */
 #define MERGE_MAX_BYTES          (32u * 1024 * 1024)   /* held in all: past it the oldest leaves */
 #define MERGE_READ_BYTES         (256u * 1024)         /* read budget per file while merging */
-#define BATCH_MAX_EVENTS_DEFAULT 4096
-#define BATCH_MAX_BYTES_DEFAULT  (1024u * 1024)
 #define BATCH_MAX_BYTES_CAP      (64u * 1024 * 1024)
-#define QUEUE_MAX_BYTES_DEFAULT  (8u * 1024 * 1024)    /* per output, in memory */
-#define SPOOL_MAX_BYTES_DEFAULT  (256ull * 1024 * 1024)/* per output, on disk */
 #define ALERT_MAX_EVIDENCE       5
 #define ALERT_MESSAGE_BYTES      768
 #define ALERT_EVIDENCE_BYTES     512                   /* per evidence line */

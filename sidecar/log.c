@@ -3,7 +3,9 @@
 #include "sidecar/log.h"
 #include "sidecar/clock.h"
 #include "sidecar/limits.h"
-#include "sidecar/utf8.h"
+#include "sidecar/clock.h"
+#include "sidecar/escape.h"
+#include "sidecar/timestamp.h"
 
 #include <event2/event.h>
 #include <inttypes.h>
@@ -27,68 +29,6 @@ int log_level_parse(const char *s, enum log_level *out)
         return 0;
     }
     return -1;
-}
-
-const char *log_level_name(enum log_level l)
-{
-    return (unsigned)l <= LOG_OFF ? level_names[l] : "?";
-}
-
-/* Length of the UTF-8 sequence at s that may pass through unescaped, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    uint32_t cp;
-    size_t len = utf8_decode(s, n, &cp);
-    return len && !utf8_is_control(cp) ? len : 0;
-}
-
-size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (cap == 0)
-        return 0;
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < len;) {
-        char tmp[8];
-        size_t tl = 0, adv = 1;
-        unsigned char c = u[i];
-        if (c == '\\' || (quote && c == (unsigned char)quote)) {
-            tmp[0] = '\\'; tmp[1] = (char)c; tl = 2;
-        } else if (c == '\n') {
-            tmp[0] = '\\'; tmp[1] = 'n'; tl = 2;
-        } else if (c == '\t') {
-            tmp[0] = '\\'; tmp[1] = 't'; tl = 2;
-        } else if (c == '\r') {
-            tmp[0] = '\\'; tmp[1] = 'r'; tl = 2;
-        } else if (c < 0x20 || c == 0x7f) {
-            tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4;
-        } else if (c < 0x80) {
-            tmp[0] = (char)c; tl = 1;
-        } else {
-            size_t ul = utf8_len(u + i, len - i);
-            if (ul == 0) {
-                tmp[0] = '\\'; tmp[1] = 'x'; tmp[2] = hex[c >> 4]; tmp[3] = hex[c & 15]; tl = 4;
-            } else {
-                memcpy(tmp, u + i, ul);
-                tl = ul;
-                adv = ul;
-            }
-        }
-        if (o + tl + 4 > cap) {   /* room for "..." and NUL */
-            if (cap >= 4) {
-                memcpy(out + (o > cap - 4 ? cap - 4 : o), "...", 3);
-                o = (o > cap - 4 ? cap - 4 : o) + 3;
-            }
-            out[o] = 0;
-            return o;
-        }
-        memcpy(out + o, tmp, tl);
-        o += tl;
-        i += adv;
-    }
-    out[o] = 0;
-    return o;
 }
 
 static void log_line(enum log_level l, const char *const *kv, const char *msg);
@@ -180,17 +120,13 @@ static void log_line(enum log_level l, const char *const *kv, const char *msg)
     char esc[LOG_LINE_BYTES];
     char line[LOG_LINE_BYTES * 2];
 
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char when[32];
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char when[TS_RFC3339_MAX];
+    ts_format_rfc3339(vigil_wall_ns(), 0, when, sizeof(when));
 
-    log_escape(esc, sizeof(esc), msg, strlen(msg), '"');
+    esc_text(esc, sizeof(esc), msg, strlen(msg), '"');
     int n = snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", when, level_names[l], esc);
     for (size_t i = 0; kv && kv[i] && kv[i + 1] && n > 0 && (size_t)n < sizeof(line); i += 2) {
-        log_escape(esc, sizeof(esc), kv[i + 1], strlen(kv[i + 1]), '"');
+        esc_text(esc, sizeof(esc), kv[i + 1], strlen(kv[i + 1]), '"');
         n += snprintf(line + n, sizeof(line) - (size_t)n, " %s=\"%s\"", kv[i], esc);
     }
     if (n < 0)

@@ -11,13 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sidecar/escape.h"
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_OFF };
 
 extern enum log_level log_threshold;
 
 /* Parses "debug|info|warn|error|off"; returns -1 for anything else. */
 int log_level_parse(const char *s, enum log_level *out);
-const char *log_level_name(enum log_level l);
 
 /* msg is printf-formatted, then quoted. kv, if not NULL, is a NULL-terminated
  * list of key, value C strings appended as key=value (values escaped). */
@@ -50,10 +51,11 @@ void log_limited_at(struct log_limit *ll, int64_t now_ms, int key, enum log_leve
  * logger, escaped and rate-limited per libevent severity. */
 void log_route_libevent(void);
 
-/* Writes s (len bytes) into out (cap bytes, always NUL-terminated) with every
- * control byte, DEL, backslash and `quote` (0 for none) escaped as \n, \t, \xNN,
- * \\ ; invalid UTF-8 bytes become \xNN. Returns the length written; cuts at cap
- * and ends with "..." when cut. */
-size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote);
+/* A logfmt value, or with quote 0 text: esc_text (sidecar/escape.h, the
+ * policy every output shares). */
+static inline size_t log_escape(char *out, size_t cap, const char *s, size_t len, char quote)
+{
+    return esc_text(out, cap, s, len, quote);
+}
 
 #endif

@@ -5,30 +5,18 @@
  * through (seq, offset) marks checked against the outputs' lowest pending seq. */
 #include "sidecar/pipeline.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "detectors/detector.h"
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
+#include "sidecar/clock.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
 #include "sidecar/stats.h"
 #include "sidecar/vigil.h"
-
-/* Read time needs no more than the coarse clock: a few ns instead of a
- * full clock_gettime per line. */
-static int64_t read_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-struct record *pipeline_record(struct vigil *vg)
-{
-    return &vg->rec;
-}
 
 int source_init(struct source *s, struct input *in, struct span path)
 {
@@ -113,7 +101,7 @@ static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
 {
     struct input *in = s->in;
     record_reset(r);
-    r->read_ts = read_clock_ns();
+    r->read_ts = vigil_wall_ns();
     r->ts = r->read_ts;
     r->tag = in->tag;
     r->input = in->name;
@@ -135,6 +123,8 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
         vg->n.truncated++;
     vg->n.lines++;
     vg->n.bytes += line.len + 1;
+    /* offsets only grow within a source (a truncated file gets a new one) */
+    assert(end_offset >= s->last_end);
     s->last_end = end_offset;
 
     enum parse_result res = PARSE_OK;
@@ -187,6 +177,9 @@ void pipeline_mark(struct vigil *vg, struct source *s)
     /* records the merge holds have no seq yet: stop before the oldest */
     uint64_t off = merge_safe_offset(s, s->safe_offset);
     unsigned newest = (s->mark_head + s->mark_n + SOURCE_MARKS - 1) % SOURCE_MARKS;
+    /* marks are (seq, offset) pairs, both non-decreasing along the ring */
+    assert(off >= s->committed);
+    assert(!s->mark_n || (vg->seq >= s->marks[newest].seq && off >= s->marks[newest].offset));
     if (s->mark_n && s->marks[newest].offset == off)
         return;
     if (!s->mark_n && s->committed == off)
@@ -208,6 +201,7 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
 {
     uint64_t pending = outputs_pending_seq(vg);
     while (s->mark_n && s->marks[s->mark_head].seq < pending) {
+        assert(s->marks[s->mark_head].offset >= s->committed);   /* commits never go back */
         s->committed = s->marks[s->mark_head].offset;
         s->mark_head = (s->mark_head + 1) % SOURCE_MARKS;
         s->mark_n--;

@@ -82,7 +82,5 @@ void pipeline_emit(struct vigil *vg, struct record *r);
 void pipeline_pause(struct vigil *vg, const char *why);
 void pipeline_resume(struct vigil *vg);
 
-/* The record all lines are parsed into (reused). */
-struct record *pipeline_record(struct vigil *vg);
 
 #endif

@@ -85,14 +85,6 @@ const char *record_kind_name(enum record_kind k)
     return (unsigned)k < KIND__COUNT ? kind_names[k] : "raw";
 }
 
-int record_kind_parse(struct span name)
-{
-    for (int k = 0; k < KIND__COUNT; k++)
-        if (span_eq_cstr(name, kind_names[k]))
-            return k;
-    return -1;
-}
-
 /* Appends a field at the current depth; bumps the size of every open container.
  * known is the key's id when the caller knows it, RK__NONE to look it up. */
 static inline struct field *field_push_k(struct record *r, struct span key, enum field_type t,

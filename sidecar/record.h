@@ -116,7 +116,5 @@ struct span record_copy(struct record *r, const char *p, size_t n);
 enum rkey rkey_lookup(struct span name);
 const char *rkey_name(enum rkey k);
 const char *record_kind_name(enum record_kind k);
-/* "auth" -> KIND_AUTH; returns -1 when unknown. */
-int record_kind_parse(struct span name);
 
 #endif

@@ -38,11 +38,15 @@ static inline size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return need;
 }
 
-/* Code points a terminal may act on although they are valid text: the C1
- * controls and the Unicode line and paragraph separators. */
+/* Code points a terminal or a viewer acts on although they are valid text
+ * (the policy of sidecar/escape.h): the C1 controls, the line and paragraph
+ * separators, the bidi marks, embeddings, overrides and isolates, and the
+ * zero-width characters. */
 static inline bool utf8_is_control(uint32_t cp)
 {
-    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+    return (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+           (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfeff;
 }
 
 #endif

@@ -86,8 +86,8 @@ void vigil_checkpoint(struct vigil *vg)
 {
     for (size_t i = 0; i < vg->ninputs; i++) {
         struct input *in = vg->inputs[i];
-        if (in->plugin->checkpoint)
-            in->plugin->checkpoint(in);
+        if (in->plugin->checkpoint && in->plugin->checkpoint(in) < 0)
+            vg->n.checkpoint_errors++;
     }
 }
 
@@ -186,7 +186,7 @@ int vigil_init(struct vigil *vg, struct vigil_conf *conf, struct event_base *bas
         snprintf(vg->hostname, sizeof(vg->hostname), "localhost");
     vg->host = span_cstr(vg->hostname);
 
-    if (fs_mkdirs(conf->service.state_dir, 0700) < 0)
+    if (fs_private_dir(conf->service.state_dir) < 0)
         goto fail;
     vg->alerts = alert_stream_new(vg);
     if (!vg->alerts)

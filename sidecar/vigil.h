@@ -29,6 +29,7 @@ struct http_api;
 struct vigil_counters {
     uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled, pauses;
     uint64_t alerts_by_severity[5];
+    uint64_t checkpoint_errors;  /* checkpoint saves that failed (retried at the next flush) */
 };
 
 struct vigil {

@@ -18,7 +18,8 @@
 
 #include "outputs/batch_read.h"
 #include "outputs/gzip.h"
-#include "outputs/encode.h"
+#include "sidecar/escape.h"
+#include "sidecar/timestamp.h"
 #include "sidecar/log.h"
 
 struct cat {
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
         case 't': c.tag_glob = optarg; break;
         case 's':
         case 'u':
-            if (rfc3339_parse(optarg, o == 's' ? &c.since : &c.until) < 0) {
+            if (ts_parse_rfc3339_str(optarg, o == 's' ? &c.since : &c.until) < 0) {
                 fprintf(stderr, "vigil-cat: --%s: expected an RFC 3339 time, got \"%s\"\n",
                         o == 's' ? "since" : "until", optarg);
                 return 2;

@@ -64,7 +64,7 @@ static unsigned rndn(unsigned n)
     return n ? (unsigned)(rnd() % n) : 0;
 }
 
-#define PICK(arr) (arr[rndn(sizeof(arr) / sizeof(arr[0]))])
+#define PICK(arr) ((arr)[rndn(sizeof(arr) / sizeof((arr)[0]))])
 
 /* ---- event list: every line of every file, sorted by time before writing ---- */
 enum sink { SINK_AUTH, SINK_APP, SINK_HIST_ALICE, SINK_HIST_BOB, SINK_HIST_OPS, SINK__FIXED };
@@ -1059,7 +1059,7 @@ static int bench(const char *dir, long lines)
             when[23] = 'Z';
             when[24] = 0;
             fprintf(app, "{\"ts\":\"%s\",\"level\":\"info\",\"msg\":\"request served\",\"method\":\"GET\","
-                         "\"path\":\"%s\",\"status\":%u,\"user\":\"%s\",\"latency_ms\":%u}\n",
+                         "\"path\":\"%s\",\"status\":%d,\"user\":\"%s\",\"latency_ms\":%u}\n",
                     when, PICK(api_paths), rndn(50) ? 200 : 500, PICK(app_users), rndn(300));
             i++;
         } else if (r < 75) {

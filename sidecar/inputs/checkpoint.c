@@ -11,6 +11,7 @@
 #include "sidecar/inputs/checkpoint.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,20 +21,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidecar/buf.h"
+#include "sidecar/fsutil.h"
+#include "sidecar/hash.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
 #define CKPT_MAGIC     "vigil-checkpoint"
+/* the largest file a full table can produce: every path %-escaped (3 bytes
+ * a byte) plus its numbers; anything bigger is not ours */
 #define CKPT_FILE_MAX  ((size_t)INPUT_MAX_FILES * (PATH_MAX_BYTES * 3 + 160) + 256)
 
 static uint64_t fnv64(const char *p, size_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
 void ckpt_table_init(struct ckpt_table *t, size_t max)
@@ -141,73 +142,49 @@ struct ckpt_entry *ckpt_add(struct ckpt_table *t, uint64_t dev, uint64_t ino, co
 
 /* --- text form --- */
 
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+/* Appends and remembers an allocation failure, so formatting checks once. */
+static void sb_put(struct buf *b, bool *oom, const char *s, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->len + n + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = true;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
+    if (!*oom && buf_append_str(b, s, n) < 0)
+        *oom = true;
 }
 
 char *ckpt_format(const struct ckpt_table *t, size_t *len)
 {
     static const char hex[] = "0123456789ABCDEF";
-    struct sbuf b = { 0 };
+    struct buf b = { 0 };
+    bool oom = false;
     char tmp[192];
     snprintf(tmp, sizeof(tmp), "%s %d\n", CKPT_MAGIC, CKPT_VERSION);
-    sb_str(&b, tmp);
+    sb_put(&b, &oom, tmp, strlen(tmp));
     for (size_t i = 0; i < t->n; i++) {
         const struct ckpt_entry *e = t->v[i];
         snprintf(tmp, sizeof(tmp), "%" PRIu64 " %" PRIu64 " %" PRIu32 " %016" PRIx64 " %" PRIu64
                  " %" PRId64 " %" PRIu32 " %016" PRIx64 " ", e->dev, e->ino, e->fp_len, e->fp_hash,
                  e->offset, e->seen, e->tail_len, e->tail_hash);
-        sb_str(&b, tmp);
+        sb_put(&b, &oom, tmp, strlen(tmp));
         for (const unsigned char *s = (const unsigned char *)e->path; *s; s++) {
             if (*s <= 0x20 || *s == '%' || *s == 0x7f) {
                 char esc[3] = { '%', hex[*s >> 4], hex[*s & 15] };
-                sb_put(&b, esc, 3);
+                sb_put(&b, &oom, esc, 3);
             } else {
-                sb_put(&b, (const char *)s, 1);
+                sb_put(&b, &oom, (const char *)s, 1);
             }
         }
-        sb_put(&b, "\n", 1);
+        sb_put(&b, &oom, "\n", 1);
     }
-    if (b.oom) {
+    if (oom) {
         free(b.p);
         return NULL;
     }
-    snprintf(tmp, sizeof(tmp), "end %zu %016" PRIx64 "\n", t->n, fnv64(b.p, b.len));
-    sb_str(&b, tmp);
-    if (b.oom) {
+    snprintf(tmp, sizeof(tmp), "end %zu %016" PRIx64 "\n", t->n, fnv64((const char *)b.p, b.len));
+    sb_put(&b, &oom, tmp, strlen(tmp));
+    if (oom) {
         free(b.p);
         return NULL;
     }
     *len = b.len;
-    return b.p;
+    return (char *)b.p;
 }
 
 /* Parses an unsigned decimal (or hex) field ending at a space or the line end. */
@@ -349,46 +326,12 @@ fail:
     return -1;
 }
 
-/* Reads the whole file; returns 1 if missing, 0 with *out set, -1 on error. */
-static int read_all(const char *path, char **out, size_t *len, int64_t *mtime)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return errno == ENOENT ? 1 : -1;
-    struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > CKPT_FILE_MAX)
-        goto fail;
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        goto fail;
-    size_t n = 0;
-    while (n < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    buf[n] = '\0';
-    *mtime = (int64_t)st.st_mtime;
-    *out = buf;
-    *len = n;
-    return 0;
-fail:
-    free(buf);
-    close(fd);
-    return -1;
-}
-
 int ckpt_load(struct ckpt_table *t, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
     int64_t mtime = 0;
-    int r = read_all(path, &text, &len, &mtime);
+    int r = fs_read_state(path, CKPT_FILE_MAX, &text, &len, &mtime);
     if (r == 1)
         return 0;
     if (r == 0 && ckpt_parse(t, text, len) == 0) {
@@ -397,48 +340,7 @@ int ckpt_load(struct ckpt_table *t, const char *path)
         return 0;
     }
     free(text);
-    char aside[PATH_MAX_BYTES + 16];
-    snprintf(aside, sizeof(aside), "%s.corrupt", path);
-    const char *kv[] = { "file", path, "moved_to", aside, NULL };
-    if (rename(path, aside) < 0)
-        log_kv(LOG_WARN, kv, "tail: checkpoint file is damaged and could not be moved aside (%s); starting without it",
-               strerror(errno));
-    else
-        log_kv(LOG_WARN, kv, "tail: checkpoint file is damaged; set aside, starting without it");
-    return 0;
-}
-
-static int mkdir_p(const char *dir)
-{
-    char tmp[PATH_MAX_BYTES];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof(tmp))
-        return -1;
-    memcpy(tmp, dir, n + 1);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
+    fs_set_aside(path, "tail: checkpoint file", r == 0 ? "damaged" : "unreadable or not a regular file");
     return 0;
 }
 
@@ -455,24 +357,18 @@ void ckpt_expire(struct ckpt_table *t, int64_t now, int64_t max_age)
 
 int ckpt_save(struct ckpt_table *t, const char *path)
 {
-    char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES + 8];
+    char dir[PATH_MAX_BYTES];
     const char *slash = strrchr(path, '/');
-    const char *what = "format";
-    int fd = -1;
     size_t len = 0;
-    char *text = NULL;
-    if (!slash || (size_t)(slash - path) >= sizeof(dir) || strlen(path) + 5 > sizeof(tmp))
+    if (!slash || (size_t)(slash - path) >= sizeof(dir))
         goto fail;
     memcpy(dir, path, (size_t)(slash - path));
     dir[slash - path] = '\0';
     if (dir[0] == '\0')
         strcpy(dir, "/");
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    what = "mkdir";
-    if (mkdir_p(dir) < 0)
+    if (fs_private_dir(dir) < 0)
         goto fail;
-    what = "format";
-    text = ckpt_format(t, &len);
+    char *text = ckpt_format(t, &len);
     if (!text)
         goto fail;
     uint64_t h = fnv64(text, len);
@@ -480,42 +376,16 @@ int ckpt_save(struct ckpt_table *t, const char *path)
         free(text);                   /* nothing moved: spare the disk an fsync */
         return 0;
     }
-    what = "open";
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        goto fail;
-    what = "write";
-    if (write_all(fd, text, len) < 0)
-        goto fail;
-    what = "fsync";
-    if (fsync(fd) < 0)
-        goto fail;
-    what = "close";
-    if (close(fd) < 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    what = "rename";
-    if (rename(tmp, path) < 0)
+    /* fsynced file and folder: a commit survives a power loss, and a failed
+     * fsync is a failed save (retried at the next flush) */
+    int rc = fs_write_atomic(path, text, len, true);
+    free(text);
+    if (rc < 0)
         goto fail;
     t->saved_hash = h;
-    free(text);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);      /* the rename is durable only once the folder is */
-        close(dfd);
-    }
     return 0;
 fail:;
-    int err = errno;
     const char *kv[] = { "file", path, NULL };
-    log_limited(&t->save_log, err, LOG_ERROR, kv, "tail: writing checkpoint failed at %s: %s", what,
-                strerror(err));
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    free(text);
+    log_limited(&t->save_log, errno, LOG_ERROR, kv, "tail: writing checkpoint failed: %s", strerror(errno));
     return -1;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sidecar/inputs/input.h"
+#include "sidecar/hash.h"
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
@@ -31,7 +32,7 @@
 
 static unsigned path_bucket(const char *path)
 {
-    return (unsigned)(tail_hash_bytes(path, strlen(path), 0xcbf29ce484222325ull) &
+    return (unsigned)(hash_fnv1a(path, strlen(path), HASH_FNV_INIT) &
                       (TAIL_HASH_BUCKETS - 1));
 }
 

@@ -29,7 +29,7 @@ struct input_plugin;
 struct vigil;
 
 #define TAIL_HASH_BUCKETS 4096u      /* path and inotify-watch lookups */
-#define TAIL_WARNED_MAX   8192u      /* paths already warned about (bounded, power of 2) */
+#define TAIL_WARNED_MAX   8192u      /* (path, reason, errno) already warned about (bounded, power of 2) */
 #define TAIL_RECOVER_MAX  1024u      /* rotated-while-stopped files looked for at start */
 
 struct tail_input;
@@ -83,7 +83,7 @@ struct tail_input {
     bool started, stopped, scan_pending;
     struct ckpt_table known;         /* identities and offsets, loaded and saved */
     char *ckpt_path;
-    uint64_t *warned;                /* hashes of paths warned about (open addressing) */
+    uint64_t *warned;                /* hashes of (path, reason, errno) warned about (open addressing) */
     size_t nwarned;
     bool warned_full;
     char **bases;                    /* resolved folder of each glob (NULL if none) */
@@ -100,7 +100,6 @@ struct file_ctx {
 
 extern const struct input_plugin input_file;
 
-uint64_t tail_hash_bytes(const void *p, size_t n, uint64_t h);
 /* Hash of the first len bytes of fd; -1 if the file is shorter or unreadable. */
 int tail_fingerprint(int fd, uint32_t len, uint64_t *hash);
 /* Opens path as a new followed file (dev/ino from st, checked again on the
@@ -133,8 +132,9 @@ void tail_scan(struct tail_input *ti, bool initial);
  * names it. Queues it for reading when there is something to do. */
 void tail_check(struct tail_input *ti, struct tail_file *tf);
 bool tail_excluded(const struct file_options *o, const char *path);
-/* Logs a warning about path once (bounded memory). Returns true when this is
- * the first warning about path (or the table is full). */
+/* Logs a warning about path once per (what, err): a different later failure
+ * on the same path is logged too (bounded memory). Returns true when this is
+ * the first such warning (or the table is full). */
 bool tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err);
 /* At start: files with a checkpoint row that no scan opened because they
  * were renamed while vigil was stopped (to a name excluded or not matched)

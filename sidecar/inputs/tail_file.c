@@ -17,18 +17,9 @@
 
 #include "sidecar/inputs/input.h"
 #include "sidecar/limits.h"
+#include "sidecar/hash.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
-
-uint64_t tail_hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 int tail_fingerprint(int fd, uint32_t len, uint64_t *hash)
 {
@@ -44,7 +35,7 @@ int tail_fingerprint(int fd, uint32_t len, uint64_t *hash)
             return -1;
         got += (size_t)r;
     }
-    *hash = tail_hash_bytes(b, len, 0xcbf29ce484222325ull ^ len);
+    *hash = hash_fnv1a(b, len, HASH_FNV_INIT ^ len);
     return 0;
 }
 
@@ -63,7 +54,7 @@ uint32_t tail_tail_hash(int fd, uint64_t off, uint64_t *hash)
             return 0;
         got += (size_t)r;
     }
-    *hash = tail_hash_bytes(b, len, 0x84222325cbf29ce4ull ^ off);
+    *hash = hash_fnv1a(b, len, 0x84222325cbf29ce4ull ^ off);
     return len;
 }
 

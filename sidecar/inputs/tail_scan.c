@@ -5,6 +5,7 @@
  * file or nothing (rotated or deleted: read to the end, then close). Scans run
  * every refresh_interval and on inotify folder events; checks run on inotify
  * file events and on one poll timer for all files. */
+#include "sidecar/hash.h"
 #include "sidecar/inputs/tail.h"
 
 #include <dirent.h>
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,10 +23,14 @@
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 
+/* Once per (path, what, error): a later, different failure on the same path
+ * (EIO after EACCES) is news and is logged. */
 bool tail_warn_once(struct tail_input *ti, const char *path, const char *what, int err)
 {
     const char *kv[] = { "input", ti->in->conf ? ti->in->conf->name : "?", "file", path, NULL };
-    uint64_t h = tail_hash_bytes(path, strlen(path), 0xcbf29ce484222325ull) | 1;  /* 0 = empty slot */
+    uint64_t h = hash_fnv1a(path, strlen(path), HASH_FNV_INIT);
+    h = hash_fnv1a(what, strlen(what), h);
+    h = hash_fnv1a(&err, sizeof(err), h) | 1;   /* 0 = empty slot */
     if (!ti->warned && !(ti->warned = calloc(TAIL_WARNED_MAX, sizeof(*ti->warned))))
         return false;
     size_t i = (size_t)h & (TAIL_WARNED_MAX - 1);

@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/hash.h"
+#include "sidecar/timestamp.h"
 
 enum role {
     ROLE_NONE, ROLE_TIME, ROLE_LEVEL, ROLE_MSG, ROLE_IDENTITY, ROLE_ACTION, ROLE_RESULT,
@@ -62,10 +63,7 @@ static const char *const default_action_keys[] = { "action", "event_name", "oper
 
 static uint32_t key_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)p[i]) * 16777619u;
-    return h;
+    return (uint32_t)hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
 static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t prio, char *err,

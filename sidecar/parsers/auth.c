@@ -43,7 +43,7 @@
 #include "sidecar/parsers/auth_session.h"
 #include "sidecar/parsers/json_lex.h"
 #include "sidecar/parsers/syslog_header.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 enum action {
     A_OTHER, A_LOGIN_SUCCESS, A_LOGIN_FAILURE, A_INVALID_USER, A_PREAUTH_DISCONNECT, A_SCAN,

@@ -4,7 +4,7 @@
  * last piece; container.c joins them and runs the `inner` parser on the
  * message. A line without that framing is shipped KIND_RAW. */
 #include "sidecar/parsers/container.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 static enum parse_result bad_framing(struct record *r)
 {

@@ -6,7 +6,7 @@
  * (attrs, ...) are skipped. A line that is not such an object is KIND_RAW. */
 #include "sidecar/parsers/container.h"
 #include "sidecar/parsers/json_lex.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 static enum parse_result bad(struct record *r, const char *why)
 {

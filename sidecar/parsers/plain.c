@@ -7,7 +7,7 @@
  * line is KIND_APP. */
 #include "sidecar/parsers/app_kind.h"
 #include "sidecar/parsers/parser.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 #define PLAIN_LEVEL_WORDS 4   /* words looked at for a level */
 

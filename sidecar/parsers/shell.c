@@ -15,7 +15,7 @@
 
 #include "sidecar/limits.h"
 #include "sidecar/parsers/shell_words.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 struct shell_ctx {
     char *user;                 /* `user:` option; NULL = from the path */

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "sidecar/parsers/json_lex.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 #define TAG_MAX_BYTES_SCAN 256   /* a "program[pid]:" longer than this is not a tag */
 

@@ -241,6 +241,15 @@ def main():
     p.send_signal(signal.SIGTERM)
     if p.wait() != 0:
         fail("vigil exited %d after SIGTERM" % p.returncode)
+    # tcp has no acks: what vigil wrote may still sit in the receiver's socket
+    # while it decodes. Let it finish (until net.got stops growing) before
+    # stopping it.
+    size, still = -1, 0
+    while still < 4:
+        time.sleep(0.5)
+        n = os.path.getsize(os.path.join(D, "net.got"))
+        still = still + 1 if n == size else 0
+        size = n
     rcv.down()
     msgs = messages()
     net = []

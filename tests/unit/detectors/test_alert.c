@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "detectors_test.h"
-#include "outputs/batch.h"
+#include "sidecar/buf.h"
 
 static struct alert sample(void)
 {
@@ -650,4 +650,51 @@ Test(alert, throttle_tells_long_identities_apart)
     cr_assert_not(alert_emit(vg, &a), "the same identity again is a repeat");
     detectors_free(vg);
     telemetry_free(&vg->telemetry);
+}
+
+/* The escaping policy (sidecar/escape.h) in both alert syntaxes: C1 controls,
+ * line separators, bidi overrides and isolates and zero-width characters never
+ * reach the stream raw. */
+static const struct {
+    const char *utf8, *text, *json;
+} hostile[] = {
+    { "\xc2\x9b", "\\xc2\\x9b", "\\u009b" },               /* C1 CSI */
+    { "\xc2\x85", "\\xc2\\x85", "\\u0085" },               /* C1 NEL */
+    { "\xe2\x80\xa8", "\\xe2\\x80\\xa8", "\\u2028" },      /* line separator */
+    { "\xe2\x80\xa9", "\\xe2\\x80\\xa9", "\\u2029" },      /* paragraph separator */
+    { "\xe2\x80\xae", "\\xe2\\x80\\xae", "\\u202e" },      /* right-to-left override */
+    { "\xe2\x80\xaa", "\\xe2\\x80\\xaa", "\\u202a" },      /* left-to-right embedding */
+    { "\xe2\x81\xa6", "\\xe2\\x81\\xa6", "\\u2066" },      /* left-to-right isolate */
+    { "\xe2\x81\xa9", "\\xe2\\x81\\xa9", "\\u2069" },      /* pop directional isolate */
+    { "\xe2\x80\x8f", "\\xe2\\x80\\x8f", "\\u200f" },      /* right-to-left mark */
+    { "\xd8\x9c", "\\xd8\\x9c", "\\u061c" },               /* arabic letter mark */
+    { "\xe2\x80\x8b", "\\xe2\\x80\\x8b", "\\u200b" },      /* zero-width space */
+    { "\xe2\x80\x8d", "\\xe2\\x80\\x8d", "\\u200d" },      /* zero-width joiner */
+    { "\xef\xbb\xbf", "\\xef\\xbb\\xbf", "\\ufeff" },      /* zero-width no-break space */
+};
+
+Test(alert, bidi_zero_width_c1_and_separators_are_escaped)
+{
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        char user[64], want[64];
+        snprintf(user, sizeof(user), "eve%sadmin", hostile[i].utf8);
+        struct alert a = sample();
+        a.entity.user = span_cstr(user);
+        a.evidence[0] = span_cstr(user);
+        const char *t = text_of(&a, false);
+        cr_assert_null(strstr(t, hostile[i].utf8), "raw U+%zu in text", i);
+        snprintf(want, sizeof(want), "user=eve%sadmin", hostile[i].text);
+        cr_assert(strstr(t, want) != NULL, "text: %s", t);
+        snprintf(want, sizeof(want), "| eve%sadmin", hostile[i].text);
+        cr_assert(strstr(t, want) != NULL, "text evidence: %s", t);
+        const char *j = json_of(&a);
+        cr_assert_null(strstr(j, hostile[i].utf8), "raw in json");
+        snprintf(want, sizeof(want), "\"user\":\"eve%sadmin\"", hostile[i].json);
+        cr_assert(strstr(j, want) != NULL, "json: %s", j);
+    }
+    /* what is only text passes: letters of right-to-left scripts, emoji */
+    struct alert a = sample();
+    a.entity.user = SPAN_LIT("\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\xf0\x9f\x94\x91");
+    cr_assert(strstr(text_of(&a, false), "user=\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\xf0\x9f\x94\x91") != NULL);
+    cr_assert(strstr(json_of(&a), "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d\xf0\x9f\x94\x91") != NULL);
 }

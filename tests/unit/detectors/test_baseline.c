@@ -1,6 +1,7 @@
 /* test_baseline.c - the bounded tables and the small baseline structures. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -430,4 +431,15 @@ Test(baseline, key_parts_keep_long_values_distinct)
     cr_assert_eq(n2, sizeof(o2));
     cr_assert_neq(memcmp(o1, o2, n1), 0);
     cr_assert_eq(memcmp(o1, ARN_A, sizeof(o1) - 17), 0, "the part starts as the value");
+}
+
+/* The library under test is built with its asserts: releasing more than was
+ * reserved is an accounting bug and stops the process. */
+Test(baseline, budget_over_release_is_an_assertion, .signal = SIGABRT)
+{
+    struct bl_budget b = { .cap = 1000 };
+    cr_assert_eq(bl_budget_reserve(&b, 100), 0);
+    bl_budget_release(&b, 100);
+    cr_assert_eq(b.used, 0);
+    bl_budget_release(&b, 1);
 }

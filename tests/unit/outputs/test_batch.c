@@ -9,7 +9,7 @@
 #include "conf/conf.h"
 #include "outputs/batch.h"
 #include "outputs/batch_read.h"
-#include "outputs/encode.h"
+#include "sidecar/timestamp.h"
 #include "records.h"
 
 static const unsigned char golden_time[] = { 0xd7, 0x00, 0x55, 0xec, 0xe6, 0xf8, 0x00, 0x00, 0x00, 0x7b };
@@ -230,18 +230,18 @@ Test(batch, text_lines_escape_control_bytes)
 
 Test(batch, rfc3339_round_trip)
 {
-    char s[RFC3339_MAX];
+    char s[TS_RFC3339_MAX];
     int64_t ns;
-    rfc3339_format(s, 1441588984LL * 1000000000LL + 123);
+    ts_format_rfc3339(1441588984LL * 1000000000LL + 123, 9, s, sizeof(s));
     cr_assert_str_eq(s, "2015-09-07T01:23:04.000000123Z");
-    cr_assert_eq(rfc3339_parse(s, &ns), 0);
+    cr_assert_eq(ts_parse_rfc3339_str(s, &ns), 0);
     cr_assert_eq(ns, 1441588984LL * 1000000000LL + 123);
-    cr_assert_eq(rfc3339_parse("2015-09-07T03:23:04+02:00", &ns), 0);
+    cr_assert_eq(ts_parse_rfc3339_str("2015-09-07T03:23:04+02:00", &ns), 0);
     cr_assert_eq(ns, 1441588984LL * 1000000000LL);
-    cr_assert_eq(rfc3339_parse("1970-01-01", &ns), 0);
+    cr_assert_eq(ts_parse_rfc3339_str("1970-01-01", &ns), 0);
     cr_assert_eq(ns, 0);
-    cr_assert_eq(rfc3339_parse("2015-13-07T03:23:04Z", &ns), -1);
-    cr_assert_eq(rfc3339_parse("yesterday", &ns), -1);
-    rfc3339_format(s, -1);
+    cr_assert_eq(ts_parse_rfc3339_str("2015-13-07T03:23:04Z", &ns), -1);
+    cr_assert_eq(ts_parse_rfc3339_str("yesterday", &ns), -1);
+    ts_format_rfc3339(-1, 9, s, sizeof(s));
     cr_assert_str_eq(s, "1969-12-31T23:59:59.999999999Z");
 }

@@ -13,6 +13,7 @@
 #include "outputs/batch_read.h"
 #include "outputs/file.h"
 #include "outputs/output.h"
+#include "sidecar/fsutil.h"
 #include "sidecar/log.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"
@@ -213,4 +214,42 @@ Test(file, json_lines_without_compression)
     cr_assert_eq(lines, 3);
     cr_assert(strncmp(text, "{\"ts\":\"2015-09-07T01:23:05.000000123Z\",\"tag\":\"app.api\"", 52) == 0,
               "%s", text);
+}
+
+/* fsync: batch. A failed fdatasync is a failed write: the batch is not
+ * counted as delivered, the file is cut back, the error counted; the retry
+ * writes it once. */
+Test(file, failed_fsync_is_a_failed_write)
+{
+    struct h h;
+    struct output *out = start(&h, OUTPUT_FORMAT_JSON, OUTPUT_COMPRESS_NONE, 0);
+    for (uint64_t s = 1; s <= 3; s++) {
+        struct test_rec t;
+        output_add(out, test_rec_make(&t, s));
+    }
+    fs_fault_syncs = 1;
+    outputs_flush(&h.vg);
+    cr_assert_eq(fs_fault_syncs, 0);
+    cr_assert_eq(out->stats.events, 0);
+    cr_assert_eq(out->stats.retries, 1);
+    cr_assert_eq(out->stats.errors, 1);
+    cr_assert_not_null(out->inflight);
+    char names[4][256], path[512];
+    cr_assert_eq(list(names, 4), 1);
+    snprintf(path, sizeof(path), "%s/%s", folder, names[0]);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_size, 0);
+    out->inflight->not_before_ms = 0;   /* retry now rather than after the backoff */
+    outputs_flush(&h.vg);
+    cr_assert_eq(out->stats.events, 3);
+    stop(&h);
+    FILE *f = fopen(path, "r");
+    cr_assert(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n++;
+    fclose(f);
+    cr_assert_eq(n, 3);
 }

@@ -11,6 +11,7 @@
 #include "conf/conf.h"
 #include "outputs/batch.h"
 #include "outputs/spool.h"
+#include "sidecar/fsutil.h"
 #include "sidecar/log.h"
 
 static char root[64], dir[128];
@@ -67,7 +68,7 @@ static int pop_id(struct spool *s)
 
 Test(spool, append_peek_pop_in_order)
 {
-    struct spool *s = spool_open(dir, 1 << 20, "t");
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
     cr_assert(s);
     for (int i = 1; i <= 5; i++)
         append(s, i);
@@ -84,14 +85,14 @@ Test(spool, append_peek_pop_in_order)
 
 Test(spool, restart_resumes_after_what_was_delivered)
 {
-    struct spool *s = spool_open(dir, 1 << 20, "t");
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
     for (int i = 1; i <= 5; i++)
         append(s, i);
     cr_assert_eq(pop_id(s), 1);
     cr_assert_eq(pop_id(s), 2);
     spool_close(s);
 
-    s = spool_open(dir, 1 << 20, "t");
+    s = spool_open(dir, 1 << 20, true, "t");
     cr_assert(s);
     cr_assert_eq(spool_count(s), 3);
     cr_assert_eq(spool_bytes(s), 3 * (100 + SPOOL_RECORD_HEADER));
@@ -100,7 +101,7 @@ Test(spool, restart_resumes_after_what_was_delivered)
         cr_assert_eq(pop_id(s), i);
     spool_close(s);
 
-    s = spool_open(dir, 1 << 20, "t");
+    s = spool_open(dir, 1 << 20, true, "t");
     cr_assert_eq(spool_count(s), 0);
     spool_close(s);
 }
@@ -122,7 +123,7 @@ static char *only_segment(char *out, size_t cap)
 
 Test(spool, torn_tail_is_cut_at_restart)
 {
-    struct spool *s = spool_open(dir, 1 << 20, "t");
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
     for (int i = 1; i <= 3; i++)
         append(s, i);
     spool_close(s);
@@ -133,7 +134,7 @@ Test(spool, torn_tail_is_cut_at_restart)
     cr_assert_eq(write(fd, "VGB1\x64\x00\x00\x00garbage", 15), 15);
     close(fd);
 
-    s = spool_open(dir, 1 << 20, "t");
+    s = spool_open(dir, 1 << 20, true, "t");
     cr_assert(s);
     cr_assert_eq(spool_count(s), 3);
     append(s, 4);
@@ -144,7 +145,7 @@ Test(spool, torn_tail_is_cut_at_restart)
 
 Test(spool, damaged_record_is_never_returned)
 {
-    struct spool *s = spool_open(dir, 1 << 20, "t");
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
     for (int i = 1; i <= 3; i++)
         append(s, i);
     spool_close(s);
@@ -159,7 +160,7 @@ Test(spool, damaged_record_is_never_returned)
     cr_assert_eq(pwrite(fd, &c, 1, at), 1);
     close(fd);
 
-    s = spool_open(dir, 1 << 20, "t");
+    s = spool_open(dir, 1 << 20, true, "t");
     cr_assert(s);
     /* the newest segment is checked at open: cut before record 2 */
     cr_assert_eq(spool_count(s), 1);
@@ -170,7 +171,7 @@ Test(spool, damaged_record_is_never_returned)
 
 Test(spool, cap_refuses_what_does_not_fit)
 {
-    struct spool *s = spool_open(dir, 3 * (100 + SPOOL_RECORD_HEADER), "t");
+    struct spool *s = spool_open(dir, 3 * (100 + SPOOL_RECORD_HEADER), true, "t");
     for (int i = 1; i <= 3; i++)
         append(s, i);
     struct batch *b = mk(4, 100);
@@ -188,7 +189,7 @@ Test(spool, cap_refuses_what_does_not_fit)
 
 Test(spool, private_modes)
 {
-    struct spool *s = spool_open(dir, 1 << 20, "t");
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
     append(s, 1);
     struct stat st;
     cr_assert_eq(stat(dir, &st), 0);
@@ -231,7 +232,7 @@ static struct batch *big(int i, size_t len)
 Test(spool, segments_rotate_and_are_deleted_once_read)
 {
     size_t len = SPOOL_SEGMENT_BYTES / 2 + 1;
-    struct spool *s = spool_open(dir, 1ull << 30, "t");
+    struct spool *s = spool_open(dir, 1ull << 30, true, "t");
     for (int i = 1; i <= 4; i++) {
         struct batch *b = big(i, len);
         cr_assert_eq(spool_append(s, b), 0);
@@ -243,11 +244,11 @@ Test(spool, segments_rotate_and_are_deleted_once_read)
     cr_assert_eq(pop_id(s), 2);
     cr_assert_eq(count_segments(), 1);
     spool_close(s);
-    s = spool_open(dir, 1ull << 30, "t");
+    s = spool_open(dir, 1ull << 30, true, "t");
     cr_assert_eq(spool_count(s), 2);
     cr_assert_eq(pop_id(s), 3);
     spool_close(s);
-    s = spool_open(dir, 1ull << 30, "t");
+    s = spool_open(dir, 1ull << 30, true, "t");
     cr_assert_eq(spool_count(s), 1);
     cr_assert_eq(pop_id(s), 4);
     spool_close(s);
@@ -256,7 +257,7 @@ Test(spool, segments_rotate_and_are_deleted_once_read)
 Test(spool, damage_in_an_older_segment_skips_to_the_next)
 {
     size_t len = SPOOL_SEGMENT_BYTES / 2 + 1;
-    struct spool *s = spool_open(dir, 1ull << 30, "t");
+    struct spool *s = spool_open(dir, 1ull << 30, true, "t");
     for (int i = 1; i <= 3; i++) {
         struct batch *b = big(i, len);
         cr_assert_eq(spool_append(s, b), 0);
@@ -271,9 +272,85 @@ Test(spool, damage_in_an_older_segment_skips_to_the_next)
     char c = 1;
     cr_assert_eq(pwrite(fd, &c, 1, 1000), 1);
     close(fd);
-    s = spool_open(dir, 1ull << 30, "t");
+    s = spool_open(dir, 1ull << 30, true, "t");
     cr_assert_eq(spool_count(s), 3);      /* older segments are checked when read */
     cr_assert_eq(pop_id(s), 3);           /* 1 and 2 lost with their segment, 3 intact */
     cr_assert_eq(spool_count(s), 0);
     spool_close(s);
+}
+
+/* buffer.fsync batch: a batch counts as kept only once fdatasync succeeded.
+ * A failed fdatasync is a failed append: nothing kept, the segment cut back,
+ * counted; the same batch appended again is kept once. */
+Test(spool, failed_fdatasync_is_a_failed_append)
+{
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
+    cr_assert(s);
+    append(s, 1);
+    struct batch *b = mk(2, 100);
+    fs_fault_syncs = 1;
+    cr_assert_eq(spool_append(s, b), -1);
+    cr_assert_eq(fs_fault_syncs, 0);
+    cr_assert_eq(spool_count(s), 1);
+    cr_assert_eq(spool_write_errors(s), 1);
+    cr_assert_eq(spool_bytes(s), SPOOL_RECORD_HEADER + 100);
+    cr_assert_eq(spool_append(s, b), 0);
+    batch_free(b);
+    spool_close(s);
+    /* what a restart finds: 1 and 2, once each */
+    s = spool_open(dir, 1 << 20, true, "t");
+    cr_assert(s);
+    cr_assert_eq(spool_count(s), 2);
+    cr_assert_eq(pop_id(s), 1);
+    cr_assert_eq(pop_id(s), 2);
+    cr_assert_eq(spool_count(s), 0);
+    spool_close(s);
+}
+
+/* buffer.fsync never: no fdatasync at all (the fault is not consumed). */
+Test(spool, fsync_never_does_not_sync)
+{
+    struct spool *s = spool_open(dir, 1 << 20, false, "t");
+    cr_assert(s);
+    fs_fault_syncs = 1;
+    append(s, 1);
+    cr_assert_eq(fs_fault_syncs, 1);
+    fs_fault_syncs = 0;
+    spool_close(s);
+}
+
+/* Files planted in the buffer folder: a symlink at read.pos.tmp or at a
+ * segment never has its target written or truncated. */
+Test(spool, planted_symlinks_do_not_clobber_their_targets)
+{
+    char victim[200], path[300];
+    snprintf(victim, sizeof(victim), "%s/victim", root);
+    FILE *v = fopen(victim, "w");
+    cr_assert(v);
+    fputs("precious and not a spool record\n", v);
+    fclose(v);
+    struct spool *s = spool_open(dir, 1 << 20, true, "t");
+    cr_assert(s);
+    append(s, 1);
+    append(s, 2);
+    snprintf(path, sizeof(path), "%s/read.pos.tmp", dir);
+    cr_assert_eq(symlink(victim, path), 0);
+    cr_assert_eq(pop_id(s), 1);     /* rewrites read.pos through read.pos.tmp */
+    spool_close(s);
+    /* a segment named after the next number, pointing at the victim */
+    snprintf(path, sizeof(path), "%s/seg-%020d.vgb", dir, 2);
+    cr_assert_eq(symlink(victim, path), 0);
+    s = spool_open(dir, 1 << 20, true, "t");
+    cr_assert(s);
+    cr_assert_eq(spool_count(s), 1);
+    cr_assert_eq(pop_id(s), 2);
+    spool_close(s);
+    struct stat st;
+    cr_assert_eq(stat(victim, &st), 0);
+    cr_assert_eq(st.st_size, (off_t)strlen("precious and not a spool record\n"));
+    char got[64] = { 0 };
+    v = fopen(victim, "r");
+    cr_assert(fgets(got, sizeof(got), v));
+    fclose(v);
+    cr_assert_str_eq(got, "precious and not a spool record\n");
 }

@@ -8,6 +8,8 @@
 #include <sys/types.h>
 
 #include "pipeline_shim.h"
+#include "sidecar/hash.h"
+#include "sidecar/fsutil.h"
 #include "sidecar/log.h"
 
 static struct harness H;
@@ -24,6 +26,7 @@ static void teardown(void)
 }
 
 TestSuite(file, .init = setup, .fini = teardown, .timeout = 20);
+TestSuite(checkpoint, .init = setup, .fini = teardown, .timeout = 20);
 
 Test(file, appends_are_read_with_end_offsets)
 {
@@ -515,7 +518,7 @@ Test(file, version_1_checkpoints_are_still_read)
     h_path(&H, a, sizeof(a), "a.log");
     cr_assert_eq(stat(a, &st), 0);
     /* the version 1 row of a.log at offset 3, fingerprint of its first 6 bytes */
-    uint64_t h = tail_hash_bytes("a1\na2\n", 6, 0xcbf29ce484222325ull ^ 6);
+    uint64_t h = hash_fnv1a("a1\na2\n", 6, HASH_FNV_INIT ^ 6);
     snprintf(dir, sizeof(dir), "%s/checkpoints", H.state);
     mkdir(H.state, 0700);
     mkdir(dir, 0700);
@@ -625,4 +628,121 @@ Test(checkpoint, rows_of_closed_files_expire)
     cr_assert(ckpt_find(&t, 1, 2));
     cr_assert(ckpt_find(&t, 1, 3));
     ckpt_table_free(&t);
+}
+
+/* A failed fsync is a failed save: the old checkpoint stays whole, no
+ * temporary file is left, the next save succeeds. */
+Test(checkpoint, failed_fsync_keeps_the_old_checkpoint)
+{
+    char path[600], tmp[620];
+    struct ckpt_table t, u;
+    log_threshold = LOG_OFF;
+    snprintf(path, sizeof(path), "%s/ck/x.ckpt", H.dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    ckpt_table_init(&t, 10);
+    struct ckpt_entry *e = ckpt_add(&t, 7, 8, "/p");
+    e->offset = 42;
+    cr_assert_eq(ckpt_save(&t, path), 0);
+    e->offset = 4200;
+    fs_fault_syncs = 1;
+    cr_assert_eq(ckpt_save(&t, path), -1);
+    cr_assert_eq(fs_fault_syncs, 0);
+    cr_assert_eq(access(tmp, F_OK), -1);
+    ckpt_table_init(&u, 10);
+    cr_assert_eq(ckpt_load(&u, path), 0);
+    cr_assert_eq(ckpt_find(&u, 7, 8)->offset, 42);
+    ckpt_table_free(&u);
+    /* not counted as saved: the next flush writes it */
+    cr_assert_eq(ckpt_save(&t, path), 0);
+    ckpt_table_init(&u, 10);
+    cr_assert_eq(ckpt_load(&u, path), 0);
+    cr_assert_eq(ckpt_find(&u, 7, 8)->offset, 4200);
+    ckpt_table_free(&u);
+    ckpt_table_free(&t);
+}
+
+/* A symlink planted at the checkpoint's temporary name is replaced, never
+ * written through; a symlink or FIFO at the checkpoint itself is set aside
+ * without being followed or blocking. */
+Test(checkpoint, planted_symlink_and_fifo_are_not_followed)
+{
+    char path[600], tmp[620], victim[600], aside[620];
+    struct ckpt_table t, u;
+    log_threshold = LOG_OFF;
+    snprintf(path, sizeof(path), "%s/ck/x.ckpt", H.dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    snprintf(aside, sizeof(aside), "%s.corrupt", path);
+    snprintf(victim, sizeof(victim), "%s/victim", H.dir);
+    FILE *v = fopen(victim, "w");
+    cr_assert(v);
+    fputs("precious\n", v);
+    fclose(v);
+    ckpt_table_init(&t, 10);
+    ckpt_add(&t, 7, 8, "/p")->offset = 42;
+    cr_assert_eq(ckpt_save(&t, path), 0);
+    cr_assert_eq(symlink(victim, tmp), 0);
+    ckpt_find(&t, 7, 8)->offset = 43;
+    cr_assert_eq(ckpt_save(&t, path), 0);
+    char got[32] = { 0 };
+    v = fopen(victim, "r");
+    cr_assert(v);
+    cr_assert(fgets(got, sizeof(got), v));
+    fclose(v);
+    cr_assert_str_eq(got, "precious\n");
+
+    /* the checkpoint itself a symlink to the victim: refused, set aside */
+    cr_assert_eq(unlink(path), 0);
+    cr_assert_eq(symlink(victim, path), 0);
+    ckpt_table_init(&u, 10);
+    cr_assert_eq(ckpt_load(&u, path), 0);
+    cr_assert_eq(u.n, 0);
+    struct stat st;
+    cr_assert_eq(lstat(aside, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode));
+    ckpt_table_free(&u);
+
+    /* a FIFO: no reader ever comes, the load must not wait for one */
+    unlink(aside);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    ckpt_table_init(&u, 10);
+    cr_assert_eq(ckpt_load(&u, path), 0);
+    cr_assert_eq(u.n, 0);
+    cr_assert_eq(lstat(aside, &st), 0);
+    cr_assert(S_ISFIFO(st.st_mode));
+    ckpt_table_free(&u);
+    ckpt_table_free(&t);
+}
+
+/* A warning is given once per (path, reason): the same error again is
+ * quiet, a later different one (EIO after EACCES) is logged. */
+Test(file, warn_once_keys_on_the_error_not_only_the_path)
+{
+    struct tail_input ti;
+    struct input in;
+    memset(&ti, 0, sizeof(ti));
+    memset(&in, 0, sizeof(in));
+    ti.in = &in;
+    log_threshold = LOG_WARN;
+    FILE *cap = tmpfile();
+    cr_assert(cap);
+    int saved = dup(2);
+    dup2(fileno(cap), 2);
+    tail_warn_once(&ti, "/var/log/a.log", "read", EACCES);
+    tail_warn_once(&ti, "/var/log/a.log", "read", EACCES);
+    tail_warn_once(&ti, "/var/log/a.log", "read", EIO);
+    tail_warn_once(&ti, "/var/log/a.log", "read", EIO);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(cap);
+    char line[512];
+    int eacces = 0, eio = 0;
+    while (fgets(line, sizeof(line), cap)) {
+        eacces += strstr(line, strerror(EACCES)) != NULL;
+        eio += strstr(line, strerror(EIO)) != NULL;
+    }
+    fclose(cap);
+    cr_assert_eq(eacces, 1);
+    cr_assert_eq(eio, 1);
+    free(ti.warned);
 }

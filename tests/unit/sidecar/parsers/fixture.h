@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "sidecar/parsers/parser.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 static inline void fx_put(char **o, char *end, const char *p, size_t n)
 {
@@ -31,7 +31,7 @@ static inline void fx_dump(const struct record *r, char *out, size_t cap)
 {
     char *o = out, *end = out + cap;
     char ts[32];
-    ts_format_rfc3339(r->ts, ts, sizeof(ts));
+    ts_format_rfc3339(r->ts, 6, ts, sizeof(ts));
     o += snprintf(o, (size_t)(end - o), "kind=%s|ts=%s|host=", record_kind_name(r->kind), ts);
     fx_put(&o, end, r->host.p, r->host.len);
     if (r->parse_error)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "sidecar/parsers/syslog_header.h"
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 #define S(lit) SPAN_LIT(lit)
 #define SEC 1000000000LL

@@ -1,7 +1,7 @@
 /* test_timestamp.c - every time format, its edges and its refusals. */
 #include <criterion/criterion.h>
 
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
 
 #define S(lit) SPAN_LIT(lit)
 #define SEC 1000000000LL
@@ -141,16 +141,16 @@ Test(timestamp, any_picks_the_format)
 Test(timestamp, format_round_trip)
 {
     char buf[32];
-    cr_assert_eq(ts_format_rfc3339(T0 + 123456789, buf, sizeof(buf)), 27);
+    cr_assert_eq(ts_format_rfc3339(T0 + 123456789, 6, buf, sizeof(buf)), 27);
     cr_assert_str_eq(buf, "2026-11-26T10:00:01.123456Z");
     int64_t ns = 0;
     cr_assert_eq(ts_parse_rfc3339(span_cstr(buf), &ns), 27);
     cr_assert_eq(ns, T0 + 123456000);
-    cr_assert_eq(ts_format_rfc3339(0, buf, sizeof(buf)), 27);
+    cr_assert_eq(ts_format_rfc3339(0, 6, buf, sizeof(buf)), 27);
     cr_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
-    cr_assert_eq(ts_format_rfc3339(-SEC, buf, sizeof(buf)), 27);
+    cr_assert_eq(ts_format_rfc3339(-SEC, 6, buf, sizeof(buf)), 27);
     cr_assert_str_eq(buf, "1969-12-31T23:59:59.000000Z");
-    cr_assert_eq(ts_format_rfc3339(0, buf, 10), 0);
+    cr_assert_eq(ts_format_rfc3339(0, 6, buf, 10), 0);
     cr_assert_str_eq(buf, "");
 }
 

@@ -1,10 +1,13 @@
-/* timestamp.c - the time formats found at the start of log lines, to ns UTC.
+/* timestamp.c - the time formats found at the start of log lines, to ns UTC,
+ * and RFC 3339 written back: the one time module of vigil's base layer.
  * Everything is hand-rolled digit arithmetic: no sscanf, strptime, mktime or
  * locale, so a parse costs a few dozen instructions and is the same on every
  * machine. Civil dates become day counts with Howard Hinnant's
  * days_from_civil; each parser validates ranges and consumes nothing (returns
  * 0) on anything it does not fully recognise. */
-#include "sidecar/parsers/timestamp.h"
+#include "sidecar/timestamp.h"
+
+#include <stdio.h>
 
 #define NS_PER_SEC  1000000000LL
 #define NS_PER_DAY  (86400LL * NS_PER_SEC)
@@ -299,14 +302,17 @@ static char *put_digits(char *o, int64_t v, int n)
     return o + n;
 }
 
-size_t ts_format_rfc3339(int64_t ns, char *out, size_t cap)
+size_t ts_format_rfc3339(int64_t ns, unsigned digits, char *out, size_t cap)
 {
-    /* YYYY-MM-DDTHH:MM:SS.uuuuuuZ = 27 bytes + NUL */
-    if (cap < 28) {
+    if (digits > 9)
+        digits = 9;
+    /* YYYY-MM-DDTHH:MM:SS = 19 bytes, then [.fraction], Z and NUL */
+    if (cap < 21 + (digits ? digits + 1 : 0)) {
         if (cap)
             out[0] = '\0';
         return 0;
     }
+    /* the common case without printf: this runs once per event in JSON output */
     int64_t days = ns >= 0 ? ns / NS_PER_DAY : -((-ns + NS_PER_DAY - 1) / NS_PER_DAY);
     int64_t rem = ns - days * NS_PER_DAY;
     int64_t y;
@@ -314,7 +320,7 @@ size_t ts_format_rfc3339(int64_t ns, char *out, size_t cap)
     ts_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999)
         y = y < 0 ? 0 : 9999;
-    int64_t secs = rem / NS_PER_SEC, us = (rem % NS_PER_SEC) / 1000;
+    int64_t secs = rem / NS_PER_SEC, frac = rem % NS_PER_SEC;
     char *o = out;
     o = put_digits(o, y, 4);
     *o++ = '-';
@@ -327,9 +333,24 @@ size_t ts_format_rfc3339(int64_t ns, char *out, size_t cap)
     o = put_digits(o, secs / 60 % 60, 2);
     *o++ = ':';
     o = put_digits(o, secs % 60, 2);
-    *o++ = '.';
-    o = put_digits(o, us, 6);
+    if (digits) {
+        *o++ = '.';
+        for (unsigned k = digits; k < 9; k++)
+            frac /= 10;
+        o = put_digits(o, frac, (int)digits);
+    }
     *o++ = 'Z';
     *o = '\0';
     return (size_t)(o - out);
+}
+
+int ts_parse_rfc3339_str(const char *s, int64_t *ns)
+{
+    struct span sp = span_cstr(s);
+    if (sp.len == 10) {       /* a bare date: midnight UTC */
+        char tmp[20];
+        snprintf(tmp, sizeof(tmp), "%.10sT00:00:00", s);
+        return ts_parse_rfc3339(span_make(tmp, 19), ns) == 19 ? 0 : -1;
+    }
+    return sp.len && ts_parse_rfc3339(sp, ns) == sp.len ? 0 : -1;
 }
