@@ -86,15 +86,18 @@ void pipeline_deliver(struct vigil *vg, struct source *s, struct record *r)
     r->seq = ++vg->seq;
     vg->n.records++;
     STATS_STAGE(vg, PSTAGE_PARSE);
-    if (vg->ndetectors)
-        detectors_observe(vg, r);
-    STATS_STAGE(vg, PSTAGE_DETECT);
+    /* The record is routed before the detectors see it, so the alerts it
+     * raises (seq + 1 ...) follow it in every output: sequence numbers grow
+     * along each output's queue, which the commit of offsets relies on. */
     if (!in->route_valid) {
         in->route_mask = route_mask_for(vg, r->tag);
         in->route_valid = true;
     }
     route(vg, r, in->route_mask);
     STATS_STAGE(vg, PSTAGE_PACK);
+    if (vg->ndetectors)
+        detectors_observe(vg, r);
+    STATS_STAGE(vg, PSTAGE_DETECT);
 }
 
 static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
