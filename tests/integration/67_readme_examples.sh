@@ -2,7 +2,8 @@
 # README's examples against what the binary prints:
 # - the incident shown under "Detection" is, line for line, the last
 #   incident.chain alert that `make demo` (scripts/demo.sh, a shorter replay)
-#   prints on an 80-column terminal (VIGIL_COLUMNS=80, COLUMNS=80);
+#   prints on an 80-column terminal (VIGIL_COLUMNS=80, COLUMNS=80), but for
+#   the "(+N)" counts of a stage, which depend on the live replay's timing;
 # - every line `make demo` prints fits those 80 columns;
 # - the configuration example passes `vigil --validate`;
 # - the mistake example's message is what vigil says for such a mistake.
@@ -36,7 +37,12 @@ if not blocks:
     print("make demo printed no incident.chain alert")
     sys.exit(1)
 got = blocks[-1]
-if got != want:
+# How many more alerts a stage had, "(+N)", depends on how far each log was
+# read when a live replay raised the incident: compared as words, those
+# counts aside (the stages, their order and times must be the same).
+def words(lines):
+    return re.sub(r"\(\+\d+\)", "(+N)", " ".join(" ".join(lines).split()))
+if words(got) != words(want):
     print("README.md shows:")
     print("\n".join(want))
     print("make demo prints:")
