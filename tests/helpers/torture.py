@@ -113,7 +113,12 @@ def writer(mode, d, lines, state, q):
                 dst.write(src.read())
             os.ftruncate(fd, 0)
         elif mode == "recreate":
-            time.sleep(0.2)                          # a file must live long enough to be seen
+            # a file deleted before vigil saw it is gone (a documented limit):
+            # it must live until it was read, however slow a sanitizer build is
+            size = os.fstat(fd).st_size
+            deadline = time.time() + 10
+            while ckpt_offset(state, path) != size and time.time() < deadline:
+                time.sleep(0.02)
             os.close(fd)
             os.unlink(path)
             fd = openw(path)
@@ -137,7 +142,11 @@ def writer(mode, d, lines, state, q):
             seq += 10
             os.close(fd)
             fd = nfd
-            time.sleep(0.3)                          # the new target must be opened before the next switch
+            # the new target must be opened before the next switch
+            deadline = time.time() + 10
+            while ckpt_offset(state, path) < 0 and time.time() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.1)
     os.close(fd)
     q.put("%s %d %s" % (name, seq - 1, mode))
 
