@@ -98,7 +98,9 @@ def writer(mode, d, lines, state, q):
         os.write(fd, chunk(name, seq, n))
         seq += n
         written += n
-        if written < per:
+        # recreated files alternate in size: the freed inode is reused at
+        # once, and a stale checkpoint row of the same size would look read
+        if written < per + (25 if mode == "recreate" and k % 2 else 0):
             continue
         written = 0
         k += 1
