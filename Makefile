@@ -114,12 +114,12 @@ valgrind: deps
 # lists the false positives, each checked by hand: see its comments) and
 # clang-tidy with the checks of .clang-tidy. Any finding fails.
 LINT_SRC := $(LIB_SRC) sidecar/main.c $(TOOL_SRC)
-lint:
+lint: all
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	    --std=c11 -I. -D_GNU_SOURCE -j2 --suppress=missingIncludeSystem \
 	    --suppressions-list=scripts/cppcheck.supp sidecar conf detectors outputs tools
 	$(Q)printf '%s\n' $(LINT_SRC) | xargs -P2 -I{} sh -c 'clang-tidy --quiet {} -- \
-	    -std=c11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null) 2>/dev/null'
+	    -std=c11 -D_GNU_SOURCE -I. -I$(B)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null) 2>/dev/null'
 	@echo "lint: cppcheck and clang-tidy clean"
 
 fuzz: deps

@@ -80,7 +80,7 @@ struct ev {
     int64_t t_us;          /* event time, microseconds */
     uint8_t sink;
     bool attack;           /* part of the intrusion (paced slower live) */
-    int8_t step;           /* the intrusion step it belongs to, -1 = normal life */
+    short step;            /* the intrusion step it belongs to, -1 = normal life */
     char *text;            /* line(s) including trailing newline */
 };
 
@@ -112,7 +112,7 @@ static void add(int64_t t_s, int64_t frac_us, int s, bool attack, const char *fm
     evs[nevs].t_us = t_s * 1000000 + frac_us;
     evs[nevs].sink = (uint8_t)s;
     evs[nevs].attack = attack;
-    evs[nevs].step = (int8_t)(attack ? cur_step : -1);
+    evs[nevs].step = (short)(attack ? cur_step : -1);
     evs[nevs].text = strdup(buf);
     nevs++;
 }
@@ -602,7 +602,7 @@ static void people_init(int days)
         }
         p->uid = 1000 + i;
         p->key = rndn(4);
-        snprintf(p->office, sizeof(p->office), "10.%u.%u.%u", rndn(2) ? 0 : 8, rndn(3), 2 + rndn(250));
+        snprintf(p->office, sizeof(p->office), "10.%u.%u.%u", rndn(2) ? 0u : 8u, rndn(3), 2 + rndn(250));
         rand_public_ip(p->home, sizeof(p->home));
         npeople++;
     }

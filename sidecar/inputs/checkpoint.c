@@ -294,9 +294,11 @@ int ckpt_parse(struct ckpt_table *t, const char *text, size_t len)
     const char *eol = memchr(p, '\n', len);
     char head[64];
     int version;
+    if (!eol)
+        return -1;
     for (version = CKPT_VERSION; version >= 1; version--) {
         int hl = snprintf(head, sizeof(head), "%s %d", CKPT_MAGIC, version);
-        if (eol && eol - p == hl && memcmp(p, head, (size_t)hl) == 0)
+        if (eol - p == hl && memcmp(p, head, (size_t)hl) == 0)
             break;
     }
     if (version < 1)

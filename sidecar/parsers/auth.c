@@ -506,16 +506,14 @@ static bool compile_row(const char *t, struct crow *cr)
             s->end = E_ADDR;
         else if (slot == C_PORT || slot == C_COUNT || slot == C_UID || slot == C_PROTO)
             s->end = E_DIGITS;      /* the literal must follow the digits at once */
-        else if ((slot == C_METHOD || slot == C_KEYTYPE) && n && t[0] == ' ')
-            s->end = E_WORD;        /* one word, then the literal */
-        else if (n && before_addr) {
+        else if (!n || ((slot == C_METHOD || slot == C_KEYTYPE) && t[0] == ' '))
+            s->end = E_WORD;        /* one word (then the literal, if any) */
+        else if (before_addr) {
             s->end = E_LAST;
             cr->anchor = cr->nsteps;    /* this step's index + 1 */
         }
-        else if (n)
-            s->end = E_FIND;
         else
-            s->end = E_WORD;
+            s->end = E_FIND;
         t += n;
     }
     return true;

@@ -171,11 +171,11 @@ static void role_connection(struct auth_sess *s, struct auth_line *l)
     case R_PROBE:
         if (!(s->flags & S_AUTHED))
             confirm_pam(s, l);
-        if (l->role == R_CLOSE && (s->flags & S_AUTHED))
-            l->verdict = V_OTHER;
-        else if (l->names_user || (s->flags & S_ATTEMPT) || l->failures || s->addrless)
+        /* the end of a session that logged in is no failure and no scan */
+        bool open_session = l->role == R_CLOSE && (s->flags & S_AUTHED);
+        if (!open_session && (l->names_user || (s->flags & S_ATTEMPT) || l->failures || s->addrless))
             l->verdict = V_PREAUTH;
-        else if (l->role == R_PROBE || l->preauth || (s->flags & S_SCAN_PEND))
+        else if (!open_session && (l->role == R_PROBE || l->preauth || (s->flags & S_SCAN_PEND)))
             l->verdict = V_SCAN;
         else
             l->verdict = V_OTHER;
