@@ -38,7 +38,9 @@ struct auth_switch_conf {
  * one user: one alert when it starts, one update when it grows to ten times
  * the threshold or turns more severe, and a summary when it ends (no
  * activity for the rule's window, or a day after its start). At most three
- * lines however long it lasts; a botnet that never stops gives a start and a
+ * lines however long it lasts, and at most three for all the episodes of one
+ * source together (a burst: brute force, spraying and scan from one address
+ * while any of them is open); a botnet that never stops gives a start and a
  * summary a day. */
 struct auth_episode {
     int64_t start, last;            /* event time; start 0 = no episode */
@@ -51,7 +53,7 @@ struct auth_episode {
 };
 
 /* Failures and bare connections from one source (an IPv6 source is its
- * /64). Memory: 96 (head) + 920 = 1016 bytes/entry. */
+ * /64). Memory: 96 (head) + 800 = 896 bytes/entry. */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_window scans;         /* scan.window, weighted */
@@ -62,6 +64,9 @@ struct auth_fail_src {
     uint32_t last_user_len;
     char last_user[32];
     struct auth_episode brute, spray, scan;
+    int64_t burst_last;             /* last event of any of the three */
+    uint32_t burst_lines;           /* lines of these three episodes together: at most 3 */
+    uint32_t pad;
 };
 
 /* Failures from one network (/24, IPv6 /64), for success after failures. */
@@ -71,7 +76,7 @@ struct auth_fail_net {
     uint32_t pad;
 };
 
-/* Failures against one user name. Memory: 96 + 408 = 504 bytes/entry. */
+/* Failures against one user name. Memory: 96 + 432 = 528 bytes/entry. */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -80,6 +85,9 @@ struct auth_fail_user {
     uint32_t last_src_len;
     char last_src[48];
     struct auth_episode distributed;
+    int64_t burst_last;             /* as in auth_fail_src */
+    uint32_t burst_lines;
+    uint32_t pad;
 };
 
 /* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */

@@ -12,7 +12,9 @@
  * count reaches the threshold, one line; one update when the episode grows
  * to ten times the threshold or turns more severe (it reaches accounts that
  * log in here); and a summary when it ends - or, if it turns more severe
- * again after the update, that line instead of the summary. Three at most. Severity follows what is targeted: names that never
+ * again after the update, that line instead of the summary. Three at most,
+ * and three at most for one source's brute force, spraying and scan together
+ * (struct burst): a bot that guesses many names trips both. Severity follows what is targeted: names that never
  * logged in here (admin, test, oracle: what every internet-facing sshd sees
  * all day) are low; names that log in here are medium, and several of them,
  * or a privileged one, high. */
@@ -172,26 +174,75 @@ static void episode_alert(struct detector *d, enum episode_kind k, enum episode_
     alert_emit(d->vg, &a);
 }
 
+/* The episodes of one source (brute force, spraying, scan) or of one user
+ * (distributed), and the lines they wrote together since the first of them
+ * opened: one burst, at most three lines. */
+struct burst {
+    struct auth_episode *ep[3];
+    size_t n;
+    uint32_t *lines;
+    int64_t *last;                  /* last event of the burst */
+    int64_t gap_ns;                 /* the longest window of its rules */
+};
+
+/* Open while one of its episodes is, or a later one would still count the
+ * events of the last (spraying counts users over an hour, brute force
+ * failures over ten minutes). */
+static bool burst_open(const struct burst *b, int64_t now)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ep[i]->start)
+            return true;
+    return *b->last && now - *b->last <= b->gap_ns;
+}
+
+/* Ends e: its summary when it wrote a line, the burst has a line left and
+ * no other episode of the burst is still open (the last to end sums up). A
+ * closed burst, or an episode a day old, starts the count of lines again. */
+static void episode_close(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                          const struct burst *b, struct span key)
+{
+    bool day = e->last - e->start >= NS_PER_DAY;
+    struct auth_episode done = *e;
+    memset(e, 0, sizeof(*e));
+    bool open = false;
+    for (size_t i = 0; i < b->n; i++)
+        open |= b->ep[i]->start != 0;
+    if (done.lines && *b->lines < 3 && !open) {
+        (*b->lines)++;
+        episode_alert(d, k, PH_END, &done, NULL, key, SPAN_NULL, 0, done.last);
+    }
+    if (day)
+        *b->lines = 0;
+}
+
 /* Advances an episode by n events whose windowed count is now `count`, at
- * severity sev; writes its start or its update. */
+ * severity sev; writes its start or its update while its burst has a line
+ * left. */
 static void episode_step(struct detector *d, enum episode_kind k, struct auth_episode *e,
-                         const struct record *r, struct span key, struct span latest,
-                         uint32_t count, uint32_t n, enum severity sev, bool known)
+                         const struct burst *b, const struct record *r, struct span key,
+                         struct span latest, uint32_t count, uint32_t n, enum severity sev,
+                         bool known)
 {
     const struct auth_rule_conf *rc = conf_of(auth_of(d), k);
     int64_t now = r->ts, gap = rc->window_ms * 1000000LL;
     uint32_t thr = (uint32_t)rc->threshold;
-    if (episode_over(e, gap, now)) {
-        if (e->lines && e->lines < 3)
-            episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
-        memset(e, 0, sizeof(*e));
-    }
+    if (episode_over(e, gap, now))
+        episode_close(d, k, e, b, key);
+    if (!burst_open(b, now))
+        *b->lines = 0;
+    if (now > *b->last)
+        *b->last = now;
     if (!e->start) {
         if (count < thr)
             return;
+        bool say = *b->lines < 3;
         *e = (struct auth_episode){ .start = now, .last = now, .total = count, .peak = count,
-                                    .lines = 1, .sev = (uint8_t)sev, .known = known };
-        episode_alert(d, k, PH_START, e, r, key, latest, count, now);
+                                    .lines = say, .sev = (uint8_t)sev, .known = known };
+        if (say) {
+            (*b->lines)++;
+            episode_alert(d, k, PH_START, e, r, key, latest, count, now);
+        }
         return;
     }
     if (now > e->last)
@@ -205,10 +256,30 @@ static void episode_step(struct detector *d, enum episode_kind k, struct auth_ep
         e->sev = (uint8_t)sev;
     /* the second line: grown tenfold or more severe; a third only when it
      * turns more severe again, which then stands for the summary */
-    if ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse)) {
+    if (*b->lines < 3 && ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse))) {
         e->lines++;
+        (*b->lines)++;
         episode_alert(d, k, PH_UPDATE, e, r, key, latest, count, now);
     }
+}
+
+static int64_t longest(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static struct burst src_burst(struct auth_ctx *x, struct auth_fail_src *fs)
+{
+    int64_t gap = longest(longest(x->bruteforce.window_ms, x->spray.window_ms),
+                          x->scan.window_ms) * 1000000LL;
+    return (struct burst){ { &fs->brute, &fs->spray, &fs->scan }, 3, &fs->burst_lines,
+                           &fs->burst_last, gap };
+}
+
+static struct burst user_burst(struct auth_ctx *x, struct auth_fail_user *fu)
+{
+    return (struct burst){ { &fu->distributed }, 1, &fu->burst_lines, &fu->burst_last,
+                           x->distributed.window_ms * 1000000LL };
 }
 
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
@@ -227,6 +298,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
 
     if (src.len && (h = bl_lookup(x->fail_src, key, now, true, true))) {
         struct auth_fail_src *fs = bl_value(h);
+        struct burst bu = src_burst(x, fs);
         if (fs->last_fail && now - fs->last_fail > keep_ns)
             fs->since = 0;
         fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
@@ -244,12 +316,12 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
             uint32_t thr = (uint32_t)x->bruteforce.threshold;
             enum severity sev = !kusers ? SEV_LOW
                               : priv || cnt >= 5ULL * thr ? SEV_HIGH : SEV_MEDIUM;
-            episode_step(d, EP_BRUTE, &fs->brute, r, key, user, cnt, n, sev, kusers > 0);
+            episode_step(d, EP_BRUTE, &fs->brute, &bu, r, key, user, cnt, n, sev, kusers > 0);
         }
         if (x->spray.enabled && user.len) {
             enum severity sev = kusers >= 2 || (kusers && priv) ? SEV_HIGH
                               : kusers ? SEV_MEDIUM : SEV_LOW;
-            episode_step(d, EP_SPRAY, &fs->spray, r, key, user, users, n, sev, kusers > 0);
+            episode_step(d, EP_SPRAY, &fs->spray, &bu, r, key, user, users, n, sev, kusers > 0);
         }
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
@@ -275,7 +347,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
                                                   x->distributed.window_ms * 1000000LL) : 0;
         if (x->distributed.enabled) {
             enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW;
-            episode_step(d, EP_DIST, &fu->distributed, r, user, src, srcs, n, sev, known);
+            struct burst bu = user_burst(x, fu);
+            episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
         }
     }
 }
@@ -305,7 +378,8 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
     uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);
-    episode_step(d, EP_SCAN, &fs->scan, r, key, reason, cnt, w, SEV_LOW, false);
+    struct burst bu = src_burst(x, fs);
+    episode_step(d, EP_SCAN, &fs->scan, &bu, r, key, reason, cnt, w, SEV_LOW, false);
 }
 
 struct tick_arg {
@@ -314,29 +388,28 @@ struct tick_arg {
 };
 
 static void close_if_over(struct detector *d, enum episode_kind k, struct auth_episode *e,
-                          struct span key, int64_t now)
+                          const struct burst *b, struct span key, int64_t now)
 {
-    if (!episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
-        return;
-    if (e->lines && e->lines < 3)
-        episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
-    memset(e, 0, sizeof(*e));
+    if (episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
+        episode_close(d, k, e, b, key);
 }
 
 static void tick_src(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_src *fs = bl_value(h);
-    close_if_over(t->d, EP_BRUTE, &fs->brute, bl_key(h), t->now);
-    close_if_over(t->d, EP_SPRAY, &fs->spray, bl_key(h), t->now);
-    close_if_over(t->d, EP_SCAN, &fs->scan, bl_key(h), t->now);
+    struct burst bu = src_burst(auth_of(t->d), fs);
+    close_if_over(t->d, EP_BRUTE, &fs->brute, &bu, bl_key(h), t->now);
+    close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
+    close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
 }
 
 static void tick_user(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_user *fu = bl_value(h);
-    close_if_over(t->d, EP_DIST, &fu->distributed, bl_key(h), t->now);
+    struct burst bu = user_burst(auth_of(t->d), fu);
+    close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)

@@ -575,6 +575,31 @@ Test(auth, one_episode_at_most_three_lines)
     detectors_free(vg);
 }
 
+Test(auth, one_source_brute_force_and_spray_are_one_burst_of_three_lines)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 1, 0), "login_success", "deploy", "10.0.0.5", "publickey");
+    /* a bot tries 12 names, 4 each, in two minutes, then more names after a
+     * quiet quarter: brute force and spraying from one source, one burst */
+    const char *names[] = { "admin", "test", "oracle", "ubuntu", "pi", "git", "user", "guest",
+                            "ftp", "postgres", "mysql", "deploy" };
+    for (int i = 0; i < 48; i++)
+        feed(vg, AT(1, 2, 0) + i * 2 * NS_PER_SEC, "login_failure", names[i / 4],
+             "203.0.113.78", "password");
+    detectors_tick(vg, AT(1, 2, 15));
+    for (int i = 0; i < 8; i++)
+        feed(vg, AT(1, 2, 25) + i * NS_PER_SEC, "invalid_user", names[i], "203.0.113.78", NULL);
+    detectors_tick(vg, AT(1, 5, 0));
+    unsigned n = count_rule("auth.bruteforce") + count_rule("auth.spray") + count_rule("auth.scan");
+    cr_assert_geq(n, 2, "both patterns are reported");
+    cr_assert_leq(n, 3, "one burst, three lines at most: %u", n);
+    bool medium = false;
+    for (int i = 0; i < ncaught; i++)
+        medium |= severity_parse(caught[i].severity) >= SEV_MEDIUM;
+    cr_assert(medium, "it reached deploy, an account that logs in here");
+    detectors_free(vg);
+}
+
 Test(auth, ipv6_sources_count_by_64)
 {
     struct vigil *vg = start(0);
