@@ -14,10 +14,13 @@
  * log in here); and a summary when it ends - or, if it turns more severe
  * again after the update, that line instead of the summary. Three at most,
  * and three at most for one source's brute force, spraying and scan together
- * (struct burst): a bot that guesses many names trips both. Severity follows what is targeted: names that never
- * logged in here (admin, test, oracle: what every internet-facing sshd sees
- * all day) are low; names that log in here are medium, and several of them,
- * or a privileged one, high. */
+ * (struct burst): a bot that guesses many names trips both. Severity follows
+ * what is targeted: names that never logged in here (admin, test, oracle:
+ * what every internet-facing sshd sees all day) are low from one source, and
+ * an observation (info) when many sources each try a few; names that log in
+ * here are medium, and several of them, or a privileged one, high. Guessing
+ * from many sources at an account that only ever logs in by key is one level
+ * lower. */
 #include "detectors/auth.h"
 
 #include <string.h>
@@ -80,6 +83,15 @@ static bool known_user(struct detector *d, struct span user, int64_t now)
 {
     struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
     return h && ((const struct auth_user *)bl_value(h))->logins > 0;
+}
+
+/* A name that logged in here, always by key: a password guessed for it opens
+ * nothing unless the account has one sshd accepts, which it never used. */
+static bool key_only_user(struct detector *d, struct span user, int64_t now)
+{
+    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
+    const struct auth_user *u = h ? bl_value(h) : NULL;
+    return u && u->key_logins > 0 && u->pw_logins == 0;
 }
 
 /* Entries of d seen within window_ns, without adding one. */
@@ -346,7 +358,13 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, key), now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
         if (x->distributed.enabled) {
-            enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW;
+            /* many internet sources on a name that never logged in here is
+             * the background every sshd sees: an observation. On a real
+             * account it is an attack, one level lower when the account
+             * only ever logs in by key. */
+            enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_INFO;
+            if (known && sev > SEV_LOW && key_only_user(d, user, now))
+                sev--;
             struct burst bu = user_burst(x, fu);
             episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
         }

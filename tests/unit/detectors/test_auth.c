@@ -110,6 +110,47 @@ Test(auth, distributed_one_user_many_sources)
     detectors_free(vg);
 }
 
+Test(auth, distributed_severity_follows_the_account)
+{
+    struct vigil *vg = start(0);
+    char src[32];
+    feed(vg, AT(1, 1, 0), "login_success", "deploy", "10.0.0.9", "publickey");
+    feed(vg, AT(1, 1, 5), "login_success", "carol", "10.0.0.8", "password");
+    const char *who[] = { "guest", "deploy", "carol" };
+    const int want[] = { SEV_INFO, SEV_LOW, SEV_MEDIUM };
+    for (int u = 0; u < 3; u++) {
+        ncaught = 0;
+        for (int i = 0; i < 5; i++) {
+            snprintf(src, sizeof(src), "198.51.%d.%d", 10 + u, i + 1);
+            feed(vg, AT(1, 3 + u, i), "login_failure", who[u], src, "password");
+        }
+        const struct caught *c = find_rule("auth.distributed");
+        cr_assert_not_null(c, "%s", who[u]);
+        cr_assert_eq(sev_of(c), want[u], "%s: %s %s", who[u], c->severity, c->message);
+    }
+    detectors_free(vg);
+}
+
+Test(auth, a_typo_then_password_from_a_source_colleagues_use_is_an_observation)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "bob", "10.8.0.2", NULL);
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    /* bob at the office for once: one typo, then his password */
+    feed(vg, AT(8, 13, 0), "login_failure", "bob", "10.0.0.5", "password");
+    feed(vg, AT(8, 13, 0) + 5 * NS_PER_SEC, "login_success", "bob", "10.0.0.5", "password");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert(!c || sev_of(c) <= SEV_LOW, "%s %s", c->severity, c->message);
+    /* the same from an address no one here ever logged in from is not */
+    ncaught = 0;
+    feed(vg, AT(8, 14, 0), "login_failure", "bob", "10.0.3.9", "password");
+    feed(vg, AT(8, 14, 0) + 5 * NS_PER_SEC, "login_success", "bob", "10.0.3.9", "password");
+    c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert_geq(sev_of(c), SEV_MEDIUM, "%s %s", c->severity, c->message);
+    detectors_free(vg);
+}
+
 Test(auth, success_after_failures)
 {
     struct vigil *vg = start(0);
@@ -503,7 +544,7 @@ Test(auth, an_endless_botnet_is_reported_when_it_starts_grows_and_daily)
     cr_assert_geq(n, 2, "the start and the growth are reported");
     cr_assert_leq(n, 6, "not once per failure or per throttle window: %u", n);
     const struct caught *c = find_rule("auth.distributed");
-    cr_assert_eq(sev_of(c), SEV_LOW, "a name that never logged in here is internet noise");
+    cr_assert_eq(sev_of(c), SEV_INFO, "a name that never logged in here is internet noise");
     detectors_free(vg);
 }
 
