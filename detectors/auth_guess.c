@@ -8,13 +8,12 @@
  * at all. An IPv6 source counts as its /64: addresses inside one are one
  * attacker's to choose from.
  *
- * One alert per episode (auth.h, struct auth_episode): when the windowed
- * count reaches the threshold, one line; one update when the episode grows
- * to ten times the threshold or turns more severe (it reaches accounts that
- * log in here); and a summary when it ends - or, if it turns more severe
- * again after the update, that line instead of the summary. Three at most,
- * and three at most for one source's brute force, spraying and scan together
- * (struct burst): a bot that guesses many names trips both. Severity follows
+ * One alert per episode (auth.h, struct auth_episode), and three lines at
+ * most for one source's brute force, spraying and scan together (struct
+ * auth_burst: a bot that guesses many names trips both): a line when the
+ * windowed count first reaches a threshold, an update when it grows tenfold
+ * or turns more severe (it reaches accounts that log in here), and a summary
+ * when the burst is over, while lines are left. Severity follows
  * what is targeted: names that never logged in here (admin, test, oracle:
  * what every internet-facing sshd sees all day) are low from one source, and
  * an observation (info) when many sources each try a few; names that log in
@@ -187,13 +186,11 @@ static void episode_alert(struct detector *d, enum episode_kind k, enum episode_
 }
 
 /* The episodes of one source (brute force, spraying, scan) or of one user
- * (distributed), and the lines they wrote together since the first of them
- * opened: one burst, at most three lines. */
+ * (distributed) and their shared state (auth.h, struct auth_burst). */
 struct burst {
     struct auth_episode *ep[3];
     size_t n;
-    uint32_t *lines;
-    int64_t *last;                  /* last event of the burst */
+    struct auth_burst *st;
     int64_t gap_ns;                 /* the longest window of its rules */
 };
 
@@ -205,56 +202,82 @@ static bool burst_open(const struct burst *b, int64_t now)
     for (size_t i = 0; i < b->n; i++)
         if (b->ep[i]->start)
             return true;
-    return *b->last && now - *b->last <= b->gap_ns;
+    return b->st->last && now - b->st->last <= b->gap_ns;
 }
 
-/* Ends e: its summary when it wrote a line, the burst has a line left and
- * no other episode of the burst is still open (the last to end sums up). A
- * closed burst, or an episode a day old, starts the count of lines again. */
+/* Writes the burst's summary if a line is left, and starts it afresh. */
+static void burst_end(struct detector *d, const struct burst *b, struct span key)
+{
+    struct auth_burst *st = b->st;
+    if (st->ended.start && st->lines < 3)
+        episode_alert(d, (enum episode_kind)st->ended_kind, PH_END, &st->ended, NULL, key,
+                      SPAN_NULL, 0, st->ended.last);
+    memset(st, 0, sizeof(*st));
+}
+
+/* Ends e and keeps it for the burst's summary when it wrote a line. An
+ * episode a day old ends its burst at once: a botnet that never stops gets
+ * a summary and a new start a day. */
 static void episode_close(struct detector *d, enum episode_kind k, struct auth_episode *e,
                           const struct burst *b, struct span key)
 {
     bool day = e->last - e->start >= NS_PER_DAY;
-    struct auth_episode done = *e;
-    memset(e, 0, sizeof(*e));
-    bool open = false;
-    for (size_t i = 0; i < b->n; i++)
-        open |= b->ep[i]->start != 0;
-    if (done.lines && *b->lines < 3 && !open) {
-        (*b->lines)++;
-        episode_alert(d, k, PH_END, &done, NULL, key, SPAN_NULL, 0, done.last);
+    if (e->lines) {
+        b->st->ended = *e;
+        b->st->ended_kind = (uint8_t)k;
     }
-    if (day)
-        *b->lines = 0;
+    memset(e, 0, sizeof(*e));
+    if (day) {
+        for (size_t i = 0; i < b->n; i++)
+            memset(b->ep[i], 0, sizeof(*b->ep[i]));
+        burst_end(d, b, key);
+    }
+}
+
+/* Ends the burst when it is over at now. */
+static void burst_settle(struct detector *d, const struct burst *b, struct span key, int64_t now)
+{
+    if (b->st->last && !burst_open(b, now))
+        burst_end(d, b, key);
+}
+
+/* One line of e in its burst; `start` when e wrote none yet. */
+static void burst_line(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                       const struct burst *b, const struct record *r, struct span key,
+                       struct span latest, uint32_t count)
+{
+    e->lines++;
+    b->st->lines++;
+    if (e->sev > b->st->sev)
+        b->st->sev = e->sev;
+    episode_alert(d, k, e->lines == 1 ? PH_START : PH_UPDATE, e, r, key, latest, count, r->ts);
 }
 
 /* Advances an episode by n events whose windowed count is now `count`, at
- * severity sev; writes its start or its update while its burst has a line
- * left. */
+ * severity sev. Its burst writes the first start, growth tenfold as its
+ * second line, and any line that raises the burst's severity, three at
+ * most: a second rule tripping at the same severity adds nothing. */
 static void episode_step(struct detector *d, enum episode_kind k, struct auth_episode *e,
                          const struct burst *b, const struct record *r, struct span key,
                          struct span latest, uint32_t count, uint32_t n, enum severity sev,
                          bool known)
 {
     const struct auth_rule_conf *rc = conf_of(auth_of(d), k);
+    struct auth_burst *st = b->st;
     int64_t now = r->ts, gap = rc->window_ms * 1000000LL;
     uint32_t thr = (uint32_t)rc->threshold;
     if (episode_over(e, gap, now))
         episode_close(d, k, e, b, key);
-    if (!burst_open(b, now))
-        *b->lines = 0;
-    if (now > *b->last)
-        *b->last = now;
+    burst_settle(d, b, key, now);
+    if (now > st->last)
+        st->last = now;
     if (!e->start) {
         if (count < thr)
             return;
-        bool say = *b->lines < 3;
         *e = (struct auth_episode){ .start = now, .last = now, .total = count, .peak = count,
-                                    .lines = say, .sev = (uint8_t)sev, .known = known };
-        if (say) {
-            (*b->lines)++;
-            episode_alert(d, k, PH_START, e, r, key, latest, count, now);
-        }
+                                    .sev = (uint8_t)sev, .known = known };
+        if (st->lines == 0 || (st->lines < 3 && (uint8_t)sev > st->sev))
+            burst_line(d, k, e, b, r, key, latest, count);
         return;
     }
     if (now > e->last)
@@ -263,16 +286,11 @@ static void episode_step(struct detector *d, enum episode_kind k, struct auth_ep
     if (count > e->peak)
         e->peak = count;
     e->known |= known;
-    bool grew = e->total >= 10ULL * thr, worse = (uint8_t)sev > e->sev;
-    if (worse)
+    bool grew = e->lines == 1 && st->lines == 1 && e->total >= 10ULL * thr;
+    if ((uint8_t)sev > e->sev)
         e->sev = (uint8_t)sev;
-    /* the second line: grown tenfold or more severe; a third only when it
-     * turns more severe again, which then stands for the summary */
-    if (*b->lines < 3 && ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse))) {
-        e->lines++;
-        (*b->lines)++;
-        episode_alert(d, k, PH_UPDATE, e, r, key, latest, count, now);
-    }
+    if (st->lines < 3 && (grew || e->sev > st->sev))
+        burst_line(d, k, e, b, r, key, latest, count);
 }
 
 static int64_t longest(int64_t a, int64_t b)
@@ -284,13 +302,12 @@ static struct burst src_burst(struct auth_ctx *x, struct auth_fail_src *fs)
 {
     int64_t gap = longest(longest(x->bruteforce.window_ms, x->spray.window_ms),
                           x->scan.window_ms) * 1000000LL;
-    return (struct burst){ { &fs->brute, &fs->spray, &fs->scan }, 3, &fs->burst_lines,
-                           &fs->burst_last, gap };
+    return (struct burst){ { &fs->brute, &fs->spray, &fs->scan }, 3, &fs->burst, gap };
 }
 
 static struct burst user_burst(struct auth_ctx *x, struct auth_fail_user *fu)
 {
-    return (struct burst){ { &fu->distributed }, 1, &fu->burst_lines, &fu->burst_last,
+    return (struct burst){ { &fu->distributed }, 1, &fu->burst,
                            x->distributed.window_ms * 1000000LL };
 }
 
@@ -420,6 +437,7 @@ static void tick_src(struct bl_head *h, void *arg)
     close_if_over(t->d, EP_BRUTE, &fs->brute, &bu, bl_key(h), t->now);
     close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
     close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
+    burst_settle(t->d, &bu, bl_key(h), t->now);
 }
 
 static void tick_user(struct bl_head *h, void *arg)
@@ -428,6 +446,7 @@ static void tick_user(struct bl_head *h, void *arg)
     struct auth_fail_user *fu = bl_value(h);
     struct burst bu = user_burst(auth_of(t->d), fu);
     close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
+    burst_settle(t->d, &bu, bl_key(h), t->now);
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)

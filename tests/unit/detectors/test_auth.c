@@ -602,6 +602,8 @@ Test(auth, one_episode_at_most_three_lines)
     detectors_tick(vg, AT(1, 2, 55));
     cr_assert_eq(count_rule("auth.bruteforce"), 2, "not over yet");
     detectors_tick(vg, AT(1, 3, 10));
+    cr_assert_eq(count_rule("auth.bruteforce"), 2, "spraying would count its names for an hour");
+    detectors_tick(vg, AT(1, 3, 55));
     cr_assert_eq(count_rule("auth.bruteforce"), 3, "and a summary when it ended");
     const struct caught *c = find_rule("auth.bruteforce");
     cr_assert(strstr(c->message, "ended: 200 failed logins"), "%s", c->message);
@@ -638,6 +640,32 @@ Test(auth, one_source_brute_force_and_spray_are_one_burst_of_three_lines)
     for (int i = 0; i < ncaught; i++)
         medium |= severity_parse(caught[i].severity) >= SEV_MEDIUM;
     cr_assert(medium, "it reached deploy, an account that logs in here");
+    detectors_free(vg);
+}
+
+Test(auth, a_burst_keeps_its_lines_for_what_raises_its_severity)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 1, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(1, 1, 1), "login_success", "bob", "10.0.0.6", "publickey");
+    /* a scanner probes for a quarter, then guesses bot names, then real ones */
+    for (int i = 0; i < 15; i++)
+        feed_kv(vg, AT(1, 2, i), "scan", NULL, "203.0.113.79", NULL,
+                (const char *const[]){ "reason", "kex_exchange_identification", NULL }, 1);
+    detectors_tick(vg, AT(1, 2, 40));
+    const char *names[] = { "admin", "test", "oracle", "ubuntu", "pi", "git", "user", "guest" };
+    for (int i = 0; i < 8; i++)
+        feed(vg, AT(1, 2, 45) + i * NS_PER_SEC, "invalid_user", names[i], "203.0.113.79", NULL);
+    for (int i = 0; i < 40; i++)
+        feed(vg, AT(1, 2, 46) + i * NS_PER_SEC, "login_failure", i % 2 ? "alice" : "bob",
+             "203.0.113.79", "password");
+    detectors_tick(vg, AT(1, 5, 0));
+    unsigned n = count_rule("auth.bruteforce") + count_rule("auth.spray") + count_rule("auth.scan");
+    cr_assert_leq(n, 3, "one burst, three lines at most: %u", n);
+    bool high = false;
+    for (int i = 0; i < ncaught; i++)
+        high |= severity_parse(caught[i].severity) >= SEV_HIGH;
+    cr_assert(high, "the turn to two real accounts is reported");
     detectors_free(vg);
 }
 
