@@ -201,12 +201,15 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
 void auth_on_scan(struct detector *d, const struct record *r, struct span src);
 /* Closes the episodes that ended by now (summaries). */
 void auth_guess_tick(struct detector *d, int64_t now);
-/* Returns the failures that preceded this success (from src or for user), and
- * resets them; raises success-after-failures. */
+/* Returns the failures that preceded this success (from src or its network;
+ * for a key login only as many as were for this user), and resets them;
+ * raises success-after-failures. */
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,
                                   struct span src);
 void auth_on_login(struct detector *d, const struct record *r, struct span user, struct span src,
                    uint32_t failures);
+/* publickey, hostbased, gssapi: a login no guessed password opens. */
+bool auth_method_is_key(struct span method);
 void auth_on_priv(struct detector *d, const struct record *r, struct span action,
                   struct span user);
 void auth_on_account(struct detector *d, const struct record *r, struct span action,

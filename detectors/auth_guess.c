@@ -488,8 +488,14 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     }
     /* Failures for this name from anywhere are the internet's background
      * noise; only those from this source or its network make the success
-     * suspect. */
+     * suspect. A key login is not what guessed passwords open: behind a
+     * shared NAT address, bots' guesses at other names tell nothing about
+     * it, so it counts at most the failures there were for its own name. */
     uint32_t failures = from_src > from_net ? from_src : from_net;
+    if (auth_method_is_key(record_str(r, RK_METHOD))) {
+        failures = failures < for_user ? failures : for_user;
+        from_src = from_src < for_user ? from_src : for_user;
+    }
     if (!x->after_failures.enabled || failures < (uint64_t)x->after_failures.threshold)
         return failures;
 

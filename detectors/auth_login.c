@@ -21,7 +21,7 @@
 
 #include "sidecar/vigil.h"
 
-static bool method_is_key(struct span m)
+bool auth_method_is_key(struct span m)
 {
     return span_starts(m, SPAN_LIT("publickey")) || span_starts(m, SPAN_LIT("hostbased")) ||
            span_starts(m, SPAN_LIT("gssapi"));
@@ -79,7 +79,7 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     struct auth_ctx *x = auth_of(d);
     int64_t now = r->ts;
     struct span method = record_str(r, RK_METHOD);
-    bool key = method_is_key(method), pw = method_is_password(method);
+    bool key = auth_method_is_key(method), pw = method_is_password(method);
     if (!user.len)
         return;
     if (span_eq_cstr(user, "root"))

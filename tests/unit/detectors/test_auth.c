@@ -151,6 +151,33 @@ Test(auth, a_typo_then_password_from_a_source_colleagues_use_is_an_observation)
     detectors_free(vg);
 }
 
+Test(auth, a_key_login_behind_a_nat_bots_share_is_no_success_after_failures)
+{
+    struct vigil *vg = start(0);
+    const char *names[] = { "ec2-user", "debian", "ubuntu", "git", "admin", "pi" };
+    /* bots behind the carrier's NAT address guess other names... */
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 19, i), "invalid_user", names[i], "100.70.134.104", NULL);
+    /* ...then kofi, behind the same address, logs in with his key */
+    feed(vg, AT(1, 19, 30), "login_success", "kofi", "100.70.134.104", "publickey");
+    const struct caught *c = find_rule("auth.success_after_failures");
+    cr_assert_null(c, "%s", c ? c->message : "");
+    c = find_rule("auth.login");
+    cr_assert(!c || !strstr(c->message, "failure"), "%s", c->message);
+    /* a password that works after those guesses is what a spray looks like */
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 20, i), "invalid_user", names[i], "100.70.134.104", NULL);
+    feed(vg, AT(1, 20, 30), "login_success", "lena", "100.70.134.104", "password");
+    cr_assert_not_null(find_rule("auth.success_after_failures"));
+    /* and a key that works after failures for the same name still counts */
+    ncaught = 0;
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 21, i), "login_failure", "kofi", "100.70.134.104", "password");
+    feed(vg, AT(1, 21, 30), "login_success", "kofi", "100.70.134.104", "publickey");
+    cr_assert_not_null(find_rule("auth.success_after_failures"));
+    detectors_free(vg);
+}
+
 Test(auth, success_after_failures)
 {
     struct vigil *vg = start(0);
