@@ -381,5 +381,5 @@ const struct detector_plugin detector_auth = {
     .load = auth_load,
     .destroy = auth_destroy,
     .tick = auth_guess_tick,
-    .snapshot_version = 4,   /* 2: recent sessions, 3: escalation levels, 4: episodes */
+    .snapshot_version = 5,   /* 2: recent sessions, 3: escalation levels, 4: episodes, 5: bursts */
 };
