@@ -20,8 +20,9 @@ replayed as one known user's shell history (after a learned day) and every
 command that raises an alert >= medium is counted, by rule, apart for the
 pages of offensive tools (hydra, john, msfvenom, ...) and reverse shells.
 
-usage: eval.py [--seeds 1,2,3] [--no-tldr] [--out DIR] [--require-recall]
-Exit 1 with --require-recall when a step is missed on any seed.
+usage: eval.py [--seeds 1,2,3] [--no-tldr] [--out DIR] [--require-recall] [--require-bursts]
+Exit 1 with --require-recall when a step is missed on any seed, with
+--require-bursts when a guessing burst is reported in more than 3 lines.
 """
 import collections
 import json
@@ -256,7 +257,7 @@ def tldr(work):
 def main():
     args = sys.argv[1:]
     seeds = [1, 2, 3, 4, 5, 21, 22, 23, 24, 25]
-    days, outdir, do_tldr, require = 8, os.path.join(ROOT, B, "eval"), True, False
+    days, outdir, do_tldr, require, require_bursts = 8, os.path.join(ROOT, B, "eval"), True, False, False
     i = 0
     while i < len(args):
         a = args[i]
@@ -273,6 +274,8 @@ def main():
             do_tldr = False
         elif a == "--require-recall":
             require = True
+        elif a == "--require-bursts":
+            require_bursts = True
         else:
             sys.exit(__doc__)
         i += 1
@@ -384,6 +387,11 @@ def main():
             for a in r["false"]:
                 a["seed"] = r["seed"]
                 f.write(json.dumps(a) + "\n")
+    long_bursts = [(r["seed"], n) for r in results for n in r["burst_lines"] if n > 3]
+    if require_bursts and long_bursts:
+        for seed, n in long_bursts:
+            print(f"LONG BURST seed {seed}: {n} lines")
+        sys.exit(1)
     if require and missed_any:
         for r in results:
             for s in r["steps"]:
