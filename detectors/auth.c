@@ -49,7 +49,8 @@ static const struct conf_option distributed_options[] = {
 static const struct conf_option after_failures_options[] = {
     { "enabled", CONF_BOOL, "true", R(enabled), 0, 0, "raise auth.success_after_failures" },
     { "threshold", CONF_INT, "5", R(threshold), 1, 1000000,
-      "failures (for the user or from the source) that make a following success suspect" },
+      "failures from the source or its network (IPv4 /24, IPv6 /64) that make a following "
+      "success suspect; a key login counts only those for its own name" },
     { "window", CONF_DURATION, "1h", R(window_ms), 1000, 7LL * 86400 * 1000,
       "failures older than this before the success are forgotten" },
     { 0 }
@@ -380,5 +381,5 @@ const struct detector_plugin detector_auth = {
     .load = auth_load,
     .destroy = auth_destroy,
     .tick = auth_guess_tick,
-    .snapshot_version = 4,   /* 2: recent sessions, 3: escalation levels, 4: episodes */
+    .snapshot_version = 5,   /* 2: recent sessions, 3: escalation levels, 4: episodes, 5: bursts */
 };

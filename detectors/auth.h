@@ -35,23 +35,37 @@ struct auth_switch_conf {
 };
 
 /* One episode of an attack from one source (or one IPv6 /64), or against
- * one user: one alert when it starts, one update when it grows to ten times
- * the threshold or turns more severe, and a summary when it ends (no
- * activity for the rule's window, or a day after its start). At most three
- * lines however long it lasts; a botnet that never stops gives a start and a
- * summary a day. */
+ * one user: it starts when the windowed count reaches the threshold and
+ * ends after no activity for the rule's window, or a day after its start.
+ * Its lines are counted by its burst (below); a botnet that never stops
+ * gives a start and a summary a day. */
 struct auth_episode {
     int64_t start, last;            /* event time; start 0 = no episode */
     uint32_t total;                 /* failures / connections in the episode */
     uint32_t peak;                  /* highest windowed count (distinct users, sources) */
-    uint8_t lines;                  /* lines emitted: start, update */
+    uint8_t lines;                  /* lines this episode wrote */
     uint8_t sev;                    /* severity of the last line */
     uint8_t known;                  /* it targeted names that logged in here */
     uint8_t pad;
 };
 
+/* The episodes of one source (brute force, spraying, scan), or of one user
+ * name, while any is open or within the longest of their windows after the
+ * last event: one burst, at most three lines together. Lines go to the
+ * first start, to growth (as the second line) and to what raises the
+ * burst's severity; the summary of the last episode that wrote a line comes
+ * when the burst is over, if a line is left. */
+struct auth_burst {
+    struct auth_episode ended;      /* the last episode that ended having written a line */
+    int64_t last;                   /* last event of the burst */
+    uint32_t lines;                 /* lines written, at most 3 */
+    uint8_t sev;                    /* highest severity written */
+    uint8_t ended_kind;             /* the rule of `ended` */
+    uint8_t pad[2];
+};
+
 /* Failures and bare connections from one source (an IPv6 source is its
- * /64). Memory: 96 (head) + 920 = 1016 bytes/entry. */
+ * /64). Memory: 96 (head) + 832 = 928 bytes/entry. */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_window scans;         /* scan.window, weighted */
@@ -62,6 +76,7 @@ struct auth_fail_src {
     uint32_t last_user_len;
     char last_user[32];
     struct auth_episode brute, spray, scan;
+    struct auth_burst burst;        /* the three together */
 };
 
 /* Failures from one network (/24, IPv6 /64), for success after failures. */
@@ -71,7 +86,7 @@ struct auth_fail_net {
     uint32_t pad;
 };
 
-/* Failures against one user name. Memory: 96 + 408 = 504 bytes/entry. */
+/* Failures against one user name. Memory: 96 + 464 = 560 bytes/entry. */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -80,6 +95,7 @@ struct auth_fail_user {
     uint32_t last_src_len;
     char last_src[48];
     struct auth_episode distributed;
+    struct auth_burst burst;
 };
 
 /* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */
@@ -185,12 +201,15 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
 void auth_on_scan(struct detector *d, const struct record *r, struct span src);
 /* Closes the episodes that ended by now (summaries). */
 void auth_guess_tick(struct detector *d, int64_t now);
-/* Returns the failures that preceded this success (from src or for user), and
- * resets them; raises success-after-failures. */
+/* Returns the failures that preceded this success (from src or its network;
+ * for a key login only as many as were for this user), and resets them;
+ * raises success-after-failures. */
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,
                                   struct span src);
 void auth_on_login(struct detector *d, const struct record *r, struct span user, struct span src,
                    uint32_t failures);
+/* publickey, hostbased, gssapi: a login no guessed password opens. */
+bool auth_method_is_key(struct span method);
 void auth_on_priv(struct detector *d, const struct record *r, struct span action,
                   struct span user);
 void auth_on_account(struct detector *d, const struct record *r, struct span action,

@@ -8,14 +8,18 @@
  * at all. An IPv6 source counts as its /64: addresses inside one are one
  * attacker's to choose from.
  *
- * One alert per episode (auth.h, struct auth_episode): when the windowed
- * count reaches the threshold, one line; one update when the episode grows
- * to ten times the threshold or turns more severe (it reaches accounts that
- * log in here); and a summary when it ends - or, if it turns more severe
- * again after the update, that line instead of the summary. Three at most. Severity follows what is targeted: names that never
- * logged in here (admin, test, oracle: what every internet-facing sshd sees
- * all day) are low; names that log in here are medium, and several of them,
- * or a privileged one, high. */
+ * One alert per episode (auth.h, struct auth_episode), and three lines at
+ * most for one source's brute force, spraying and scan together (struct
+ * auth_burst: a bot that guesses many names trips both): a line when the
+ * windowed count first reaches a threshold, an update when it grows tenfold
+ * or turns more severe (it reaches accounts that log in here), and a summary
+ * when the burst is over, while lines are left. Severity follows
+ * what is targeted: names that never logged in here (admin, test, oracle:
+ * what every internet-facing sshd sees all day) are low from one source, and
+ * an observation (info) when many sources each try a few; names that log in
+ * here are medium, and several of them, or a privileged one, high. Guessing
+ * from many sources at an account that only ever logs in by key is one level
+ * lower. */
 #include "detectors/auth.h"
 
 #include <string.h>
@@ -78,6 +82,15 @@ static bool known_user(struct detector *d, struct span user, int64_t now)
 {
     struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
     return h && ((const struct auth_user *)bl_value(h))->logins > 0;
+}
+
+/* A name that logged in here, always by key: a password guessed for it opens
+ * nothing unless the account has one sshd accepts, which it never used. */
+static bool key_only_user(struct detector *d, struct span user, int64_t now)
+{
+    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
+    const struct auth_user *u = h ? bl_value(h) : NULL;
+    return u && u->key_logins > 0 && u->pw_logins == 0;
 }
 
 /* Entries of d seen within window_ns, without adding one. */
@@ -172,26 +185,99 @@ static void episode_alert(struct detector *d, enum episode_kind k, enum episode_
     alert_emit(d->vg, &a);
 }
 
+/* The episodes of one source (brute force, spraying, scan) or of one user
+ * (distributed) and their shared state (auth.h, struct auth_burst). */
+struct burst {
+    struct auth_episode *ep[3];
+    size_t n;
+    struct auth_burst *st;
+    int64_t gap_ns;                 /* the longest window of its rules */
+};
+
+/* Open while one of its episodes is, or a later one would still count the
+ * events of the last (spraying counts users over an hour, brute force
+ * failures over ten minutes). */
+static bool burst_open(const struct burst *b, int64_t now)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->ep[i]->start)
+            return true;
+    return b->st->last && now - b->st->last <= b->gap_ns;
+}
+
+/* Writes the burst's summary if a line is left, and starts it afresh. */
+static void burst_end(struct detector *d, const struct burst *b, struct span key)
+{
+    struct auth_burst *st = b->st;
+    if (st->ended.start && st->lines < 3)
+        episode_alert(d, (enum episode_kind)st->ended_kind, PH_END, &st->ended, NULL, key,
+                      SPAN_NULL, 0, st->ended.last);
+    memset(st, 0, sizeof(*st));
+}
+
+/* Ends e and keeps it for the burst's summary when it wrote a line. An
+ * episode a day old ends its burst at once: a botnet that never stops gets
+ * a summary and a new start a day. */
+static void episode_close(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                          const struct burst *b, struct span key)
+{
+    bool day = e->last - e->start >= NS_PER_DAY;
+    if (e->lines) {
+        b->st->ended = *e;
+        b->st->ended_kind = (uint8_t)k;
+    }
+    memset(e, 0, sizeof(*e));
+    if (day) {
+        for (size_t i = 0; i < b->n; i++)
+            memset(b->ep[i], 0, sizeof(*b->ep[i]));
+        burst_end(d, b, key);
+    }
+}
+
+/* Ends the burst when it is over at now. */
+static void burst_settle(struct detector *d, const struct burst *b, struct span key, int64_t now)
+{
+    if (b->st->last && !burst_open(b, now))
+        burst_end(d, b, key);
+}
+
+/* One line of e in its burst; `start` when e wrote none yet. */
+static void burst_line(struct detector *d, enum episode_kind k, struct auth_episode *e,
+                       const struct burst *b, const struct record *r, struct span key,
+                       struct span latest, uint32_t count)
+{
+    e->lines++;
+    b->st->lines++;
+    if (e->sev > b->st->sev)
+        b->st->sev = e->sev;
+    episode_alert(d, k, e->lines == 1 ? PH_START : PH_UPDATE, e, r, key, latest, count, r->ts);
+}
+
 /* Advances an episode by n events whose windowed count is now `count`, at
- * severity sev; writes its start or its update. */
+ * severity sev. Its burst writes the first start, growth tenfold as its
+ * second line, and any line that raises the burst's severity, three at
+ * most: a second rule tripping at the same severity adds nothing. */
 static void episode_step(struct detector *d, enum episode_kind k, struct auth_episode *e,
-                         const struct record *r, struct span key, struct span latest,
-                         uint32_t count, uint32_t n, enum severity sev, bool known)
+                         const struct burst *b, const struct record *r, struct span key,
+                         struct span latest, uint32_t count, uint32_t n, enum severity sev,
+                         bool known)
 {
     const struct auth_rule_conf *rc = conf_of(auth_of(d), k);
+    struct auth_burst *st = b->st;
     int64_t now = r->ts, gap = rc->window_ms * 1000000LL;
     uint32_t thr = (uint32_t)rc->threshold;
-    if (episode_over(e, gap, now)) {
-        if (e->lines && e->lines < 3)
-            episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
-        memset(e, 0, sizeof(*e));
-    }
+    if (episode_over(e, gap, now))
+        episode_close(d, k, e, b, key);
+    burst_settle(d, b, key, now);
+    if (now > st->last)
+        st->last = now;
     if (!e->start) {
         if (count < thr)
             return;
         *e = (struct auth_episode){ .start = now, .last = now, .total = count, .peak = count,
-                                    .lines = 1, .sev = (uint8_t)sev, .known = known };
-        episode_alert(d, k, PH_START, e, r, key, latest, count, now);
+                                    .sev = (uint8_t)sev, .known = known };
+        if (st->lines == 0 || (st->lines < 3 && (uint8_t)sev > st->sev))
+            burst_line(d, k, e, b, r, key, latest, count);
         return;
     }
     if (now > e->last)
@@ -200,15 +286,29 @@ static void episode_step(struct detector *d, enum episode_kind k, struct auth_ep
     if (count > e->peak)
         e->peak = count;
     e->known |= known;
-    bool grew = e->total >= 10ULL * thr, worse = (uint8_t)sev > e->sev;
-    if (worse)
+    bool grew = e->lines == 1 && st->lines == 1 && e->total >= 10ULL * thr;
+    if ((uint8_t)sev > e->sev)
         e->sev = (uint8_t)sev;
-    /* the second line: grown tenfold or more severe; a third only when it
-     * turns more severe again, which then stands for the summary */
-    if ((e->lines == 1 && (grew || worse)) || (e->lines == 2 && worse)) {
-        e->lines++;
-        episode_alert(d, k, PH_UPDATE, e, r, key, latest, count, now);
-    }
+    if (st->lines < 3 && (grew || e->sev > st->sev))
+        burst_line(d, k, e, b, r, key, latest, count);
+}
+
+static int64_t longest(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
+static struct burst src_burst(struct auth_ctx *x, struct auth_fail_src *fs)
+{
+    int64_t gap = longest(longest(x->bruteforce.window_ms, x->spray.window_ms),
+                          x->scan.window_ms) * 1000000LL;
+    return (struct burst){ { &fs->brute, &fs->spray, &fs->scan }, 3, &fs->burst, gap };
+}
+
+static struct burst user_burst(struct auth_ctx *x, struct auth_fail_user *fu)
+{
+    return (struct burst){ { &fu->distributed }, 1, &fu->burst,
+                           x->distributed.window_ms * 1000000LL };
 }
 
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
@@ -227,6 +327,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
 
     if (src.len && (h = bl_lookup(x->fail_src, key, now, true, true))) {
         struct auth_fail_src *fs = bl_value(h);
+        struct burst bu = src_burst(x, fs);
         if (fs->last_fail && now - fs->last_fail > keep_ns)
             fs->since = 0;
         fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
@@ -244,12 +345,12 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
             uint32_t thr = (uint32_t)x->bruteforce.threshold;
             enum severity sev = !kusers ? SEV_LOW
                               : priv || cnt >= 5ULL * thr ? SEV_HIGH : SEV_MEDIUM;
-            episode_step(d, EP_BRUTE, &fs->brute, r, key, user, cnt, n, sev, kusers > 0);
+            episode_step(d, EP_BRUTE, &fs->brute, &bu, r, key, user, cnt, n, sev, kusers > 0);
         }
         if (x->spray.enabled && user.len) {
             enum severity sev = kusers >= 2 || (kusers && priv) ? SEV_HIGH
                               : kusers ? SEV_MEDIUM : SEV_LOW;
-            episode_step(d, EP_SPRAY, &fs->spray, r, key, user, users, n, sev, kusers > 0);
+            episode_step(d, EP_SPRAY, &fs->spray, &bu, r, key, user, users, n, sev, kusers > 0);
         }
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
@@ -274,8 +375,15 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, key), now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
         if (x->distributed.enabled) {
-            enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_LOW;
-            episode_step(d, EP_DIST, &fu->distributed, r, user, src, srcs, n, sev, known);
+            /* many internet sources on a name that never logged in here is
+             * the background every sshd sees: an observation. On a real
+             * account it is an attack, one level lower when the account
+             * only ever logs in by key. */
+            enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_INFO;
+            if (known && sev > SEV_LOW && key_only_user(d, user, now))
+                sev--;
+            struct burst bu = user_burst(x, fu);
+            episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
         }
     }
 }
@@ -305,7 +413,8 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
     uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);
-    episode_step(d, EP_SCAN, &fs->scan, r, key, reason, cnt, w, SEV_LOW, false);
+    struct burst bu = src_burst(x, fs);
+    episode_step(d, EP_SCAN, &fs->scan, &bu, r, key, reason, cnt, w, SEV_LOW, false);
 }
 
 struct tick_arg {
@@ -314,29 +423,30 @@ struct tick_arg {
 };
 
 static void close_if_over(struct detector *d, enum episode_kind k, struct auth_episode *e,
-                          struct span key, int64_t now)
+                          const struct burst *b, struct span key, int64_t now)
 {
-    if (!episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
-        return;
-    if (e->lines && e->lines < 3)
-        episode_alert(d, k, PH_END, e, NULL, key, SPAN_NULL, 0, e->last);
-    memset(e, 0, sizeof(*e));
+    if (episode_over(e, conf_of(auth_of(d), k)->window_ms * 1000000LL, now))
+        episode_close(d, k, e, b, key);
 }
 
 static void tick_src(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_src *fs = bl_value(h);
-    close_if_over(t->d, EP_BRUTE, &fs->brute, bl_key(h), t->now);
-    close_if_over(t->d, EP_SPRAY, &fs->spray, bl_key(h), t->now);
-    close_if_over(t->d, EP_SCAN, &fs->scan, bl_key(h), t->now);
+    struct burst bu = src_burst(auth_of(t->d), fs);
+    close_if_over(t->d, EP_BRUTE, &fs->brute, &bu, bl_key(h), t->now);
+    close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
+    close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
+    burst_settle(t->d, &bu, bl_key(h), t->now);
 }
 
 static void tick_user(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_user *fu = bl_value(h);
-    close_if_over(t->d, EP_DIST, &fu->distributed, bl_key(h), t->now);
+    struct burst bu = user_burst(auth_of(t->d), fu);
+    close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
+    burst_settle(t->d, &bu, bl_key(h), t->now);
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)
@@ -378,8 +488,14 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     }
     /* Failures for this name from anywhere are the internet's background
      * noise; only those from this source or its network make the success
-     * suspect. */
+     * suspect. A key login is not what guessed passwords open: behind a
+     * shared NAT address, bots' guesses at other names tell nothing about
+     * it, so it counts at most the failures there were for its own name. */
     uint32_t failures = from_src > from_net ? from_src : from_net;
+    if (auth_method_is_key(record_str(r, RK_METHOD))) {
+        failures = failures < for_user ? failures : for_user;
+        from_src = from_src < for_user ? from_src : for_user;
+    }
     if (!x->after_failures.enabled || failures < (uint64_t)x->after_failures.threshold)
         return failures;
 

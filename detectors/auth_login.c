@@ -3,7 +3,8 @@
  *
  * Signals fall in two groups. Novelty says where from: a source never seen
  * for this user (+0.25), its network never seen for the user (+0.10), a
- * source no user ever logged in from (+0.10), a first login ever (+0.15).
+ * source no user ever logged in from (+0.10), a first login ever (+0.15). A
+ * source new to the user that other users log in from counts +0.10 in all.
  * Risk says how: an hour the user is never active at (+0.25), failures just
  * before (+0.05 each, at most +0.30), a password where the user uses keys
  * (+0.15; +0.05 otherwise), a dormant account (+0.25); a privileged account
@@ -20,7 +21,7 @@
 
 #include "sidecar/vigil.h"
 
-static bool method_is_key(struct span m)
+bool auth_method_is_key(struct span m)
 {
     return span_starts(m, SPAN_LIT("publickey")) || span_starts(m, SPAN_LIT("hostbased")) ||
            span_starts(m, SPAN_LIT("gssapi"));
@@ -78,7 +79,7 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     struct auth_ctx *x = auth_of(d);
     int64_t now = r->ts;
     struct span method = record_str(r, RK_METHOD);
-    bool key = method_is_key(method), pw = method_is_password(method);
+    bool key = auth_method_is_key(method), pw = method_is_password(method);
     if (!user.len)
         return;
     if (span_eq_cstr(user, "root"))
@@ -99,9 +100,12 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     bool priv = auth_privileged(d, user, u);
 
     double novelty = 0, risk = 0;
+    /* A source other users of the host log in from (the office, the VPN
+     * gateway) is new to this user, not to the host: its weight drops. */
+    bool peer_src = new_src && !new_any;
     if (!learning) {
-        novelty += new_src ? 0.25 : 0;
-        novelty += new_net ? 0.10 : 0;
+        novelty += new_src ? (peer_src ? 0.10 : 0.25) : 0;
+        novelty += new_net && !peer_src ? 0.10 : 0;
         novelty += new_any ? 0.10 : 0;
         novelty += first ? 0.15 : 0;
     }

@@ -20,8 +20,9 @@ replayed as one known user's shell history (after a learned day) and every
 command that raises an alert >= medium is counted, by rule, apart for the
 pages of offensive tools (hydra, john, msfvenom, ...) and reverse shells.
 
-usage: eval.py [--seeds 1,2,3] [--no-tldr] [--out DIR] [--require-recall]
-Exit 1 with --require-recall when a step is missed on any seed.
+usage: eval.py [--seeds 1,2,3] [--no-tldr] [--out DIR] [--require-recall] [--require-bursts]
+Exit 1 with --require-recall when a step is missed on any seed, with
+--require-bursts when a guessing burst is reported in more than 3 lines.
 """
 import collections
 import json
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import fnmatch
+import ipaddress
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 B = os.environ.get("B", "build")
@@ -123,6 +125,34 @@ def labels(path):
     return lab
 
 
+def bot_key(src, bots):
+    """The labelled bot an alert's source stands for: the address itself, or
+    an IPv6 /64 (vigil counts a v6 source as its /64) holding a bot."""
+    if src in bots:
+        return src
+    if src and src.endswith("/64"):
+        try:
+            net = ipaddress.ip_network(src, strict=False)
+        except ValueError:
+            return None
+        for b in bots:
+            if ":" in b and ipaddress.ip_address(b) in net:
+                return str(net)
+    return None
+
+
+def bursts_of(times, gap_ns):
+    """Alert times of one source split into bursts: a gap longer than gap_ns
+    between two alert lines starts a new one. Returns the lines per burst."""
+    out, last = [], None
+    for t in sorted(times):
+        if last is None or t - last > gap_ns:
+            out.append(0)
+        out[-1] += 1
+        last = t
+    return out
+
+
 def names(a, ent):
     return any(f"{k}={v}" in ent for k, v in a.get("entity", {}).items())
 
@@ -139,7 +169,9 @@ def judge_seed(seed, work, days):
     t0 = min(s["first"] for s in lab["steps"])
     t1 = max(s["last"] for s in lab["steps"]) + 3600 * NS
     res = dict(seed=seed, normal_lines=normal, steps=[], false=[], alerts=len(alerts),
-               bursts=collections.Counter(), burst_sev=collections.Counter(), bots=len(lab["bots"]))
+               bursts=collections.Counter(), burst_sev=collections.Counter(), bots=len(lab["bots"]),
+               burst_lines=[])
+    bot_times = collections.defaultdict(list)
     for s in lab["steps"]:
         hits = [a for a in alerts if SEV.index(a["severity"]) >= 1 and names(a, s["entity"])
                 and any(fnmatch.fnmatchcase(a["rule"], r) for r in s["rules"])
@@ -150,13 +182,18 @@ def judge_seed(seed, work, days):
     for a in alerts:
         t = ts_ns(a["ts"])
         src = a.get("entity", {}).get("src_ip")
-        if a["rule"].startswith("auth.") and src in lab["bots"]:
+        bot = bot_key(src, lab["bots"]) if a["rule"].startswith("auth.") else None
+        if bot:
             # a report of internet guessing: expected, judged by lines per
             # burst and by severity, not as a false alert
-            res["bursts"][src] += 1
+            res["bursts"][bot] += 1
             res["burst_sev"][a["severity"]] += 1
+            bot_times[bot].append(t)
         elif not (t0 <= t <= t1 and names(a, lab["intruder"])):
             res["false"].append(a)
+    # a burst: one source's alert lines with no more than an hour between two
+    for times in bot_times.values():
+        res["burst_lines"] += bursts_of(times, 3600 * NS)
     return res
 
 
@@ -220,7 +257,7 @@ def tldr(work):
 def main():
     args = sys.argv[1:]
     seeds = [1, 2, 3, 4, 5, 21, 22, 23, 24, 25]
-    days, outdir, do_tldr, require = 8, os.path.join(ROOT, B, "eval"), True, False
+    days, outdir, do_tldr, require, require_bursts = 8, os.path.join(ROOT, B, "eval"), True, False, False
     i = 0
     while i < len(args):
         a = args[i]
@@ -237,6 +274,8 @@ def main():
             do_tldr = False
         elif a == "--require-recall":
             require = True
+        elif a == "--require-bursts":
+            require_bursts = True
         else:
             sys.exit(__doc__)
         i += 1
@@ -271,12 +310,16 @@ def main():
     say("Internet guessing (bots on many networks and shared NAT addresses, labelled by the generator) "
         "is judged apart: alert lines per guessing source, and their severities.")
     say()
-    say("| seed | guessing sources | sources alerted | max lines per source | median | at >= medium |")
-    say("|---|---|---|---|---|---|")
+    say("A burst is one source's alert lines with no more than an hour between two (all rules: "
+        "brute force, spraying, scan); an IPv6 source counts as its /64.")
+    say()
+    say("| seed | guessing sources | sources alerted | bursts | max lines per burst | bursts > 3 lines | "
+        "max lines per source (week) | lines at >= medium |")
+    say("|---|---|---|---|---|---|---|---|")
     for r in results:
-        b = r["bursts"]
-        say(f"| {r['seed']} | {r['bots']} | {len(b)} | {max(b.values()) if b else 0} | "
-            f"{statistics.median(b.values()) if b else 0} | "
+        b, bl = r["bursts"], r["burst_lines"]
+        say(f"| {r['seed']} | {r['bots']} | {len(b)} | {len(bl)} | {max(bl) if bl else 0} | "
+            f"{sum(1 for n in bl if n > 3)} | {max(b.values()) if b else 0} | "
             f"{sum(n for s, n in r['burst_sev'].items() if SEV.index(s) >= 2)} |")
     say()
     say("## Per intrusion step (all seeds)")
@@ -344,6 +387,11 @@ def main():
             for a in r["false"]:
                 a["seed"] = r["seed"]
                 f.write(json.dumps(a) + "\n")
+    long_bursts = [(r["seed"], n) for r in results for n in r["burst_lines"] if n > 3]
+    if require_bursts and long_bursts:
+        for seed, n in long_bursts:
+            print(f"LONG BURST seed {seed}: {n} lines")
+        sys.exit(1)
     if require and missed_any:
         for r in results:
             for s in r["steps"]:

@@ -110,6 +110,74 @@ Test(auth, distributed_one_user_many_sources)
     detectors_free(vg);
 }
 
+Test(auth, distributed_severity_follows_the_account)
+{
+    struct vigil *vg = start(0);
+    char src[32];
+    feed(vg, AT(1, 1, 0), "login_success", "deploy", "10.0.0.9", "publickey");
+    feed(vg, AT(1, 1, 5), "login_success", "carol", "10.0.0.8", "password");
+    const char *who[] = { "guest", "deploy", "carol" };
+    const int want[] = { SEV_INFO, SEV_LOW, SEV_MEDIUM };
+    for (int u = 0; u < 3; u++) {
+        ncaught = 0;
+        for (int i = 0; i < 5; i++) {
+            snprintf(src, sizeof(src), "198.51.%d.%d", 10 + u, i + 1);
+            feed(vg, AT(1, 3 + u, i), "login_failure", who[u], src, "password");
+        }
+        const struct caught *c = find_rule("auth.distributed");
+        cr_assert_not_null(c, "%s", who[u]);
+        cr_assert_eq(sev_of(c), want[u], "%s: %s %s", who[u], c->severity, c->message);
+    }
+    detectors_free(vg);
+}
+
+Test(auth, a_typo_then_password_from_a_source_colleagues_use_is_an_observation)
+{
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    learn_week(vg, "bob", "10.8.0.2", NULL);
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    /* bob at the office for once: one typo, then his password */
+    feed(vg, AT(8, 13, 0), "login_failure", "bob", "10.0.0.5", "password");
+    feed(vg, AT(8, 13, 0) + 5 * NS_PER_SEC, "login_success", "bob", "10.0.0.5", "password");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert(!c || sev_of(c) <= SEV_LOW, "%s %s", c->severity, c->message);
+    /* the same from an address no one here ever logged in from is not */
+    ncaught = 0;
+    feed(vg, AT(8, 14, 0), "login_failure", "bob", "10.0.3.9", "password");
+    feed(vg, AT(8, 14, 0) + 5 * NS_PER_SEC, "login_success", "bob", "10.0.3.9", "password");
+    c = find_rule("auth.login");
+    cr_assert_not_null(c);
+    cr_assert_geq(sev_of(c), SEV_MEDIUM, "%s %s", c->severity, c->message);
+    detectors_free(vg);
+}
+
+Test(auth, a_key_login_behind_a_nat_bots_share_is_no_success_after_failures)
+{
+    struct vigil *vg = start(0);
+    const char *names[] = { "ec2-user", "debian", "ubuntu", "git", "admin", "pi" };
+    /* bots behind the carrier's NAT address guess other names... */
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 19, i), "invalid_user", names[i], "100.70.134.104", NULL);
+    /* ...then kofi, behind the same address, logs in with his key */
+    feed(vg, AT(1, 19, 30), "login_success", "kofi", "100.70.134.104", "publickey");
+    const struct caught *c = find_rule("auth.success_after_failures");
+    cr_assert_null(c, "%s", c ? c->message : "");
+    c = find_rule("auth.login");
+    cr_assert(!c || !strstr(c->message, "failure"), "%s", c->message);
+    /* a password that works after those guesses is what a spray looks like */
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 20, i), "invalid_user", names[i], "100.70.134.104", NULL);
+    feed(vg, AT(1, 20, 30), "login_success", "lena", "100.70.134.104", "password");
+    cr_assert_not_null(find_rule("auth.success_after_failures"));
+    /* and a key that works after failures for the same name still counts */
+    ncaught = 0;
+    for (int i = 0; i < 6; i++)
+        feed(vg, AT(1, 21, i), "login_failure", "kofi", "100.70.134.104", "password");
+    feed(vg, AT(1, 21, 30), "login_success", "kofi", "100.70.134.104", "publickey");
+    cr_assert_not_null(find_rule("auth.success_after_failures"));
+    detectors_free(vg);
+}
+
 Test(auth, success_after_failures)
 {
     struct vigil *vg = start(0);
@@ -503,7 +571,7 @@ Test(auth, an_endless_botnet_is_reported_when_it_starts_grows_and_daily)
     cr_assert_geq(n, 2, "the start and the growth are reported");
     cr_assert_leq(n, 6, "not once per failure or per throttle window: %u", n);
     const struct caught *c = find_rule("auth.distributed");
-    cr_assert_eq(sev_of(c), SEV_LOW, "a name that never logged in here is internet noise");
+    cr_assert_eq(sev_of(c), SEV_INFO, "a name that never logged in here is internet noise");
     detectors_free(vg);
 }
 
@@ -561,6 +629,8 @@ Test(auth, one_episode_at_most_three_lines)
     detectors_tick(vg, AT(1, 2, 55));
     cr_assert_eq(count_rule("auth.bruteforce"), 2, "not over yet");
     detectors_tick(vg, AT(1, 3, 10));
+    cr_assert_eq(count_rule("auth.bruteforce"), 2, "spraying would count its names for an hour");
+    detectors_tick(vg, AT(1, 3, 55));
     cr_assert_eq(count_rule("auth.bruteforce"), 3, "and a summary when it ended");
     const struct caught *c = find_rule("auth.bruteforce");
     cr_assert(strstr(c->message, "ended: 200 failed logins"), "%s", c->message);
@@ -572,6 +642,57 @@ Test(auth, one_episode_at_most_three_lines)
     for (int k = 0; k < 8; k++)
         feed(vg, AT(1, 6, k), "login_failure", "oracle", "203.0.113.77", "password");
     cr_assert_eq(count_rule("auth.bruteforce"), 4);
+    detectors_free(vg);
+}
+
+Test(auth, one_source_brute_force_and_spray_are_one_burst_of_three_lines)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 1, 0), "login_success", "deploy", "10.0.0.5", "publickey");
+    /* a bot tries 12 names, 4 each, in two minutes, then more names after a
+     * quiet quarter: brute force and spraying from one source, one burst */
+    const char *names[] = { "admin", "test", "oracle", "ubuntu", "pi", "git", "user", "guest",
+                            "ftp", "postgres", "mysql", "deploy" };
+    for (int i = 0; i < 48; i++)
+        feed(vg, AT(1, 2, 0) + i * 2 * NS_PER_SEC, "login_failure", names[i / 4],
+             "203.0.113.78", "password");
+    detectors_tick(vg, AT(1, 2, 15));
+    for (int i = 0; i < 8; i++)
+        feed(vg, AT(1, 2, 25) + i * NS_PER_SEC, "invalid_user", names[i], "203.0.113.78", NULL);
+    detectors_tick(vg, AT(1, 5, 0));
+    unsigned n = count_rule("auth.bruteforce") + count_rule("auth.spray") + count_rule("auth.scan");
+    cr_assert_geq(n, 2, "both patterns are reported");
+    cr_assert_leq(n, 3, "one burst, three lines at most: %u", n);
+    bool medium = false;
+    for (int i = 0; i < ncaught; i++)
+        medium |= severity_parse(caught[i].severity) >= SEV_MEDIUM;
+    cr_assert(medium, "it reached deploy, an account that logs in here");
+    detectors_free(vg);
+}
+
+Test(auth, a_burst_keeps_its_lines_for_what_raises_its_severity)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 1, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    feed(vg, AT(1, 1, 1), "login_success", "bob", "10.0.0.6", "publickey");
+    /* a scanner probes for a quarter, then guesses bot names, then real ones */
+    for (int i = 0; i < 15; i++)
+        feed_kv(vg, AT(1, 2, i), "scan", NULL, "203.0.113.79", NULL,
+                (const char *const[]){ "reason", "kex_exchange_identification", NULL }, 1);
+    detectors_tick(vg, AT(1, 2, 40));
+    const char *names[] = { "admin", "test", "oracle", "ubuntu", "pi", "git", "user", "guest" };
+    for (int i = 0; i < 8; i++)
+        feed(vg, AT(1, 2, 45) + i * NS_PER_SEC, "invalid_user", names[i], "203.0.113.79", NULL);
+    for (int i = 0; i < 40; i++)
+        feed(vg, AT(1, 2, 46) + i * NS_PER_SEC, "login_failure", i % 2 ? "alice" : "bob",
+             "203.0.113.79", "password");
+    detectors_tick(vg, AT(1, 5, 0));
+    unsigned n = count_rule("auth.bruteforce") + count_rule("auth.spray") + count_rule("auth.scan");
+    cr_assert_leq(n, 3, "one burst, three lines at most: %u", n);
+    bool high = false;
+    for (int i = 0; i < ncaught; i++)
+        high |= severity_parse(caught[i].severity) >= SEV_HIGH;
+    cr_assert(high, "the turn to two real accounts is reported");
     detectors_free(vg);
 }
 
