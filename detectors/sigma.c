@@ -51,6 +51,8 @@ static const struct conf_option sg_options[] = {
 
 static bool status_known(const char *s)
 {
+    if (!s)
+        return true;   /* unset: the loader's default, test */
     for (size_t i = 0; statuses[i]; i++)
         if (strcmp(statuses[i], s) == 0)
             return true;

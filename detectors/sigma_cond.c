@@ -169,7 +169,10 @@ int sigma_cond_compile(struct sigma_set *s, struct sigma_rule *r, const char *co
     next(&c);
     int64_t root = expr(&c);
     if (root >= 0 && c.toklen) {
-        snprintf(err, errlen, "unexpected '%.60s'", c.tok);
+        if (is(&c, "|"))
+            snprintf(err, errlen, "aggregation and near are not supported");
+        else
+            snprintf(err, errlen, "unexpected '%.60s'", c.tok);
         root = -1;
     }
     if (root < 0) {

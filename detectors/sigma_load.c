@@ -124,10 +124,22 @@ static void rollback(struct sigma_set *s, const struct mark *m)
     s->ncnode = m->ncnode;
 }
 
+/* YAML null: no value, ~ or null, unquoted. */
+static bool is_null(struct fy_node *v)
+{
+    if (!v)
+        return true;
+    if (fy_node_get_type(v) != FYNT_SCALAR || fy_node_get_style(v) != FYNS_PLAIN)
+        return false;
+    size_t len;
+    const char *p = fy_node_get_scalar(v, &len);
+    return !p || len == 0 || (len == 1 && p[0] == '~') || (len == 4 && strncasecmp(p, "null", 4) == 0);
+}
+
 static int value_add(struct sigma_set *s, struct sigma_item *it, const struct sigma_mods *m,
                      struct fy_node *v, char *err)
 {
-    bool null = !v || (fy_node_get_type(v) == FYNT_SCALAR && fy_node_is_null(v));
+    bool null = is_null(v);
     const char *p = "";
     size_t len = 0;
     if (!null) {
