@@ -132,9 +132,12 @@ struct sigma_set {
     unsigned skips[SK__N];
     unsigned by_source[SS__N];          /* evaluable rules per logsource */
     /* evaluation index (sigma_set.c) */
-    struct sigma_ac *ac[SF__N];
-    int32_t *ac_first[SF__N];           /* literal id -> first pattern */
+    struct sigma_ac *ac[SS__N][SF__N];  /* per source: only its rules' literals */
+    int32_t *ac_first[SS__N][SF__N];    /* literal id -> first pattern */
     uint32_t *pat_rule;                 /* pattern -> rule */
+    uint32_t *pat_item;                 /* pattern -> item */
+    uint32_t *item_seen;                /* epoch: one of the item's literals was found */
+    bool *item_gated;                   /* every value has a literal (and not |all) */
     uint32_t *ungated[SS__N];           /* active rules with no gate, per source */
     size_t nungated[SS__N];
     /* per-record scratch */

@@ -735,10 +735,14 @@ void sigma_set_free(struct sigma_set *s)
         free(s->skipped[i].path);
         free(s->skipped[i].reason);
     }
-    for (int f = 0; f < SF__N; f++) {
-        sigma_ac_free(s->ac[f]);
-        free(s->ac_first[f]);
-    }
+    for (int k = 0; k < SS__N; k++)
+        for (int f = 0; f < SF__N; f++) {
+            sigma_ac_free(s->ac[k][f]);
+            free(s->ac_first[k][f]);
+        }
+    free(s->pat_item);
+    free(s->item_seen);
+    free(s->item_gated);
     for (int k = 0; k < SS__N; k++)
         free(s->ungated[k]);
     free(s->rule);

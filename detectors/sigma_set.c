@@ -91,6 +91,62 @@ static bool sel_gated(const struct sigma_set *s, const struct sigma_sel *sel)
     return true;
 }
 
+/* The shortest literal of an item's values: the longer, the rarer. */
+static uint32_t item_min_lit(const struct sigma_set *s, const struct sigma_item *it)
+{
+    uint32_t m = UINT32_MAX;
+    for (uint32_t i = 0; i < it->np; i++) {
+        const struct sigma_pat *p = &s->pat[it->p0 + i];
+        uint32_t n = p->kind == SM_GLOB && p->lit ? p->lit_len : 0;
+        if (it->all ? n > 0 && (m == UINT32_MAX || n > m) : n < m)
+            m = n;
+    }
+    return m == UINT32_MAX ? 0 : m;
+}
+
+static void ungate(struct sigma_pat *p)
+{
+    free(p->lit);
+    p->lit = NULL;
+    p->lit_len = 0;
+}
+
+/* A map holds only when all its items do, so one gated item is enough to
+ * make it a candidate: keep the literals of the item with the longest
+ * shortest literal (of an |all item, its longest one) and check the others
+ * in full, so common short literals (" -c", "/bin/") do not make every
+ * command a candidate. */
+static void gates_choose(struct sigma_set *s, const struct sigma_alt *al)
+{
+    uint32_t best = UINT32_MAX, best_len = 0;
+    for (uint32_t i = 0; i < al->ni; i++) {
+        const struct sigma_item *it = &s->item[al->i0 + i];
+        uint32_t n = item_gated(s, it) ? item_min_lit(s, it) : 0;
+        if (n > best_len) {
+            best_len = n;
+            best = i;
+        }
+    }
+    if (best == UINT32_MAX)
+        return;
+    for (uint32_t i = 0; i < al->ni; i++) {
+        const struct sigma_item *it = &s->item[al->i0 + i];
+        if (i != best) {
+            for (uint32_t k = 0; k < it->np; k++)
+                ungate(&s->pat[it->p0 + k]);
+        } else if (it->all) {
+            bool kept = false;
+            for (uint32_t k = 0; k < it->np; k++) {
+                struct sigma_pat *p = &s->pat[it->p0 + k];
+                if (!kept && p->lit && p->lit_len == best_len)
+                    kept = true;
+                else
+                    ungate(p);
+            }
+        }
+    }
+}
+
 static int gate_sel(void *arg, uint32_t i)
 {
     const struct sigma_set *s = arg;
@@ -107,6 +163,23 @@ int sigma_set_index(struct sigma_set *s)
     s->rule_seen = calloc(nr, sizeof(*s->rule_seen));
     s->cand = calloc(nr, sizeof(*s->cand));
     s->re_match = sigma_re_scratch_new();
+    size_t ni = s->nitem ? s->nitem : 1;
+    s->pat_item = calloc(np, sizeof(*s->pat_item));
+    s->item_seen = calloc(ni, sizeof(*s->item_seen));
+    s->item_gated = calloc(ni, sizeof(*s->item_gated));
+    if (!s->pat_item || !s->item_seen || !s->item_gated)
+        return -1;
+    for (size_t p = 0; p < s->npat; p++)
+        if (s->pat[p].field == SF_TYPE)
+            ungate(&s->pat[p]);   /* `type: EXECVE` is in every EXECVE event: never a gate */
+    for (size_t a = 0; a < s->nalt; a++)
+        gates_choose(s, &s->alt[a]);
+    for (size_t i = 0; i < s->nitem; i++) {
+        const struct sigma_item *it = &s->item[i];
+        s->item_gated[i] = !it->all && item_gated(s, it);
+        for (uint32_t p = 0; p < it->np; p++)
+            s->pat_item[it->p0 + p] = (uint32_t)i;
+    }
     if (!s->pat_rule || !s->pat_seen || !s->pat_val || !s->pat_hit || !s->rule_seen || !s->cand || !s->re_match)
         return -1;
     for (size_t k = 0; k < SS__N; k++) {
@@ -114,9 +187,10 @@ int sigma_set_index(struct sigma_set *s)
         if (!s->ungated[k])
             return -1;
     }
-    for (int f = 0; f < SF__N; f++)
-        if (!(s->ac[f] = sigma_ac_new()))
-            return -1;
+    for (int k = 0; k < SS__N; k++)
+        for (int f = 0; f < SF__N; f++)
+            if (!(s->ac[k][f] = sigma_ac_new()))
+                return -1;
     for (size_t r = 0; r < s->nrules; r++) {
         struct sigma_rule *ru = &s->rule[r];
         for (uint32_t si = 0; si < ru->ns; si++) {
@@ -143,33 +217,36 @@ int sigma_set_index(struct sigma_set *s)
         tmp_id[p] = -1;
         if (pt->kind != SM_GLOB || !pt->lit || !s->rule[s->pat_rule[p]].active)
             continue;
-        tmp_id[p] = sigma_ac_add(s->ac[pt->field], pt->lit, pt->lit_len);
+        tmp_id[p] = sigma_ac_add(s->ac[s->rule[s->pat_rule[p]].source][pt->field], pt->lit, pt->lit_len);
         if (tmp_id[p] < 0) {
             free(tmp_id);
             return -1;
         }
     }
-    for (int f = 0; f < SF__N; f++) {
-        size_t n = sigma_ac_count(s->ac[f]);
-        s->ac_first[f] = malloc((n ? n : 1) * sizeof(int32_t));
-        if (!s->ac_first[f]) {
-            free(tmp_id);
-            return -1;
+    for (int k = 0; k < SS__N; k++)
+        for (int f = 0; f < SF__N; f++) {
+            size_t n = sigma_ac_count(s->ac[k][f]);
+            s->ac_first[k][f] = malloc((n ? n : 1) * sizeof(int32_t));
+            if (!s->ac_first[k][f]) {
+                free(tmp_id);
+                return -1;
+            }
+            for (size_t i = 0; i < n; i++)
+                s->ac_first[k][f][i] = -1;
         }
-        for (size_t i = 0; i < n; i++)
-            s->ac_first[f][i] = -1;
-    }
     for (size_t p = s->npat; p-- > 0;) {
         if (tmp_id[p] < 0)
             continue;
         struct sigma_pat *pt = &s->pat[p];
-        pt->lit_next = s->ac_first[pt->field][tmp_id[p]];
-        s->ac_first[pt->field][tmp_id[p]] = (int32_t)p;
+        int32_t *first = s->ac_first[s->rule[s->pat_rule[p]].source][pt->field];
+        pt->lit_next = first[tmp_id[p]];
+        first[tmp_id[p]] = (int32_t)p;
     }
     free(tmp_id);
-    for (int f = 0; f < SF__N; f++)
-        if (sigma_ac_build(s->ac[f]) < 0)
-            return -1;
+    for (int k = 0; k < SS__N; k++)
+        for (int f = 0; f < SF__N; f++)
+            if (sigma_ac_build(s->ac[k][f]) < 0)
+                return -1;
     return 0;
 }
 
@@ -186,8 +263,9 @@ static void on_literal(void *arg, int32_t id)
 {
     struct evalctx *e = arg;
     struct sigma_set *s = e->s;
-    for (int32_t p = s->ac_first[e->field][id]; p >= 0; p = s->pat[p].lit_next) {
+    for (int32_t p = s->ac_first[e->ev->source][e->field][id]; p >= 0; p = s->pat[p].lit_next) {
         s->pat_hit[p] = 1;
+        s->item_seen[s->pat_item[p]] = s->epoch;
         if (s->pat_seen[p] != s->epoch) {
             s->pat_seen[p] = s->epoch;
             s->pat_val[p] = 2;
@@ -243,6 +321,10 @@ static int sel_holds(void *arg, uint32_t si)
         bool all_items = true;
         for (uint32_t i = 0; i < al->ni && all_items; i++) {
             const struct sigma_item *it = &s->item[al->i0 + i];
+            if (s->item_gated[al->i0 + i] && s->item_seen[al->i0 + i] != s->epoch) {
+                all_items = false;   /* none of its literals is in the text */
+                break;
+            }
             bool ok = it->all;
             for (uint32_t k = 0; k < it->np; k++) {
                 bool h = pat_holds(e, it->p0 + k);
@@ -270,6 +352,7 @@ void sigma_eval(struct sigma_set *s, const struct sigma_event *ev, sigma_hit_fn 
     if (++s->epoch == 0) {
         memset(s->pat_seen, 0, (s->npat ? s->npat : 1) * sizeof(*s->pat_seen));
         memset(s->rule_seen, 0, (s->nrules ? s->nrules : 1) * sizeof(*s->rule_seen));
+        memset(s->item_seen, 0, (s->nitem ? s->nitem : 1) * sizeof(*s->item_seen));
         s->epoch = 1;
     }
     struct evalctx e = { .s = s, .ev = ev };
@@ -293,7 +376,7 @@ void sigma_eval(struct sigma_set *s, const struct sigma_event *ev, sigma_hit_fn 
             for (size_t k = 0; k < v.len; k++)
                 s->lower[o + k] = (char)tolower((unsigned char)v.p[k]);
             e.lower[f][i] = span_make(s->lower + o, v.len);
-            sigma_ac_scan(s->ac[f], s->lower + o, v.len, on_literal, &e);
+            sigma_ac_scan(s->ac[ev->source][f], s->lower + o, v.len, on_literal, &e);
             o += v.len;
         }
     }
