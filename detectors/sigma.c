@@ -4,7 +4,7 @@
  * evaluated is logged once with its id, title and why. Each command of a
  * shell history line (the wrapper too: `sudo curl` is a sudo process and a
  * curl process) is one process_creation and one auditd EXECVE event; auth
- * and raw lines are keyword events. A rule fires at most once per line.
+ * lines, syslog lines and raw lines are keyword events. A rule fires at most once per line.
  * The alert names the rule's author, id and a reference, as the Detection
  * Rule License asks; commands are masked before they are printed. */
 #include <stddef.h>
@@ -16,6 +16,7 @@
 #include "detectors/shell_line.h"
 #include "detectors/sigma.h"
 #include "sidecar/log.h"
+#include "sidecar/parsers/syslog_header.h"
 
 #define FIRED_MAX 16
 #define SCRATCH   (SHL_TEXT_BYTES + 2 * SHL_MAX_WORDS + 512)
@@ -124,6 +125,13 @@ static void sg_observe(struct detector *d, const struct record *r)
     if (!c->user.len && r->kind == KIND_SHELL)
         c->user = SPAN_LIT("unknown");   /* as shell_rules: the incident chain joins them */
     c->line = r->raw;
+    if (r->kind == KIND_APP) {
+        /* syslog lines are app records; JSON and logfmt app logs are not for
+         * the linux keyword rules */
+        struct syslog_header h;
+        if (!syslog_header_parse(r->raw, r->read_ts, &h))
+            return;
+    }
     if (r->kind != KIND_SHELL) {
         static struct sigma_event ev;
         c->cmd = r->raw;
@@ -224,7 +232,7 @@ const struct detector_plugin detector_sigma = {
     .name = "sigma",
     .options = sg_options,
     .ctx_size = sizeof(struct sg_ctx),
-    .kinds = KIND_BIT(KIND_SHELL) | KIND_BIT(KIND_AUTH) | KIND_BIT(KIND_RAW),
+    .kinds = KIND_BIT(KIND_SHELL) | KIND_BIT(KIND_AUTH) | KIND_BIT(KIND_RAW) | KIND_BIT(KIND_APP),
     .init = sg_init,
     .observe = sg_observe,
     .destroy = sg_destroy,

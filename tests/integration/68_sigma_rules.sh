@@ -45,4 +45,30 @@ n=$(grep -c 'is not evaluated' "$T/pos.err")
 s=$(grep -c '^#   skipped' "$T/validate")
 [ "$n" = "$s" ] || fail "$n rules logged as not evaluated, --validate lists $s"
 "$PY" "$ROOT/tests/sigma/cases.py" check "$T/gen" "$T/pos.jsonl" "$T/neg.jsonl" || fail "generated cases"
+
+# keyword rules on auth and syslog lines: the raw line; JSON app logs are not syslog
+rm -rf "$T/state"
+mkdir -p "$T/state" "$T/logs"
+cat >"$T/k.yaml" <<YEOF
+service:
+  state_dir: $T/state
+inputs:
+  - {name: auth, type: file, paths: [$T/logs/auth.log], parser: auth, read_from: head}
+  - {name: sys, type: file, paths: [$T/logs/syslog], parser: syslog, read_from: head}
+  - {name: api, type: file, paths: [$T/logs/api.log], parser: json, read_from: head}
+alerts: {format: json, min_severity: info, throttle: 0s}
+detectors:
+  sigma:
+    rules: [$RULES]
+YEOF
+printf '%s\n' '2026-11-16T08:00:00.000000+00:00 web-1 sshd[100]: error: kex_exchange_identification: incorrect signature' \
+    '2026-11-16T08:00:01.000000+00:00 web-1 sshd[100]: Accepted publickey for tess from 10.0.0.44 port 40000 ssh2' >"$T/logs/auth.log"
+printf '%s\n' '<6>Nov 16 08:00:02 web-1 kernel: [12.3] device eth0 entered promiscuous mode' \
+    '<6>Nov 16 08:00:03 web-1 kernel: [12.4] device eth0 link up' >"$T/logs/syslog"
+printf '%s\n' '{"ts":"2026-11-16T08:00:04Z","msg":"device eth0 entered promiscuous mode"}' >"$T/logs/api.log"
+"$VIGIL" -c "$T/k.yaml" --once >"$T/k.jsonl" 2>"$T/k.err" || { tail "$T/k.err"; fail "--once keywords"; }
+n=$(grep -c '"rule":"sigma.e76b413a-83d0-4b94-8e4c-85db4a5b8bdc"' "$T/k.jsonl" || true)
+[ "$n" = 1 ] || fail "sshd keyword rule: $n alerts"
+n=$(grep -c '"rule":"sigma.f64b6e9a-5d9d-48a5-8289-e1dd2b3876e1"' "$T/k.jsonl" || true)
+[ "$n" = 1 ] || fail "syslog keyword rule: $n alerts (JSON app lines must not count)"
 say "ok"
