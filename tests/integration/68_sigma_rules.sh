@@ -33,7 +33,12 @@ grep -q '^  loaded: 250$' "$T/validate" || fail "not every rule loaded"
 pc=$(sed -n 's/^    process_creation: //p' "$T/validate")
 [ "$pc" -ge 105 ] || fail "only $pc process_creation rules evaluable"
 grep -q '^#   skipped .* \[field\] ' "$T/validate" || fail "skipped rules are not listed with a reason"
-"$PY" "$ROOT/tests/sigma/cases.py" gen "$RULES" "$T/gen" || fail "generator"
+"$PY" "$ROOT/tests/sigma/cases.py" gen "$RULES" "$T/gen" >"$T/gen.out" || fail "generator"
+cat "$T/gen.out"
+# every evaluable process_creation and EXECVE rule has its case
+ex=$(sed -n 's/^    auditd EXECVE: //p' "$T/validate")
+grep -q "^generated $((pc + ex)) cases ($pc process_creation, $ex execve)" "$T/gen.out" ||
+    fail "cases were not generated for every evaluable rule ($pc + $ex)"
 for k in pos neg; do
     rm -rf "$T/state"
     mkdir -p "$T/state"

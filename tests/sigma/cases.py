@@ -2,16 +2,18 @@
 """cases.py - history lines generated from Sigma rules, and the check of the
 alerts vigil raised on them.
 
-  cases.py gen RULES_DIR OUT_DIR   writes pos.history, neg.history, cases.tsv
-  cases.py check OUT_DIR ALERTS_JSONL
+  cases.py gen RULES_DIR OUT_DIR   writes pos.history, neg.history, cases.json
+  cases.py check OUT_DIR POS_ALERTS_JSONL NEG_ALERTS_JSONL
 
 For every process_creation and auditd EXECVE rule whose fields vigil maps
-(CommandLine, Image, CurrentDirectory-free, type EXECVE, a0..aN, keywords),
+(CommandLine and Image; type EXECVE and a0..aN; keywords),
 the condition is solved for true, and the chosen selection's first map turns
 into one shell command (argv0 from Image, the CommandLine pieces quoted so
-the shell parser gives them back as written). The near miss is the same line
-with one required value corrupted (a byte in its middle changed), on which
-that rule must not fire. Rules the generator cannot satisfy are listed."""
+the shell parser gives them back as written; a regular expression gives the
+shortest string it matches, first branch). The near miss is the same line
+with one required value corrupted (a byte in its middle changed; a value
+made from a regular expression is replaced), on which that rule must not
+fire. Rules the generator cannot satisfy are listed."""
 import json
 import os
 import re
@@ -19,6 +21,11 @@ import shlex
 import sys
 
 import yaml
+
+try:
+    import re._parser as sre_parse   # Python >= 3.11
+except ImportError:                 # pragma: no cover
+    import sre_parse
 
 PROC_FIELDS = {"CommandLine", "Image"}
 ARG_RE = re.compile(r"^a([0-9]|1[0-5])$")
@@ -66,6 +73,56 @@ def literal(v):
     return "".join(out)
 
 
+def from_regex(pattern):
+    """A string the regular expression matches (first branch, fewest repeats)."""
+    def pick_in(items):
+        neg = any(op == sre_parse.NEGATE for op, _ in items)
+        def inside(c):
+            for op, av in items:
+                if op == sre_parse.LITERAL and c == av:
+                    return True
+                if op == sre_parse.RANGE and av[0] <= c <= av[1]:
+                    return True
+                if op == sre_parse.CATEGORY:
+                    ch = chr(c)
+                    if (av == sre_parse.CATEGORY_DIGIT and ch.isdigit()) or \
+                       (av == sre_parse.CATEGORY_SPACE and ch.isspace()) or \
+                       (av == sre_parse.CATEGORY_WORD and (ch.isalnum() or ch == "_")):
+                        return True
+            return False
+        for c in b"a1 _xZ-/." + bytes(op == sre_parse.LITERAL and av or 0 for op, av in items
+                                       if op == sre_parse.LITERAL and av < 128) + \
+                bytes(av[0] for op, av in items if op == sre_parse.RANGE and av[0] < 128):
+            if inside(c) != neg:
+                return chr(c)
+        return "a"
+
+    def walk(seq):
+        out = []
+        for op, av in seq:
+            if op == sre_parse.LITERAL:
+                out.append(chr(av))
+            elif op == sre_parse.NOT_LITERAL:
+                out.append("a" if av != ord("a") else "b")
+            elif op == sre_parse.ANY:
+                out.append("a")
+            elif op == sre_parse.IN:
+                out.append(pick_in(av))
+            elif op in (sre_parse.MAX_REPEAT, sre_parse.MIN_REPEAT):
+                lo, _, sub = av
+                out.append(walk(sub) * lo)
+            elif op == sre_parse.SUBPATTERN:
+                out.append(walk(av[-1]))
+            elif op == sre_parse.BRANCH:
+                out.append(walk(av[1][0]))
+            elif op == sre_parse.CATEGORY:
+                out.append({sre_parse.CATEGORY_DIGIT: "1", sre_parse.CATEGORY_SPACE: " "}.get(av, "a"))
+            # AT (anchors) and the rest add nothing
+        return "".join(out)
+
+    return walk(sre_parse.parse(pattern))
+
+
 def mappable(src, det):
     for name, sel in det.items():
         if name == "condition":
@@ -82,10 +139,10 @@ def mappable(src, det):
                     return False
                 if src == "execve" and not (f == "type" or ARG_RE.match(f)):
                     return False
-                if f == "type" and vals != "EXECVE" and vals != ["EXECVE"]:
+                if f == "type" and str(vals).upper() not in ("EXECVE", "['EXECVE']"):
                     return False
-                if set(mods) - {"contains", "startswith", "endswith", "all", "windash", "cased"}:
-                    return False   # re/base64/cidr values are not generated
+                if set(mods) - {"contains", "startswith", "endswith", "all", "windash", "cased", "re"}:
+                    return False   # base64/cidr values are not generated
     return True
 
 
@@ -177,6 +234,7 @@ class Cmd:
         self.exact = None
         self.args = {}
         self.required = []    # (kind, index) of values a near miss may corrupt
+        self.regex = []       # values made from a regular expression: removed, not corrupted
 
 
 def image_for(v, mods):
@@ -202,6 +260,13 @@ def add_item(c, src, f, mods, vals):
             c.image = image_for(v, mods)
             c.image_val = literal(v).strip("/") or c.image
             c.required.append(("image", 0))
+        elif "re" in mods:
+            lv = from_regex(str(v))
+            if ARG_RE.match(f):
+                c.args[int(f[1:])] = lv
+            else:
+                c.pieces.append(lv)
+            c.regex.append(("arg", int(f[1:])) if ARG_RE.match(f) else ("piece", len(c.pieces) - 1))
         elif ARG_RE.match(f):
             lv = literal(v)
             if "contains" in mods:
@@ -263,7 +328,14 @@ def corrupt(v):
 
 def near_miss(c, src):
     if not c.required:
-        return None
+        if not c.regex:
+            return None
+        kind, i = c.regex[0]
+        if kind == "arg":
+            c.args[i] = "x"
+        else:
+            c.pieces[i] = "x"
+        return render(c, src)
     kind, i = c.required[0]
     if kind == "image":
         k = c.image.rfind(c.image_val)
