@@ -59,6 +59,8 @@ struct sigma_pat {
     uint8_t field;              /* enum sigma_field */
     bool cased;
     bool want;                  /* SM_EXISTS: exists: true/false */
+    bool cont;                  /* another variant of the previous pattern's value
+                                   (windash, base64offset): any variant holds it */
     uint8_t numop, cidr_fam, cidr_bits;
     int16_t *glob;              /* SM_GLOB: bytes (lowercase unless cased) and wildcards */
     uint32_t glob_len;

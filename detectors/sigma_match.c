@@ -331,8 +331,8 @@ int sigma_pat_compile(struct sigma_set *s, uint8_t field, const struct sigma_mod
         } else {
             int ec;
             PCRE2_SIZE eo;
-            uint32_t opt = PCRE2_UTF | PCRE2_NO_UTF_CHECK | PCRE2_MATCH_INVALID_UTF;
-            opt &= ~(uint32_t)PCRE2_NO_UTF_CHECK;
+            /* log lines may hold invalid UTF-8: it never matches, never errs */
+            uint32_t opt = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
             if (m->re_i)
                 opt |= PCRE2_CASELESS;
             if (m->re_m)
@@ -354,6 +354,8 @@ int sigma_pat_compile(struct sigma_set *s, uint8_t field, const struct sigma_mod
     }
     if (string_add(s, field, m, val, len) < 0)
         goto nomem;
+    for (size_t i = before + 1; i < s->npat; i++)
+        s->pat[i].cont = true;
     return (int)(s->npat - before);
 nomem:
     snprintf(err, errlen, "out of memory");

@@ -64,16 +64,49 @@ const char *sigma_skip_name(enum sigma_skip s)
 
 /* ---- index ---- */
 
+/* An item's values are groups of patterns (one per value; several when a
+ * modifier gives variants). Group g starts at pattern g and ends before the
+ * next pattern that does not continue it. */
+static uint32_t group_end(const struct sigma_set *s, const struct sigma_item *it, uint32_t g)
+{
+    uint32_t e = g + 1;
+    while (e < it->np && s->pat[it->p0 + e].cont)
+        e++;
+    return e;
+}
+
+static bool has_lit(const struct sigma_pat *p)
+{
+    return p->kind == SM_GLOB && p->lit != NULL;
+}
+
+/* The shortest literal of group [g, e), 0 when one has none. */
+static uint32_t group_min_lit(const struct sigma_set *s, const struct sigma_item *it, uint32_t g, uint32_t e)
+{
+    uint32_t m = UINT32_MAX;
+    for (uint32_t i = g; i < e; i++) {
+        const struct sigma_pat *p = &s->pat[it->p0 + i];
+        uint32_t n = has_lit(p) ? p->lit_len : 0;
+        if (n < m)
+            m = n;
+    }
+    return m == UINT32_MAX ? 0 : m;
+}
+
+/* Cannot hold unless one of its literals is in the text: every value has
+ * literals (any of them), or one value has (|all). */
 static bool item_gated(const struct sigma_set *s, const struct sigma_item *it)
 {
     if (!it->np)
         return false;
-    unsigned with = 0;
-    for (uint32_t i = 0; i < it->np; i++) {
-        const struct sigma_pat *p = &s->pat[it->p0 + i];
-        with += p->kind == SM_GLOB && p->lit != NULL;
+    for (uint32_t g = 0; g < it->np; g = group_end(s, it, g)) {
+        bool lit = group_min_lit(s, it, g, group_end(s, it, g)) > 0;
+        if (it->all && lit)
+            return true;
+        if (!it->all && !lit)
+            return false;
     }
-    return it->all ? with > 0 : with == it->np;
+    return !it->all;
 }
 
 static bool sel_gated(const struct sigma_set *s, const struct sigma_sel *sel)
@@ -91,15 +124,18 @@ static bool sel_gated(const struct sigma_set *s, const struct sigma_sel *sel)
     return true;
 }
 
-/* The shortest literal of an item's values: the longer, the rarer. */
-static uint32_t item_min_lit(const struct sigma_set *s, const struct sigma_item *it)
+/* The shortest literal of an item's values (of an |all item: of its best
+ * value, and which one): the longer, the rarer. */
+static uint32_t item_min_lit(const struct sigma_set *s, const struct sigma_item *it, uint32_t *best_group)
 {
-    uint32_t m = UINT32_MAX;
-    for (uint32_t i = 0; i < it->np; i++) {
-        const struct sigma_pat *p = &s->pat[it->p0 + i];
-        uint32_t n = p->kind == SM_GLOB && p->lit ? p->lit_len : 0;
-        if (it->all ? n > 0 && (m == UINT32_MAX || n > m) : n < m)
+    uint32_t m = it->all ? 0 : UINT32_MAX;
+    *best_group = 0;
+    for (uint32_t g = 0; g < it->np; g = group_end(s, it, g)) {
+        uint32_t n = group_min_lit(s, it, g, group_end(s, it, g));
+        if (it->all ? n > m : n < m) {
             m = n;
+            *best_group = g;
+        }
     }
     return m == UINT32_MAX ? 0 : m;
 }
@@ -118,13 +154,15 @@ static void ungate(struct sigma_pat *p)
  * command a candidate. */
 static void gates_choose(struct sigma_set *s, const struct sigma_alt *al)
 {
-    uint32_t best = UINT32_MAX, best_len = 0;
+    uint32_t best = UINT32_MAX, best_len = 0, best_group = 0;
     for (uint32_t i = 0; i < al->ni; i++) {
         const struct sigma_item *it = &s->item[al->i0 + i];
-        uint32_t n = item_gated(s, it) ? item_min_lit(s, it) : 0;
+        uint32_t g;
+        uint32_t n = item_gated(s, it) ? item_min_lit(s, it, &g) : 0;
         if (n > best_len) {
             best_len = n;
             best = i;
+            best_group = g;
         }
     }
     if (best == UINT32_MAX)
@@ -135,14 +173,10 @@ static void gates_choose(struct sigma_set *s, const struct sigma_alt *al)
             for (uint32_t k = 0; k < it->np; k++)
                 ungate(&s->pat[it->p0 + k]);
         } else if (it->all) {
-            bool kept = false;
-            for (uint32_t k = 0; k < it->np; k++) {
-                struct sigma_pat *p = &s->pat[it->p0 + k];
-                if (!kept && p->lit && p->lit_len == best_len)
-                    kept = true;
-                else
-                    ungate(p);
-            }
+            uint32_t e = group_end(s, it, best_group);
+            for (uint32_t k = 0; k < it->np; k++)
+                if (k < best_group || k >= e)
+                    ungate(&s->pat[it->p0 + k]);
         }
     }
 }
@@ -326,16 +360,14 @@ static int sel_holds(void *arg, uint32_t si)
                 break;
             }
             bool ok = it->all;
-            for (uint32_t k = 0; k < it->np; k++) {
-                bool h = pat_holds(e, it->p0 + k);
-                if (it->all && !h) {
-                    ok = false;
-                    break;
-                }
-                if (!it->all && h) {
-                    ok = true;
-                    break;
-                }
+            for (uint32_t g = 0; g < it->np && ok == it->all;) {
+                /* a value holds when any of its variants does */
+                uint32_t end = group_end(s, it, g);
+                bool h = false;
+                for (uint32_t k = g; k < end && !h; k++)
+                    h = pat_holds(e, it->p0 + k);
+                ok = it->all ? h : !h ? ok : true;
+                g = end;
             }
             all_items = ok;
         }

@@ -163,6 +163,8 @@ Test(sigma, re_cidr_base64_windash_numbers_exists_null)
     proc_rule("b1", "    sel:\n        CommandLine|base64offset|contains: 'http://'\n    condition: sel\n");
     proc_rule("b2", "    sel:\n        CommandLine|base64|contains: 'whoami'\n    condition: sel\n");
     proc_rule("d1", "    sel:\n        CommandLine|windash|contains: ' -enc '\n    condition: sel\n");
+    proc_rule("d2", "    sel:\n        CommandLine|windash|contains|all:\n            - ' -nop '\n"
+                    "            - ' -enc '\n    condition: sel\n");
     write_rule("n1", "title: n1\nid: n1\nstatus: test\nlogsource:\n    product: linux\n    service: auditd\n"
                      "detection:\n    sel:\n        type: EXECVE\n        a0: kill\n        a1|gte: 9\n"
                      "        a2|exists: false\n    condition: sel\n");
@@ -188,6 +190,8 @@ Test(sigma, re_cidr_base64_windash_numbers_exists_null)
     cr_assert(fires(s, "d1", "pwsh /enc AAAA"));
     cr_assert(fires(s, "d1", "pwsh \xe2\x80\x93" "enc AAAA"));
     cr_assert(!fires(s, "d1", "pwsh +enc AAAA"));
+    cr_assert(fires(s, "d2", "pwsh /nop -enc AAAA"), "all: each value by any of its variants");
+    cr_assert(!fires(s, "d2", "pwsh /nop AAAA"));
     cr_assert(fires(s, "n1", "kill 9"));
     cr_assert(fires(s, "n1", "kill 15"));
     cr_assert(!fires(s, "n1", "kill 1"));
