@@ -76,4 +76,39 @@ n=$(grep -c '"rule":"sigma.e76b413a-83d0-4b94-8e4c-85db4a5b8bdc"' "$T/k.jsonl" |
 [ "$n" = 1 ] || fail "sshd keyword rule: $n alerts"
 n=$(grep -c '"rule":"sigma.f64b6e9a-5d9d-48a5-8289-e1dd2b3876e1"' "$T/k.jsonl" || true)
 [ "$n" = 1 ] || fail "syslog keyword rule: $n alerts (JSON app lines must not count)"
+
+# a rule added to the folder runs after SIGHUP (the set is compiled again)
+rm -rf "$T/state"
+mkdir -p "$T/state" "$T/own"
+cat >"$T/h.yaml" <<YEOF
+service:
+  state_dir: $T/state
+inputs:
+  - {name: hist, type: file, paths: [$T/logs/h.history], parser: shell, read_from: head,
+     refresh_interval: 200ms, poll_interval: 100ms}
+alerts: {format: json, min_severity: info, throttle: 0s}
+detectors:
+  sigma:
+    rules: [$T/own]
+YEOF
+: >"$T/logs/h.history"
+start_vigil "$T/h.yaml"
+wait_until 5 grep -q 'sigma: 0 rule files' "$T/vigil.err" || fail "sigma did not start"
+cat >"$T/own/r.yml" <<YEOF
+title: Own rule
+id: own-rule-1
+status: stable
+level: high
+author: vigil tests
+logsource: {product: linux, category: process_creation}
+detection:
+    sel:
+        Image|endswith: /frobnicate
+    condition: sel
+YEOF
+kill -HUP "$VPID"
+wait_until 5 grep -q 'sigma: 1 rule files, 1 rules evaluable' "$T/vigil.err" || fail "rules not reloaded on SIGHUP"
+echo 'frobnicate --now' >>"$T/logs/h.history"
+wait_until 5 grep -q '"rule":"sigma.own-rule-1"' "$T/vigil.out" || fail "the reloaded rule did not fire"
+stop_vigil
 say "ok"
