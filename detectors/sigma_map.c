@@ -2,7 +2,8 @@
  * records (docs/detectors.md has the table):
  *   process_creation, product linux -> each command of a shell history line:
  *       CommandLine (argv joined by spaces, as /proc/PID/cmdline reads),
- *       Image (argv0; a bare name stands for its copy in each bin folder),
+ *       Image (argv0; a bare name stands for its copy in each bin folder, a
+ *       relative path also for its place under the history's pwd),
  *       User (the history's user), CurrentDirectory (its pwd when known)
  *   auditd, only type EXECVE and a0..aN -> the same commands' argv (keywords:
  *       the argv joined)
@@ -142,12 +143,21 @@ struct span sigma_event_command(struct sigma_event *ev, enum sigma_source src, c
     if (!nwords || !word[0].len)
         return cmd;
     struct span a0 = word[0];
+    size_t at = o + 1;
     if (memchr(a0.p, '/', a0.len)) {
         put(ev, SF_IMAGE, a0);
+        /* ./x or dir/x: also where it is, when the history knows the directory */
+        if (a0.p[0] != '/' && pwd.len && pwd.p[0] == '/' && at + pwd.len + 1 + a0.len <= cap) {
+            struct span rel = a0.len > 2 && a0.p[0] == '.' && a0.p[1] == '/' ? span_from(a0, 2) : a0;
+            size_t pl = pwd.len > 1 && pwd.p[pwd.len - 1] == '/' ? pwd.len - 1 : pwd.len;
+            memcpy(scratch + at, pwd.p, pl);
+            scratch[at + pl] = '/';
+            memcpy(scratch + at + pl + 1, rel.p, rel.len);
+            put(ev, SF_IMAGE, span_make(scratch + at, pl + 1 + rel.len));
+        }
         return cmd;
     }
     /* a bare name: its copy in each usual bin folder, after the command line */
-    size_t at = o + 1;
     for (size_t d = 0; d < sizeof(bin_dirs) / sizeof(bin_dirs[0]); d++) {
         size_t dl = strlen(bin_dirs[d]);
         if (at + dl + a0.len > cap)

@@ -71,6 +71,8 @@ static void on_hit(void *arg, const struct sigma_rule *r)
         snprintf(h->ids[h->n++], 64, "%s", r->id);
 }
 
+static const char *cwd;   /* the history's working directory, NULL = unknown */
+
 /* Does rule id fire on a history line (any of its commands, either source)? */
 static bool fires(struct sigma_set *s, const char *id, const char *line)
 {
@@ -82,7 +84,7 @@ static bool fires(struct sigma_set *s, const char *id, const char *line)
     for (unsigned g = 0; g < l.nsegs; g++) {
         for (int src = SS_PROCESS; src <= SS_EXECVE; src++) {
             sigma_event_command(&ev, (enum sigma_source)src, &l.word[l.seg[g].w0], l.seg[g].nw,
-                                SPAN_LIT("alice"), SPAN_NULL, scratch, sizeof(scratch));
+                                SPAN_LIT("alice"), cwd ? span_cstr(cwd) : SPAN_NULL, scratch, sizeof(scratch));
             sigma_eval(s, &ev, on_hit, &h);
         }
     }
@@ -151,6 +153,11 @@ Test(sigma, string_modifiers_and_image)
     cr_assert(!fires(s, "m3", "/opt/useradd eve"), "a typed directory is kept");
     cr_assert(fires(s, "m4", "/tmp/x"));
     cr_assert(!fires(s, "m4", "x"), "a bare name is never in /tmp");
+    cr_assert(!fires(s, "m4", "./x"), "no working directory known");
+    cwd = "/tmp/";
+    cr_assert(fires(s, "m4", "./x"), "a relative path under the working directory");
+    cr_assert(fires(s, "m4", "sub/x"));
+    cwd = NULL;
     sigma_set_free(s);
 }
 
