@@ -125,6 +125,8 @@ static void sg_observe(struct detector *d, const struct record *r)
     if (!c->user.len && r->kind == KIND_SHELL)
         c->user = SPAN_LIT("unknown");   /* as shell_rules: the incident chain joins them */
     c->line = r->raw;
+    if (r->kind != KIND_SHELL && !c->set->by_source[SS_LINE])
+        return;   /* no keyword rule: raw, auth and app lines cost nothing */
     if (r->kind == KIND_APP) {
         /* syslog lines are app records; JSON and logfmt app logs are not for
          * the linux keyword rules */
