@@ -37,6 +37,9 @@ struct detector_plugin {
     int (*save)(struct detector *d, FILE *f);
     int (*load)(struct detector *d, FILE *f);
     void (*destroy)(struct detector *d);
+    /* Optional: `vigil --validate` prints what the configured ctx would
+     * load (rule counts), as YAML comments or extra keys. */
+    void (*validate)(const void *ctx, FILE *out);
     uint32_t snapshot_version;          /* bump when save's format changes */
 };
 

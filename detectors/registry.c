@@ -41,11 +41,13 @@ extern const struct detector_plugin detector_audit;
 extern const struct detector_plugin detector_app_volume;
 extern const struct detector_plugin detector_templates;
 extern const struct detector_plugin detector_user_volume;
+extern const struct detector_plugin detector_sigma;
 
 const struct detector_plugin *const detector_plugins[] = {
     &detector_auth,
     &detector_shell_rules,
     &detector_shell_rarity,
+    &detector_sigma,
     &detector_app_volume,
     &detector_templates,
     &detector_user_volume,

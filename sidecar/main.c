@@ -211,6 +211,11 @@ int main(int argc, char **argv)
             hrc = healthcheck_run(conf->service.http_listen, 3000);
         else
             conf_dump(conf, stdout);
+        for (size_t i = 0; validate && i < conf->detectors.n; i++) {
+            const struct detector_conf *dc = &conf->detectors.d[i];
+            if (dc->enabled && dc->plugin && dc->plugin->validate && dc->ctx)
+                dc->plugin->validate(dc->ctx, stdout);
+        }
         conf_free(conf);
         free(conf);
         return hrc;

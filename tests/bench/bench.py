@@ -472,6 +472,42 @@ def parser_throughput(data, rounds=10):
     return out
 
 
+SIGMA_BENCH = os.path.join(ROOT, B, "sigma_bench")   # built by run.sh
+SIGMA_RULES = os.path.join(ROOT, "..", "shared", "sigma")
+
+
+def sigma_throughput(data, rounds=10):
+    """The Sigma detector with every SigmaHQ Linux rule loaded, on the
+    generated shell history and on the tldr commands (tests/bench/sigma_bench.c):
+    rule set load time and history lines per CPU-second, best of three."""
+    out = []
+    if not os.path.exists(SIGMA_BENCH) or not os.path.isdir(SIGMA_RULES):
+        notes.append("sigma: sigma_bench not built or no ../shared/sigma")
+        return out
+    tldr = os.path.join(ROOT, "..", "shared", "corpora", "tldr", "commands.tsv")
+    for label, path in (("generated shell history", os.path.join(data, "bash_history")),
+                        ("tldr commands", tldr)):
+        if not os.path.exists(path):
+            continue
+        best, load = {}, None
+        for _ in range(3):
+            r = subprocess.run([SIGMA_BENCH, SIGMA_RULES, path, str(rounds)], capture_output=True, text=True)
+            kv = dict(x.split("=", 1) for x in r.stdout.split() if "=" in x)
+            if "lines_per_cpu_s" not in kv:
+                notes.append(f"sigma_bench: {r.stdout.strip()} {r.stderr.strip()}")
+                break
+            if not best or float(kv["lines_per_cpu_s"]) > float(best["lines_per_cpu_s"]):
+                best = kv
+            load = min(load, float(kv["load_ms"])) if load is not None else float(kv["load_ms"])
+        if best:
+            print(f"bench: sigma on {label}: {float(best['lines_per_cpu_s']):,.0f} lines/CPU-s, "
+                  f"load {load:.1f} ms", flush=True)
+            out.append(f"| sigma: {best['rules']} SigmaHQ Linux rules on {label} (best of 3; "
+                       f"{best['rules_tried_per_command']} rules evaluated per command) | "
+                       f"{float(best['lines_per_cpu_s']):,.0f} lines per CPU-second; rule set loads in {load:.1f} ms |")
+    return out
+
+
 def pb_fields(b, i, end):
     """(field number, value start, value end) of the length-delimited fields of
     one protobuf message; others are skipped."""
@@ -601,7 +637,7 @@ def main():
         subprocess.run(["cat"] + [os.path.join(data, f) for f in os.listdir(data)],
                        stdout=subprocess.DEVNULL)  # warm the page cache
 
-        parser_lines = parser_throughput(data)
+        parser_lines = parser_throughput(data) + sigma_throughput(data)
 
         conf, out = cfg(tmp, "frame", parsers=False, compression="none")
         run_once("1. tail -> no parser -> file, no compression", conf, out, LINES, nbytes)

@@ -60,7 +60,12 @@ TUNED = {1, 2, 3, 4, 5, 11, 12, 13, 14, 15}
 REVSHELL = re.compile(r"reverse shell|bind shell|backdoor|spawn a shell|listen.*shell", re.I)
 
 
-def config(path, logs, state, throttle="10m"):
+SIGMA_RULES = os.path.join(ROOT, "..", "shared", "sigma")
+
+
+def config(path, logs, state, throttle="10m", sigma=False):
+    # the Sigma detector with SigmaHQ's Linux rules, in the tldr run only
+    extra = f"  sigma:\n    rules: [\"{SIGMA_RULES}\"]\n" if sigma and os.path.isdir(SIGMA_RULES) else ""
     os.makedirs(state, exist_ok=True)
     with open(path, "w") as f:
         f.write(f"""service:
@@ -89,7 +94,7 @@ inputs:
 alerts: {{format: json, min_severity: info, throttle: {throttle}}}
 detectors:
   learning_period: 24h
-outputs: []
+{extra}outputs: []
 """)
 
 
@@ -232,16 +237,24 @@ def tldr(work):
             when[t] = (page, desc, c)
             h.write(f"#{t}\n{c}\n")
     open(f"{d}/logs/app/api.log", "w").close()
-    config(f"{d}/v.yaml", f"{d}/logs", f"{d}/state", throttle="0s")
+    config(f"{d}/v.yaml", f"{d}/logs", f"{d}/state", throttle="0s", sigma=True)
     alerts = run_vigil(f"{d}/v.yaml", f"{d}/alerts.json")
-    flagged = collections.defaultdict(set)   # command time -> rules >= medium
+    flagged = collections.defaultdict(set)   # command time -> vigil's own rules >= medium
+    sigma = collections.defaultdict(set)     # command time -> Sigma rules >= medium
+    titles = {}
     for a in alerts:
         if SEV.index(a["severity"]) >= 2:
             t = ts_ns(a["ts"]) // NS
             if t in when:
-                flagged[t].add(a["rule"])
+                if a["rule"].startswith("sigma."):
+                    sigma[t].add(a["rule"])
+                    titles[a["rule"]] = a["message"].split(" by ")[0].replace("Sigma: ", "", 1)
+                else:
+                    flagged[t].add(a["rule"])
     out = dict(total=0, offensive=0, hit=0, hit_off=0, by_rule=collections.Counter(),
-               by_rule_off=collections.Counter(), examples=[])
+               by_rule_off=collections.Counter(), examples=[], sigma_hit=0, sigma_hit_off=0,
+               sigma_by_rule=collections.Counter(), sigma_by_rule_off=collections.Counter(),
+               sigma_titles=titles)
     for t, (page, desc, c) in when.items():
         off = bool(OFFENSIVE.match(page) or REVSHELL.search(desc))
         out["offensive" if off else "total"] += 1
@@ -251,6 +264,10 @@ def tldr(work):
                 (out["by_rule_off"] if off else out["by_rule"])[r] += 1
             if not off and len(out["examples"]) < 400:
                 out["examples"].append((sorted(flagged[t]), page, c))
+        if t in sigma:
+            out["sigma_hit_off" if off else "sigma_hit"] += 1
+            for r in sigma[t]:
+                (out["sigma_by_rule_off"] if off else out["sigma_by_rule"])[r] += 1
     return out
 
 
@@ -377,6 +394,21 @@ def main():
             say("|---|---|---|")
             for r in sorted(set(t["by_rule"]) | set(t["by_rule_off"]), key=lambda r: -t["by_rule"][r]):
                 say(f"| {r} | {t['by_rule'][r]} | {t['by_rule_off'][r]} |")
+            if t["sigma_titles"] or os.path.isdir(SIGMA_RULES):
+                say()
+                say(f"### Sigma rules (SigmaHQ Linux, min_status test) on the same commands")
+                say()
+                say(f"{t['sigma_hit']} of {t['total']} benign commands raise a Sigma alert >= medium "
+                    f"({100.0 * t['sigma_hit'] / max(t['total'], 1):.2f}%); offensive-tool pages: "
+                    f"{t['sigma_hit_off']} of {t['offensive']}.")
+                say()
+                say("| Sigma rule (>= medium) | title | benign pages | rate | offensive pages |")
+                say("|---|---|---|---|---|")
+                sr = set(t["sigma_by_rule"]) | set(t["sigma_by_rule_off"])
+                for r in sorted(sr, key=lambda r: -t["sigma_by_rule"][r]):
+                    n = t["sigma_by_rule"][r]
+                    say(f"| {r} | {t['sigma_titles'].get(r, '')} | {n} | "
+                        f"{100.0 * n / max(t['total'], 1):.2f}% | {t['sigma_by_rule_off'][r]} |")
             with open(os.path.join(outdir, "tldr-flagged.txt"), "w") as f:
                 for rules, page, c in t["examples"]:
                     f.write(f"{','.join(rules)}\t{page}\t{c}\n")
