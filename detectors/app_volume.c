@@ -129,7 +129,7 @@ static void av_count(struct detector *d, const struct record *r, struct span tag
 {
     struct av_ctx *c = d->ctx;
     char key[BASELINE_KEY_BUF];
-    struct bl_head *h = bl_lookup(c->keys, dutil_pair(&d->vg->budget, key, tag, level), r->ts, true, true);
+    struct bl_head *h = bl_lookup(c->keys, dutil_pair(d->vg->budget, key, tag, level), r->ts, true, true);
     if (!h)
         return;
     struct av_val *v = bl_value(h);
@@ -232,7 +232,7 @@ static void av_tick(struct detector *d, int64_t now)
 static int av_init(struct detector *d)
 {
     struct av_ctx *c = d->ctx;
-    c->keys = bl_table_new(&d->vg->budget, "app_volume.keys", sizeof(struct av_val));
+    c->keys = bl_table_new(d->vg->budget, "app_volume.keys", sizeof(struct av_val));
     return c->keys ? 0 : -1;
 }
 

@@ -186,15 +186,15 @@ static void au_observe(struct detector *d, const struct record *r)
     bool learned = host_learned && r->ts - h->first_seen >= learn;
     bool young = host_learned && !learned;      /* a new identity on a learned host */
     int64_t age_min = (r->ts - h->first_seen) / (60 * NS_PER_SEC);
-    bool action_known = !action.len || host_seen(&d->vg->budget, c, 'A', action, r->ts, &c->host_actions);
-    bool ip_known = !ip.len || host_seen(&d->vg->budget, c, 'I', ip, r->ts, &c->host_ips);
+    bool action_known = !action.len || host_seen(d->vg->budget, c, 'A', action, r->ts, &c->host_actions);
+    bool ip_known = !ip.len || host_seen(d->vg->budget, c, 'I', ip, r->ts, &c->host_ips);
     struct alert a;
     char key[BASELINE_KEY_BUF + 1], hhmm[6], usual[200];
     match_hhmm(r->ts, hhmm);
 
     if (action.len) {
         key[0] = 'a';
-        struct span k = dutil_pair(&d->vg->budget, key + 1, id, action);
+        struct span k = dutil_pair(d->vg->budget, key + 1, id, action);
         k = span_make(key, k.len + 1);
         if (!bl_lookup(c->pairs, k, r->ts, false, true)) {
             bl_lookup(c->pairs, k, r->ts, true, true);
@@ -250,7 +250,7 @@ static void au_observe(struct detector *d, const struct record *r)
     struct au_id *v = bl_value(h);
     if (ip.len) {
         key[0] = 'i';
-        struct span k = dutil_pair(&d->vg->budget, key + 1, id, ip);
+        struct span k = dutil_pair(d->vg->budget, key + 1, id, ip);
         k = span_make(key, k.len + 1);
         if (!bl_lookup(c->pairs, k, r->ts, false, true)) {
             if (learned) {
@@ -284,7 +284,7 @@ static void au_observe(struct detector *d, const struct record *r)
                 return;
             v = bl_value(h);
         }
-        bl_set_add(&v->ips, &d->vg->budget, ip, r->ts, 30 * NS_PER_DAY);
+        bl_set_add(&v->ips, d->vg->budget, ip, r->ts, 30 * NS_PER_DAY);
     }
     int64_t win = c->denied_window_ms * 1000000LL;
     if (is_denied(result, code)) {
@@ -343,8 +343,8 @@ static void au_observe(struct detector *d, const struct record *r)
 static int au_init(struct detector *d)
 {
     struct au_ctx *c = d->ctx;
-    c->ids = bl_table_new(&d->vg->budget, "audit.ids", sizeof(struct au_id));
-    c->pairs = bl_table_new(&d->vg->budget, "audit.pairs", 0);
+    c->ids = bl_table_new(d->vg->budget, "audit.ids", sizeof(struct au_id));
+    c->pairs = bl_table_new(d->vg->budget, "audit.pairs", 0);
     return c->ids && c->pairs ? 0 : -1;
 }
 

@@ -164,13 +164,13 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
     struct auth_ctx *x = auth_of(d);
     char buf[2 * 256 + 2];
     /* a part longer than 256 bytes is kept by its digest, not cut */
-    size_t al = bl_key_part(&d->vg->budget, buf, 256, a);
+    size_t al = bl_key_part(d->vg->budget, buf, 256, a);
     buf[al] = 0;
-    size_t blen = bl_key_part(&d->vg->budget, buf + al + 1, 256, b);
+    size_t blen = bl_key_part(d->vg->budget, buf + al + 1, 256, b);
     struct span whole = span_make(buf, al + 1 + blen);
-    struct bl_budget alt = d->vg->budget;
+    struct bl_budget alt = *d->vg->budget;
     alt.seed = ~alt.seed;
-    uint64_t h[2] = { bl_hash(&d->vg->budget, whole), bl_hash(&alt, whole) };
+    uint64_t h[2] = { bl_hash(d->vg->budget, whole), bl_hash(&alt, whole) };
     char key[1 + sizeof(h)];
     key[0] = (char)type;
     memcpy(key + 1, h, sizeof(h));
@@ -260,7 +260,7 @@ void auth_alert_init(struct alert *a, const struct record *r, const char *rule,
 static int auth_init(struct detector *d)
 {
     struct auth_ctx *x = auth_of(d);
-    struct bl_budget *b = &d->vg->budget;
+    struct bl_budget *b = d->vg->budget;
     x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src));
     x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user));
     x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net));

@@ -315,7 +315,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
                      struct span src, uint32_t n)
 {
     struct auth_ctx *x = auth_of(d);
-    struct bl_budget *b = &d->vg->budget;
+    struct bl_budget *b = d->vg->budget;
     int64_t now = r->ts;
     int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
     int64_t spray_ns = x->spray.window_ms * 1000000LL;

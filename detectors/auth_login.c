@@ -186,7 +186,7 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     u = bl_value(h);
     bl_hours_add(&u->hours, now);
     if (src.len)
-        bl_set_add(&u->srcs, &d->vg->budget, src, now, AUTH_SRC_HALFLIFE);
+        bl_set_add(&u->srcs, d->vg->budget, src, now, AUTH_SRC_HALFLIFE);
     if (now > u->last_login)
         u->last_login = now;
     u->logins += u->logins < UINT32_MAX;

@@ -109,7 +109,7 @@ static void on_sudo(struct detector *d, const struct record *r, struct span user
         return;
     u = bl_value(h);
     if (exe.len)
-        bl_set_add(&u->sudo_cmds, &d->vg->budget, exe, now, AUTH_SRC_HALFLIFE);
+        bl_set_add(&u->sudo_cmds, d->vg->budget, exe, now, AUTH_SRC_HALFLIFE);
     u->sudo_n += u->sudo_n < UINT32_MAX;
     if (span_eq_cstr(target, "root")) {
         u->privileged = 1;    /* whoever can sudo to root is an admin, group or not */

@@ -186,7 +186,7 @@ static void eg_observe(struct detector *d, const struct record *r)
     bool learned = r->ts - c->first_ts >= learn;
     struct span dom = match_domain(dst);
     char key[BASELINE_KEY_BUF];
-    struct span k = dutil_pair(&d->vg->budget, key, wl, dst);
+    struct span k = dutil_pair(d->vg->budget, key, wl, dst);
     struct alert a;
     /* The workload's usual bytes per contact, as it was before this one. */
     struct bl_ewma wl_bytes = { 0, 0, 0 };
@@ -296,8 +296,8 @@ static void eg_observe(struct detector *d, const struct record *r)
 static int eg_init(struct detector *d)
 {
     struct eg_ctx *c = d->ctx;
-    c->dests = bl_table_new(&d->vg->budget, "egress.dests", sizeof(struct eg_dest));
-    c->workloads = bl_table_new(&d->vg->budget, "egress.workloads", sizeof(struct bl_ewma));
+    c->dests = bl_table_new(d->vg->budget, "egress.dests", sizeof(struct eg_dest));
+    c->workloads = bl_table_new(d->vg->budget, "egress.workloads", sizeof(struct bl_ewma));
     return c->dests && c->workloads ? 0 : -1;
 }
 

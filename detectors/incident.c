@@ -322,7 +322,7 @@ static int inc_init(struct detector *d)
 {
     struct inc_ctx *c = d->ctx;
     c->reserved = (uint64_t)c->max_chains * sizeof(*c->chains);
-    if (bl_budget_reserve(&d->vg->budget, c->reserved) < 0) {
+    if (bl_budget_reserve(d->vg->budget, c->reserved) < 0) {
         log_error("detectors.incident.max_chains: %lld chains need %llu bytes, more than "
                   "detectors.memory_max leaves", (long long)c->max_chains,
                   (unsigned long long)c->reserved);
@@ -338,7 +338,7 @@ static void inc_destroy(struct detector *d)
     struct inc_ctx *c = d->ctx;
     free(c->chains);
     c->chains = NULL;
-    bl_budget_release(&d->vg->budget, c->reserved);
+    bl_budget_release(d->vg->budget, c->reserved);
     c->reserved = 0;
 }
 

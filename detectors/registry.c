@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "detectors/baseline.h"
 #include "sidecar/fsutil.h"
 #include "sidecar/log.h"
 #include "sidecar/vigil.h"
@@ -101,11 +102,15 @@ static void detector_stop(struct detector *d)
 int detectors_init(struct vigil *vg)
 {
     const struct detectors_conf *dc = vg->conf ? &vg->conf->detectors : NULL;
-    memset(&vg->budget, 0, sizeof(vg->budget));
-    vg->budget.cap = dc && dc->memory_max ? dc->memory_max : DETECTOR_MEMORY_DEFAULT;
-    if (getrandom(&vg->budget.seed, sizeof(vg->budget.seed), GRND_NONBLOCK) !=
-        (ssize_t)sizeof(vg->budget.seed))
-        vg->budget.seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
+    if (!vg->budget && !(vg->budget = calloc(1, sizeof(*vg->budget)))) {
+        log_error("detectors: out of memory");
+        return -1;
+    }
+    memset(vg->budget, 0, sizeof(*vg->budget));
+    vg->budget->cap = dc && dc->memory_max ? dc->memory_max : DETECTOR_MEMORY_DEFAULT;
+    if (getrandom(&vg->budget->seed, sizeof(vg->budget->seed), GRND_NONBLOCK) !=
+        (ssize_t)sizeof(vg->budget->seed))
+        vg->budget->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
     if (!vg->alerts && !(vg->alerts = alert_stream_new(vg))) {
         log_error("detectors: out of memory for the alert stream");
         return -1;
@@ -220,7 +225,7 @@ static int save_one(struct vigil *vg, struct detector *d)
     char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES], path[PATH_MAX_BYTES];
     FILE *f = NULL;
     struct snap_head h = { SNAP_MAGIC, SNAP_CORE_VERSION, d->plugin->snapshot_version,
-                           vg->budget.seed };
+                           vg->budget->seed };
     if (ensure_dir(vg, dir, sizeof(dir)) < 0 || snap_path(vg, d, "", path, sizeof(path)) < 0)
         return -1;
     int fd = fs_tmp_create(path, tmp, sizeof(tmp));
@@ -300,10 +305,10 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
     uint32_t crc;
     if (file_crc(f, (uint64_t)size - sizeof(ft), &crc) < 0 || crc != ft.crc)
         return "checksum mismatch";
-    if (h.seed != vg->budget.seed) {
+    if (h.seed != vg->budget->seed) {
         if (!*adopt_seed)
             return "hash seed differs from the other snapshots";
-        vg->budget.seed = h.seed;
+        vg->budget->seed = h.seed;
     }
     *adopt_seed = false;
     *body_len = ft.body_len;
@@ -374,4 +379,6 @@ void detectors_free(struct vigil *vg)
     vg->ndetectors = 0;
     alert_stream_free(vg->alerts);
     vg->alerts = NULL;
+    free(vg->budget);
+    vg->budget = NULL;
 }

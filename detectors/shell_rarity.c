@@ -129,10 +129,10 @@ static void rar_observe(struct detector *d, const struct record *r)
             continue;
         char shape_buf[SHAPE_BYTES];
         struct span shape = span_make(shape_buf, shape_of(l, s, shape_buf, sizeof(shape_buf)));
-        uint32_t mine = count_of(&d->vg->budget, c->user_cmd, 'c', user, a0, r->ts, true);
-        uint32_t host = count_of(&d->vg->budget, c->host_cmd, 'c', a0, SPAN_NULL, r->ts, true);
-        uint32_t mine_shape = count_of(&d->vg->budget, c->user_cmd, 's', user, shape, r->ts, true);
-        uint32_t host_shape = count_of(&d->vg->budget, c->host_cmd, 's', shape, SPAN_NULL, r->ts, true);
+        uint32_t mine = count_of(d->vg->budget, c->user_cmd, 'c', user, a0, r->ts, true);
+        uint32_t host = count_of(d->vg->budget, c->host_cmd, 'c', a0, SPAN_NULL, r->ts, true);
+        uint32_t mine_shape = count_of(d->vg->budget, c->user_cmd, 's', user, shape, r->ts, true);
+        uint32_t host_shape = count_of(d->vg->budget, c->host_cmd, 's', shape, SPAN_NULL, r->ts, true);
         if (!learned)
             continue;
         enum severity sev;
@@ -178,9 +178,9 @@ static void rar_observe(struct detector *d, const struct record *r)
 static int rar_init(struct detector *d)
 {
     struct rar_ctx *c = d->ctx;
-    c->users = bl_table_new(&d->vg->budget, "shell_rarity.users", 0);
-    c->user_cmd = bl_table_new(&d->vg->budget, "shell_rarity.user_cmd", 0);
-    c->host_cmd = bl_table_new(&d->vg->budget, "shell_rarity.host_cmd", 0);
+    c->users = bl_table_new(d->vg->budget, "shell_rarity.users", 0);
+    c->user_cmd = bl_table_new(d->vg->budget, "shell_rarity.user_cmd", 0);
+    c->host_cmd = bl_table_new(d->vg->budget, "shell_rarity.host_cmd", 0);
     return c->users && c->user_cmd && c->host_cmd ? 0 : -1;
 }
 

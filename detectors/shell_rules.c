@@ -461,7 +461,7 @@ static bool remote_of(const struct shl_line *l, unsigned seg, struct span *host,
 static uint64_t name_hash(const struct sr_ctx *c, struct detector *d, struct span path)
 {
     (void)c;
-    return bl_hash(&d->vg->budget, basename_of(path));
+    return bl_hash(d->vg->budget, basename_of(path));
 }
 
 static bool in_tmp(struct span p)
@@ -633,7 +633,7 @@ static void emit(struct detector *d, struct sr_ctx *c, const struct record *r, s
     a.entity.user = user;
     a.entity.command = argv0;
     char key[BASELINE_KEY_BUF];
-    struct bl_head *h = bl_lookup(c->seen, dutil_pair(&d->vg->budget, key, user, span_cstr(id)), r->ts, true, true);
+    struct bl_head *h = bl_lookup(c->seen, dutil_pair(d->vg->budget, key, user, span_cstr(id)), r->ts, true, true);
     uint32_t before = h ? h->hits - 1 : 0;
     /* Habit is a baseline too: the fifth time over more than a learning
      * period, the same technique by the same user is one level lower. */
@@ -730,10 +730,10 @@ static void sr_observe(struct detector *d, const struct record *r)
         bool upload = false, new_remote = false, host_known = false;
         char key[BASELINE_KEY_BUF], extra[256] = "";
         if (remote_of(l, s, &host, &upload)) {
-            struct span k = dutil_pair(&d->vg->budget, key, user, host);
+            struct span k = dutil_pair(d->vg->budget, key, user, host);
             new_remote = !bl_lookup(c->remotes, k, r->ts, false, true) && learned;
             char hkey[BASELINE_KEY_BUF];
-            struct span hk = dutil_pair(&d->vg->budget, hkey, SPAN_LIT("*"), host);
+            struct span hk = dutil_pair(d->vg->budget, hkey, SPAN_LIT("*"), host);
             host_known = bl_lookup(c->remotes, hk, r->ts, false, true) != NULL;
             if (!host_known)
                 bl_lookup(c->remotes, hk, r->ts, true, true);
@@ -748,7 +748,7 @@ static void sr_observe(struct detector *d, const struct record *r)
             if (!uh)
                 return;
             u = bl_value(uh);
-            bl_set_add(&u->hosts, &d->vg->budget, host, r->ts, 30 * NS_PER_DAY);
+            bl_set_add(&u->hosts, d->vg->budget, host, r->ts, 30 * NS_PER_DAY);
         }
         bool dexec = drop_exec(d, c, u, l, s, r->ts);
         note_download(d, c, u, l, s, r->ts);
@@ -791,9 +791,9 @@ static int sr_init(struct detector *d)
     c->rules = rules_compile();
     if (!c->rules)
         return -1;
-    c->users = bl_table_new(&d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
-    c->remotes = bl_table_new(&d->vg->budget, "shell_rules.remotes", 0);
-    c->seen = bl_table_new(&d->vg->budget, "shell_rules.seen", 0);
+    c->users = bl_table_new(d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
+    c->remotes = bl_table_new(d->vg->budget, "shell_rules.remotes", 0);
+    c->seen = bl_table_new(d->vg->budget, "shell_rules.seen", 0);
     return c->users && c->remotes && c->seen ? 0 : -1;
 }
 

@@ -126,8 +126,8 @@ static uint64_t leaf_of(struct detector *d, struct tpl_ctx *c, struct span tag)
         o += l;
         key[o++] = '\x1f';
     }
-    size_t l = bl_key_part(&d->vg->budget, key + o, sizeof(key) - o, tag);
-    return bl_hash(&d->vg->budget, span_make(key, o + l));
+    size_t l = bl_key_part(d->vg->budget, key + o, sizeof(key) - o, tag);
+    return bl_hash(d->vg->budget, span_make(key, o + l));
 }
 
 static void unlink_tpl(struct tpl_ctx *c, int32_t idx)
@@ -255,7 +255,7 @@ static int tpl_init(struct detector *d)
     while (c->nbuckets < 2 * (uint64_t)c->max_templates)
         c->nbuckets <<= 1;
     c->reserved = (uint64_t)c->max_templates * sizeof(*c->t) + c->nbuckets * sizeof(*c->bucket);
-    if (bl_budget_reserve(&d->vg->budget, c->reserved) < 0) {
+    if (bl_budget_reserve(d->vg->budget, c->reserved) < 0) {
         log_error("detectors.templates.max_templates: %lld templates need %llu bytes, more than "
                   "detectors.memory_max leaves", (long long)c->max_templates,
                   (unsigned long long)c->reserved);
@@ -275,7 +275,7 @@ static void tpl_destroy(struct detector *d)
     struct tpl_ctx *c = d->ctx;
     free(c->t);
     free(c->bucket);
-    bl_budget_release(&d->vg->budget, c->reserved);
+    bl_budget_release(d->vg->budget, c->reserved);
     c->reserved = 0;
 }
 

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/baseline.h"
 #include "detectors/alert.h"
 #include "outputs/output.h"
 #include "sidecar/clock.h"
@@ -210,12 +211,14 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
                  output_buffered_bytes(vg->outputs[i]));
     metric_head(out, "vigil_paused", "gauge", "1 while inputs are paused by backpressure.");
     evbuffer_add_printf(out, "vigil_paused %d\n", vg->paused ? 1 : 0);
+    /* vg->budget exists once the detectors started */
+    const struct bl_budget none = { 0 }, *bud = vg->budget ? vg->budget : &none;
     metric_head(out, "vigil_detector_memory_bytes", "gauge", "Memory held by detector baselines.");
-    evbuffer_add_printf(out, "vigil_detector_memory_bytes %" PRIu64 "\n", vg->budget.used);
+    evbuffer_add_printf(out, "vigil_detector_memory_bytes %" PRIu64 "\n", bud->used);
     metric_head(out, "vigil_detector_memory_max_bytes", "gauge", "detectors.memory_max.");
-    evbuffer_add_printf(out, "vigil_detector_memory_max_bytes %" PRIu64 "\n", vg->budget.cap);
+    evbuffer_add_printf(out, "vigil_detector_memory_max_bytes %" PRIu64 "\n", bud->cap);
     metric_head(out, "vigil_detector_evictions_total", "counter", "Baseline entries evicted at the memory cap.");
-    evbuffer_add_printf(out, "vigil_detector_evictions_total %" PRIu64 "\n", vg->budget.evictions);
+    evbuffer_add_printf(out, "vigil_detector_evictions_total %" PRIu64 "\n", bud->evictions);
     metric_head(out, "vigil_pipeline_latency_seconds", "histogram",
                 "From a line being read to its batch being accepted by an output.");
     uint64_t cum = 0;

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "detectors/baseline.h"
 #include "sidecar/vigil.h"
 
 uint64_t stats_clock(void)
@@ -65,7 +66,9 @@ void stats_print(const struct vigil *vg, FILE *f, double wall_s)
             wall_s > 0 ? (double)vg->n.lines / wall_s : 0.0,
             cpu > 0 ? (double)vg->n.lines / cpu : 0.0,
             wall_s > 0 ? (double)vg->n.bytes / wall_s / 1e6 : 0.0, ru.ru_maxrss);
-    fprintf(f, "detector_mem %llu KiB (cap %llu KiB, %llu evictions)\n",
-            (unsigned long long)(vg->budget.used / 1024), (unsigned long long)(vg->budget.cap / 1024),
-            (unsigned long long)vg->budget.evictions);
+    if (vg->budget)
+        fprintf(f, "detector_mem %llu KiB (cap %llu KiB, %llu evictions)\n",
+                (unsigned long long)(vg->budget->used / 1024),
+                (unsigned long long)(vg->budget->cap / 1024),
+                (unsigned long long)vg->budget->evictions);
 }

@@ -10,12 +10,13 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
-#include "detectors/baseline.h"
 #include "sidecar/clock.h"
 #include "sidecar/merge.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
 #include "sidecar/telemetry.h"
+
+struct bl_budget;
 
 struct event_base;
 struct event;
@@ -48,7 +49,7 @@ struct vigil {
     struct detector **detectors;
     size_t ndetectors;
     struct alert_stream *alerts;
-    struct bl_budget budget;     /* detectors.memory_max */
+    struct bl_budget *budget;    /* detectors.memory_max: owned by detectors/registry.c */
 
     struct record rec;           /* the pipeline's reused record */
     char *arena;                 /* rec's scratch */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "detectors/alert.h"
+#include "detectors/baseline.h"
 #include "detectors/detector.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"
@@ -30,6 +31,7 @@ struct th_alert {
 
 struct th {
     struct vigil vg;
+    struct bl_budget budget;        /* vg.budget points here */
     struct vigil_conf conf;
     struct detector det, cap;
     struct detector *list[2];
@@ -131,8 +133,9 @@ static inline void th_init(struct th *t, const struct detector_plugin *p)
     t->conf.alerts.evidence_lines = 5;
     t->conf.alerts.tag = (char *)"vigil.alert";
     t->vg.conf = &t->conf;
-    t->vg.budget.cap = 64ull << 20;
-    t->vg.budget.seed = 42;
+    t->vg.budget = &t->budget;
+    t->budget.cap = 64ull << 20;
+    t->budget.seed = 42;
     strcpy(t->vg.hostname, "web-1");
     t->det.plugin = p;
     t->det.ctx = calloc(1, p->ctx_size);

@@ -424,8 +424,8 @@ Test(auth, flood_of_sources_stays_under_the_cap)
         snprintf(src, sizeof(src), "100.%u.%u.%u", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         feed(vg, AT(8, 0, 0) + i * 1000000LL, "invalid_user", "admin", src, NULL);
     }
-    cr_assert_leq(vg->budget.used, vg->budget.cap);
-    cr_assert_gt(vg->budget.evictions, 0);
+    cr_assert_leq(vg->budget->used, vg->budget->cap);
+    cr_assert_gt(vg->budget->evictions, 0);
     /* alice's baseline lives in another table: untouched by the flood */
     ncaught = 0;
     feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
@@ -446,7 +446,7 @@ Test(auth, snapshot_round_trip)
     struct vigil *vg = start(24 * 3600 * 1000LL);
     test_conf.service.state_dir = dir;
     learn_week(vg, "alice", "10.0.0.5", NULL);
-    uint64_t seed = vg->budget.seed;
+    uint64_t seed = vg->budget->seed;
     cr_assert_eq(detectors_save(vg), 0);
     detectors_free(vg);
     snprintf(path, sizeof(path), "%s/baselines/auth.snap", dir);
@@ -455,7 +455,7 @@ Test(auth, snapshot_round_trip)
     vg = start(24 * 3600 * 1000LL);
     test_conf.service.state_dir = dir;
     detectors_load(vg);
-    cr_assert_eq(vg->budget.seed, seed, "the seed comes back with the baselines");
+    cr_assert_eq(vg->budget->seed, seed, "the seed comes back with the baselines");
     ncaught = 0;
     feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
     cr_assert_eq(ncaught, 0, "alice and her source are remembered");
