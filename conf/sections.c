@@ -55,6 +55,13 @@ const struct conf_option conf_service_options[] = {
       "on SIGTERM/SIGINT, time allowed to flush outputs before exiting" },
     { "hostname", CONF_STR, NULL, S(hostname), 1, 255, "host name put in every event (default: the system's)" },
     { "http", CONF_SECTION, NULL, S(http_listen), 0, 0, "metrics and health endpoint", .sub = http_options },
+    { "fields", CONF_STRMAP, NULL, S(fields), 0, 0,
+      "static fields added to every record and alert (values may use ${VAR}); an input's own fields win" },
+    { "kubernetes", CONF_BOOL, "false", S(kubernetes), 0, 0,
+      "add the pod from the Downward API: k8s.pod, k8s.namespace, k8s.node, k8s.pod_ip, k8s.service_account "
+      "from POD_NAME, POD_NAMESPACE, NODE_NAME, POD_IP, POD_SERVICE_ACCOUNT, and k8s.labels from the labels file" },
+    { "kubernetes_labels_file", CONF_STR, "/etc/podinfo/labels", S(kubernetes_labels_file), 1, PATH_MAX_BYTES - 1,
+      "Downward API labels file (read at start when it exists)" },
     { "health", CONF_SECTION, NULL, S(health_max_retry_age_ms), 0, 0, "health rules",
       .sub = health_options },
     { 0 }
@@ -103,6 +110,12 @@ const struct conf_option conf_input_common_options[] = {
     { "tag", CONF_STR, NULL, I(tag), 1, TAG_MAX_BYTES, "tag of its events, matched by outputs (default: the name)" },
     { "parser", CONF_STR, "plain", I(parser.type), 1, 64,
       "parser name, or a mapping {type: NAME, ...parser options}" },
+    { "fields", CONF_STRMAP, NULL, I(fields), 0, 0,
+      "static fields added to this input's records (values may use ${VAR}; over service.fields)" },
+    { "exclude_lines", CONF_STRLIST, NULL, I(exclude_lines), 0, 0,
+      "POSIX extended regexes: a line matching any is dropped before parsing and detection (counted)" },
+    { "include_lines", CONF_STRLIST, NULL, I(include_lines), 0, 0,
+      "POSIX extended regexes: when set, only lines matching one are kept (checked before exclude_lines)" },
     { 0 }
 };
 #undef I

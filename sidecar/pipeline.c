@@ -13,6 +13,7 @@
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/clock.h"
+#include "sidecar/line_filter.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
 #include "sidecar/stats.h"
@@ -89,6 +90,8 @@ void pipeline_deliver(struct vigil *vg, struct source *s, struct record *r)
     if (vg->ndetectors)
         detectors_observe(vg, r);
     STATS_STAGE(vg, PSTAGE_DETECT);
+    /* after the detectors: a static field never changes what they conclude */
+    fields_apply(&in->fields, r);
     if (!in->route_valid) {
         in->route_mask = route_mask_for(vg, r->tag);
         in->route_valid = true;
@@ -114,6 +117,15 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
 {
     struct record *r = &vg->rec;
     struct input *in = s->in;
+    if (in->filter && !line_filter_keep(in->filter, line)) {
+        assert(end_offset >= s->last_end);
+        s->last_end = end_offset;
+        in->stats.lines_filtered++;
+        vg->n.lines_filtered++;
+        if (!s->parser_busy)
+            s->safe_offset = end_offset;
+        return;
+    }
     STATS_START(vg);
     record_prepare(vg, s, r);
     r->raw = line;
@@ -211,6 +223,7 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
 
 void pipeline_emit(struct vigil *vg, struct record *r)
 {
+    fields_apply(&vg->fields, r);
     r->seq = ++vg->seq;
     vg->n.records++;
     route(vg, r, route_mask_for(vg, r->tag));
