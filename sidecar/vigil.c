@@ -20,6 +20,7 @@
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
+#include "sidecar/multiline.h"
 #include "sidecar/pipeline.h"
 
 #define DRAIN_TICK_MS 10
@@ -64,6 +65,13 @@ static int inputs_init(struct vigil *vg)
             log_error("inputs.%s: %s", ic->name, ferr);
             return -1;
         }
+        bool noml = true;
+        in->ml = multiline_new(&ic->multiline, &noml, ferr, sizeof(ferr));
+        if (!in->ml && !noml) {
+            log_error("inputs.%s: multiline: %s", ic->name, ferr);
+            return -1;
+        }
+        in->parser.ml = in->ml;
         if (fields_add_map(&in->fields, &ic->fields) < 0 || fields_inherit(&in->fields, &vg->fields) < 0) {
             log_error("inputs.%s: too many fields (at most %d)", ic->name, FIELDS_MAX);
             return -1;
@@ -87,9 +95,12 @@ static int inputs_init(struct vigil *vg)
 static size_t arena_size(const struct vigil *vg)
 {
     size_t max = LINE_MAX_BYTES_DEFAULT;
-    for (size_t i = 0; i < vg->ninputs; i++)
+    for (size_t i = 0; i < vg->ninputs; i++) {
         if (vg->inputs[i]->parser.max_line_bytes > max)
             max = vg->inputs[i]->parser.max_line_bytes;
+        if (vg->inputs[i]->ml && multiline_max_bytes(vg->inputs[i]->ml) > max)
+            max = multiline_max_bytes(vg->inputs[i]->ml);
+    }
     /* Unescaped strings never outgrow the line; the rest is synthesised text. */
     return 2 * max + RECORD_ARENA_MIN;
 }
@@ -260,6 +271,7 @@ void vigil_fini(struct vigil *vg)
         if (in->parser.plugin && in->parser.plugin->destroy)
             in->parser.plugin->destroy(&in->parser);
         line_filter_free(in->filter);
+        multiline_free(in->ml);
         fields_fini(&in->fields);
         free(in);
     }

@@ -61,6 +61,7 @@ struct input {
     uint64_t route_mask;                /* outputs (index < 64) matching tag */
     struct input_stats stats;
     struct line_filter *filter;         /* include/exclude_lines, NULL when none */
+    struct multiline *ml;               /* multiline rule, NULL when off */
     struct fieldset fields;             /* service.fields + the input's own */
 };
 
