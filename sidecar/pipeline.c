@@ -79,6 +79,8 @@ static void emit_parsed(struct vigil *vg, struct source *s, struct record *r,
         in->stats.parse_errors++;
         vg->n.parse_errors++;
     }
+    for (unsigned i = 0; i < s->nextra; i++)
+        record_add_str(r, s->extra_key[i], s->extra_val[i]);
     merge_push(vg, s, r);
 }
 

@@ -25,6 +25,7 @@ struct vigil;
 struct input;
 
 #define SOURCE_MARKS 64
+#define SOURCE_EXTRA 4
 
 /* One followed stream (a file). Owned by its input; the pipeline reads it. */
 struct source {
@@ -34,6 +35,10 @@ struct source {
     bool parser_busy;            /* the parser (or the multiline join) holds lines not yet emitted */
     struct ml_event ml;          /* the pending multiline event (inputs[].multiline, not cri/docker) */
     int64_t held_since_ms;       /* with multiline: when the last line was held (timeout) */
+    /* Fields the input knows beside the line (journal: unit, level), added
+     * to the line's record after parsing; borrowed for pipeline_line(). */
+    struct span extra_key[SOURCE_EXTRA], extra_val[SOURCE_EXTRA];
+    unsigned nextra;
     uint64_t safe_offset;        /* end of the last line after which the parser was idle */
     uint64_t committed;          /* last offset handed to the checkpoint */
     uint64_t last_end;           /* end offset of the last line fed to the parser */
