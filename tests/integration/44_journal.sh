@@ -166,24 +166,28 @@ kill9_vigil
 commit_check
 start_vigil "$T/k.yaml"
 wait_until 60 jcount "$T/out" 40000 || { messages "$T/out" | wc -l; fail "entries lost after kill -9"; }
+# a new journal file while vigil reads the folder (rotation)
+gen lines 40001 40500 "$T/c2b.export"
+"$REMOTE" --output="$T/jdir/c2b.journal" "$T/c2b.export" 2>/dev/null
+wait_until 30 jcount "$T/out" 40500 || fail "a journal file appearing while reading was not read"
 stop_vigil
 jlines "$T/out" >"$T/got"
-check_at_least_once "$T/got" line 1 40000 || fail "kill -9 lost entries"
+check_at_least_once "$T/got" line 1 40500 || fail "kill -9 lost entries"
 dups_after_commit
 say "kill -9 while reading: ok"
 
 # 4. the file holding the saved cursor is vacuumed; a newer file arrives
 before=$(wc -l <"$T/got")
-rm -f "$T/jdir/c2.journal"
-gen lines 40001 41000 "$T/c3.export"
+rm -f "$T/jdir/c2b.journal"
+gen lines 40501 41500 "$T/c3.export"
 "$REMOTE" --output="$T/jdir/c3.journal" "$T/c3.export" 2>/dev/null
 : >"$T/vigil.err"
 start_vigil "$T/k.yaml"
-wait_until 20 jcount "$T/out" 41000 || fail "entries after a vacuumed cursor not read"
+wait_until 20 jcount "$T/out" 41500 || fail "entries after a vacuumed cursor not read"
 stop_vigil
 grep -q "saved cursor no longer in the journal" "$T/vigil.err" || { cat "$T/vigil.err"; fail "vacuumed cursor not reported"; }
 jlines "$T/out" >"$T/got"
-check_at_least_once "$T/got" line 40001 41000 || fail "entries after the vacuumed cursor lost"
+check_at_least_once "$T/got" line 40501 41500 || fail "entries after the vacuumed cursor lost"
 after=$(grep -c '^line-' "$T/got")
 [ $((after - before)) -eq 1000 ] || fail "resumed elsewhere than after the vacuumed cursor: $((after - before)) new lines, want 1000"
 say "vacuumed cursor: ok"
