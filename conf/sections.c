@@ -112,7 +112,7 @@ static const struct conf_option multiline_options[] = {
     { "start", CONF_STR, NULL, ML(start), 1, 1024,
       "POSIX extended regex: a line matching it starts an event; any other line continues the pending one" },
     { "continue", CONF_STR, NULL, ML(cont), 1, 1024,
-      "POSIX extended regex: a line matching it continues the pending event (with start: both must agree)" },
+      "POSIX extended regex: a line matching it continues the pending event, any other starts one (with start too: a line continues when it matches continue and not start)" },
     { "indent", CONF_BOOL, "false", ML(indent), 0, 0, "a line starting with a space or a tab continues the pending event" },
     { "max_lines", CONF_INT, "500", ML(max_lines), 2, 100000, "an event never holds more lines: the next one starts a new event" },
     { "max_bytes", CONF_SIZE, "256KiB", ML(max_bytes), 1024, LINE_MAX_BYTES_CAP,
