@@ -28,6 +28,7 @@
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
+#include "sidecar/multiline.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/timestamp.h"
 #include "sidecar/vigil.h"
@@ -255,6 +256,12 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     (void)sd_journal_process(c->j);
+    /* a pending multiline event: emitted once no entry came for its timeout */
+    struct input *in = c->in;
+    if (in->ml && c->src.parser_busy && vigil_mono_ms() - c->src.held_since_ms >= multiline_timeout_ms(in->ml)) {
+        pipeline_source_flush(in->vg, &c->src);
+        pipeline_mark(in->vg, &c->src);
+    }
     event_active(c->work_ev, 0, 0);
 }
 
