@@ -67,6 +67,7 @@ struct journal_ctx {
     char *saved;                      /* cursor last written */
     char *ckpt_path;
     bool started, stopped, parked;
+    bool late;                        /* opened after start (the folder appeared): read it all */
 };
 
 static const char *const read_from_names[] = { "tail", "head", NULL };
@@ -251,6 +252,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
     if (c->stopped)
         return;
     if (!c->j) {                      /* the folder may have appeared */
+        c->late = true;
         if (journal_open(c) == 0 && c->started)
             event_active(c->work_ev, 0, 0);
         return;
@@ -297,7 +299,7 @@ static void journal_seek(struct journal_ctx *c)
         (void)sd_journal_seek_head(c->j);
         return;
     }
-    if (c->opt.read_from == JOURNAL_HEAD) {
+    if (c->opt.read_from == JOURNAL_HEAD || c->late) {
         (void)sd_journal_seek_head(c->j);
     } else {
         (void)sd_journal_seek_tail(c->j);

@@ -191,4 +191,32 @@ check_at_least_once "$T/got" line 40501 41500 || fail "entries after the vacuume
 after=$(grep -c '^line-' "$T/got")
 [ $((after - before)) -eq 1000 ] || fail "resumed elsewhere than after the vacuumed cursor: $((after - before)) new lines, want 1000"
 say "vacuumed cursor: ok"
+
+# 5. read_from tail: only entries written after the start; a folder that
+# appears later is read from its start
+rm -rf "$T/out" "$T/state" && mkdir -p "$T/out"
+cat >"$T/t.yaml" <<YEOF
+service: {state_dir: $T/state, flush_interval: 50ms}
+inputs:
+  - {name: jr, type: journal, directory: $T/jdir, read_from: tail, poll_interval: 100ms, parser: syslog}
+  - {name: late, type: journal, directory: $T/late, read_from: tail, poll_interval: 100ms, parser: syslog}
+outputs:
+  - {name: archive, type: file, path: $T/out, batch: {max_delay: 20ms}}
+YEOF
+: >"$T/vigil.err"
+start_vigil "$T/t.yaml"
+# inputs start in order: jr has sought its tail once late reports its folder missing
+wait_until 10 grep -q "cannot open $T/late" "$T/vigil.err" || { cat "$T/vigil.err"; fail "missing folder not reported"; }
+gen lines 50001 50050 "$T/c4.export"
+"$REMOTE" --output="$T/jdir/c4.journal" "$T/c4.export" 2>/dev/null
+mkdir -p "$T/late"
+gen lines 60001 60020 "$T/c5.export"
+"$REMOTE" --output="$T/late/c5.journal" "$T/c5.export" 2>/dev/null
+wait_until 20 jcount "$T/out" 70 || { jlines "$T/out" | wc -l; fail "new entries and the late folder not read"; }
+stop_vigil
+jlines "$T/out" >"$T/got"
+[ "$(grep -c '^line-' "$T/got")" = 70 ] || fail "read_from tail read old entries: $(grep -c '^line-' "$T/got") lines, want 50 new + 20 late"
+check_exact "$T/got" line 50001 50050 >/dev/null && check_exact "$T/got" line 60001 60020 >/dev/null ||
+    fail "tail / late folder entries not each once"
+say "read_from tail and a folder appearing later: ok"
 say "ok"
