@@ -151,4 +151,25 @@ assert any("payment failed" in m for m in recs)
 print("%d records; the chained trace came whole %d time(s)" % (len(recs), len(chained)))
 ' || fail "a trace pending at kill -9 was cut in two"
 say "kill -9 mid-trace: ok"
+
+# Without multiline too: a partial stdout line held while stderr lines go on
+# keeps the checkpoint before it; after kill -9 it comes whole.
+printf '2026-11-18T09:00:00.000000001Z stdout P first half of a long stdout line, \n' >"$T/logs/p.log"
+for i in 1 2 3 4 5 6 7 8 9; do
+    printf '2026-11-18T09:00:0%d.000000000Z stderr F err-%d\n' "$i" "$i" >>"$T/logs/p.log"
+done
+conf p "$T/logs/p.log" cri "{}"
+: >"$T/vigil.out"
+start_vigil "$T/p.yaml"
+wait_until 10 sh -c "'$VIGIL_CAT' '$T/out.p'/* 2>/dev/null | grep -q err-9" || fail "stderr lines not shipped"
+sleep 0.5                                        # checkpoint rounds with the stdout half held
+kill9_vigil
+printf '2026-11-18T09:00:10.000000000Z stdout F second half\n' >>"$T/logs/p.log"
+start_vigil "$T/p.yaml"
+wait_until 10 sh -c "'$VIGIL_CAT' '$T/out.p'/* 2>/dev/null | grep -q 'second half'" || fail "stdout line not shipped"
+stop_vigil
+"$VIGIL_CAT" "$T/out.p"/* | grep -q '"message":"first half of a long stdout line, second half"' &&
+    ! "$VIGIL_CAT" "$T/out.p"/* | grep -q '"message":"second half"' ||
+    fail "a partial line held at kill -9 was cut in two"
+say "cri partial held across kill -9: ok"
 say "ok"
