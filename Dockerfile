@@ -4,7 +4,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential pkgconf \
       libevent-dev libmsgpack-dev liblz4-dev libfyaml-dev libssl-dev zlib1g-dev \
-      librdkafka-dev libnats-dev libprotobuf-c-dev protobuf-c-compiler \
+      librdkafka-dev libnats-dev libprotobuf-c-dev protobuf-c-compiler libsystemd-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -16,7 +16,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libmsgpackc2 liblz4-1 \
-      libfyaml0 libssl3 zlib1g librdkafka1 libnats3.4 libprotobuf-c1 ca-certificates \
+      libfyaml0 libssl3 zlib1g librdkafka1 libnats3.4 libprotobuf-c1 libsystemd0 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/vigil --shell /usr/sbin/nologin vigil \
  && install -d -o vigil -g vigil -m 0700 /var/lib/vigil

@@ -4,7 +4,7 @@ WERROR  ?= -Werror
 CC      ?= cc
 MSGPACK := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 PKGS    := libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats \
-    libprotobuf-c libpcre2-8 $(MSGPACK)
+    libprotobuf-c libpcre2-8 libsystemd $(MSGPACK)
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -I. -I$(B)/gen -Wall -Wextra -Wshadow -Wformat=2 \
     -Wmissing-prototypes -Wno-missing-field-initializers $(WERROR) \

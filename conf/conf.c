@@ -22,6 +22,8 @@
 #include "outputs/output.h"
 #include "sidecar/buf.h"
 #include "sidecar/inputs/input.h"
+#include "sidecar/line_filter.h"
+#include "sidecar/multiline.h"
 #include "sidecar/log.h"
 #include "sidecar/parsers/parser.h"
 
@@ -754,6 +756,20 @@ static void load_input(struct loader *ld, struct vigil_conf *c, size_t idx, stru
         walk_map(ld, n, in->ctx ? in->plugin->options : NULL, in->ctx, conf_input_common_options, NULL, NULL, false);
     }
     load_parser(ld, &in->parser, nt.k[2], nt.v[2]);
+    if (multiline_check(&in->multiline, err, sizeof(err)) < 0) {
+        size_t old = path_key(ld, "multiline");
+        lerr(ld, n, NULL, "%s", err);
+        path_pop(ld, old);
+    }
+    const struct conf_strlist *lists[2] = { &in->include_lines, &in->exclude_lines };
+    static const char *const keys[2] = { "include_lines", "exclude_lines" };
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            if (line_filter_check(lists[l]->v[i], err, sizeof(err)) < 0) {
+                size_t old = path_key(ld, keys[l]);
+                lerr(ld, n, NULL, "%s", err);
+                path_pop(ld, old);
+            }
 }
 
 /* ---- outputs ------------------------------------------------------------ */

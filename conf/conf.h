@@ -25,6 +25,9 @@ struct service_conf {
     char *http_listen;                /* service.http.listen, NULL = off */
     bool http_alerts;                 /* service.http.alerts: serve GET /alerts */
     int64_t health_max_retry_age_ms;
+    struct conf_strmap fields;        /* static fields of every record and alert */
+    bool kubernetes;                  /* add the pod (Downward API) as k8s.* fields */
+    char *kubernetes_labels_file;     /* Downward API labels volume file */
 };
 
 enum alert_format { ALERT_FORMAT_TEXT, ALERT_FORMAT_JSON, ALERT_FORMAT_NONE };
@@ -46,6 +49,19 @@ struct parser_conf {
     void *ctx;                        /* plugin->ctx_size bytes, options filled */
 };
 
+/* `multiline:` of an input: consecutive lines joined into one event. */
+enum multiline_preset { ML_PRESET_NONE, ML_PRESET_JAVA, ML_PRESET_PYTHON, ML_PRESET_GO, ML_PRESET_RUBY };
+
+struct multiline_conf {
+    int preset;                       /* enum multiline_preset */
+    char *start;                      /* regex: a line matching it starts an event */
+    char *cont;                       /* regex: a line matching it continues one */
+    bool indent;                      /* a line starting with a space or tab continues */
+    int64_t max_lines;
+    uint64_t max_bytes;
+    int64_t timeout_ms;               /* a pending event is emitted after this long without a line */
+};
+
 struct input_conf {
     char *name;
     char *type;
@@ -53,6 +69,10 @@ struct input_conf {
     const struct input_plugin *plugin;
     void *ctx;                        /* plugin->ctx_size bytes, options filled */
     struct parser_conf parser;
+    struct conf_strmap fields;        /* static fields of its records (over service.fields) */
+    struct conf_strlist exclude_lines;  /* regexes: matching lines are dropped */
+    struct conf_strlist include_lines;  /* regexes: when set, only matching lines are kept */
+    struct multiline_conf multiline;
 };
 
 enum output_format { OUTPUT_FORMAT_MSGPACK, OUTPUT_FORMAT_JSON, OUTPUT_FORMAT_TEXT };

@@ -55,6 +55,13 @@ const struct conf_option conf_service_options[] = {
       "on SIGTERM/SIGINT, time allowed to flush outputs before exiting" },
     { "hostname", CONF_STR, NULL, S(hostname), 1, 255, "host name put in every event (default: the system's)" },
     { "http", CONF_SECTION, NULL, S(http_listen), 0, 0, "metrics and health endpoint", .sub = http_options },
+    { "fields", CONF_STRMAP, NULL, S(fields), 0, 0,
+      "static fields added to every record and alert (values may use ${VAR}); an input's own fields win" },
+    { "kubernetes", CONF_BOOL, "false", S(kubernetes), 0, 0,
+      "add the pod from the Downward API: k8s.pod, k8s.namespace, k8s.node, k8s.pod_ip, k8s.service_account "
+      "from POD_NAME, POD_NAMESPACE, NODE_NAME, POD_IP, POD_SERVICE_ACCOUNT, and k8s.labels from the labels file" },
+    { "kubernetes_labels_file", CONF_STR, "/etc/podinfo/labels", S(kubernetes_labels_file), 1, PATH_MAX_BYTES - 1,
+      "Downward API labels file (read at start when it exists)" },
     { "health", CONF_SECTION, NULL, S(health_max_retry_age_ms), 0, 0, "health rules",
       .sub = health_options },
     { 0 }
@@ -94,6 +101,28 @@ const struct conf_option conf_detectors_options[] = {
 };
 #undef D
 
+static const char *const ml_preset_names[] = { "none", "java", "python", "go", "ruby", NULL };
+
+/* inputs[].multiline: the field itself is the section. */
+#define ML(f) offsetof(struct multiline_conf, f)
+static const struct conf_option multiline_options[] = {
+    { "preset", CONF_ENUM, "none", ML(preset), 0, 0,
+      "none | java | python | go | ruby: stack traces and panics of that runtime are one event",
+      .enums = ml_preset_names },
+    { "start", CONF_STR, NULL, ML(start), 1, 1024,
+      "POSIX extended regex: a line matching it starts an event; any other line continues the pending one" },
+    { "continue", CONF_STR, NULL, ML(cont), 1, 1024,
+      "POSIX extended regex: a line matching it continues the pending event, any other starts one (with start too: a line continues when it matches continue and not start)" },
+    { "indent", CONF_BOOL, "false", ML(indent), 0, 0, "a line starting with a space or a tab continues the pending event" },
+    { "max_lines", CONF_INT, "500", ML(max_lines), 2, 100000, "an event never holds more lines: the next one starts a new event" },
+    { "max_bytes", CONF_SIZE, "256KiB", ML(max_bytes), 1024, LINE_MAX_BYTES_CAP,
+      "an event never holds more bytes: a line that does not fit starts a new event, one longer alone is cut and flagged truncated" },
+    { "timeout", CONF_DURATION, "1s", ML(timeout_ms), 10, 3600000,
+      "a pending event is emitted after this long without a new line" },
+    { 0 }
+};
+#undef ML
+
 /* struct input_conf; the type's own options sit next to these keys. */
 #define I(f) offsetof(struct input_conf, f)
 const struct conf_option conf_input_common_options[] = {
@@ -103,6 +132,15 @@ const struct conf_option conf_input_common_options[] = {
     { "tag", CONF_STR, NULL, I(tag), 1, TAG_MAX_BYTES, "tag of its events, matched by outputs (default: the name)" },
     { "parser", CONF_STR, "plain", I(parser.type), 1, 64,
       "parser name, or a mapping {type: NAME, ...parser options}" },
+    { "fields", CONF_STRMAP, NULL, I(fields), 0, 0,
+      "static fields added to this input's records (values may use ${VAR}; over service.fields)" },
+    { "exclude_lines", CONF_STRLIST, NULL, I(exclude_lines), 0, 0,
+      "POSIX extended regexes: a line matching any is dropped before parsing and detection (counted)" },
+    { "include_lines", CONF_STRLIST, NULL, I(include_lines), 0, 0,
+      "POSIX extended regexes: when set, only lines matching one are kept (checked before exclude_lines)" },
+    { "multiline", CONF_SECTION, NULL, I(multiline), 0, 0,
+      "join lines into one event (stack traces): a preset, or start/continue regexes or indent; "
+      "with parser cri or docker, per stream after partial lines are joined", .sub = multiline_options },
     { 0 }
 };
 #undef I

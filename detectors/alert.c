@@ -179,6 +179,19 @@ static bool needs_quotes(struct span s)
     return false;
 }
 
+#define POD_TEXT_BYTES 320
+
+/* "pod=NAMESPACE/NAME" when the pod is known (service.kubernetes), else 0. */
+static size_t pod_text(const struct alert *a, char *out, size_t cap)
+{
+    struct span pod = fields_get(a->fields, "k8s.pod"), ns = fields_get(a->fields, "k8s.namespace");
+    if (!pod.len)
+        return 0;
+    int n = snprintf(out, cap, "pod=%.*s%s%.*s", (int)(ns.len > 128 ? 128 : ns.len), ns.p ? ns.p : "",
+                     ns.len ? "/" : "", (int)(pod.len > 160 ? 160 : pod.len), pod.p);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 int alert_to_text(struct buf *out, const struct alert *a, bool color)
 {
     char when[40];
@@ -208,6 +221,12 @@ int alert_to_text(struct buf *out, const struct alert *a, bool color)
         rc |= put_escaped(out, ent[i], 256, q ? '"' : 0);
         if (q)
             rc |= put(out, "\"");
+    }
+    char pod[POD_TEXT_BYTES];
+    size_t podlen = pod_text(a, pod, sizeof(pod));
+    if (podlen) {
+        rc |= put(out, " ");
+        rc |= put_escaped(out, span_make(pod, podlen), sizeof(pod) * 4, 0);
     }
     rc |= put(out, " ");
     rc |= put_escaped(out, span_make(a->message, strnlen(a->message, sizeof(a->message))),
@@ -345,6 +364,12 @@ int alert_to_text_width(struct buf *out, const struct alert *a, bool color, unsi
             tmp[n++] = '"';
         wrap_text(&w, tmp, n);      /* a quoted value breaks only at its own spaces */
     }
+    char pod[POD_TEXT_BYTES];
+    size_t podlen = pod_text(a, pod, sizeof(pod));
+    if (podlen) {
+        n = log_escape(tmp, sizeof(pod) * 4, pod, podlen, 0);
+        wrap_token(&w, tmp, n, NULL, NULL);
+    }
     /* the message and its ATT&CK ids */
     wrap_newline(&w, WRAP_INDENT);
     n = log_escape(tmp, sizeof(a->message) * 4, a->message, strnlen(a->message, sizeof(a->message)), 0);
@@ -438,6 +463,17 @@ int alert_to_json(struct buf *out, const struct alert *a)
     }
     rc |= put(out, "],\"source\":");
     rc |= json_str(out, a->source, PATH_MAX_BYTES);
+    if (a->fields && a->fields->n) {
+        rc |= put(out, ",\"fields\":{");
+        for (size_t i = 0; i < a->fields->n; i++) {
+            if (i)
+                rc |= put(out, ",");
+            rc |= json_str(out, span_cstr(a->fields->e[i].key), 256);
+            rc |= put(out, ":");
+            rc |= json_str(out, span_cstr(a->fields->e[i].val), 1024);
+        }
+        rc |= put(out, "}");
+    }
     if (a->basis[0]) {
         rc |= put(out, ",\"severity_basis\":");
         rc |= json_str(out, span_make(a->basis, strnlen(a->basis, sizeof(a->basis))), sizeof(a->basis));
@@ -971,6 +1007,7 @@ bool alert_emit(struct vigil *vg, struct alert *a)
 {
     struct alert_stream *as = vg->alerts;
     bool shown = false;
+    a->fields = &vg->fields;
     if ((unsigned)a->severity >= SEV__COUNT)
         a->severity = SEV_CRITICAL;
     if (!as || as->depth > 2)     /* an alert about alerts about alerts: stop there */

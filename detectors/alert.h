@@ -16,6 +16,7 @@
 
 struct vigil;
 struct buf;
+struct fieldset;
 
 enum severity { SEV_INFO, SEV_LOW, SEV_MEDIUM, SEV_HIGH, SEV_CRITICAL, SEV__COUNT };
 
@@ -66,6 +67,7 @@ struct alert {
     bool novelty;
     bool peer_known;
     char basis[ALERT_BASIS_BYTES];  /* set by the stream: the signals behind the severity */
+    const struct fieldset *fields;  /* set by the stream: service.fields and the pod */
 };
 
 #define ALERT_RISK_WINDOW_NS (2 * 3600 * 1000000000LL)

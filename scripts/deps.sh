@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkgconf libevent-dev libprotobuf-c-dev protobuf-c-compiler libmsgpack-dev liblz4-dev lz4 libfyaml-dev
 libcriterion-dev libssl-dev openssl zlib1g-dev librdkafka-dev libnats-dev nats-server
 python3 python3-msgpack python3-lz4 valgrind clang-14 libclang-rt-14-dev procps time python3-yaml util-linux
-protobuf-compiler python3-protobuf clang-tidy cppcheck libpcre2-dev"
+protobuf-compiler python3-protobuf clang-tidy cppcheck libpcre2-dev libsystemd-dev systemd-journal-remote"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -162,6 +162,11 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
     for (size_t i = 0; i < vg->ninputs; i++)
         metric_1(out, "vigil_input_truncated_total", "input", vg->inputs[i]->conf->name,
                  vg->inputs[i]->stats.truncated);
+    metric_head(out, "vigil_input_lines_filtered_total", "counter",
+                "Lines dropped by include_lines / exclude_lines before parsing.");
+    for (size_t i = 0; i < vg->ninputs; i++)
+        metric_1(out, "vigil_input_lines_filtered_total", "input", vg->inputs[i]->conf->name,
+                 vg->inputs[i]->stats.lines_filtered);
     metric_head(out, "vigil_parse_errors_total", "counter", "Lines shipped raw because they did not parse.");
     for (size_t p = 0; parser_plugins[p]; p++) {
         uint64_t n = 0;

@@ -13,6 +13,7 @@
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/clock.h"
+#include "sidecar/line_filter.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
 #include "sidecar/stats.h"
@@ -45,6 +46,7 @@ void source_fini(struct vigil *vg, struct source *s)
         pp->state_fini(&s->in->parser, s->parser_state);
     free(s->parser_state);
     s->parser_state = NULL;
+    multiline_event_fini(&s->ml);
     s->in = NULL;
 }
 
@@ -77,6 +79,8 @@ static void emit_parsed(struct vigil *vg, struct source *s, struct record *r,
         in->stats.parse_errors++;
         vg->n.parse_errors++;
     }
+    for (unsigned i = 0; i < s->nextra; i++)
+        record_add_str(r, s->extra_key[i], s->extra_val[i]);
     merge_push(vg, s, r);
 }
 
@@ -86,6 +90,10 @@ void pipeline_deliver(struct vigil *vg, struct source *s, struct record *r)
     r->seq = ++vg->seq;
     vg->n.records++;
     STATS_STAGE(vg, PSTAGE_PARSE);
+    /* Static fields (service and input `fields:`) go on before routing, so
+     * every output ships them; the detectors, which see the record after, key
+     * on the parsed fields, not on these. */
+    fields_apply(&in->fields, r);
     /* The record is routed before the detectors see it, so the alerts it
      * raises (seq + 1 ...) follow it in every output: sequence numbers grow
      * along each output's queue, which the commit of offsets relies on. */
@@ -112,23 +120,103 @@ static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
     r->host = vg->host;
 }
 
-void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_t end_offset,
-                   unsigned flags)
+/* After a line: where the checkpoint may go, and whether state is held. */
+static void settle(struct source *s, enum parse_result res, uint64_t end_offset)
+{
+    struct input *in = s->in;
+    const struct parser_plugin *pp = in->parser.plugin;
+    uint64_t from = end_offset;
+    bool held = s->ml.held, inner = false;
+    if (held)
+        from = s->ml.start_off;
+    if (pp && pp->holding && pp->holding(&in->parser, s->parser_state, &from))
+        inner = true;
+    if (res == PARSE_PENDING && !inner) {
+        s->parser_busy = true;       /* held, at an offset the parser does not tell */
+    } else {
+        s->parser_busy = held || inner;
+        if (from > s->safe_offset)
+            s->safe_offset = from;
+    }
+    if (in->ml && s->parser_busy)
+        s->held_since_ms = vigil_mono_ms();
+}
+
+/* Parses text (a line or a joined event) and hands the record on. */
+static enum parse_result parse_emit(struct vigil *vg, struct source *s, struct span text, uint64_t off,
+                                    bool truncated)
 {
     struct record *r = &vg->rec;
     struct input *in = s->in;
     STATS_START(vg);
     record_prepare(vg, s, r);
-    r->raw = line;
-    r->truncated = (flags & LINE_TRUNCATED) != 0;
+    r->raw = text;
+    r->off = off;
+    r->truncated = truncated;
+    enum parse_result res = PARSE_OK;
+    if (in->parser.plugin && in->parser.plugin->parse)
+        res = in->parser.plugin->parse(&in->parser, s->parser_state, r, text);
+    switch (res) {
+    case PARSE_PENDING:
+        STATS_STAGE(vg, PSTAGE_PARSE);
+        break;
+    case PARSE_SKIP:
+        break;
+    case PARSE_OK:
+    case PARSE_MALFORMED:
+        emit_parsed(vg, s, r, res);
+        break;
+    }
+    return res;
+}
+
+/* The pipeline's own multiline join (parsers that do not join themselves). */
+static void multiline_line(struct vigil *vg, struct source *s, struct span line, uint64_t start,
+                           uint64_t end_offset, unsigned flags)
+{
+    struct ml_event *ev = &s->ml;
+    enum parse_result res = PARSE_SKIP;
+    if (ev->held && !multiline_continues(s->in->ml, ev, line)) {
+        res = parse_emit(vg, s, multiline_text(ev), ev->start_off, ev->cut);
+        multiline_reset(ev);
+    }
+    if (multiline_append(s->in->ml, ev, line, start, (flags & LINE_TRUNCATED) != 0) < 0)
+        res = parse_emit(vg, s, line, start, (flags & LINE_TRUNCATED) != 0);   /* no memory: alone */
+    settle(s, res, end_offset);
+}
+
+void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_t end_offset,
+                   unsigned flags)
+{
+    struct record *r = &vg->rec;
+    struct input *in = s->in;
+    if (in->filter && !line_filter_keep(in->filter, line)) {
+        assert(end_offset >= s->last_end);
+        s->last_end = end_offset;
+        in->stats.lines_filtered++;
+        vg->n.lines_filtered++;
+        if (!s->parser_busy)
+            s->safe_offset = end_offset;
+        return;
+    }
     /* the input counts its own lines, bytes and truncations (per input) */
-    if (r->truncated)
+    if (flags & LINE_TRUNCATED)
         vg->n.truncated++;
     vg->n.lines++;
     vg->n.bytes += line.len + 1;
     /* offsets only grow within a source (a truncated file gets a new one) */
     assert(end_offset >= s->last_end);
+    uint64_t start = s->last_end;
     s->last_end = end_offset;
+    if (in->ml && !(in->parser.plugin && in->parser.plugin->joins_multiline)) {
+        multiline_line(vg, s, line, start, end_offset, flags);
+        return;
+    }
+    STATS_START(vg);
+    record_prepare(vg, s, r);
+    r->raw = line;
+    r->off = start;
+    r->truncated = (flags & LINE_TRUNCATED) != 0;
 
     enum parse_result res = PARSE_OK;
     if (in->parser.plugin && in->parser.plugin->parse)
@@ -145,6 +233,10 @@ void pipeline_line(struct vigil *vg, struct source *s, struct span line, uint64_
         emit_parsed(vg, s, r, res);
         break;
     }
+    if (in->parser.plugin && in->parser.plugin->holding) {
+        settle(s, res, end_offset);
+        return;
+    }
     s->parser_busy = false;
     s->safe_offset = end_offset;
 }
@@ -157,6 +249,10 @@ void pipeline_source_flush(struct vigil *vg, struct source *s)
     if (!s->parser_busy) {
         merge_drain_source(vg, s);
         return;
+    }
+    if (s->ml.held) {
+        (void)parse_emit(vg, s, multiline_text(&s->ml), s->ml.start_off, s->ml.cut);
+        multiline_reset(&s->ml);
     }
     const struct parser_plugin *pp = in->parser.plugin;
     /* A parser may hold several records (one per container stream): flush
@@ -214,6 +310,7 @@ uint64_t pipeline_safe_offset(struct vigil *vg, struct source *s)
 
 void pipeline_emit(struct vigil *vg, struct record *r)
 {
+    fields_apply(&vg->fields, r);
     r->seq = ++vg->seq;
     vg->n.records++;
     route(vg, r, route_mask_for(vg, r->tag));

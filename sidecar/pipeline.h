@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sidecar/multiline.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
 
@@ -24,13 +25,20 @@ struct vigil;
 struct input;
 
 #define SOURCE_MARKS 64
+#define SOURCE_EXTRA 4
 
 /* One followed stream (a file). Owned by its input; the pipeline reads it. */
 struct source {
     struct input *in;
     struct span path;            /* borrowed from the input, stable while open */
     void *parser_state;          /* in->parser.plugin->state_size bytes, or NULL */
-    bool parser_busy;            /* the parser holds lines not yet emitted */
+    bool parser_busy;            /* the parser (or the multiline join) holds lines not yet emitted */
+    struct ml_event ml;          /* the pending multiline event (inputs[].multiline, not cri/docker) */
+    int64_t held_since_ms;       /* with multiline: when the last line was held (timeout) */
+    /* Fields the input knows beside the line (journal: unit, level), added
+     * to the line's record after parsing; borrowed for pipeline_line(). */
+    struct span extra_key[SOURCE_EXTRA], extra_val[SOURCE_EXTRA];
+    unsigned nextra;
     uint64_t safe_offset;        /* end of the last line after which the parser was idle */
     uint64_t committed;          /* last offset handed to the checkpoint */
     uint64_t last_end;           /* end offset of the last line fed to the parser */

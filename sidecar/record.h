@@ -66,6 +66,7 @@ struct record {
     struct span host;           /* from the line (syslog) or this host */
     uint32_t repeat;            /* "message repeated N times": N, else 1 */
     uint64_t seq;               /* pipeline sequence number, set by the pipeline */
+    uint64_t off;               /* source offset where the line starts (set before parsing) */
     uint32_t nfields;
     uint8_t open_depth;         /* containers currently open */
     bool overflow;              /* fields or arena ran out: some were dropped */

@@ -16,9 +16,11 @@
 #include "outputs/output.h"
 #include "sidecar/fsutil.h"
 #include "sidecar/http_api.h"
+#include "sidecar/line_filter.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
+#include "sidecar/multiline.h"
 #include "sidecar/pipeline.h"
 
 #define DRAIN_TICK_MS 10
@@ -56,6 +58,24 @@ static int inputs_init(struct vigil *vg)
         in->parser.plugin = ic->parser.plugin;
         in->parser.ctx = ic->parser.ctx;
         in->parser.max_line_bytes = input_max_line(in);
+        char ferr[256] = "";
+        bool nofilter = true;
+        in->filter = line_filter_new(&ic->include_lines, &ic->exclude_lines, &nofilter, ferr, sizeof(ferr));
+        if (!in->filter && !nofilter) {
+            log_error("inputs.%s: %s", ic->name, ferr);
+            return -1;
+        }
+        bool noml = true;
+        in->ml = multiline_new(&ic->multiline, &noml, ferr, sizeof(ferr));
+        if (!in->ml && !noml) {
+            log_error("inputs.%s: multiline: %s", ic->name, ferr);
+            return -1;
+        }
+        in->parser.ml = in->ml;
+        if (fields_add_map(&in->fields, &ic->fields) < 0 || fields_inherit(&in->fields, &vg->fields) < 0) {
+            log_error("inputs.%s: too many fields (at most %d)", ic->name, FIELDS_MAX);
+            return -1;
+        }
         if (in->parser.plugin && in->parser.plugin->init) {
             char err[256] = "";
             if (in->parser.plugin->init(&in->parser, err, sizeof(err)) < 0) {
@@ -75,9 +95,12 @@ static int inputs_init(struct vigil *vg)
 static size_t arena_size(const struct vigil *vg)
 {
     size_t max = LINE_MAX_BYTES_DEFAULT;
-    for (size_t i = 0; i < vg->ninputs; i++)
+    for (size_t i = 0; i < vg->ninputs; i++) {
         if (vg->inputs[i]->parser.max_line_bytes > max)
             max = vg->inputs[i]->parser.max_line_bytes;
+        if (vg->inputs[i]->ml && multiline_max_bytes(vg->inputs[i]->ml) > max)
+            max = multiline_max_bytes(vg->inputs[i]->ml);
+    }
     /* Unescaped strings never outgrow the line; the rest is synthesised text. */
     return 2 * max + RECORD_ARENA_MIN;
 }
@@ -185,6 +208,12 @@ int vigil_init(struct vigil *vg, struct vigil_conf *conf, struct event_base *bas
     else if (gethostname(vg->hostname, sizeof(vg->hostname) - 1) < 0)
         snprintf(vg->hostname, sizeof(vg->hostname), "localhost");
     vg->host = span_cstr(vg->hostname);
+    if (conf->service.kubernetes && fields_add_kubernetes(&vg->fields, conf->service.kubernetes_labels_file) < 0)
+        goto fail;
+    if (fields_add_map(&vg->fields, &conf->service.fields) < 0) {
+        log_error("service.fields: too many fields (at most %d)", FIELDS_MAX);
+        goto fail;
+    }
 
     if (fs_private_dir(conf->service.state_dir) < 0)
         goto fail;
@@ -241,6 +270,9 @@ void vigil_fini(struct vigil *vg)
             in->plugin->destroy(in);
         if (in->parser.plugin && in->parser.plugin->destroy)
             in->parser.plugin->destroy(&in->parser);
+        line_filter_free(in->filter);
+        multiline_free(in->ml);
+        fields_fini(&in->fields);
         free(in);
     }
     free(vg->inputs);
@@ -260,4 +292,5 @@ void vigil_fini(struct vigil *vg)
     free(vg->arena);
     vg->arena = NULL;
     telemetry_free(&vg->telemetry);
+    fields_fini(&vg->fields);
 }

@@ -11,6 +11,7 @@
 
 #include "conf/conf.h"
 #include "sidecar/clock.h"
+#include "sidecar/fields.h"
 #include "sidecar/merge.h"
 #include "sidecar/record.h"
 #include "sidecar/span.h"
@@ -30,6 +31,7 @@ struct http_api;
 struct vigil_counters {
     uint64_t lines, bytes, records, parse_errors, truncated, alerts, alerts_throttled, pauses;
     uint64_t alerts_by_severity[5];
+    uint64_t lines_filtered;     /* dropped by include_lines / exclude_lines */
     uint64_t checkpoint_errors;  /* checkpoint saves that failed (retried at the next flush) */
 };
 
@@ -41,6 +43,7 @@ struct vigil {
     bool paused;                 /* backpressure: inputs must not read */
     char hostname[256];
     struct span host;            /* hostname as a span */
+    struct fieldset fields;      /* service.fields (+ the pod): every alert, and records via inputs */
 
     struct input **inputs;
     size_t ninputs;

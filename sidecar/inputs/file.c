@@ -25,6 +25,8 @@
 #include "sidecar/limits.h"
 #include "sidecar/log.h"
 #include "sidecar/merge.h"
+#include "sidecar/multiline.h"
+#include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"
 
 #define DIR_EVENTS  (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
@@ -155,8 +157,13 @@ static bool any_parked(const struct tail_input *ti)
 static void once_finish(struct tail_input *ti)
 {
     for (struct tail_file *tf = ti->files; tf; tf = tf->next)
-        if (tf->eof || tf->blocked_by)
+        if (tf->eof || tf->blocked_by) {
             tail_file_flush_partial(tf);
+            if (ti->in->ml) {         /* the last event: nothing more can continue it */
+                pipeline_source_flush(ti->vg, &tf->src);
+                pipeline_mark(ti->vg, &tf->src);
+            }
+        }
     ti->in->done = true;
 }
 
@@ -225,6 +232,12 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         if (tf->carry_len && tf->eof && now - tf->partial_since >= ti->opt->partial_timeout_ms)
             tail_file_flush_partial(tf);
+        /* a pending multiline event: emitted once no line came for its timeout */
+        if (ti->in->ml && tf->src.parser_busy && !tf->carry_len &&
+            now - tf->src.held_since_ms >= multiline_timeout_ms(ti->in->ml)) {
+            pipeline_source_flush(ti->vg, &tf->src);
+            pipeline_mark(ti->vg, &tf->src);
+        }
         if (rotate_done(ti, tf, now) && !tf->queued)
             tail_file_close(tf);
     }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "conf/conf.h"
+#include "sidecar/fields.h"
 #include "sidecar/span.h"
 #include "sidecar/parsers/parser.h"
 
@@ -44,6 +45,7 @@ struct input_stats {
     uint64_t files_refused;             /* paths refused (symlink policy, special files), once each */
     uint64_t files_parked;              /* idle files closed for the descriptor budget */
     uint64_t files_reopened;            /* parked files reopened by path and identity */
+    uint64_t lines_filtered;            /* dropped by include_lines / exclude_lines */
 };
 
 struct input {
@@ -58,6 +60,9 @@ struct input {
     bool route_valid;                   /* route_mask computed (pipeline.c) */
     uint64_t route_mask;                /* outputs (index < 64) matching tag */
     struct input_stats stats;
+    struct line_filter *filter;         /* include/exclude_lines, NULL when none */
+    struct multiline *ml;               /* multiline rule, NULL when off */
+    struct fieldset fields;             /* service.fields + the input's own */
 };
 
 extern const struct input_plugin *const input_plugins[];

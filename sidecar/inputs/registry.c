@@ -4,9 +4,11 @@
 #include <string.h>
 
 extern const struct input_plugin input_file;
+extern const struct input_plugin input_journal;
 
 const struct input_plugin *const input_plugins[] = {
     &input_file,
+    &input_journal,
     NULL
 };
 

@@ -72,6 +72,7 @@ void container_state_fini(const struct parser *p, void *state)
     for (int i = 0; i < CT__STREAMS; i++) {
         free(st->part[i].buf);
         st->part[i] = (struct container_part){ 0 };
+        multiline_event_fini(&st->ml[i]);
     }
     if (st->inner_state) {
         if (c->inner_p.plugin && c->inner_p.plugin->state_fini)
@@ -123,6 +124,7 @@ enum parse_result container_hold(const struct parser *p, struct container_state 
         pt->cut = false;
         pt->ts = ts;
         pt->has_ts = has_ts;
+        pt->start_off = r->off;
     }
     if (part_append(p, pt, piece) < 0)
         return oom(r);
@@ -150,12 +152,49 @@ static enum parse_result run_inner(const struct parser *p, struct container_stat
     return res;
 }
 
+/* Emits ev's text as r through the inner parser. */
+static enum parse_result ml_emit(const struct parser *p, struct container_state *st, struct record *r,
+                                 int stream, struct ml_event *ev)
+{
+    if (ev->has_ts) {
+        r->ts = ev->ts;
+        r->ts_from_line = true;
+    }
+    r->truncated = ev->cut;
+    r->off = ev->start_off;
+    enum parse_result res = run_inner(p, st, r, stream, multiline_text(ev));
+    multiline_reset(ev);
+    return res;
+}
+
+/* A whole line of stream into its pending multiline event: emits the
+ * event it ends, if any. */
+static enum parse_result ml_line(const struct parser *p, struct container_state *st, struct record *r,
+                                 int stream, struct span line, uint64_t start, int64_t ts, bool has_ts,
+                                 bool cut)
+{
+    struct ml_event *ev = &st->ml[stream];
+    enum parse_result res = PARSE_PENDING;
+    if (ev->held && !multiline_continues(p->ml, ev, line))
+        res = ml_emit(p, st, r, stream, ev);
+    bool first = !ev->held;
+    if (multiline_append(p->ml, ev, line, start, cut) < 0)
+        return res == PARSE_PENDING ? oom(r) : res;
+    if (first) {
+        ev->ts = ts;
+        ev->has_ts = has_ts;
+    }
+    return res;
+}
+
 enum parse_result container_emit(const struct parser *p, struct container_state *st,
                                  struct record *r, int stream, struct span piece, int64_t ts,
                                  bool has_ts)
 {
     struct container_part *pt = &st->part[stream];
     struct span line = piece;
+    uint64_t start = r->off;
+    bool cut = false;
     if (pt->held) {
         if (part_append(p, pt, piece) < 0)
             return oom(r);
@@ -163,14 +202,36 @@ enum parse_result container_emit(const struct parser *p, struct container_state 
         line = span_make(pt->buf, pt->len);
         ts = pt->ts;
         has_ts = pt->has_ts;
-        if (pt->cut)
-            r->truncated = true;
+        start = pt->start_off;
+        cut = pt->cut;
     }
+    if (p->ml)
+        return ml_line(p, st, r, stream, line, start, ts, has_ts, cut);
+    if (cut)
+        r->truncated = true;
     if (has_ts) {
         r->ts = ts;
         r->ts_from_line = true;
     }
     return run_inner(p, st, r, stream, line);
+}
+
+bool container_holding(const struct parser *p, const void *state, uint64_t *from)
+{
+    const struct container_state *st = state;
+    bool any = false;
+    (void)p;
+    for (int s = 0; s < CT__STREAMS; s++) {
+        if (st->part[s].held && (!any || st->part[s].start_off < *from)) {
+            *from = st->part[s].start_off;
+            any = true;
+        }
+        if (st->ml[s].held && (!any || st->ml[s].start_off < *from)) {
+            *from = st->ml[s].start_off;
+            any = true;
+        }
+    }
+    return any;
 }
 
 enum parse_result container_flush(const struct parser *p, void *state, struct record *r)
@@ -184,6 +245,12 @@ enum parse_result container_flush(const struct parser *p, void *state, struct re
         if (res == PARSE_OK || res == PARSE_MALFORMED)
             return PARSE_OK;
     }
+    for (int s = 0; s < CT__STREAMS; s++)
+        if (st->ml[s].held) {
+            enum parse_result res = ml_emit(p, st, r, s, &st->ml[s]);
+            if (res == PARSE_OK || res == PARSE_MALFORMED)
+                return PARSE_OK;
+        }
     if (st->inner_state && c->inner_p.plugin->flush)
         return c->inner_p.plugin->flush(&c->inner_p, st->inner_state, r) == PARSE_OK ? PARSE_OK
                                                                                    : PARSE_SKIP;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sidecar/multiline.h"
 #include "sidecar/parsers/parser.h"
 
 enum container_stream { CT_STDOUT, CT_STDERR, CT__STREAMS };
@@ -29,12 +30,14 @@ struct container_part {
     char *buf;                   /* max_line_bytes, malloc'd on first use */
     size_t len;
     int64_t ts;                  /* time of the first piece */
+    uint64_t start_off;          /* source offset before the first piece */
     bool has_ts, held, cut;
 };
 
 /* Per-source state of cri and docker (the core zeroes it). */
 struct container_state {
     struct container_part part[CT__STREAMS];
+    struct ml_event ml[CT__STREAMS];   /* pending multiline events, per stream */
     void *inner_state;           /* inner plugin's state_size bytes, calloc'd on first use */
 };
 
@@ -59,6 +62,9 @@ enum parse_result container_hold(const struct parser *p, struct container_state 
 enum parse_result container_emit(const struct parser *p, struct container_state *st,
                                  struct record *r, int stream, struct span piece, int64_t ts,
                                  bool has_ts);
+/* What the state holds (parser_plugin.holding): partial lines and pending
+ * multiline events of either stream. */
+bool container_holding(const struct parser *p, const void *state, uint64_t *from);
 /* Emits one held partial line (then the inner parser's own held state):
  * PARSE_OK with r filled, or PARSE_SKIP when nothing is held. Call it until
  * it returns PARSE_SKIP: stdout and stderr may both hold a line. */

@@ -105,4 +105,6 @@ const struct parser_plugin parser_docker = {
     .flush = container_flush,
     .state_fini = container_state_fini,
     .destroy = container_destroy,
+    .holding = container_holding,
+    .joins_multiline = true,
 };

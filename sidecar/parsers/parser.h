@@ -8,7 +8,9 @@
 #ifndef VIGIL_PARSER_H
 #define VIGIL_PARSER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf/option.h"
 #include "sidecar/record.h"
@@ -22,6 +24,7 @@ enum parse_result {
 };
 
 struct parser;
+struct multiline;
 
 struct parser_plugin {
     const char *name;                   /* value of `parser:` in YAML */
@@ -41,12 +44,20 @@ struct parser_plugin {
     /* Optional: frees what parse() allocated inside state (not state itself). */
     void (*state_fini)(const struct parser *p, void *state);
     void (*destroy)(struct parser *p);  /* optional: frees what init made */
+    /* Optional: true when state holds lines not yet emitted (even after a
+     * line that emitted a record), with *from the source offset before the
+     * oldest of them (r->off of its first line): the checkpoint stops there. */
+    bool (*holding)(const struct parser *p, const void *state, uint64_t *from);
+    /* The parser applies the input's `multiline:` itself (per stream, after
+     * joining partial lines); otherwise the pipeline joins before parsing. */
+    bool joins_multiline;
 };
 
 struct parser {
     const struct parser_plugin *plugin;
     void *ctx;                          /* options (plugin->ctx_size), owned by the conf */
     size_t max_line_bytes;              /* the input's limit, for joined lines */
+    const struct multiline *ml;         /* the input's multiline rule, NULL when off */
 };
 
 /* The registry: NULL-terminated (parsers/registry.c). */

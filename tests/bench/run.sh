@@ -32,7 +32,7 @@ fi
 # One parser alone, lines per CPU-second (tests/bench/parser_bench.c).
 MSGPACK=msgpack
 pkg-config --exists msgpack-c 2>/dev/null && MSGPACK=msgpack-c
-PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats libpcre2-8 $MSGPACK"
+PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats libpcre2-8 libsystemd $MSGPACK"
 ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -I. $(pkg-config --cflags $PKGS) -o "$B/parser_bench" \
     tests/bench/parser_bench.c "$B/libvigil.a" $(pkg-config --libs $PKGS) -lm -lpthread ||
     echo "bench: parser_bench did not build; its figures are skipped"

@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 MSGPACK=msgpack
 pkg-config --exists msgpack-c 2>/dev/null && MSGPACK=msgpack-c
-PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats libprotobuf-c libpcre2-8 $MSGPACK"
+PKGS="libevent libevent_openssl libevent_pthreads openssl liblz4 libfyaml zlib rdkafka libnats libprotobuf-c libpcre2-8 libsystemd $MSGPACK"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found"; exit 1; }

@@ -51,6 +51,20 @@ sc = v["securityContext"]
 if not sc.get("readOnlyRootFilesystem") or sc.get("runAsUser", 0) == 0 or sc.get("allowPrivilegeEscalation", True):
     err("vigil container is not non-root with a read-only root filesystem")
 if "requests" not in v.get("resources", {}): err("no resource requests")
+# service.kubernetes: each Downward API variable vigil reads comes from its field
+if conf["service"].get("kubernetes") is not True: err("service.kubernetes is not on")
+env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in v.get("env", [])}
+want = {"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace", "NODE_NAME": "spec.nodeName",
+        "POD_IP": "status.podIP", "POD_SERVICE_ACCOUNT": "spec.serviceAccountName"}
+for k, f in want.items():
+    if env.get(k) != f: err(f"env {k} is not the Downward API field {f} (got {env.get(k)})")
+lf = conf["service"].get("kubernetes_labels_file", "/etc/podinfo/labels")
+m = next((m for path, m in mounts.items() if lf.startswith(path.rstrip("/") + "/")), None)
+if not m: err(f"labels file {lf} is on no volume of the vigil container")
+items = vols[m["name"]].get("downwardAPI", {}).get("items", [])
+rel = lf[len(m["mountPath"].rstrip("/")) + 1:]
+if not any(i.get("path") == rel and i.get("fieldRef", {}).get("fieldPath") == "metadata.labels" for i in items):
+    err(f"{lf} is not the Downward API file of metadata.labels")
 print("manifest checks: ok")
 PYEOF
 FORWARD_SHARED_KEY=test-key "$VIGIL" -c "$T/cm.yaml" --validate >"$T/o" 2>"$T/e" || { cat "$T/e"; fail "ConfigMap vigil.yaml does not validate"; }

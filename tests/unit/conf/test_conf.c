@@ -415,7 +415,7 @@ Test(conf, plugin_types_are_checked)
 {
     bad(MINI "outputs:\n  - name: o\n    type: kafak\n",
         "t.yaml:6:11: outputs[0].type: unknown output type 'kafak' (known: stdout, file, tcp, http, forward, kafka, nats, otlp)");
-    bad("inputs:\n  - name: a\n    type: journald\n", "t.yaml:3:11: inputs[0].type: unknown input type 'journald' (known: file)");
+    bad("inputs:\n  - name: a\n    type: journald\n", "t.yaml:3:11: inputs[0].type: unknown input type 'journald' (known: file, journal)");
     bad("inputs:\n  - name: a\n    paths: [x]\n    parser: jsn\n",
         "t.yaml:4:13: inputs[0].parser: unknown parser 'jsn' (known: auth, shell, json, logfmt, syslog, plain, cri, docker, none)");
     bad("inputs:\n  - name: a\n    paths: [x]\n    parser: {type: jsn}\n",
