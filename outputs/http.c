@@ -89,53 +89,8 @@ static const char *http_content_type(int format)
 
 static int http_parse_url(struct output *out, struct http_ctx *c)
 {
-    struct evhttp_uri *u = evhttp_uri_parse(c->url);
-    int rc = -1;
-    if (!u) {
-        output_log(out, LOG_ERROR, "http: url \"%s\" is not a valid URL", c->url);
-        return -1;
-    }
-    const char *scheme = evhttp_uri_get_scheme(u);
-    const char *host = evhttp_uri_get_host(u);
-    const char *path = evhttp_uri_get_path(u);
-    const char *query = evhttp_uri_get_query(u);
-    if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-        output_log(out, LOG_ERROR, "http: url \"%s\": scheme must be http or https", c->url);
-        goto done;
-    }
-    if (!host || !host[0]) {
-        output_log(out, LOG_ERROR, "http: url \"%s\" has no host", c->url);
-        goto done;
-    }
-    if (evhttp_uri_get_userinfo(u)) {
-        /* Credentials in a URL end up in logs; headers do not. */
-        output_log(out, LOG_ERROR, "http: put credentials in headers (Authorization), not in url");
-        goto done;
-    }
-    c->https = strcasecmp(scheme, "https") == 0;
-    c->port = evhttp_uri_get_port(u);
-    bool default_port = c->port < 0;
-    if (default_port)
-        c->port = c->https ? 443 : 80;
-    c->host = strdup(host);
-    size_t plen = (path && path[0] ? strlen(path) : 1) + (query ? strlen(query) + 1 : 0) + 1;
-    c->path = malloc(plen);
-    if (!c->host || !c->path) {
-        output_log(out, LOG_ERROR, "http: out of memory");
-        goto done;
-    }
-    snprintf(c->path, plen, "%s%s%s", path && path[0] ? path : "/", query ? "?" : "",
-             query ? query : "");
-    bool v6 = strchr(host, ':') != NULL;
-    if (default_port)
-        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]" : "%s", host);
-    else
-        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]:%d" : "%s:%d", host,
-                 c->port);
-    rc = 0;
-done:
-    evhttp_uri_free(u);
-    return rc;
+    return http_client_parse_url(out, "http: url", c->url, false, &c->https, &c->port, &c->host,
+                                 &c->path, c->host_header, sizeof(c->host_header));
 }
 
 static void http_close_cb(struct evhttp_connection *conn, void *arg)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -121,4 +122,65 @@ long http_client_retry_after(const char *v, time_t now, long max_s)
         s = at > now ? (long)(at - now) : 0;
     }
     return s > max_s ? max_s : s;
+}
+
+int http_client_parse_url(struct output *out, const char *key, const char *url, bool base,
+                          bool *https, int *port, char **host_out, char **path_out,
+                          char *host_header, size_t host_header_cap)
+{
+    struct evhttp_uri *u = evhttp_uri_parse(url);
+    int rc = -1;
+    if (!u) {
+        output_log(out, LOG_ERROR, "%s \"%s\" is not a valid URL", key, url);
+        return -1;
+    }
+    const char *scheme = evhttp_uri_get_scheme(u);
+    const char *host = evhttp_uri_get_host(u);
+    const char *path = evhttp_uri_get_path(u);
+    const char *query = evhttp_uri_get_query(u);
+    if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+        output_log(out, LOG_ERROR, "%s \"%s\": scheme must be http or https", key, url);
+        goto done;
+    }
+    if (!host || !host[0]) {
+        output_log(out, LOG_ERROR, "%s \"%s\" has no host", key, url);
+        goto done;
+    }
+    if (evhttp_uri_get_userinfo(u)) {
+        output_log(out, LOG_ERROR, "%s: put credentials in headers (Authorization), not in the URL",
+                   key);
+        goto done;
+    }
+    if (base && (query || evhttp_uri_get_fragment(u))) {
+        output_log(out, LOG_ERROR, "%s is a base URL: no query or fragment", key);
+        goto done;
+    }
+    *https = strcasecmp(scheme, "https") == 0;
+    *port = evhttp_uri_get_port(u);
+    bool default_port = *port < 0;
+    if (default_port)
+        *port = *https ? 443 : 80;
+    size_t pl = path ? strlen(path) : 0;
+    if (base)
+        while (pl && path[pl - 1] == '/')
+            pl--;   /* "http://collector:4318/" + "/v1/logs" */
+    size_t cap = (pl ? pl : 1) + (query ? strlen(query) + 1 : 0) + 1;
+    *host_out = strdup(host);
+    *path_out = malloc(cap);
+    if (!*host_out || !*path_out) {
+        output_log(out, LOG_ERROR, "%s: out of memory", key);
+        goto done;
+    }
+    const char *p0 = pl ? path : base ? "" : "/";
+    snprintf(*path_out, cap, "%.*s%s%s", pl ? (int)pl : (int)strlen(p0), p0, query ? "?" : "",
+             query ? query : "");
+    bool v6 = strchr(host, ':') != NULL;
+    if (default_port)
+        snprintf(host_header, host_header_cap, v6 ? "[%s]" : "%s", host);
+    else
+        snprintf(host_header, host_header_cap, v6 ? "[%s]:%d" : "%s:%d", host, *port);
+    rc = 0;
+done:
+    evhttp_uri_free(u);
+    return rc;
 }

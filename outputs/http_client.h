@@ -1,7 +1,7 @@
 /* http_client.h - the HTTP client pieces shared by the outputs that POST
  * (http, otlp): a libevent evhttp connection, over an OpenSSL bufferevent
  * (outputs/tls.c) for https; the transport error of a failed request as
- * text; request header checks; Retry-After. A connection whose SSL object
+ * text; the target of a URL; request header checks; Retry-After. A connection whose SSL object
  * closed cannot be reused: callers replace it (close callback -> stale). */
 #ifndef VIGIL_HTTP_CLIENT_H
 #define VIGIL_HTTP_CLIENT_H
@@ -33,6 +33,17 @@ struct evhttp_connection *http_client_connect(struct output *out, SSL_CTX *ssl_c
  * error, then the TLS or socket reason when there is one. conn may be NULL. */
 void http_client_error_text(struct evhttp_connection *conn, enum evhttp_request_error e,
                             char *buf, size_t cap);
+
+/* Where a URL points: host, port (the scheme's default when absent), https,
+ * the Host header and the path. `key` names the option in messages ("http:
+ * url", "otlp: endpoint"). With base, the URL is a base URL: no query or
+ * fragment, and the path comes back without trailing '/' (possibly ""), for
+ * the caller to append to; otherwise the path keeps its query and is "/" when
+ * empty. Credentials in a URL are refused (they would end up in logs).
+ * host and path are malloc'd; 0, or -1 after logging through out. */
+int http_client_parse_url(struct output *out, const char *key, const char *url, bool base,
+                          bool *https, int *port, char **host, char **path, char *host_header,
+                          size_t host_header_cap);
 
 /* A header name is a token; a value may not break the header block. */
 bool http_client_header_ok(const char *k, const char *v);

@@ -107,60 +107,22 @@ static int otlp_batch_encoding(const struct batch *b)
 
 static int otlp_parse_endpoint(struct output *out, struct otlp_ctx *c)
 {
-    struct evhttp_uri *u = evhttp_uri_parse(c->endpoint);
-    int rc = -1;
-    if (!u) {
-        output_log(out, LOG_ERROR, "otlp: endpoint \"%s\" is not a valid URL", c->endpoint);
+    char *base = NULL;
+    if (http_client_parse_url(out, "otlp: endpoint", c->endpoint, true, &c->https, &c->port,
+                              &c->host, &base, c->host_header, sizeof(c->host_header)) < 0) {
+        free(base);
         return -1;
     }
-    const char *scheme = evhttp_uri_get_scheme(u);
-    const char *host = evhttp_uri_get_host(u);
-    const char *path = evhttp_uri_get_path(u);
-    if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-        output_log(out, LOG_ERROR, "otlp: endpoint \"%s\": scheme must be http or https",
-                   c->endpoint);
-        goto done;
-    }
-    if (!host || !host[0]) {
-        output_log(out, LOG_ERROR, "otlp: endpoint \"%s\" has no host", c->endpoint);
-        goto done;
-    }
-    if (evhttp_uri_get_userinfo(u)) {
-        /* Credentials in a URL end up in logs; headers do not. */
-        output_log(out, LOG_ERROR, "otlp: put credentials in headers, not in endpoint");
-        goto done;
-    }
-    if (evhttp_uri_get_query(u) || evhttp_uri_get_fragment(u)) {
-        output_log(out, LOG_ERROR, "otlp: endpoint is a base URL: no query or fragment");
-        goto done;
-    }
-    c->https = strcasecmp(scheme, "https") == 0;
-    c->port = evhttp_uri_get_port(u);
-    bool default_port = c->port < 0;
-    if (default_port)
-        c->port = c->https ? 443 : 80;
-    c->host = strdup(host);
-    size_t pl = path ? strlen(path) : 0;
-    while (pl && path[pl - 1] == '/')
-        pl--;   /* "http://collector:4318/" -> /v1/logs */
-    c->path = malloc(pl + sizeof(OTLP_PATH));
-    if (!c->host || !c->path) {
+    size_t bl = strlen(base);
+    c->path = malloc(bl + sizeof(OTLP_PATH));
+    if (c->path) {
+        memcpy(c->path, base, bl);
+        memcpy(c->path + bl, OTLP_PATH, sizeof(OTLP_PATH));
+    } else {
         output_log(out, LOG_ERROR, "otlp: out of memory");
-        goto done;
     }
-    if (pl)
-        memcpy(c->path, path, pl);
-    memcpy(c->path + pl, OTLP_PATH, sizeof(OTLP_PATH));
-    bool v6 = strchr(host, ':') != NULL;
-    if (default_port)
-        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]" : "%s", host);
-    else
-        snprintf(c->host_header, sizeof(c->host_header), v6 ? "[%s]:%d" : "%s:%d", host,
-                 c->port);
-    rc = 0;
-done:
-    evhttp_uri_free(u);
-    return rc;
+    free(base);
+    return c->path ? 0 : -1;
 }
 
 static void otlp_close_cb(struct evhttp_connection *conn, void *arg)
