@@ -25,6 +25,11 @@
  *       one file per format: DIR/app.log (~150-byte JSON lines, 55%),
  *       DIR/auth.log (sshd/PAM/sudo, 20%), DIR/bash_history (#epoch lines,
  *       15%), DIR/egress.log (logfmt, 10%).
+ *   vigil-gen mixed DIR [--lines N] [--seed N]
+ *       N lines (default 1,000,000) of mixed logs, ~124 bytes per line: 45% JSON
+ *       application lines, 35% auth syslog (RFC 3164: sshd, PAM, sudo, CRON,
+ *       su), 20% plain-text application lines, in time order in DIR/mixed.log
+ *       and split by kind into DIR/app.log, DIR/auth.log and DIR/plain.log.
  *   vigil-gen flood FILE [--lines N] [--kind ips|users]
  *       N failed ssh logins, each from a new source IP (or for a new user).
  */
@@ -1094,6 +1099,325 @@ static int bench(const char *dir, long lines)
     return rc;
 }
 
+/* ---- mixed: one realistic file of three kinds of log, for `make bench` ----
+ * 45% JSON application lines, 35% auth syslog lines (RFC 3164 headers), 20%
+ * plain-text application lines, ~124 bytes per line, interleaved in time order
+ * in DIR/mixed.log and the same lines split by kind into DIR/app.log,
+ * DIR/auth.log and DIR/plain.log. The variety is what real logs have and what
+ * makes compression honest: request and trace ids, ids in paths, latencies,
+ * a few hundred users of uneven activity, each logging in from one of a handful
+ * of admin networks, and failed logins from a long tail of bot addresses. */
+#define MIX_USERS 300
+#define MIX_BOTS 400          /* returning bots; most failures come from one-off addresses */
+
+struct mix_user {
+    char name[24];
+    unsigned uid;
+    unsigned net;           /* index into mix_nets: the user's usual network */
+    char key[48];           /* the SHA256 fingerprint of their ssh key */
+};
+
+static struct mix_user mix_users[MIX_USERS];
+static uint32_t mix_bots[MIX_BOTS];
+static const char *const mix_nets[] = { "10.20.0", "10.20.1", "10.44.8", "172.16.30", "192.168.50",
+                                        "10.8.0" };
+static const char *const mix_first[] = {
+    "anna", "ben", "carla", "dan", "eva", "felix", "gina", "hugo", "iris", "jon", "kate", "leo",
+    "maria", "nils", "olga", "paul", "quinn", "rosa", "sam", "tara", "uwe", "vera", "will", "xena",
+    "yusuf", "zoe", "amir", "bea", "chen", "dora",
+};
+static const char *const mix_last[] = {
+    "smith", "meyer", "novak", "garcia", "kim", "rossi", "dubois", "jansen", "silva", "ivanova",
+    "weber", "brown", "lopez", "sato", "berg",
+};
+static const char *const mix_b64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* A user index skewed towards the first ones: a few people log most. */
+static unsigned mix_pick_user(void)
+{
+    unsigned a = rndn(MIX_USERS), b = rndn(MIX_USERS);
+    return a < b ? a : b;
+}
+
+static void mix_init(void)
+{
+    for (unsigned i = 0; i < MIX_USERS; i++) {
+        struct mix_user *u = &mix_users[i];
+        const char *f = mix_first[i % (sizeof(mix_first) / sizeof(*mix_first))];
+        const char *l = mix_last[(i / (sizeof(mix_first) / sizeof(*mix_first)) + i) %
+                                 (sizeof(mix_last) / sizeof(*mix_last))];
+        if (i < 20)
+            snprintf(u->name, sizeof(u->name), "%s", f);
+        else
+            snprintf(u->name, sizeof(u->name), "%c%s%s", f[0], l, i >= 150 ? "2" : "");
+        u->uid = 1001 + i;
+        u->net = rndn(sizeof(mix_nets) / sizeof(*mix_nets));
+        for (unsigned k = 0; k < 43; k++)
+            u->key[k] = mix_b64[rndn(64)];
+        u->key[43] = 0;
+    }
+    for (unsigned i = 0; i < MIX_BOTS; i++)
+        mix_bots[i] = ((45u + rndn(180)) << 24) | (rndn(256) << 16) | (rndn(256) << 8) | (1 + rndn(254));
+}
+
+static void mix_hex(char *out, unsigned n)
+{
+    static const char hx[] = "0123456789abcdef";
+    uint64_t r = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (i % 16 == 0)
+            r = rnd();
+        out[i] = hx[r & 15];
+        r >>= 4;
+    }
+    out[n] = 0;
+}
+
+/* A failed login's source: now and then a returning bot, mostly a new one. */
+static void mix_bot_ip(char *out, size_t cap)
+{
+    uint32_t ip = rndn(100) < 30 ? mix_bots[rndn(MIX_BOTS)]
+                                 : ((45u + rndn(180)) << 24) | (rndn(256) << 16) | (rndn(256) << 8) |
+                                       (1 + rndn(254));
+    snprintf(out, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* Paths: the part before the id, and after it; no id when the tail is NULL. */
+static const char *const mix_paths[][2] = {
+    { "/api/orders/", "" }, { "/api/orders", NULL }, { "/api/cart", NULL },
+    { "/api/users/me", NULL }, { "/api/products/", "" }, { "/api/products", NULL },
+    { "/api/search", NULL }, { "/api/checkout", NULL }, { "/healthz", NULL },
+    { "/static/js/app.", ".js" }, { "/api/users/", "/addresses" }, { "/api/payments/", "" },
+    { "/metrics", NULL },
+};
+static const char *const mix_agents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "okhttp/4.12.0", "shop-ios/5.3.1 (iPhone; iOS 18.1)", "curl/7.88.1", "python-requests/2.31.0",
+    "kube-probe/1.30",
+};
+static const char *const mix_spray[] = {
+    "admin", "test", "oracle", "postgres", "ubuntu", "pi", "user", "git", "ftpuser", "support",
+    "deploy", "jenkins", "minecraft", "hadoop", "guest", "nagios", "steam", "ansible",
+};
+static const char *const mix_cmds[] = {
+    "/usr/bin/systemctl restart shop-api", "/usr/bin/journalctl -u shop-api --since today",
+    "/usr/bin/apt-get update", "/usr/bin/docker ps", "/usr/bin/tail -n 200 /var/log/syslog",
+    "/usr/sbin/nginx -t", "/usr/bin/systemctl status postgresql", "/usr/bin/du -sh /var/lib/docker",
+};
+/* Logger names as logback's %logger{36} abbreviates them. */
+static const char *const mix_classes[] = {
+    "c.e.shop.OrderService", "c.e.shop.CartController", "c.e.shop.PaymentClient",
+    "c.e.shop.InventorySync", "org.hibernate.SQL", "c.z.hikari.pool.HikariPool",
+    "c.e.shop.SessionFilter", "o.a.k.c.consumer.KafkaConsumer",
+};
+
+/* One JSON application line (no newline) of about 150 bytes. */
+static int mix_json(char *b, size_t cap, const char *when)
+{
+    char rid[17], tid[33], path[64];
+    struct mix_user *u = &mix_users[mix_pick_user()];
+    unsigned r = rndn(100);
+    mix_hex(rid, 8);
+    if (r < 70) {
+        unsigned p = rndn(100);
+        unsigned k = p < 30 ? 0 : p < 45 ? 1 : p < 55 ? 2 : p < 65 ? 3 : p < 80 ? 4 : 5 + rndn(8);
+        if (mix_paths[k][1])
+            snprintf(path, sizeof(path), "%s%u%s", mix_paths[k][0], 10000 + rndn(90000), mix_paths[k][1]);
+        else
+            snprintf(path, sizeof(path), "%s", mix_paths[k][0]);
+        unsigned s = rndn(1000);
+        unsigned status = s < 940 ? 200 : s < 960 ? 201 : s < 975 ? 304 : s < 990 ? 404 : s < 996 ? 401 : 500;
+        unsigned lat = 2 + rndn(40) + (rndn(10) == 0 ? rndn(900) : 0);
+        int n = snprintf(b, cap,
+                         "{\"ts\":\"%s\",\"level\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"status\":%u,"
+                         "\"dur_ms\":%u,\"user\":\"%s\",\"req_id\":\"%s\"",
+                         when, status >= 500 ? "error" : "info", rndn(4) ? "GET" : "POST", path, status,
+                         lat, u->name, rid);
+        if (rndn(100) < 3)
+            n += snprintf(b + n, cap - (size_t)n, ",\"ua\":\"%s\"", PICK(mix_agents));
+        return n + snprintf(b + n, cap - (size_t)n, "}");
+    }
+    if (r < 76) {
+        mix_hex(tid, 32);
+        static const char *const tables[] = { "orders", "order_items", "carts", "products", "payments" };
+        return snprintf(b, cap,
+                        "{\"ts\":\"%s\",\"level\":\"warn\",\"msg\":\"slow query\",\"table\":\"%s\","
+                        "\"rows\":%u,\"duration_ms\":%u,\"trace_id\":\"%s\"}",
+                        when, PICK(tables), rndn(5000), 200 + rndn(3000), tid);
+    }
+    if (r < 86) {
+        static const char *const actions[] = { "GetObject", "PutObject", "ListBucket", "GetParameter",
+                                               "DescribeInstances" };
+        return snprintf(b, cap,
+                        "{\"ts\":\"%s\",\"identity\":\"%s\",\"action\":\"%s\",\"src_ip\":\"%s.%u\","
+                        "\"result\":\"%s\"}",
+                        when, rndn(3) ? "svc-web" : u->name, PICK(actions), mix_nets[u->net],
+                        1 + rndn(60), rndn(50) ? "success" : "denied");
+    }
+    if (r < 94) {
+        static const char *const hosts[] = { "api.stripe.com", "s3.eu-west-1.amazonaws.com",
+                                             "hooks.slack.com", "api.sendgrid.com", "sqs.eu-west-1.amazonaws.com" };
+        return snprintf(b, cap,
+                        "{\"ts\":\"%s\",\"dst_host\":\"%s\",\"dst_port\":443,\"bytes_out\":%u,"
+                        "\"bytes_in\":%u,\"request_id\":\"%s\"}",
+                        when, PICK(hosts), 300 + rndn(4000), 500 + rndn(40000), rid);
+    }
+    mix_hex(tid, 32);
+    static const char *const ups[] = { "payments", "inventory", "search", "recommendations" };
+    return snprintf(b, cap,
+                    "{\"ts\":\"%s\",\"level\":\"error\",\"msg\":\"upstream %s\",\"upstream\":\"%s\","
+                    "\"attempt\":%u,\"trace_id\":\"%s\"}",
+                    when, rndn(2) ? "timeout" : "connection reset", PICK(ups), 1 + rndn(3), tid);
+}
+
+/* One auth.log line (no newline), RFC 3164 header. */
+static int mix_auth(char *b, size_t cap, const char *when)
+{
+    char ip[24], mine[24];
+    struct mix_user *u = &mix_users[mix_pick_user()];
+    snprintf(mine, sizeof(mine), "%s.%u", mix_nets[u->net], 10 + (u->uid % 50));
+    static unsigned next;      /* pids grow, as on a real host */
+    next = next < 1000 || next > 64000 ? 1000 + rndn(1000) : next + 1 + rndn(12);
+    unsigned pid = next, port = 32768 + rndn(28000), r = rndn(100);
+    int n = snprintf(b, cap, "%s " HOST " ", when);
+    size_t c = cap - (size_t)n;
+    b += n;
+    if (r < 22) {
+        mix_bot_ip(ip, sizeof(ip));
+        return n + snprintf(b, c, "sshd[%u]: Failed password for invalid user %s from %s port %u ssh2",
+                            pid, PICK(mix_spray), ip, port);
+    }
+    if (r < 30) {
+        mix_bot_ip(ip, sizeof(ip));
+        return n + snprintf(b, c, "sshd[%u]: Invalid user %s from %s port %u", pid, PICK(mix_spray), ip, port);
+    }
+    if (r < 37) {
+        mix_bot_ip(ip, sizeof(ip));
+        return n + snprintf(b, c, "sshd[%u]: Failed password for root from %s port %u ssh2", pid, ip, port);
+    }
+    if (r < 45) {
+        mix_bot_ip(ip, sizeof(ip));
+        if (rndn(2))
+            return n + snprintf(b, c, "sshd[%u]: Connection closed by invalid user %s %s port %u [preauth]",
+                                pid, PICK(mix_spray), ip, port);
+        return n + snprintf(b, c, "sshd[%u]: Received disconnect from %s port %u:11: Bye Bye [preauth]",
+                            pid, ip, port);
+    }
+    if (r < 53) {
+        if (rndn(10) == 0)
+            return n + snprintf(b, c, "sshd[%u]: Accepted password for %s from %s port %u ssh2", pid,
+                                u->name, mine, port);
+        return n + snprintf(b, c, "sshd[%u]: Accepted publickey for %s from %s port %u ssh2: ED25519 SHA256:%s",
+                            pid, u->name, mine, port, u->key);
+    }
+    if (r < 61)
+        return n + snprintf(b, c, "sshd[%u]: pam_unix(sshd:session): session opened for user %s(uid=%u) by (uid=0)",
+                            pid, u->name, u->uid);
+    if (r < 67)
+        return n + snprintf(b, c, "sshd[%u]: pam_unix(sshd:session): session closed for user %s", pid, u->name);
+    if (r < 71)
+        return n + snprintf(b, c, "sshd[%u]: Disconnected from user %s %s port %u", pid, u->name, mine, port);
+    if (r < 77)
+        return n + snprintf(b, c, "sudo: %8s : TTY=pts/%u ; PWD=/home/%s ; USER=root ; COMMAND=%s", u->name,
+                            rndn(6), u->name, PICK(mix_cmds));
+    if (r < 81)
+        return n + snprintf(b, c, "sudo: pam_unix(sudo:session): session opened for user root(uid=0) by %s(uid=%u)",
+                            u->name, u->uid);
+    if (r < 89)
+        return n + snprintf(b, c, "CRON[%u]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)",
+                            pid);
+    if (r < 95)
+        return n + snprintf(b, c, "CRON[%u]: pam_unix(cron:session): session closed for user root", pid);
+    if (r < 98)
+        return n + snprintf(b, c, "su[%u]: (to postgres) %s on pts/%u", pid, u->name, rndn(6));
+    return n + snprintf(b, c, "su[%u]: pam_unix(su:session): session opened for user postgres(uid=112) by %s(uid=%u)",
+                        pid, u->name, u->uid);
+}
+
+/* One plain-text application line (no newline), Java logback style. */
+static int mix_plain(char *b, size_t cap, const char *when, unsigned ms)
+{
+    unsigned r = rndn(100);
+    const char *lvl = r < 78 ? "INFO" : r < 90 ? "DEBUG" : r < 97 ? "WARN" : "ERROR";
+    char thread[32];
+    unsigned t = rndn(10);
+    if (t < 4)
+        snprintf(thread, sizeof(thread), "http-nio-8080-exec-%u", 1 + rndn(20));
+    else if (t < 8)
+        snprintf(thread, sizeof(thread), "worker-%u", 1 + rndn(8));
+    else
+        snprintf(thread, sizeof(thread), "scheduling-1");
+    int n = snprintf(b, cap, "%s,%03u %-5s [%s] %s - ", when, ms, lvl, thread, PICK(mix_classes));
+    size_t c = cap - (size_t)n;
+    b += n;
+    unsigned m = rndn(6);
+    if (m == 0)
+        return n + snprintf(b, c, "order %u processed in %u ms", 100000 + rndn(900000), 3 + rndn(400));
+    if (m == 1)
+        return n + snprintf(b, c, "cart %u updated: %u items", 10000 + rndn(90000), 1 + rndn(12));
+    if (m == 2)
+        return n + snprintf(b, c, "HikariPool-1 - stats (total=%u, active=%u, idle=%u)", 20, rndn(20), rndn(20));
+    if (m == 3)
+        return n + snprintf(b, c, "user %s session refreshed", mix_users[mix_pick_user()].name);
+    if (m == 4)
+        return n + snprintf(b, c, "synced %u SKUs in %u ms", rndn(500), 10 + rndn(2000));
+    return n + snprintf(b, c, "retrying payment %u (attempt %u)", 100000 + rndn(900000), 1 + rndn(3));
+}
+
+static int mixed(const char *dir, long lines)
+{
+    if (mkdirs(dir) < 0) {
+        fprintf(stderr, "vigil-gen: mkdir %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    FILE *mx = bench_open(dir, "mixed.log"), *app = bench_open(dir, "app.log"),
+         *au = bench_open(dir, "auth.log"), *pl = bench_open(dir, "plain.log");
+    if (!mx || !app || !au || !pl)
+        return 1;
+    mix_init();
+    int64_t t_ms = START_EPOCH * 1000;
+    char line[1024];
+    for (long i = 0; i < lines; i++) {
+        t_ms += rndn(80);          /* ~25 lines a second: 2M lines are about a day */
+        time_t tt = (time_t)(t_ms / 1000);
+        unsigned ms = (unsigned)(t_ms % 1000);
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        char when[64], sec[32];
+        unsigned r = rndn(100);
+        FILE *to;
+        int n;
+        if (r < 45) {
+            strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+            snprintf(when, sizeof(when), "%s.%03uZ", sec, ms);
+            n = mix_json(line, sizeof(line) - 1, when);
+            to = app;
+        } else if (r < 80) {
+            strftime(when, sizeof(when), "%b %e %H:%M:%S", &tm);
+            n = mix_auth(line, sizeof(line) - 1, when);
+            to = au;
+        } else {
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+            n = mix_plain(line, sizeof(line) - 1, when, ms);
+            to = pl;
+        }
+        if (n < 0 || (size_t)n >= sizeof(line) - 1)
+            n = (int)strlen(line);
+        line[n++] = '\n';
+        fwrite(line, 1, (size_t)n, mx);
+        fwrite(line, 1, (size_t)n, to);
+    }
+    int rc = 0;
+    FILE *all[] = { mx, app, au, pl };
+    for (int k = 0; k < 4; k++)
+        if (fclose(all[k]) != 0)
+            rc = 1;
+    return rc;
+}
+
 static int flood(const char *path, long lines, bool users)
 {
     FILE *f = fopen(path, "w");
@@ -1124,6 +1448,7 @@ static void usage(void)
     fputs("usage: vigil-gen scenario DIR [--days N] [--seed N] [--no-intrusion] [--live SECONDS]\n"
           "                          [--scale K] [--from-day N] [--to-day N] [--rich]\n"
           "       vigil-gen bench DIR [--lines N] [--seed N]\n"
+          "       vigil-gen mixed DIR [--lines N] [--seed N]\n"
           "       vigil-gen flood FILE [--lines N] [--kind ips|users]\n",
           stderr);
 }
@@ -1187,6 +1512,8 @@ int main(int argc, char **argv)
         return scenario(target, days, intr, live, from_day, to_day);
     if (strcmp(mode, "bench") == 0)
         return bench(target, lines);
+    if (strcmp(mode, "mixed") == 0)
+        return mixed(target, lines);
     if (strcmp(mode, "flood") == 0)
         return flood(target, lines, users);
     usage();
