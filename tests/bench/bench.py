@@ -8,9 +8,18 @@ Results also go to build/bench/results.md.
 
 Runs 5 and 6 send to an in-process loopback OTLP/HTTP receiver (OtlpSink).
 
-Environment: B (build dir), BENCH_LINES (default 2,000,000), BENCH_QUICK=1
-(skip live, latency and flood runs), BENCH_PEERS=1 (also time `lz4 -1`,
-rsyslog and syslog-ng on the same bytes when installed).
+Then the mixed-file section (tests/bench/mixed.py): `vigil-gen mixed`, `lz4 -1`
+of it, the whole product, detectors off, the JSON parser alone, raw; medians of
+interleaved rounds; callgrind instructions per line per stage; and the "Done
+when" targets of issue 18 with the measured values.
+
+Environment: B (build dir), BENCH_LINES (default 2,000,000; both workloads),
+BENCH_QUICK=1 (skip live, idle, latency and flood runs), BENCH_PEERS=1 (also
+time `lz4 -1`, rsyslog and syslog-ng on the same bytes when installed),
+BENCH_ONLY=mixed (only the mixed-file section, plus the idle and latency runs
+its targets need unless BENCH_QUICK=1), BENCH_ROUNDS (interleaved rounds of the
+mixed section, default 3), BENCH_CALLGRIND_LINES (lines of the callgrind run,
+default 200,000; 0 skips it).
 """
 import os
 import select
@@ -23,6 +32,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from mixed import Mixed
+
 B = os.environ.get("B", "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIGIL = os.path.join(ROOT, B, "vigil")
@@ -30,6 +41,9 @@ GEN = os.path.join(ROOT, B, "vigil-gen")
 LINES = int(os.environ.get("BENCH_LINES", "2000000"))
 QUICK = os.environ.get("BENCH_QUICK", "0") == "1"
 PEERS = os.environ.get("BENCH_PEERS", "0") == "1"
+ONLY = os.environ.get("BENCH_ONLY", "")
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
+CG_LINES = int(os.environ.get("BENCH_CALLGRIND_LINES", "200000"))
 OUT = os.path.join(ROOT, B, "bench")
 PARSER_BENCH = os.path.join(ROOT, B, "parser_bench")   # built by run.sh
 FRAME_PARSER = os.environ.get("BENCH_FRAME_PARSER", "none")   # run 1: no parser
@@ -626,79 +640,110 @@ def otlp_run(tmp, label, nlines, nbytes, sink, encoding="protobuf", compression=
                  f"({sink.records / cpu if cpu else 0:,.0f} records per CPU-second of vigil)")
 
 
+def own_workload(tmp, measured):
+    """The runs on vigil-gen bench's four files; returns the report's text."""
+    data = os.path.join(tmp, "data")
+    print(f"bench: generating {LINES:,} lines with vigil-gen into {data}", flush=True)
+    subprocess.run([GEN, "bench", data, "--lines", str(LINES)], check=True)
+    nbytes = dir_bytes(data)
+    subprocess.run(["cat"] + [os.path.join(data, f) for f in os.listdir(data)],
+                   stdout=subprocess.DEVNULL)  # warm the page cache
+
+    parser_lines = parser_throughput(data) + sigma_throughput(data)
+
+    conf, out = cfg(tmp, "frame", parsers=False, compression="none")
+    run_once("1. tail -> no parser -> file, no compression", conf, out, LINES, nbytes)
+    conf, out = cfg(tmp, "ship", parsers=True, compression="lz4")
+    run_once("2. tail -> parsers -> file, LZ4 batches", conf, out, LINES, nbytes)
+    conf, out = cfg(tmp, "product", parsers=True, detectors=True, compression="lz4")
+    run_once("3. tail -> parsers -> detectors -> LZ4 batches", conf, out, LINES, nbytes)
+    idle = os.path.join(tmp, "idle1000")
+    os.makedirs(idle)
+    for i in range(1000):
+        open(os.path.join(idle, f"f{i:04d}.log"), "w").close()
+    conf, out = cfg(tmp, "product-idle", parsers=True, detectors=True, compression="lz4",
+                    idle_dir=idle)
+    run_once("4. as 3, with 1,000 idle files watched", conf, out, LINES, nbytes)
+
+    sink = OtlpSink()
+    try:
+        otlp_run(tmp, "5. tail -> parsers -> otlp (protobuf) -> loopback OTLP/HTTP", LINES, nbytes, sink)
+        otlp_run(tmp, "6. as 5, OTLP/JSON + gzip", LINES, nbytes, sink, "json", "gzip")
+    finally:
+        sink.close()
+
+    if PEERS:
+        peers(tmp, data, nbytes)
+
+    extra = []
+    if not QUICK:
+        print("bench: live CPU at fixed append rates", flush=True)
+        for what, pct in live_cpu(tmp):
+            extra.append(f"| live, {what} | {pct:.1f}% of one core |")
+        extra += idle_and_latency(tmp, measured, (100, 1000))
+        for kind in ("ips", "users"):
+            print(f"bench: flood of 1M distinct {kind}", flush=True)
+            rss, cpu, wall, rc = flood(tmp, kind)
+            extra.append(f"| flood of 1,000,000 distinct source {kind}, memory_max 64MiB | peak RSS {rss:.1f} MiB, "
+                         f"{cpu:.2f} CPU s, exit {rc} |")
+
+    head = ("| run | lines/s | lines/CPU-s | MB/s in | CPU s | wall s | peak RSS MiB | detector mem MiB "
+            "| out bytes | ratio |\n|---|---|---|---|---|---|---|---|---|---|")
+    body = "\n".join(
+        f"| {r['run']} | {r['lines_s']:,.0f} | {r['lines_cpu_s']:,.0f} | {r['mb_s']:.1f} | {r['cpu']:.2f} | "
+        f"{r['wall']:.2f} | {r['rss']:.1f} | {('%.1f' % r['det']) if 'det' in r else '-'} | {r['out']:,} | "
+        f"{('%.2f' % r['ratio']) if r['ratio'] else '-'} |" for r in rows)
+    text = (f"## vigil-gen bench workload\n\n{LINES:,} lines, {nbytes:,} bytes ({nbytes / LINES:.0f} B/line), "
+            f"page cache warm. "
+            f"CPU and peak RSS are each process's own (/usr/bin/time, or /proc for daemons); "
+            f"lines/s and MB/s use wall time and suffer when the machine is busy, lines/CPU-s does not. "
+            f"Detector memory is what the baselines use at exit (`--stats`). Peers tail the "
+            f"four files concatenated into one.\n\n{head}\n{body}\n")
+    extra = parser_lines + extra
+    if extra:
+        text += "\n| measurement | result |\n|---|---|\n" + "\n".join(extra) + "\n"
+    return text
+
+
+def idle_and_latency(tmp, measured, idle_counts):
+    """Idle CPU and RSS with n tailed files, and the alert latency; the
+    figures the Done-when table needs go into measured."""
+    extra = []
+    for n in idle_counts:
+        cpu, rss = idle_files(tmp, n)
+        if n == 100:
+            measured["idle100_rss"] = rss
+        extra.append(f"| idle with {n} tailed files | {cpu:.2f}% CPU, {rss:.1f} MiB RSS |")
+    print("bench: alert latency (1,000 samples under 50k lines/s)", flush=True)
+    lat = alert_latency(tmp)
+    if lat:
+        measured["latency_p99"] = lat["p99"]
+        extra.append(f"| alert latency, append -> stdout ({lat['n']}/{lat['samples']} samples seen, 50k lines/s load) "
+                     f"| p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms |")
+    else:
+        extra.append("| alert latency | no alert observed |")
+    return extra
+
+
 def main():
+    if ONLY not in ("", "mixed"):
+        raise SystemExit(f"bench: BENCH_ONLY={ONLY}: only 'mixed' is known")
     os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="vigil-bench.")
+    t0 = time.monotonic()
     try:
-        data = os.path.join(tmp, "data")
-        print(f"bench: generating {LINES:,} lines with vigil-gen into {data}", flush=True)
-        subprocess.run([GEN, "bench", data, "--lines", str(LINES)], check=True)
-        nbytes = dir_bytes(data)
-        subprocess.run(["cat"] + [os.path.join(data, f) for f in os.listdir(data)],
-                       stdout=subprocess.DEVNULL)  # warm the page cache
-
-        parser_lines = parser_throughput(data) + sigma_throughput(data)
-
-        conf, out = cfg(tmp, "frame", parsers=False, compression="none")
-        run_once("1. tail -> no parser -> file, no compression", conf, out, LINES, nbytes)
-        conf, out = cfg(tmp, "ship", parsers=True, compression="lz4")
-        run_once("2. tail -> parsers -> file, LZ4 batches", conf, out, LINES, nbytes)
-        conf, out = cfg(tmp, "product", parsers=True, detectors=True, compression="lz4")
-        run_once("3. tail -> parsers -> detectors -> LZ4 batches", conf, out, LINES, nbytes)
-        idle = os.path.join(tmp, "idle1000")
-        os.makedirs(idle)
-        for i in range(1000):
-            open(os.path.join(idle, f"f{i:04d}.log"), "w").close()
-        conf, out = cfg(tmp, "product-idle", parsers=True, detectors=True, compression="lz4",
-                        idle_dir=idle)
-        run_once("4. as 3, with 1,000 idle files watched", conf, out, LINES, nbytes)
-
-        sink = OtlpSink()
-        try:
-            otlp_run(tmp, "5. tail -> parsers -> otlp (protobuf) -> loopback OTLP/HTTP", LINES, nbytes, sink)
-            otlp_run(tmp, "6. as 5, OTLP/JSON + gzip", LINES, nbytes, sink, "json", "gzip")
-        finally:
-            sink.close()
-
-        if PEERS:
-            peers(tmp, data, nbytes)
-
-        extra = []
-        if not QUICK:
-            print("bench: live CPU at fixed append rates", flush=True)
-            for what, pct in live_cpu(tmp):
-                extra.append(f"| live, {what} | {pct:.1f}% of one core |")
-            for n in (100, 1000):
-                cpu, rss = idle_files(tmp, n)
-                extra.append(f"| idle with {n} tailed files | {cpu:.2f}% CPU, {rss:.1f} MiB RSS |")
-            print("bench: alert latency (1,000 samples under 50k lines/s)", flush=True)
-            lat = alert_latency(tmp)
-            if lat:
-                extra.append(f"| alert latency, append -> stdout ({lat['n']}/{lat['samples']} samples seen, 50k lines/s load) "
-                             f"| p50 {lat['p50']:.2f} ms, p99 {lat['p99']:.2f} ms, max {lat['max']:.1f} ms |")
-            else:
-                extra.append("| alert latency | no alert observed |")
-            for kind in ("ips", "users"):
-                print(f"bench: flood of 1M distinct {kind}", flush=True)
-                rss, cpu, wall, rc = flood(tmp, kind)
-                extra.append(f"| flood of 1,000,000 distinct source {kind}, memory_max 64MiB | peak RSS {rss:.1f} MiB, "
-                             f"{cpu:.2f} CPU s, exit {rc} |")
-
-        head = ("| run | lines/s | lines/CPU-s | MB/s in | CPU s | wall s | peak RSS MiB | detector mem MiB "
-                "| out bytes | ratio |\n|---|---|---|---|---|---|---|---|---|---|")
-        body = "\n".join(
-            f"| {r['run']} | {r['lines_s']:,.0f} | {r['lines_cpu_s']:,.0f} | {r['mb_s']:.1f} | {r['cpu']:.2f} | "
-            f"{r['wall']:.2f} | {r['rss']:.1f} | {('%.1f' % r['det']) if 'det' in r else '-'} | {r['out']:,} | "
-            f"{('%.2f' % r['ratio']) if r['ratio'] else '-'} |" for r in rows)
-        text = (f"# vigil bench\n\n{LINES:,} lines, {nbytes:,} bytes ({nbytes / LINES:.0f} B/line), "
-                f"{os.cpu_count()} cores, page cache warm, load average {os.getloadavg()[0]:.1f} at the end. "
-                f"CPU and peak RSS are each process's own (/usr/bin/time, or /proc for daemons); "
-                f"lines/s and MB/s use wall time and suffer when the machine is busy, lines/CPU-s does not. "
-                f"Detector memory is what the baselines use at exit (`--stats`). Peers tail the "
-                f"four files concatenated into one.\n\n{head}\n{body}\n")
-        extra = parser_lines + extra
-        if extra:
-            text += "\n| measurement | result |\n|---|---|\n" + "\n".join(extra) + "\n"
+        measured = {}
+        parts = []
+        if ONLY != "mixed":
+            parts.append(own_workload(tmp, measured))
+        elif not QUICK:
+            extra = idle_and_latency(tmp, measured, (100,))
+            parts.append("| measurement | result |\n|---|---|\n" + "\n".join(extra) + "\n")
+        mixed = Mixed(ROOT, B, VIGIL, GEN, LINES, ROUNDS, CG_LINES, notes)
+        mixed.run(tmp)
+        parts.append(mixed.tables(measured))
+        text = (f"# vigil bench\n\n{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
+                f"{time.monotonic() - t0:.0f} s in all.\n\n" + "\n".join(parts))
         text += "\n" + "\n\n".join(notes) + "\n"
         print(text)
         with open(os.path.join(OUT, "results.md"), "w") as f:

@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh - `make bench`: the performance harness (see bench.py). Numbers are
-# printed and written to $B/bench/results.md; nothing here fails on a time.
+# run.sh - `make bench`: the performance harness (see bench.py and mixed.py).
+# Numbers are printed and written to $B/bench/results.md; nothing here fails
+# on a time. BENCH_ONLY=mixed runs only the mixed-file section.
 # BENCH_PEERS=1 also runs rsyslog and syslog-ng on the same bytes: the two
 # conflict as Debian packages, so rsyslog is installed with apt-get and
 # syslog-ng is only unpacked (apt-get download + dpkg-deb -x) under
@@ -29,6 +30,8 @@ if [ "${BENCH_PEERS:-0}" = 1 ]; then
         ) || echo "bench: syslog-ng could not be unpacked; skipped"
     fi
 fi
+# BENCH_ONLY=mixed: the mixed-file section only (bench.py); no helper to build.
+[ "${BENCH_ONLY:-}" = mixed ] && B="$B" exec /usr/bin/python3 tests/bench/bench.py
 # One parser alone, lines per CPU-second (tests/bench/parser_bench.c).
 MSGPACK=msgpack
 pkg-config --exists msgpack-c 2>/dev/null && MSGPACK=msgpack-c
