@@ -1359,7 +1359,7 @@ static int mix_plain(char *b, size_t cap, const char *when, unsigned ms)
     if (m == 1)
         return n + snprintf(b, c, "cart %u updated: %u items", 10000 + rndn(90000), 1 + rndn(12));
     if (m == 2)
-        return n + snprintf(b, c, "HikariPool-1 - stats (total=%u, active=%u, idle=%u)", 20, rndn(20), rndn(20));
+        return n + snprintf(b, c, "HikariPool-1 - stats (total=20, active=%u, idle=%u)", rndn(20), rndn(20));
     if (m == 3)
         return n + snprintf(b, c, "user %s session refreshed", mix_users[mix_pick_user()].name);
     if (m == 4)
