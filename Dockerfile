@@ -8,11 +8,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN make -j"$(nproc)" all && make install DESTDIR=/out PREFIX=/usr
+RUN make -j"$(nproc)" PREFIX=/usr all && make install DESTDIR=/out PREFIX=/usr
 
 FROM debian:bookworm-slim
 # Runtime libraries only; tests/integration/40_image.sh checks that this list
-# covers every library build/vigil links against.
+# covers every library build/vigil and its modules (/usr/lib/vigil) link against.
+# A module's libraries (librdkafka, libnats, OpenSSL, protobuf-c, libsystemd)
+# are mapped only when the configuration names that output or input.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libevent-2.1-7 libevent-openssl-2.1-7 libevent-pthreads-2.1-7 libmsgpackc2 liblz4-1 \

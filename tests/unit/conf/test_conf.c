@@ -93,7 +93,7 @@ Test(conf, minimal_document_gets_every_default)
     cr_assert_str_eq(in->name, "a");
     cr_assert_str_eq(in->type, "file");
     cr_assert_str_eq(in->tag, "a");
-    cr_assert_eq(in->plugin, input_plugin_find("file"));
+    cr_assert_eq(in->plugin, input_plugin_find("file", NULL, 0));
     cr_assert_str_eq(in->parser.type, "plain");
     cr_assert_eq(in->parser.plugin, parser_plugin_find("plain"));
     const struct file_options *fo = in->ctx;
