@@ -4,8 +4,11 @@ WERROR  ?= -Werror
 CC      ?= cc
 MSGPACK := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
 # CORE_PKGS are what build/vigil links; the rest only its modules (below).
-CORE_PKGS := libevent libevent_pthreads liblz4 libfyaml zlib libpcre2-8 $(MSGPACK)
-PKGS    := $(CORE_PKGS) libevent_openssl openssl rdkafka libnats libprotobuf-c libsystemd
+# libevent_core + _extra, not libevent (the two in one): libevent_pthreads
+# needs libevent_core, and with libevent both would be mapped.
+CORE_PKGS := libevent_core libevent_extra liblz4 libfyaml zlib libpcre2-8 $(MSGPACK)
+PKGS    := $(CORE_PKGS) libevent libevent_pthreads libevent_openssl openssl rdkafka libnats libprotobuf-c \
+    libsystemd
 PREFIX  ?= /usr/local
 LIBDIR  := $(PREFIX)/lib/vigil
 CFLAGS  ?= -O2 -g
@@ -18,7 +21,7 @@ ifneq ($(filter test check valgrind unit-bins fuzz bench,$(MAKECMDGOALS)),)
 override CFLAGS += -UNDEBUG
 endif
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
-CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -lm -lpthread -ldl
+CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -levent_pthreads -lm -lpthread -ldl
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,7 +122,8 @@ $(B)/modules/vigil-$(1).so: $(patsubst %.c,$(B)/pic/%.o,$(MOD_$(1)_SRC)) \
     $(if $(filter otlp,$(1)),$(PROTO_OBJ:$(B)/obj/%=$(B)/pic/%)) $(B)/pic/sidecar/module_version.o
 	@mkdir -p $$(@D)
 	@$$(if $$(V),,echo "  LD      $$@")
-	$$(Q)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(shell pkg-config --libs $(MOD_$(1)_PKGS) 2>/dev/null)
+	$$(Q)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ \
+	    $$(patsubst -levent,-levent_core,$$(shell pkg-config --libs $(MOD_$(1)_PKGS) 2>/dev/null))
 endef
 $(foreach m,$(MODULES),$(eval $(call MODULE_RULE,$(m))))
 
