@@ -57,6 +57,7 @@ outputs:
     type: kafka
     brokers: 127.0.0.1:1
 YEOF
+: >"$T/vigil.err"
 start_vigil "$T/kafka.yaml"
 wait_until 10 grep -q 'started:' "$T/vigil.err" || { cat "$T/vigil.err"; fail "vigil with a kafka output did not start"; }
 grep -q 'vigil-kafka\.so' "/proc/$VPID/maps" || fail "vigil-kafka.so not loaded"
