@@ -115,7 +115,7 @@ $(B)/pic/gen/%.o: $(B)/gen/%.c
 	$(Q)$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
 $(MOD_OBJ) $(B)/pic/sidecar/module_version.o: | $(PROTO_GEN:.c=.h)
-$(B)/obj/sidecar/module.o: override CFLAGS += -DVIGIL_LIBDIR='"$(LIBDIR)"'
+$(B)/obj/sidecar/module.o $(B)/obj/sidecar/main.o: override CFLAGS += -DVIGIL_LIBDIR='"$(LIBDIR)"'
 
 define MODULE_RULE
 $(B)/modules/vigil-$(1).so: $(patsubst %.c,$(B)/pic/%.o,$(MOD_$(1)_SRC)) \

@@ -14,6 +14,15 @@
 #include "sidecar/inputs/input.h"
 #include "sidecar/parsers/parser.h"
 
+/* The shipped examples name module types (otlp...): a unit test loads no
+ * module, so the plugins are linked in, and the registry finds them there. */
+extern const struct output_plugin output_tcp, output_http, output_forward, output_otlp, output_kafka,
+    output_nats;
+extern const struct input_plugin input_journal;
+__attribute__((used)) static const void *const linked_plugins[] = {
+    &output_tcp, &output_http, &output_forward, &output_otlp, &output_kafka, &output_nats, &input_journal,
+};
+
 static int load(struct vigil_conf *c, const char *yaml, char **errs)
 {
     size_t n = 0;
