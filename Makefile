@@ -21,7 +21,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -I. -I$(B)/gen -Wall -Wextra -Wshadow 
 ifneq ($(filter test check valgrind unit-bins fuzz bench,$(MAKECMDGOALS)),)
 override CFLAGS += -UNDEBUG
 endif
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread -ldl
 CORE_LIBS := $(shell pkg-config --libs $(CORE_PKGS) 2>/dev/null) -levent_pthreads -lm -lpthread -ldl
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null)
