@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libfyaml.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "sidecar/buf.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/line_filter.h"
+#include "sidecar/module.h"
 #include "sidecar/multiline.h"
 #include "sidecar/log.h"
 #include "sidecar/parsers/parser.h"
@@ -744,9 +746,14 @@ static void load_input(struct loader *ld, struct vigil_conf *c, size_t idx, stru
         if (!in->tag && !(in->tag = strdup(in->name)))
             lerr(ld, n, NULL, "out of memory");
     }
-    in->plugin = in->type ? input_plugin_find(in->type) : NULL;
-    if (!in->plugin && in->type) {
-        KNOWN_LIST(known, input_plugins);
+    char why[PATH_MAX + 256];
+    in->plugin = in->type ? input_plugin_find(in->type, why, sizeof(why)) : NULL;
+    if (!in->plugin && in->type && why[0]) {
+        size_t old = path_key(ld, "type");
+        lerr(ld, nt.v[1], n, "input type '%s': %s", in->type, why);
+        path_pop(ld, old);
+    } else if (!in->plugin && in->type) {
+        KNOWN_LIST(known, input_types);
         size_t old = path_key(ld, "type");
         lerr(ld, nt.v[1], n, "unknown input type '%s' (known: %s)", shown(in->type, strlen(in->type), q, sizeof(q)),
              known);
@@ -794,9 +801,14 @@ static void load_output(struct loader *ld, struct vigil_conf *c, size_t idx, str
             prev[j] = c->outputs[j].name;
         check_name(ld, "output", out->name, nt.v[0], nt.k[0], prev, idx);
     }
-    out->plugin = out->type ? output_plugin_find(out->type) : NULL;
-    if (!out->plugin && out->type) {
-        KNOWN_LIST(known, output_plugins);
+    char why[PATH_MAX + 256];
+    out->plugin = out->type ? output_plugin_find(out->type, why, sizeof(why)) : NULL;
+    if (!out->plugin && out->type && why[0]) {
+        size_t old = path_key(ld, "type");
+        lerr(ld, nt.v[1], n, "output type '%s': %s", out->type, why);
+        path_pop(ld, old);
+    } else if (!out->plugin && out->type) {
+        KNOWN_LIST(known, output_types);
         size_t old = path_key(ld, "type");
         lerr(ld, nt.v[1], n, "unknown output type '%s' (known: %s)",
              shown(out->type, strlen(out->type), q, sizeof(q)), known);
@@ -1484,6 +1496,22 @@ static bool help_one(FILE *f, const char *what, const char *title, const char *n
     return true;
 }
 
+/* The plugin of e for --list-options, loading its module: NULL when `what`
+ * does not ask for it, or after printing why the module cannot be loaded. */
+static const void *help_load(FILE *f, const char *what, const char *title, const struct module_entry *e,
+                             bool *any)
+{
+    if (what && strcmp(what, e->name) != 0 && strcmp(what, title) != 0)
+        return NULL;
+    char why[PATH_MAX + 256];
+    const void *p = module_plugin(e, why, sizeof(why));
+    if (!p) {
+        fprintf(f, "%s %s:\n  (%s)\n", title, e->name, why);
+        *any = true;
+    }
+    return p;
+}
+
 int conf_help(FILE *f, const char *what)
 {
     bool any = false;
@@ -1491,13 +1519,19 @@ int conf_help(FILE *f, const char *what)
     any |= help_one(f, what, "section", "alerts", conf_alerts_options);
     any |= help_one(f, what, "section", "detectors", conf_detectors_options);
     any |= help_one(f, what, "inputs", "(every input)", conf_input_common_options);
-    for (size_t i = 0; input_plugins[i]; i++)
-        any |= help_one(f, what, "input", input_plugins[i]->name, input_plugins[i]->options);
+    for (size_t i = 0; input_types[i]; i++) {
+        const struct input_plugin *p = help_load(f, what, "input", input_types[i], &any);
+        if (p)
+            any |= help_one(f, what, "input", p->name, p->options);
+    }
     for (size_t i = 0; parser_plugins[i]; i++)
         any |= help_one(f, what, "parser", parser_plugins[i]->name, parser_plugins[i]->options);
     any |= help_one(f, what, "outputs", "(every output)", conf_output_common_options);
-    for (size_t i = 0; output_plugins[i]; i++)
-        any |= help_one(f, what, "output", output_plugins[i]->name, output_plugins[i]->options);
+    for (size_t i = 0; output_types[i]; i++) {
+        const struct output_plugin *p = help_load(f, what, "output", output_types[i], &any);
+        if (p)
+            any |= help_one(f, what, "output", p->name, p->options);
+    }
     for (size_t i = 0; detector_plugins[i]; i++) {
         if (help_one(f, what, "detector", detector_plugins[i]->name, detector_enabled_options)) {
             any = true;

@@ -78,6 +78,7 @@ struct bl_table {
     unsigned chunk_shift;
     unsigned char **chunks;
     size_t nchunks, chunks_cap;
+    bool held;                  /* the next chunk is charged already (chunk_add) */
     struct bl_slot *index;
     size_t index_cap;           /* power of two */
     size_t count;               /* entries 0..count-1 are live */
@@ -110,7 +111,10 @@ static struct bl_head *entry_at(const struct bl_table *t, size_t i)
                                       (i & (t->per_chunk - 1)) * t->entry_size);
 }
 
-static bool chunk_add(struct bl_table *t)
+/* Adds a chunk of entries. hold (bl_table_new): only charge it to the budget,
+ * so that a table is never starved by the others; the chunk itself comes at
+ * the first insert, so a table that stays empty costs no memory pages. */
+static bool chunk_add(struct bl_table *t, bool hold)
 {
     size_t cbytes = t->per_chunk * t->entry_size;
     if (t->nchunks == t->chunks_cap) {
@@ -128,15 +132,24 @@ static bool chunk_add(struct bl_table *t)
         t->chunks_cap = ncap;
         t->bytes += grow;
     }
-    if (!budget_take(t->budget, cbytes))
+    bool charged = t->held;
+    if (!charged && !budget_take(t->budget, cbytes))
         return false;
+    if (hold) {
+        t->held = true;
+        t->bytes += cbytes;
+        return true;
+    }
     unsigned char *c = calloc(1, cbytes);
     if (!c) {
-        budget_give(t->budget, cbytes);
+        if (!charged)
+            budget_give(t->budget, cbytes);
         return false;
     }
+    t->held = false;
     t->chunks[t->nchunks++] = c;
-    t->bytes += cbytes;
+    if (!charged)
+        t->bytes += cbytes;
     return true;
 }
 
@@ -201,7 +214,7 @@ struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t valu
     if (!t->rng)
         t->rng = 1;
     /* the first step is taken now so a table is never starved by the others */
-    if (!index_grow(t, BL_INDEX_MIN) || !chunk_add(t))
+    if (!index_grow(t, BL_INDEX_MIN) || !chunk_add(t, true))
         goto fail;
     return t;
 fail:
@@ -314,7 +327,7 @@ static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t
     size_t idx;
     if (t->count + 1 > t->index_cap / 4 * 3 && !index_grow(t, t->index_cap * 2))
         goto evict;
-    if (t->count == t->nchunks * t->per_chunk && !chunk_add(t))
+    if (t->count == t->nchunks * t->per_chunk && !chunk_add(t, false))
         goto evict;
     idx = t->count++;
     goto fill;

@@ -357,16 +357,23 @@ static int inc_load(struct detector *d, FILE *f)
     struct inc_ctx *c = d->ctx;
     uint64_t n;
     if (fread(&n, sizeof(n), 1, f) != 1 || n != (uint64_t)c->max_chains ||
-        fread(&c->next_id, sizeof(c->next_id), 1, f) != 1 ||
-        fread(c->chains, sizeof(*c->chains), (size_t)n, f) != (size_t)n)
+        fread(&c->next_id, sizeof(c->next_id), 1, f) != 1)
         return -1;
+    /* Only the used chains are copied in: an unused one is cleared when it is
+     * taken, and leaving it alone keeps its pages out of memory (the array
+     * is max_chains x 1.1 KiB, mostly unused). */
     for (uint64_t i = 0; i < n; i++) {
-        struct inc_chain *ch = &c->chains[i];
-        ch->nkeys = ch->nkeys > INC_KEYS ? INC_KEYS : ch->nkeys;
+        struct inc_chain ch;
+        if (fread(&ch, sizeof(ch), 1, f) != 1)
+            return -1;
+        if (!ch.used)
+            continue;
+        ch.nkeys = ch.nkeys > INC_KEYS ? INC_KEYS : ch.nkeys;
         for (unsigned k = 0; k < INC_KEYS; k++)
-            ch->key[k][INC_KEY_TEXT - 1] = '\0';
+            ch.key[k][INC_KEY_TEXT - 1] = '\0';
         for (unsigned s = 0; s < STAGE__COUNT; s++)
-            ch->step[s].rule[INC_RULE - 1] = '\0';
+            ch.step[s].rule[INC_RULE - 1] = '\0';
+        c->chains[i] = ch;
     }
     return 0;
 }

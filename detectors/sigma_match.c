@@ -5,14 +5,13 @@
  * for long), CIDR ranges, numeric comparisons, exists and null. Matching is
  * case-insensitive unless `cased`: the patterns are lowercased once and the
  * evaluator lowercases each field value once. */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "detectors/sigma.h"
+#include "detectors/sigma_re.h"
 
 #define RE_MATCH_LIMIT 100000u
 #define RE_DEPTH_LIMIT 2000u
@@ -340,14 +339,20 @@ int sigma_pat_compile(struct sigma_set *s, uint8_t field, const struct sigma_mod
             if (m->re_s)
                 opt |= PCRE2_DOTALL;
             p->kind = SM_RE;
-            p->re = pcre2_compile((PCRE2_SPTR)val, len, opt, &ec, &eo, NULL);
+            char why[200];
+            const struct sigma_re_lib *re = sigma_re_lib(why, sizeof(why));
+            if (!re) {
+                snprintf(err, errlen, "regex: %s", why);
+                return -1;
+            }
+            p->re = re->compile((PCRE2_SPTR)val, len, opt, &ec, &eo, NULL);
             if (!p->re) {
                 PCRE2_UCHAR msg[120];
-                pcre2_get_error_message(ec, msg, sizeof(msg));
+                re->get_error_message(ec, msg, sizeof(msg));
                 snprintf(err, errlen, "regex at %zu: %s", (size_t)eo, (const char *)msg);
                 return -1;
             }
-            pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE);
+            re->jit_compile(p->re, PCRE2_JIT_COMPLETE);
         }
         s->npat++;
         return 1;
@@ -367,10 +372,11 @@ void sigma_pat_free(struct sigma_pat *p)
     free(p->glob);
     free(p->lit);
     if (p->re)
-        pcre2_code_free(p->re);
+        sigma_re_loaded()->code_free(p->re);    /* p->re: the library is open */
     memset(p, 0, sizeof(*p));
 }
 
+/* Made at the first regex match: a set without regexes never calls PCRE2. */
 struct re_scratch {
     pcre2_match_data *md;
     pcre2_match_context *mc;
@@ -378,18 +384,20 @@ struct re_scratch {
 
 void *sigma_re_scratch_new(void)
 {
-    struct re_scratch *r = calloc(1, sizeof(*r));
-    if (!r)
-        return NULL;
-    r->md = pcre2_match_data_create(32, NULL);
-    r->mc = pcre2_match_context_create(NULL);
-    if (!r->md || !r->mc) {
-        sigma_re_scratch_free(r);
-        return NULL;
+    return calloc(1, sizeof(struct re_scratch));
+}
+
+static bool re_scratch_ready(struct re_scratch *r, const struct sigma_re_lib *re)
+{
+    if (r->md && r->mc)
+        return true;
+    if (!r->md)
+        r->md = re->match_data_create(32, NULL);
+    if (!r->mc && (r->mc = re->match_context_create(NULL)) != NULL) {
+        re->set_match_limit(r->mc, RE_MATCH_LIMIT);
+        re->set_depth_limit(r->mc, RE_DEPTH_LIMIT);
     }
-    pcre2_set_match_limit(r->mc, RE_MATCH_LIMIT);
-    pcre2_set_depth_limit(r->mc, RE_DEPTH_LIMIT);
-    return r;
+    return r->md && r->mc;
 }
 
 void sigma_re_scratch_free(void *m)
@@ -397,8 +405,11 @@ void sigma_re_scratch_free(void *m)
     struct re_scratch *r = m;
     if (!r)
         return;
-    pcre2_match_data_free(r->md);
-    pcre2_match_context_free(r->mc);
+    const struct sigma_re_lib *re = sigma_re_loaded();
+    if (re) {
+        re->match_data_free(r->md);
+        re->match_context_free(r->mc);
+    }
     free(r);
 }
 
@@ -429,10 +440,11 @@ bool sigma_pat_match(const struct sigma_pat *p, struct span v, struct span lower
                         : sigma_glob(p->glob, p->glob_len, lower.p, lower.len);
     case SM_RE: {
         struct re_scratch *r = re_match;
-        if (!r)
+        const struct sigma_re_lib *re = sigma_re_loaded();     /* p->re: it is open */
+        if (!r || !re || !re_scratch_ready(r, re))
             return false;
         /* a limit hit or invalid UTF-8 is no match (never a long run) */
-        return pcre2_match(p->re, (PCRE2_SPTR)(v.p ? v.p : ""), v.len, 0, 0, r->md, r->mc) >= 0;
+        return re->match(p->re, (PCRE2_SPTR)(v.p ? v.p : ""), v.len, 0, 0, r->md, r->mc) >= 0;
     }
     case SM_CIDR:
         return ip_in(p, v);

@@ -17,6 +17,7 @@
 #include "sidecar/record.h"
 
 struct vigil;
+struct module_entry;
 struct output;
 struct spool;
 struct event;
@@ -128,7 +129,11 @@ uint64_t output_buffered_bytes(const struct output *out);
 void outputs_shutdown(struct vigil *vg);
 void outputs_free(struct vigil *vg);
 
-extern const struct output_plugin *const output_plugins[];
-const struct output_plugin *output_plugin_find(const char *name);
+/* Every output type (outputs/registry.c), NULL-terminated; a row may be in a
+ * module (sidecar/module.h). */
+extern const struct module_entry *const output_types[];
+/* The plugin of type name: NULL when unknown (err empty) or when its module
+ * cannot be loaded (err says why). err may be NULL. */
+const struct output_plugin *output_plugin_find(const char *name, char *err, size_t cap);
 
 #endif

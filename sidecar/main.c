@@ -17,6 +17,7 @@
 #include "sidecar/healthcheck.h"
 #include "sidecar/inputs/input.h"
 #include "sidecar/log.h"
+#include "sidecar/module.h"
 #include "sidecar/stats.h"
 #include "sidecar/version.h"
 #include "sidecar/vigil.h"
@@ -50,7 +51,10 @@ static const char usage_text[] =
     "Alerts go to stdout; vigil's own diagnostics go to stderr, one logfmt line each.\n"
     "Signals: SIGTERM/SIGINT stop (flush, checkpoint, exit 0); a second one exits at once;\n"
     "SIGHUP reloads the configuration (a bad one is reported and the old one kept).\n"
-    "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 runtime failure, 4 second signal.\n";
+    "Exit codes: 0 ok, 1 invalid config, 2 usage, 3 runtime failure, 4 second signal.\n"
+    "The tcp, http, forward, otlp, kafka and nats outputs and the journal input are\n"
+    "modules (vigil-TYPE.so), loaded when configured, from $VIGIL_MODULE_DIR if set,\n"
+    "else modules/ beside vigil, ../lib/vigil from it, or " VIGIL_LIBDIR ".\n";
 
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
 {

@@ -16,6 +16,7 @@
 #include "sidecar/parsers/parser.h"
 
 struct vigil;
+struct module_entry;
 struct input;
 struct source;
 
@@ -65,7 +66,11 @@ struct input {
     struct fieldset fields;             /* service.fields + the input's own */
 };
 
-extern const struct input_plugin *const input_plugins[];
-const struct input_plugin *input_plugin_find(const char *name);
+/* Every input type (sidecar/inputs/registry.c), NULL-terminated; a row may be
+ * in a module (sidecar/module.h). */
+extern const struct module_entry *const input_types[];
+/* The plugin of type name: NULL when unknown (err empty) or when its module
+ * cannot be loaded (err says why). err may be NULL. */
+const struct input_plugin *input_plugin_find(const char *name, char *err, size_t cap);
 
 #endif

@@ -15,9 +15,12 @@ grep -q '^HEALTHCHECK .*--healthcheck' "$D" || fail "no HEALTHCHECK on /healthz"
 make -s -C "$ROOT" B="$B" -o all install DESTDIR="$T/root" PREFIX=/usr >/dev/null
 [ -x "$T/root/usr/bin/vigil" ] && [ -x "$T/root/usr/bin/vigil-cat" ] && [ -f "$T/root/etc/vigil/vigil.yaml" ] \
     || fail "install step did not lay out /usr/bin/vigil, vigil-cat and /etc/vigil/vigil.yaml"
+for m in "$ROOT/$B"/modules/vigil-*.so; do
+    [ -f "$T/root/usr/lib/vigil/${m##*/}" ] || fail "install step did not put ${m##*/} in /usr/lib/vigil"
+done
 say "install into a scratch root: ok"
 
-# Every shared library must come from a package the runtime stage installs
+# Every shared library of vigil and its modules must come from a package the runtime stage installs
 # (or one of their dependencies, or the base image's essential set).
 runtime=$(sed -n '/^FROM debian:bookworm-slim$/,$p' "$D" | sed -n '/apt-get install/,/rm -rf/p' \
     | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|y|no|recommends|-rf)$' || true)
@@ -25,7 +28,8 @@ closure=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflic
     --no-replaces --no-enhances $runtime libc6 2>/dev/null | grep -vE '^ |<' | sed 's/:.*//' | sort -u)
 # (a `make check` build links the sanitizer runtimes, which no image ships:
 # the check is for release builds only)
-libs=$(ldd "$T/root/usr/bin/vigil" | awk '/=>/ {print $3}')
+libs=$(for f in "$T/root/usr/bin/vigil" "$T/root/usr/lib/vigil"/vigil-*.so; do ldd "$f"; done \
+    | awk '/=>/ {print $3}' | sort -u)
 echo "$libs" | grep -q '/libasan\.so' && { libs=""; echo "sanitizer build: library check skipped"; }
 for lib in $libs; do
     pkg=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | head -1 | cut -d: -f1)

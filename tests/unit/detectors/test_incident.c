@@ -233,3 +233,26 @@ Test(incident, a_flood_of_single_medium_alerts_cannot_evict_a_story)
     cr_assert_eq(th_count(&t, "incident.chain"), 1, "the intruder's chain survived the flood");
     th_fini(&t);
 }
+
+/* A restart keeps the chains in progress (the snapshot), with their ids:
+ * the third stage after the reload raises incident #2 of the chain begun
+ * before it; the other chain in progress goes on too. */
+Test(incident, chains_survive_a_restart)
+{
+    struct th t;
+    th_init(&t, &detector_incident);
+    th_emit(&t, TH_T0, "auth.suspicious_login", SEV_HIGH, STAGE_INITIAL_ACCESS, "zed", "10.1.1.1");
+    th_emit(&t, TH_T0 + MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "zed", "");
+    th_emit(&t, TH_T0 + 2 * MIN, "auth.suspicious_login", SEV_HIGH, STAGE_INITIAL_ACCESS, "deploy", "203.0.113.9");
+    th_emit(&t, TH_T0 + 3 * MIN, "shell.recon_burst", SEV_MEDIUM, STAGE_DISCOVERY, "deploy", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 0);
+    th_reload(&t);
+    th_emit(&t, TH_T0 + 9 * MIN, "shell.cred_aws", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "deploy", "");
+    cr_assert_eq(th_count(&t, "incident.chain"), 1, "the chain begun before the restart goes on");
+    const struct th_alert *i = th_find(&t, "incident.chain");
+    cr_expect(strstr(i->message, "incident #2"), "its id is kept: %s", i->message);
+    cr_expect(strstr(i->message, "initial-access: auth.suspicious_login at 16:02"), "%s", i->message);
+    th_emit(&t, TH_T0 + 10 * MIN, "shell.cred_aws", SEV_HIGH, STAGE_CREDENTIAL_ACCESS, "zed", "");
+    cr_expect_eq(th_count(&t, "incident.chain"), 2, "the other chain is back too");
+    th_fini(&t);
+}
