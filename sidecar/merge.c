@@ -326,12 +326,18 @@ static struct merge_item *item_new(struct merge *m, struct source *s, const stru
         memcpy(c.arena_to, r->arena, r->arena_used);
     it->raw = span_put(&c, r->raw);
     it->host = span_put(&c, r->host);
+    /* field by field in place: a copy built on the stack and stored whole
+     * would reload halves just written, which stalls every field */
     for (uint32_t i = 0; i < r->nfields; i++) {
-        struct field f = r->fields[i];
-        f.key = span_put(&c, f.key);
-        if (f.type == FT_STR)
-            f.v.s = span_put(&c, f.v.s);
-        it->fields[i] = f;
+        const struct field *f = &r->fields[i];
+        struct field *d = &it->fields[i];
+        memcpy(d, f, sizeof(*d));
+        struct span k = span_put(&c, f->key);
+        d->key.p = k.p;
+        if (f->type == FT_STR) {
+            struct span v = span_put(&c, f->v.s);
+            d->v.s.p = v.p;
+        }
     }
     return it;
 }
