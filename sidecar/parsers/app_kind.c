@@ -66,6 +66,11 @@ static uint32_t key_hash(const char *p, size_t n)
     return (uint32_t)hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
+static uint32_t len_bit(size_t n)
+{
+    return 1u << (n < 31 ? n : 31);
+}
+
 static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t prio, char *err,
                    size_t errlen)
 {
@@ -79,6 +84,7 @@ static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t pr
         struct app_key *k = &c->keys[(h + i) & (APP_KEY_SLOTS - 1)];
         if (k->role == ROLE_NONE) {
             *k = (struct app_key){ name, (uint16_t)n, role, prio };
+            c->first_len[(unsigned char)name[0]] |= len_bit(n);
             return 0;
         }
         if (k->len == n && memcmp(k->p, name, n) == 0)
@@ -90,7 +96,7 @@ static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t pr
 
 static const struct app_key *key_find(const struct app_ctx *c, struct span key)
 {
-    if (key.len == 0 || key.len > 255)
+    if (key.len == 0 || key.len > 255 || !(c->first_len[(unsigned char)key.p[0]] & len_bit(key.len)))
         return NULL;
     uint32_t h = key_hash(key.p, key.len);
     for (uint32_t i = 0; i < APP_KEY_SLOTS; i++) {
@@ -125,6 +131,7 @@ static int keys_add_list(struct app_ctx *c, const struct conf_strlist *l, const 
 int app_ctx_init(struct app_ctx *c, char *err, size_t errlen)
 {
     memset(c->keys, 0, sizeof(c->keys));
+    memset(c->first_len, 0, sizeof(c->first_len));
     if (c->time_key) {
         if (key_add(c, c->time_key, ROLE_TIME, 0, err, errlen) < 0)
             return -1;
