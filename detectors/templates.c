@@ -48,6 +48,7 @@ struct tpl_ctx {
     /* the message being matched */
     struct span tok[TPL_TOKENS];
     unsigned ntok;
+    uint8_t need0[TPL_TOKENS + 1];     /* by token count: tokens_needed() before any match */
 };
 
 static const struct conf_option tpl_options[] = {
@@ -201,7 +202,7 @@ static void tpl_observe(struct detector *d, const struct record *r)
     uint64_t leaf = leaf_of(d, c, tag);
     int32_t best = -1;
     double best_sim = -1;
-    unsigned need = tokens_needed(c, best_sim);
+    unsigned need = c->need0[c->ntok];
     for (int32_t i = c->bucket[leaf & (c->nbuckets - 1)]; i >= 0; i = c->t[i].next) {
         const struct tpl *t = &c->t[i];
         if (t->leaf != leaf || t->ntok != c->ntok)
@@ -288,6 +289,11 @@ static void tpl_observe(struct detector *d, const struct record *r)
 static int tpl_init(struct detector *d)
 {
     struct tpl_ctx *c = d->ctx;
+    for (unsigned n = 1; n <= TPL_TOKENS; n++) {
+        c->ntok = n;
+        c->need0[n] = (uint8_t)tokens_needed(c, -1);
+    }
+    c->ntok = 0;
     c->nbuckets = 16;
     while (c->nbuckets < 2 * (uint64_t)c->max_templates)
         c->nbuckets <<= 1;
