@@ -158,18 +158,21 @@ int app_ctx_init(struct app_ctx *c, char *err, size_t errlen)
 
 struct level_row {
     const char *word;
+    uint8_t len;
     struct span canon;
 };
 
+#define LEVEL(w, c) { w, sizeof(w) - 1, SPAN_LIT(c) }
 static const struct level_row level_rows[] = {
-    { "trace", SPAN_LIT("trace") }, { "debug", SPAN_LIT("debug") }, { "info", SPAN_LIT("info") },
-    { "information", SPAN_LIT("info") }, { "notice", SPAN_LIT("notice") },
-    { "warn", SPAN_LIT("warn") }, { "warning", SPAN_LIT("warn") }, { "error", SPAN_LIT("error") },
-    { "err", SPAN_LIT("error") }, { "severe", SPAN_LIT("error") },
-    { "crit", SPAN_LIT("critical") }, { "critical", SPAN_LIT("critical") },
-    { "fatal", SPAN_LIT("fatal") }, { "alert", SPAN_LIT("alert") }, { "emerg", SPAN_LIT("emerg") },
-    { "emergency", SPAN_LIT("emerg") }, { "panic", SPAN_LIT("panic") },
+    LEVEL("trace", "trace"), LEVEL("debug", "debug"), LEVEL("info", "info"),
+    LEVEL("information", "info"), LEVEL("notice", "notice"),
+    LEVEL("warn", "warn"), LEVEL("warning", "warn"), LEVEL("error", "error"),
+    LEVEL("err", "error"), LEVEL("severe", "error"),
+    LEVEL("crit", "critical"), LEVEL("critical", "critical"),
+    LEVEL("fatal", "fatal"), LEVEL("alert", "alert"), LEVEL("emerg", "emerg"),
+    LEVEL("emergency", "emerg"), LEVEL("panic", "panic"),
 };
+#undef LEVEL
 
 struct span app_level_word(struct span w)
 {
@@ -180,9 +183,17 @@ struct span app_level_word(struct span w)
         char ch = w.p[i];
         low[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
     }
-    for (size_t i = 0; i < sizeof(level_rows) / sizeof(*level_rows); i++)
-        if (strlen(level_rows[i].word) == w.len && memcmp(level_rows[i].word, low, w.len) == 0)
-            return level_rows[i].canon;
+    /* lengths from the table, not strlen(); then the bytes, without a call */
+    for (size_t i = 0; i < sizeof(level_rows) / sizeof(*level_rows); i++) {
+        const struct level_row *row = &level_rows[i];
+        if (row->len != w.len || row->word[0] != low[0])
+            continue;
+        size_t k = 1;
+        while (k < w.len && row->word[k] == low[k])
+            k++;
+        if (k == w.len)
+            return row->canon;
+    }
     return SPAN_NULL;
 }
 
