@@ -48,6 +48,7 @@ struct tpl_ctx {
     /* the message being matched */
     struct span tok[TPL_TOKENS];
     unsigned ntok;
+    uint8_t need0[TPL_TOKENS + 1];     /* by token count: tokens_needed() before any match */
 };
 
 static const struct conf_option tpl_options[] = {
@@ -64,17 +65,32 @@ static const struct conf_option tpl_options[] = {
 
 static const struct span WILD = { "<*>", 3 };
 
+static inline bool is_wild(struct span t)
+{
+    return t.len == 3 && t.p[0] == '<' && t.p[1] == '*' && t.p[2] == '>';
+}
+
+/* Byte classes of the tokenizer: blanks split tokens, digits make a token
+ * variable. A table lookup per byte instead of four compares. */
+enum { TC_BLANK = 1, TC_DIGIT = 2 };
+static const uint8_t tok_class[256] = {
+    ['\t'] = TC_BLANK, [' '] = TC_BLANK,
+    ['0'] = TC_DIGIT, ['1'] = TC_DIGIT, ['2'] = TC_DIGIT, ['3'] = TC_DIGIT, ['4'] = TC_DIGIT,
+    ['5'] = TC_DIGIT, ['6'] = TC_DIGIT, ['7'] = TC_DIGIT, ['8'] = TC_DIGIT, ['9'] = TC_DIGIT,
+};
+
 static void tokenize(struct tpl_ctx *c, struct span m)
 {
+    const unsigned char *p = (const unsigned char *)m.p;
     c->ntok = 0;
     size_t i = 0;
     while (i < m.len) {
-        while (i < m.len && (m.p[i] == ' ' || m.p[i] == '\t'))
+        while (i < m.len && tok_class[p[i]] == TC_BLANK)
             i++;
         size_t s = i;
-        bool digit = false;
-        while (i < m.len && m.p[i] != ' ' && m.p[i] != '\t') {
-            digit |= m.p[i] >= '0' && m.p[i] <= '9';
+        uint8_t seen = 0, k;
+        while (i < m.len && !((k = tok_class[p[i]]) & TC_BLANK)) {
+            seen |= k;
             i++;
         }
         if (i == s)
@@ -84,7 +100,7 @@ static void tokenize(struct tpl_ctx *c, struct span m)
             break;
         }
         struct span t = span_make(m.p + s, i - s < TPL_TOKLEN ? i - s : TPL_TOKLEN);
-        c->tok[c->ntok++] = digit ? WILD : t;
+        c->tok[c->ntok++] = (seen & TC_DIGIT) ? WILD : t;
     }
 }
 
@@ -158,6 +174,19 @@ static int32_t alloc_tpl(struct tpl_ctx *c)
     return victim;
 }
 
+/* The fewest equal tokens whose share beats best_sim and reaches
+ * `similarity` (the share computed as below), or ntok + 1 if none does. */
+static unsigned tokens_needed(const struct tpl_ctx *c, double best_sim)
+{
+    /* start just below the answer: the test is monotone in s */
+    double lo = best_sim > c->similarity ? best_sim : c->similarity;
+    unsigned s = !(lo > 0) ? 0 : lo >= 1 ? c->ntok : (unsigned)(lo * c->ntok);
+    s = s ? s - 1 : 0;
+    while (s <= c->ntok && !((double)s / c->ntok > best_sim && (double)s / c->ntok >= c->similarity))
+        s++;
+    return s;
+}
+
 static void tpl_observe(struct detector *d, const struct record *r)
 {
     struct tpl_ctx *c = d->ctx;
@@ -173,20 +202,29 @@ static void tpl_observe(struct detector *d, const struct record *r)
     uint64_t leaf = leaf_of(d, c, tag);
     int32_t best = -1;
     double best_sim = -1;
+    unsigned need = c->need0[c->ntok];
     for (int32_t i = c->bucket[leaf & (c->nbuckets - 1)]; i >= 0; i = c->t[i].next) {
         const struct tpl *t = &c->t[i];
         if (t->leaf != leaf || t->ntok != c->ntok)
             continue;
-        unsigned same = 0;
-        for (unsigned k = 0; k < c->ntok; k++) {
+        /* A template that can no longer beat the best so far, nor reach
+         * `similarity`, is left at the first position that shows it: the
+         * one chosen (the first of the highest share) is the same. */
+        unsigned same = 0, k;
+        for (k = 0; k < c->ntok; k++) {
             struct span tt = tpl_tok(t, k);
             /* a position the template already generalised accepts any value */
-            same += span_eq(tt, WILD) || span_eq(tt, c->tok[k]);
+            same += is_wild(tt) || span_eq(tt, c->tok[k]);
+            if (same + (c->ntok - k - 1) < need)
+                break;
         }
+        if (k < c->ntok)
+            continue;
         double sim = (double)same / c->ntok;
         if (sim > best_sim) {
             best_sim = sim;
             best = i;
+            need = tokens_needed(c, best_sim);
         }
     }
     if (best >= 0 && best_sim >= c->similarity) {
@@ -195,7 +233,7 @@ static void tpl_observe(struct detector *d, const struct record *r)
         bool changed = false;
         for (unsigned k = 0; k < c->ntok; k++) {
             merged[k] = tpl_tok(t, k);
-            if (!span_eq(merged[k], c->tok[k]) && !span_eq(merged[k], WILD)) {
+            if (!is_wild(merged[k]) && !span_eq(merged[k], c->tok[k])) {
                 merged[k] = WILD;
                 changed = true;
             }
@@ -251,6 +289,11 @@ static void tpl_observe(struct detector *d, const struct record *r)
 static int tpl_init(struct detector *d)
 {
     struct tpl_ctx *c = d->ctx;
+    for (unsigned n = 1; n <= TPL_TOKENS; n++) {
+        c->ntok = n;
+        c->need0[n] = (uint8_t)tokens_needed(c, -1);
+    }
+    c->ntok = 0;
     c->nbuckets = 16;
     while (c->nbuckets < 2 * (uint64_t)c->max_templates)
         c->nbuckets <<= 1;

@@ -32,6 +32,7 @@ struct vigil;
 struct source;
 struct record;
 struct merge_item;
+struct merge_chunk;
 
 struct merge {
     struct source **heap;        /* sources holding records, smallest head key first */
@@ -41,6 +42,8 @@ struct merge {
     uint64_t opened;             /* sources seen: the last tie-breaker */
     uint64_t forced;             /* records released early: look-ahead cap reached */
     bool releasing;              /* no re-entry from a delivery */
+    struct merge_chunk *spare;   /* emptied chunks kept for reuse (MERGE_SPARE_CHUNKS) */
+    size_t nspare;
     struct record *out;          /* a held record is rebuilt here for delivery */
     char *out_arena;
 };

@@ -112,7 +112,7 @@ static void record_prepare(struct vigil *vg, struct source *s, struct record *r)
 {
     struct input *in = s->in;
     record_reset(r);
-    r->read_ts = vigil_wall_ns();
+    r->read_ts = vg->read_ns ? vg->read_ns : vigil_wall_ns();
     r->ts = r->read_ts;
     r->tag = in->tag;
     r->input = in->name;

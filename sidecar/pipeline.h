@@ -46,6 +46,7 @@ struct source {
     unsigned mark_head, mark_n;  /* ring of marks, oldest at head */
     /* The event-time merge's view of the source (sidecar/merge.c). */
     struct merge_item *mq_head, *mq_tail;   /* records held, oldest first */
+    struct merge_chunk *mq_chead, *mq_ctail; /* the memory they sit in, oldest first */
     size_t mq_n, mq_bytes;
     int64_t mq_key;              /* order key of the newest record taken */
     bool mq_keyed;               /* mq_key is set: a record was taken */

@@ -69,9 +69,15 @@ enum rkey rkey_lookup(struct span name)
 {
     if (name.len == 0 || name.len > 11)
         return RK__NONE;
-    for (const uint8_t *k = rkey_by_len[name.len]; *k != RK__COUNT; k++)
-        if (rkey_names[*k][0] == name.p[0] && memcmp(rkey_names[*k], name.p, name.len) == 0)
+    for (const uint8_t *k = rkey_by_len[name.len]; *k != RK__COUNT; k++) {
+        /* names of at most 11 bytes: a byte loop, not a call per candidate */
+        const char *n = rkey_names[*k];
+        size_t i = 0;
+        while (i < name.len && n[i] == name.p[i])
+            i++;
+        if (i == name.len)
             return (enum rkey)*k;
+    }
     return RK__NONE;
 }
 

@@ -55,6 +55,8 @@ struct vigil {
     struct bl_budget *budget;    /* detectors.memory_max: owned by detectors/registry.c */
 
     struct record rec;           /* the pipeline's reused record */
+    int64_t read_ns;             /* while an input frames what one read returned: when
+                                  * it was read (the lines' read time), else 0 */
     char *arena;                 /* rec's scratch */
     uint64_t seq;                /* last sequence number given to a record */
     int64_t event_now;           /* newest event time seen, ns (detector clock) */

@@ -207,7 +207,10 @@ int tail_file_read(struct tail_file *tf, size_t budget)
         tf->last_growth = vigil_mono_ms();
         tail_budget_touch(ti, tf);
         ti->in->stats.bytes += (uint64_t)n;
+        /* one clock read for the lines of this read, not one per line */
+        ti->vg->read_ns = vigil_wall_ns();
         frame(tf, ti->buf, (size_t)n);
+        ti->vg->read_ns = 0;
         pipeline_mark(ti->vg, &tf->src);
         done += (size_t)n;
     }

@@ -66,6 +66,11 @@ static uint32_t key_hash(const char *p, size_t n)
     return (uint32_t)hash_fnv1a(p, n, HASH_FNV_INIT);
 }
 
+static uint32_t len_bit(size_t n)
+{
+    return 1u << (n < 31 ? n : 31);
+}
+
 static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t prio, char *err,
                    size_t errlen)
 {
@@ -79,6 +84,7 @@ static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t pr
         struct app_key *k = &c->keys[(h + i) & (APP_KEY_SLOTS - 1)];
         if (k->role == ROLE_NONE) {
             *k = (struct app_key){ name, (uint16_t)n, role, prio };
+            c->first_len[(unsigned char)name[0]] |= len_bit(n);
             return 0;
         }
         if (k->len == n && memcmp(k->p, name, n) == 0)
@@ -90,7 +96,7 @@ static int key_add(struct app_ctx *c, const char *name, uint8_t role, uint8_t pr
 
 static const struct app_key *key_find(const struct app_ctx *c, struct span key)
 {
-    if (key.len == 0 || key.len > 255)
+    if (key.len == 0 || key.len > 255 || !(c->first_len[(unsigned char)key.p[0]] & len_bit(key.len)))
         return NULL;
     uint32_t h = key_hash(key.p, key.len);
     for (uint32_t i = 0; i < APP_KEY_SLOTS; i++) {
@@ -125,6 +131,7 @@ static int keys_add_list(struct app_ctx *c, const struct conf_strlist *l, const 
 int app_ctx_init(struct app_ctx *c, char *err, size_t errlen)
 {
     memset(c->keys, 0, sizeof(c->keys));
+    memset(c->first_len, 0, sizeof(c->first_len));
     if (c->time_key) {
         if (key_add(c, c->time_key, ROLE_TIME, 0, err, errlen) < 0)
             return -1;
@@ -151,18 +158,21 @@ int app_ctx_init(struct app_ctx *c, char *err, size_t errlen)
 
 struct level_row {
     const char *word;
+    uint8_t len;
     struct span canon;
 };
 
+#define LEVEL(w, c) { w, sizeof(w) - 1, SPAN_LIT(c) }
 static const struct level_row level_rows[] = {
-    { "trace", SPAN_LIT("trace") }, { "debug", SPAN_LIT("debug") }, { "info", SPAN_LIT("info") },
-    { "information", SPAN_LIT("info") }, { "notice", SPAN_LIT("notice") },
-    { "warn", SPAN_LIT("warn") }, { "warning", SPAN_LIT("warn") }, { "error", SPAN_LIT("error") },
-    { "err", SPAN_LIT("error") }, { "severe", SPAN_LIT("error") },
-    { "crit", SPAN_LIT("critical") }, { "critical", SPAN_LIT("critical") },
-    { "fatal", SPAN_LIT("fatal") }, { "alert", SPAN_LIT("alert") }, { "emerg", SPAN_LIT("emerg") },
-    { "emergency", SPAN_LIT("emerg") }, { "panic", SPAN_LIT("panic") },
+    LEVEL("trace", "trace"), LEVEL("debug", "debug"), LEVEL("info", "info"),
+    LEVEL("information", "info"), LEVEL("notice", "notice"),
+    LEVEL("warn", "warn"), LEVEL("warning", "warn"), LEVEL("error", "error"),
+    LEVEL("err", "error"), LEVEL("severe", "error"),
+    LEVEL("crit", "critical"), LEVEL("critical", "critical"),
+    LEVEL("fatal", "fatal"), LEVEL("alert", "alert"), LEVEL("emerg", "emerg"),
+    LEVEL("emergency", "emerg"), LEVEL("panic", "panic"),
 };
+#undef LEVEL
 
 struct span app_level_word(struct span w)
 {
@@ -173,9 +183,17 @@ struct span app_level_word(struct span w)
         char ch = w.p[i];
         low[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
     }
-    for (size_t i = 0; i < sizeof(level_rows) / sizeof(*level_rows); i++)
-        if (strlen(level_rows[i].word) == w.len && memcmp(level_rows[i].word, low, w.len) == 0)
-            return level_rows[i].canon;
+    /* lengths from the table, not strlen(); then the bytes, without a call */
+    for (size_t i = 0; i < sizeof(level_rows) / sizeof(*level_rows); i++) {
+        const struct level_row *row = &level_rows[i];
+        if (row->len != w.len || row->word[0] != low[0])
+            continue;
+        size_t k = 1;
+        while (k < w.len && row->word[k] == low[k])
+            k++;
+        if (k == w.len)
+            return row->canon;
+    }
     return SPAN_NULL;
 }
 

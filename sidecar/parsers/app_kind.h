@@ -45,6 +45,9 @@ struct app_ctx {
     struct conf_strlist identity_keys;     /* empty: identity, actor, principal, user */
     struct conf_strlist action_keys;       /* empty: action, event_name, operation */
     struct app_key keys[APP_KEY_SLOTS];    /* built by app_ctx_init */
+    /* by first byte, a bit per key length registered (bit 31: 31 bytes or
+     * more): most keys of a line are none of ours and skip the hash */
+    uint32_t first_len[256];
 };
 
 extern const struct conf_option app_options[];

@@ -15,11 +15,14 @@
 static char out[64][32];
 static unsigned nout;
 static unsigned wakes;
+static void (*check)(const struct record *r);   /* looks at every record that leaves */
 
 void pipeline_deliver(struct vigil *vg, struct source *s, struct record *r)
 {
     (void)vg;
     (void)s;
+    if (check)
+        check(r);
     if (nout < 64)
         snprintf(out[nout], sizeof(out[0]), "%.*s", (int)r->raw.len, r->raw.p);
     nout++;
@@ -52,6 +55,7 @@ static void rig_init(struct rig *g, const char *const names[3])
 {
     memset(g, 0, sizeof(*g));
     nout = wakes = 0;
+    check = NULL;
     record_init(&g->r, g->arena, sizeof(g->arena));
     for (int i = 0; i < 3; i++) {
         g->in[i].plugin = &plugin;
@@ -207,5 +211,74 @@ Test(merge, draining_a_source_before_it_closes)
     cr_expect_eq(merge_safe_offset(&g.src[0], 77), 77);
     cr_expect_eq(g.vg.merge.blocking, 2, "b (unread, emptied) and c");
     merge_release_all(&g.vg);
+    merge_fini(&g.vg);
+}
+
+/* A held record is a copy: its raw line, its fields' keys and values (slices
+ * of the line, unescaped text in the record's arena, or strings of the
+ * parser's own) are intact when it leaves, after the buffers they came from
+ * were overwritten, across many records and one larger than the rest. */
+static unsigned checked;
+
+static void check_fields(const struct record *r)
+{
+    unsigned n;
+    cr_assert(r->raw.len >= 9 && sscanf(r->raw.p, "id=%6u", &n) == 1, "raw %.*s", (int)r->raw.len,
+              r->raw.p);
+    for (size_t i = 9; i < r->raw.len; i++)
+        cr_assert_eq(r->raw.p[i], 'x', "raw byte %zu of record %u", i, n);
+    char want[16];
+    cr_assert_eq(r->nfields, 3);
+    cr_assert(span_eq_cstr(r->fields[0].key, "id"));
+    cr_assert(span_eq(r->fields[0].v.s, span_make(r->raw.p + 3, 6)));
+    snprintf(want, sizeof(want), "a%06u", n);
+    cr_assert(span_eq_cstr(r->fields[1].key, "id"));
+    cr_assert(span_eq_cstr(r->fields[1].v.s, want), "arena value of record %u", n);
+    cr_assert(span_eq_cstr(r->fields[2].key, "dyn"), "parser's key of record %u", n);
+    cr_assert_eq(r->fields[2].type, FT_STR);
+    snprintf(want, sizeof(want), "d%06u", n);
+    cr_assert(span_eq_cstr(r->fields[2].v.s, want), "parser's value of record %u", n);
+    cr_assert_eq(record_str(r, RK_MSG).len, 0);
+    checked++;
+}
+
+Test(merge, held_copies_keep_every_string)
+{
+    static const char *const names[3] = { "a", "b", "c" };
+    static char line[200000], key[8], val[8];
+    struct rig g;
+    rig_init(&g, names);
+    check = check_fields;
+    checked = 0;
+    for (int i = 0; i < 3; i++)
+        merge_source_unread(&g.vg, &g.src[i], true);
+    for (unsigned k = 0; k < 2000; k++) {
+        int i = k % 2;
+        size_t len = k == 777 ? sizeof(line) - 1 : 9 + k % 50;   /* one larger than a chunk */
+        record_reset(&g.r);
+        snprintf(line, sizeof(line), "id=%06u", k);
+        memset(line + 9, 'x', len - 9);
+        g.r.raw = span_make(line, len);
+        g.r.ts = (int64_t)(k / 2) * 1000000000LL;
+        g.r.ts_from_line = true;
+        record_add_str(&g.r, SPAN_LIT("id"), span_make(line + 3, 6));
+        char a[8];
+        snprintf(a, sizeof(a), "a%06u", k);
+        record_add_str(&g.r, span_make(line, 2), record_copy(&g.r, a, 7));
+        snprintf(key, sizeof(key), "dyn");
+        snprintf(val, sizeof(val), "d%06u", k);
+        record_add_str(&g.r, span_make(key, 3), span_make(val, 7));
+        merge_push(&g.vg, &g.src[i], &g.r);
+        memset(line, 'Y', len);
+        memset(key, 'Y', sizeof(key));
+        memset(val, 'Y', sizeof(val));
+        memset(g.arena, 'Y', sizeof(g.arena));
+    }
+    cr_expect_eq(checked, 0, "c is unread: all held");
+    cr_expect_eq(g.vg.merge.held, 2000);
+    for (int i = 0; i < 3; i++)
+        merge_source_unread(&g.vg, &g.src[i], false);
+    cr_expect_eq(checked, 2000);
+    cr_expect_eq(g.vg.merge.held_bytes, 0);
     merge_fini(&g.vg);
 }

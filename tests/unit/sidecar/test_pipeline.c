@@ -8,6 +8,7 @@
 
 #include "outputs/output.h"
 #include "sidecar/inputs/input.h"
+#include "sidecar/clock.h"
 #include "sidecar/merge.h"
 #include "sidecar/pipeline.h"
 #include "sidecar/vigil.h"
@@ -218,4 +219,41 @@ Test(pipeline, a_record_held_by_the_merge_is_not_committed)
     source_fini(&g.vg, &b);
     rig_fini(&g);
     merge_fini(&g.vg);
+}
+
+/* The read time of a line is the time its input read it: the lines one read
+ * returned share the time taken for that read (vg->read_ns), and a line fed
+ * outside a read (a flush, another input) reads the clock. */
+static int64_t seen_read_ts, seen_ts;
+
+static enum parse_result stamp_parse(const struct parser *p, void *state, struct record *r,
+                                     struct span text)
+{
+    (void)p;
+    (void)state;
+    (void)text;
+    seen_read_ts = r->read_ts;
+    seen_ts = r->ts;
+    return PARSE_OK;
+}
+
+static const struct parser_plugin stamp_parser = { .name = "stamp", .parse = stamp_parse };
+
+Test(pipeline, lines_of_one_read_share_its_read_time)
+{
+    struct rig g;
+    rig_init(&g, false);
+    g.in.parser.plugin = &stamp_parser;
+    g.vg.read_ns = INT64_C(1700000000123456789);
+    line(&g, "one", 4);
+    cr_expect_eq(seen_read_ts, INT64_C(1700000000123456789));
+    cr_expect_eq(seen_ts, seen_read_ts, "no time in the line: the read time");
+    line(&g, "two", 8);
+    cr_expect_eq(seen_read_ts, INT64_C(1700000000123456789));
+    g.vg.read_ns = 0;
+    int64_t before = vigil_wall_ns();
+    line(&g, "three", 14);
+    cr_expect_geq(seen_read_ts, before - 20000000, "outside a read: the clock");
+    cr_expect_neq(seen_read_ts, INT64_C(1700000000123456789));
+    rig_fini(&g);
 }

@@ -122,3 +122,31 @@ Test(app_kind, bad_key_options_are_rejected)
     cr_expect_eq(app_ctx_init(&ctx, err, sizeof(err)), -1);
     cr_expect(strlen(err) > 0);
 }
+
+/* Keys are first screened by their first byte and length: a configured time
+ * key of 31 bytes or more (which share one length class) is still found, a
+ * longer or shorter one with the same start is not taken for it, and keys
+ * that only share a first byte and length with ours are left alone. */
+Test(app_kind, long_configured_keys_and_near_misses)
+{
+    char err[128];
+    static const char *const key = "event_time_recorded_by_the_gateway_at_edge";   /* 42 bytes */
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.time_key = (char *)key;
+    cr_assert_eq(app_ctx_init(&ctx, err, sizeof(err)), 0, "%s", err);
+    record_add_str(&r, span_make(key, 41), SPAN_LIT("2025-11-26T10:00:02Z"));
+    record_add_str(&r, SPAN_LIT("event_time_recorded_by_the_gateway_at_edge_"),
+                   SPAN_LIT("2025-11-26T10:00:03Z"));
+    record_add_str(&r, SPAN_LIT("lxxxx"), SPAN_LIT("error"));
+    app_finish(&ctx, &r);
+    cr_expect_not(r.ts_from_line, "neither near miss is the time key");
+    cr_expect_eq(record_str(&r, RK_LEVEL).len, 0, "lxxxx is not level");
+    record_reset(&r);
+    r.read_ts = r.ts = 1;
+    record_add_str(&r, span_cstr(key), SPAN_LIT("2025-11-26T10:00:01Z"));
+    record_add_str(&r, SPAN_LIT("level"), SPAN_LIT("WARNING"));
+    app_finish(&ctx, &r);
+    cr_expect(r.ts_from_line);
+    cr_expect_eq(r.ts, INT64_C(1764151201000000000));
+    cr_expect(span_eq_cstr(record_str(&r, RK_LEVEL), "warn"));
+}

@@ -4,6 +4,7 @@
 #include "tests/unit/sidecar/parsers/parser_fixture.h"
 
 #include "sidecar/parsers/app_kind.h"
+#include "sidecar/parsers/json_lex.h"
 
 extern const struct parser_plugin parser_json;
 
@@ -227,4 +228,48 @@ Test(json, options_table_names_each_field)
     cr_assert_not_null(parser_json.options);
     cr_expect_str_eq(parser_json.options[0].key, "time_key");
     cr_expect_eq(parser_json.ctx_size, sizeof(struct app_ctx));
+}
+
+/* The end of a string is found a word at a time: a quote or a backslash at
+ * every place in and across words, and a string cut short at every length,
+ * give what a byte-by-byte scan gives. The buffer is exactly the line, so a
+ * read past its end is caught under ASan. */
+Test(json, string_end_found_at_every_offset)
+{
+    for (size_t len = 1; len <= 40; len++) {
+        for (size_t at = 0; at < len; at++) {
+            for (int esc = 0; esc < 3; esc++) {
+                char *b = malloc(len);
+                cr_assert(b);
+                memset(b, 'a', len);
+                b[at] = esc == 1 ? '\\' : '"';
+                if (esc == 2 && at + 1 < len)
+                    b[at + 1] = '\\';        /* a backslash right after the quote */
+                struct span raw;
+                bool e;
+                const char *q = json_scan_string(b, b + len, &raw, &e);
+                if (esc == 1) {
+                    /* "\" escapes the byte after it: no quote left */
+                    cr_expect_null(q, "len %zu backslash at %zu", len, at);
+                } else {
+                    cr_expect_eq(q, b + at + 1, "len %zu quote at %zu", len, at);
+                    cr_expect_eq(raw.p, b);
+                    cr_expect_eq(raw.len, at);
+                    cr_expect(!e);
+                }
+                memset(b, 'a', len);
+                cr_expect_null(json_scan_string(b, b + len, &raw, &e), "unterminated, len %zu", len);
+                if (at + 2 < len) {
+                    b[at] = '\\';
+                    b[at + 1] = '"';
+                    b[len - 1] = '"';
+                    q = json_scan_string(b, b + len, &raw, &e);
+                    cr_expect_eq(q, b + len, "escaped quote at %zu of %zu", at, len);
+                    cr_expect_eq(raw.len, len - 1);
+                    cr_expect(e);
+                }
+                free(b);
+            }
+        }
+    }
 }
