@@ -433,7 +433,8 @@ static size_t value_end(const char *p, size_t i, size_t we, bool query)
 }
 
 /* NAME=value and --password=value: the first '=' of the word, before any
- * ':', '/' or quote, after a NAME that looks like a secret. */
+ * ':', '/' or quote, after a NAME that looks like a secret. A quoted value
+ * (NAME='a b') is hidden up to its closing quote. */
 static void mask_assignment(struct masker *m, const char *p, size_t ws, size_t we)
 {
     size_t s = ws;
@@ -442,8 +443,15 @@ static void mask_assignment(struct masker *m, const char *p, size_t ws, size_t w
     size_t eq = s;
     while (eq < we && p[eq] != '=' && p[eq] != ':' && p[eq] != '/' && !is_quote((unsigned char)p[eq]))
         eq++;
-    if (eq < we && p[eq] == '=' && eq > s && is_secret_name(span_make(p + s, eq - s)))
-        mask_add(m, eq + 1, value_end(p, eq + 1, we, false));
+    if (eq >= we || p[eq] != '=' || eq == s || !is_secret_name(span_make(p + s, eq - s)))
+        return;
+    size_t v = eq + 1;
+    if (v < we && is_quote((unsigned char)p[v])) {
+        const char *close = memchr(p + v + 1, p[v], we - v - 1);
+        mask_add(m, v + 1, close ? (size_t)(close - p) : we);
+    } else {
+        mask_add(m, v, value_end(p, v, we, false));
+    }
 }
 
 /* scheme://user:pass@host, with the "://" at i */
@@ -760,10 +768,17 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
             }
             pending = 0;
             mask_word(&m, p, ws, we, seen);
+            /* a flag may be quoted ('-pX', "--password") */
+            struct span f = w;
+            if (is_quote((unsigned char)f.p[0])) {
+                f = span_from(f, 1);
+                if (f.len && f.p[f.len - 1] == w.p[0])
+                    f.len--;
+            }
             size_t att;
-            int t = flag_takes_secret(cmd_tools, w, &att);
+            int t = flag_takes_secret(cmd_tools, f, &att);
             if (t == 2)
-                mask_add(&m, ws + att, we);
+                mask_add(&m, (size_t)(f.p - p) + att, (size_t)(f.p - p) + f.len);
             else
                 pending = t;
             if (!t && w.len == 4 && prev.len == 7 && at_ieq(w.p, "user", 4) && at_ieq(prev.p, "invalid", 7))

@@ -233,3 +233,32 @@ Test(match, output_is_cut_to_cap_and_terminated)
     cr_assert_eq(mask_secrets(SPAN_LIT(""), out, sizeof(out)), 0);
     cr_assert_str_eq(out, "");
 }
+
+/* Shell quoting does not hide a secret: NAME='value' is masked up to its
+ * closing quote, and a quoted flag is still a flag. */
+Test(match, quoted_values_and_quoted_flags)
+{
+    static const struct mask_case cases[] = {
+        { "export DB_PASSWORD='hunter2'",
+          "export DB_PASSWORD='****'" },
+        { "PGPASSWORD=\"abc def\" psql -h db",
+          "PGPASSWORD=\"****\" psql -h db" },
+        { "docker run -e API_TOKEN=\"t0k3n\" img",
+          "docker run -e API_TOKEN=\"****\" img" },
+        { "mysql --password='x y' -e 1",
+          "mysql --password='****' -e 1" },
+        { "echo \"x API_KEY='k1' y\"",
+          "echo \"x API_KEY='****' y\"" },
+        { "export A=1 B_SECRET='' C_TOKEN='unterminated",
+          "export A=1 B_SECRET='' C_TOKEN='****" },
+        { "\"mysql\" \"-pQuotedTool1\"",
+          "\"mysql\" \"-p****\"" },
+        { "mysql '-pQ2' db",
+          "mysql '-p****' db" },
+        { "tool '--password' pw2 \"--token\" \"pw3\"",
+          "tool '--password' **** \"--token\" \"****\"" },
+        { "export LANG='C.UTF-8' PS1='$ '",
+          "export LANG='C.UTF-8' PS1='$ '" },
+    };
+    check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
