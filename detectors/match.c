@@ -372,14 +372,11 @@ static bool at_ieq(const char *p, const char *lit, size_t len)
     return true;
 }
 
-/* Does name contain one of the n words (lower case, each starting with a
- * letter), ignoring case? Only positions whose byte starts a word are
- * compared. */
-static bool contains_any(struct span name, const struct span *words, size_t n)
+/* Does name contain one of the n words (lower case), ignoring case?
+ * initials: the bit (1 << (c - 'a')) of each word's first byte, a letter;
+ * only positions whose byte is one of them are compared. */
+static bool contains_any(struct span name, const struct span *words, size_t n, uint32_t initials)
 {
-    uint32_t initials = 0;
-    for (size_t i = 0; i < n; i++)
-        initials |= 1u << (words[i].p[0] - 'a');
     for (size_t j = 0; j < name.len; j++) {
         unsigned c = (unsigned)lc((unsigned char)name.p[j]) - 'a';
         if (c >= 26 || !(initials >> c & 1))
@@ -392,24 +389,31 @@ static bool contains_any(struct span name, const struct span *words, size_t n)
     return false;
 }
 
+/* Word lists as X-macros: the table and its initials from one list (the
+ * initials fold to a constant). */
+#define WORD_SPAN(w) SPAN_LIT(w),
+#define WORD_INITIAL(w) (1u << (w[0] - 'a')) |
+#define SECRET_NAME_WORDS(X) \
+    X("secret") X("passw") X("pwd") X("token") X("apikey") X("api_key") X("api-key") \
+    X("access_key") X("accesskey") X("private_key") X("credential") X("auth") X("session_key")
+#define SECRET_PARAM_WORDS(X) X("signature") X("x-amz-credential")
+
 static bool is_secret_name(struct span name)
 {
-    static const struct span words[] = {
-        SPAN_LIT("secret"), SPAN_LIT("passw"), SPAN_LIT("pwd"), SPAN_LIT("token"), SPAN_LIT("apikey"),
-        SPAN_LIT("api_key"), SPAN_LIT("api-key"), SPAN_LIT("access_key"), SPAN_LIT("accesskey"),
-        SPAN_LIT("private_key"), SPAN_LIT("credential"), SPAN_LIT("auth"), SPAN_LIT("session_key"),
-    };
+    static const struct span words[] = { SECRET_NAME_WORDS(WORD_SPAN) };
+    const uint32_t initials = SECRET_NAME_WORDS(WORD_INITIAL) 0;
     /* PWD and OLDPWD are directories (sudo logs PWD=/home/alice) */
     if (match_ieq(name, "PWD") || match_ieq(name, "OLDPWD"))
         return false;
-    return contains_any(name, words, sizeof(words) / sizeof(words[0]));
+    return contains_any(name, words, sizeof(words) / sizeof(words[0]), initials);
 }
 
 static bool is_secret_param(struct span name)
 {
-    static const struct span words[] = { SPAN_LIT("signature"), SPAN_LIT("x-amz-credential") };
+    static const struct span words[] = { SECRET_PARAM_WORDS(WORD_SPAN) };
+    const uint32_t initials = SECRET_PARAM_WORDS(WORD_INITIAL) 0;
     return is_secret_name(name) || match_ieq(name, "key") || match_ieq(name, "sig") ||
-           match_ieq(name, "code") || contains_any(name, words, sizeof(words) / sizeof(words[0]));
+           match_ieq(name, "code") || contains_any(name, words, sizeof(words) / sizeof(words[0]), initials);
 }
 
 static bool is_tokch(int c)
