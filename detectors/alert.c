@@ -928,7 +928,9 @@ static void risk_collect(struct alert_stream *as, struct span p, const struct al
     }
 }
 
-static void risk_judge(struct alert_stream *as, struct alert *a)
+/* min: alerts.min_severity; below it the alert is never shown, so its
+ * basis is not written. */
+static void risk_judge(struct alert_stream *as, struct alert *a, int min)
 {
     if (!a->novelty || !a->rule)
         return;
@@ -950,6 +952,8 @@ static void risk_judge(struct alert_stream *as, struct alert *a)
         if (a->score > 0.1 + 0.2 * level)
             a->score = 0.1 + 0.2 * level;
     }
+    if ((int)a->severity < min)
+        return;
     /* name the strongest signals first, at most RISK_NAMED of them */
     for (unsigned k = 1; k < sum.n; k++)
         for (unsigned j = k; j > 0 && sum.w4[j] > sum.w4[j - 1]; j--) {
@@ -1025,11 +1029,11 @@ bool alert_emit(struct vigil *vg, struct alert *a)
         a->severity = SEV_CRITICAL;
     if (!as || as->depth > 2)     /* an alert about alerts about alerts: stop there */
         return false;
-    risk_judge(as, a);
+    int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;
+    risk_judge(as, a, min);
     risk_note(as, a);
     unsigned d = as->depth;
     as->depth++;
-    int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;
     if ((int)a->severity < min) {
         /* below the display floor, but correlation still sees it (unmasked:
          * nothing of it leaves vigil, and on_alert reads its rule, stage,

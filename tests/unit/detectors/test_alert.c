@@ -483,6 +483,12 @@ Test(alert, an_alert_below_min_severity_is_neither_shown_nor_masked)
     cr_assert(span_eq_cstr(a.entity.command, "/usr/bin/7z a -p**** x.7z"), "%.*s",
               (int)a.entity.command.len, a.entity.command.p);
     cr_assert_null(strstr(a.evidence[0].p, "S3cret"), "%s", a.evidence[0].p);
+    /* a lone novelty is info: judged, but its basis is never written */
+    struct alert n = signal("shell.rare_command", "bob", T0 + MIN, SEV_MEDIUM, true);
+    cr_assert_not(alert_emit(vg, &n));
+    cr_assert_eq(n.severity, SEV_INFO);
+    cr_assert_eq(n.basis[0], '\0', "%s", n.basis);
+    cr_assert_str_eq(n.message, "shell.rare_command by bob");
     detectors_free(vg);
 }
 
