@@ -800,8 +800,12 @@ static bool throttled(struct vigil *vg, struct alert_stream *as, const struct al
         t->last = a->ts > t->last ? a->ts : t->last;
         if ((uint8_t)a->severity > t->max_sev)
             t->max_sev = (uint8_t)a->severity;
-        t->msglen = (uint16_t)strnlen(a->message, sizeof(t->msg) - 1);
-        memcpy(t->msg, a->message, t->msglen);
+        /* the report quotes the last repeat's message: masked, then cut */
+        char tmp[ALERT_MESSAGE_BYTES];
+        size_t mlen = mask_secrets(span_make(a->message, strnlen(a->message, sizeof(a->message))), tmp,
+                                   sizeof(tmp));
+        t->msglen = (uint16_t)(mlen < sizeof(t->msg) - 1 ? mlen : sizeof(t->msg) - 1);
+        memcpy(t->msg, tmp, t->msglen);
         return true;
     }
     if (t->repeats)
@@ -814,12 +818,25 @@ static bool throttled(struct vigil *vg, struct alert_stream *as, const struct al
 }
 
 /* One masking routine for everything an alert quotes: its message, its
- * evidence lines and the command it names. Detectors may mask too (they
+ * evidence lines and the command it names, into the stream's buffers of
+ * nesting depth d. Only what leaves vigil is masked, once: the command when
+ * the alert passes min_severity (it is part of the throttle key, so commands
+ * that differ only in a secret are one window, and the window keeps it for
+ * the "repeated" report), the message and evidence only when the alert is
+ * printed and shipped; a repeat inside a throttle window has only its
+ * message masked, which the report quotes. Detectors may mask too (they
  * quote a masked line); masking twice changes nothing. */
-static void mask_alert(struct alert_stream *as, struct alert *a)
+static void mask_command(struct alert_stream *as, struct alert *a, unsigned d)
+{
+    if (a->entity.command.len) {
+        size_t n = mask_secrets(a->entity.command, as->masked_cmd[d], sizeof(as->masked_cmd[d]));
+        a->entity.command = span_make(as->masked_cmd[d], n);
+    }
+}
+
+static void mask_quoted(struct alert_stream *as, struct alert *a, unsigned d)
 {
     char tmp[ALERT_MESSAGE_BYTES];
-    unsigned d = as->depth < 3 ? as->depth : 2;
     mask_secrets(span_make(a->message, strnlen(a->message, sizeof(a->message))), tmp, sizeof(tmp));
     memcpy(a->message, tmp, sizeof(a->message));
     for (unsigned i = 0; i < a->nevidence && i < ALERT_MAX_EVIDENCE; i++) {
@@ -828,10 +845,6 @@ static void mask_alert(struct alert_stream *as, struct alert *a)
             e.len = ALERT_EVIDENCE_BYTES;
         size_t n = mask_secrets(e, as->masked_ev[d][i], sizeof(as->masked_ev[d][i]));
         a->evidence[i] = span_make(as->masked_ev[d][i], n);
-    }
-    if (a->entity.command.len) {
-        size_t n = mask_secrets(a->entity.command, as->masked_cmd[d], sizeof(as->masked_cmd[d]));
-        a->entity.command = span_make(as->masked_cmd[d], n);
     }
 }
 
@@ -915,7 +928,9 @@ static void risk_collect(struct alert_stream *as, struct span p, const struct al
     }
 }
 
-static void risk_judge(struct alert_stream *as, struct alert *a)
+/* min: alerts.min_severity; below it the alert is never shown, so its
+ * basis is not written. */
+static void risk_judge(struct alert_stream *as, struct alert *a, int min)
 {
     if (!a->novelty || !a->rule)
         return;
@@ -937,6 +952,8 @@ static void risk_judge(struct alert_stream *as, struct alert *a)
         if (a->score > 0.1 + 0.2 * level)
             a->score = 0.1 + 0.2 * level;
     }
+    if ((int)a->severity < min)
+        return;
     /* name the strongest signals first, at most RISK_NAMED of them */
     for (unsigned k = 1; k < sum.n; k++)
         for (unsigned j = k; j > 0 && sum.w4[j] > sum.w4[j - 1]; j--) {
@@ -1012,17 +1029,22 @@ bool alert_emit(struct vigil *vg, struct alert *a)
         a->severity = SEV_CRITICAL;
     if (!as || as->depth > 2)     /* an alert about alerts about alerts: stop there */
         return false;
-    risk_judge(as, a);
-    risk_note(as, a);
-    mask_alert(as, a);
-    as->depth++;
     int min = vg->conf ? vg->conf->alerts.min_severity : SEV_INFO;
+    risk_judge(as, a, min);
+    risk_note(as, a);
+    unsigned d = as->depth;
+    as->depth++;
     if ((int)a->severity < min) {
-        /* below the display floor, but correlation still sees it */
-    } else if (throttled(vg, as, a) || rate_capped(vg, as, a)) {
-        vg->n.alerts_throttled++;
-        goto out;
+        /* below the display floor, but correlation still sees it (unmasked:
+         * nothing of it leaves vigil, and on_alert reads its rule, stage,
+         * severity and people, never what it quotes) */
     } else {
+        mask_command(as, a, d);
+        if (throttled(vg, as, a) || rate_capped(vg, as, a)) {
+            vg->n.alerts_throttled++;
+            goto out;
+        }
+        mask_quoted(as, a, d);
         vg->n.alerts++;
         vg->n.alerts_by_severity[a->severity]++;
         publish(vg, as, a);

@@ -78,7 +78,10 @@ void alert_printf(struct alert *a, const char *fmt, ...) __attribute__((format(p
 void alert_evidence(struct alert *a, struct span line);
 
 /* Emits a (copies what it keeps). Returns true if printed/shipped, false when
- * below min_severity or throttled (the repeat is counted and reported). */
+ * below min_severity or throttled (the repeat is counted and reported).
+ * Whatever is printed or shipped has its secrets masked (mask_secrets), in a
+ * itself; an alert below min_severity leaves vigil in no form and is left
+ * as it was, so the detectors' on_alert may see raw log text in it. */
 bool alert_emit(struct vigil *vg, struct alert *a);
 
 const char *severity_name(enum severity s);

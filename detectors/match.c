@@ -302,9 +302,17 @@ void match_hhmm(int64_t ns, char out[6])
     out[5] = '\0';
 }
 
-/* ---- secret masking ---- */
+/* ---- secret masking ----
+ * Every line an alert quotes goes through here, and nearly none holds a
+ * secret, so the common case is one pass of a few instructions per byte: a
+ * byte-class table cuts the words and notes which telling bytes each word
+ * holds ('=', ':', a quoted space, the first byte of a key shape), and only a
+ * word holding one is scanned again. The tools that give flags their meaning
+ * are looked up in a table by their first byte, once per word; a flag is
+ * looked at only when the word starts with '-'. */
 
 #define MASK_RANGES 32
+#define MASK_PIPED 8
 
 struct masker {
     size_t from[MASK_RANGES], to[MASK_RANGES];
@@ -320,19 +328,92 @@ static void mask_add(struct masker *m, size_t from, size_t to)
     }
 }
 
+enum {
+    MC_BREAK = 1,       /* ends a word outside quotes: space, tab, ; | & newline */
+    MC_QUOTE = 2,       /* ' " */
+    MC_SLASH = 4,       /* the command's basename starts after the last one */
+    MC_EQ = 8,          /* NAME=value, ?key=value */
+    MC_COLON = 16,      /* scheme://user:pass@, "Authorization: Bearer x" */
+    MC_SPACE = 32,      /* inside a quoted word: "... Bearer x" */
+    MC_QUERY = 64,      /* ? and, inside quotes, & */
+    MC_KEY = 128,       /* can start a key shape (AKIA..., ghp_..., xoxb-..., sk-...) */
+    MC_SEGMENT = 256,   /* ends a command: ; | & newline */
+    MC_OPEN = 512,      /* taken off the front of a command word: ` ' " ( NUL */
+    MC_CLOSE = 1024,    /* taken off its end: ` ' " ) NUL */
+};
+
+static const uint16_t mask_class[256] = {
+    [' '] = MC_BREAK | MC_SPACE, ['\t'] = MC_BREAK, [';'] = MC_BREAK | MC_SEGMENT,
+    ['|'] = MC_BREAK | MC_SEGMENT, ['&'] = MC_BREAK | MC_SEGMENT | MC_QUERY,
+    ['\n'] = MC_BREAK | MC_SEGMENT, ['\''] = MC_QUOTE | MC_OPEN | MC_CLOSE,
+    ['"'] = MC_QUOTE | MC_OPEN | MC_CLOSE, ['`'] = MC_OPEN | MC_CLOSE, ['('] = MC_OPEN,
+    [')'] = MC_CLOSE, ['\0'] = MC_OPEN | MC_CLOSE, ['/'] = MC_SLASH, ['='] = MC_EQ, [':'] = MC_COLON,
+    ['?'] = MC_QUERY, ['A'] = MC_KEY, ['g'] = MC_KEY, ['x'] = MC_KEY, ['s'] = MC_KEY,
+};
+/* What a word's bytes can tell (seen): MC_OPEN/MC_CLOSE only matter at its ends. */
+#define MC_SEEN (MC_BREAK | MC_QUOTE | MC_SLASH | MC_EQ | MC_COLON | MC_SPACE | MC_QUERY | MC_KEY)
+
+/* Well-known key shapes: the prefix, then at least KEY_MIN_TAIL token bytes. */
+#define KEY_MIN_TAIL 12
+#define KEY_SHAPE(s) { s, sizeof(s) - 1 }
+static const struct { const char *s; uint8_t len; } key_shapes[] = {
+    KEY_SHAPE("AKIA"), KEY_SHAPE("ASIA"), KEY_SHAPE("ghp_"), KEY_SHAPE("gho_"), KEY_SHAPE("ghs_"),
+    KEY_SHAPE("github_pat_"), KEY_SHAPE("xoxb-"), KEY_SHAPE("xoxp-"), KEY_SHAPE("xoxa-"),
+    KEY_SHAPE("glpat-"), KEY_SHAPE("sk_live_"), KEY_SHAPE("sk-"),
+};
+#define KEY_MIN_BYTES (3 + KEY_MIN_TAIL)   /* the shortest prefix ("sk-") and its tail */
+
+/* Case-insensitive: is lit (lower case) at p? p holds at least len bytes. */
+static bool at_ieq(const char *p, const char *lit, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (lc((unsigned char)p[i]) != lit[i])
+            return false;
+    return true;
+}
+
+/* Does name contain one of the n words (lower case), ignoring case?
+ * initials: the bit (1 << (c - 'a')) of each word's first byte, a letter;
+ * only positions whose byte is one of them are compared. */
+static bool contains_any(struct span name, const struct span *words, size_t n, uint32_t initials)
+{
+    for (size_t j = 0; j < name.len; j++) {
+        unsigned c = (unsigned)lc((unsigned char)name.p[j]) - 'a';
+        if (c >= 26 || !(initials >> c & 1))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned)(words[i].p[0] - 'a') == c && words[i].len <= name.len - j &&
+                at_ieq(name.p + j, words[i].p, words[i].len))
+                return true;
+    }
+    return false;
+}
+
+/* Word lists as X-macros: the table and its initials from one list (the
+ * initials fold to a constant). */
+#define WORD_SPAN(w) SPAN_LIT(w),
+#define WORD_INITIAL(w) (1u << (w[0] - 'a')) |
+#define SECRET_NAME_WORDS(X) \
+    X("secret") X("passw") X("pwd") X("token") X("apikey") X("api_key") X("api-key") \
+    X("access_key") X("accesskey") X("private_key") X("credential") X("auth") X("session_key")
+#define SECRET_PARAM_WORDS(X) X("signature") X("x-amz-credential")
+
 static bool is_secret_name(struct span name)
 {
-    static const char *const words[] = {
-        "secret", "passw", "pwd", "token", "apikey", "api_key", "api-key", "access_key",
-        "accesskey", "private_key", "credential", "auth", "session_key", NULL
-    };
+    static const struct span words[] = { SECRET_NAME_WORDS(WORD_SPAN) };
+    const uint32_t initials = SECRET_NAME_WORDS(WORD_INITIAL) 0;
     /* PWD and OLDPWD are directories (sudo logs PWD=/home/alice) */
     if (match_ieq(name, "PWD") || match_ieq(name, "OLDPWD"))
         return false;
-    for (unsigned i = 0; words[i]; i++)
-        if (match_contains(name, words[i]))
-            return true;
-    return false;
+    return contains_any(name, words, sizeof(words) / sizeof(words[0]), initials);
+}
+
+static bool is_secret_param(struct span name)
+{
+    static const struct span words[] = { SECRET_PARAM_WORDS(WORD_SPAN) };
+    const uint32_t initials = SECRET_PARAM_WORDS(WORD_INITIAL) 0;
+    return is_secret_name(name) || match_ieq(name, "key") || match_ieq(name, "sig") ||
+           match_ieq(name, "code") || contains_any(name, words, sizeof(words) / sizeof(words[0]), initials);
 }
 
 static bool is_tokch(int c)
@@ -355,127 +436,224 @@ static size_t value_end(const char *p, size_t i, size_t we, bool query)
     return i;
 }
 
-/* Scans one word for secrets that do not depend on the previous word. */
-static void mask_word(struct masker *m, const char *p, size_t ws, size_t we)
+/* NAME=value and --password=value: the first '=' of the word, before any
+ * ':', '/' or quote, after a NAME that looks like a secret. A quoted value
+ * (NAME='a b') is hidden up to its closing quote. */
+static void mask_assignment(struct masker *m, const char *p, size_t ws, size_t we)
 {
     size_t s = ws;
     while (s < we && (is_quote((unsigned char)p[s]) || p[s] == '-'))
         s++;
-    /* NAME=value and --password=value */
     size_t eq = s;
     while (eq < we && p[eq] != '=' && p[eq] != ':' && p[eq] != '/' && !is_quote((unsigned char)p[eq]))
         eq++;
-    if (eq < we && p[eq] == '=' && eq > s && is_secret_name(span_make(p + s, eq - s)))
-        mask_add(m, eq + 1, value_end(p, eq + 1, we, false));
-    for (size_t i = ws; i < we; i++) {
-        /* scheme://user:pass@host */
-        if (i + 3 <= we && p[i] == ':' && i + 2 < we && p[i + 1] == '/' && p[i + 2] == '/') {
-            size_t a = i + 3, colon = 0;
-            for (size_t k = a; k < we && p[k] != '/' && p[k] != ' '; k++) {
-                if (p[k] == ':' && !colon)
-                    colon = k;
-                if (p[k] == '@') {
-                    if (colon)
-                        mask_add(m, colon + 1, k);
-                    break;
-                }
-            }
+    if (eq >= we || p[eq] != '=' || eq == s || !is_secret_name(span_make(p + s, eq - s)))
+        return;
+    size_t v = eq + 1;
+    if (v < we && is_quote((unsigned char)p[v])) {
+        const char *close = memchr(p + v + 1, p[v], we - v - 1);
+        mask_add(m, v + 1, close ? (size_t)(close - p) : we);
+    } else {
+        mask_add(m, v, value_end(p, v, we, false));
+    }
+}
+
+/* scheme://user:pass@host, with the "://" at i */
+static void mask_userinfo(struct masker *m, const char *p, size_t i, size_t we)
+{
+    size_t colon = 0;
+    for (size_t k = i + 3; k < we && p[k] != '/' && p[k] != ' '; k++) {
+        if (p[k] == ':' && !colon)
+            colon = k;
+        if (p[k] == '@') {
+            if (colon)
+                mask_add(m, colon + 1, k);
+            break;
         }
+    }
+}
+
+/* Scans one word for secrets that do not depend on the previous word; seen
+ * is the OR of the classes of its bytes. */
+static void mask_word(struct masker *m, const char *p, size_t ws, size_t we, unsigned seen)
+{
+    if (seen & MC_EQ)
+        mask_assignment(m, p, ws, we);
+    unsigned want = seen & (MC_COLON | MC_SPACE);
+    if (seen & MC_EQ)
+        want |= seen & MC_QUERY;    /* ?name=value */
+    if (we - ws >= KEY_MIN_BYTES)
+        want |= seen & MC_KEY;
+    if (!want)
+        return;
+    for (size_t i = ws; i < we; i++) {
+        unsigned k = mask_class[(unsigned char)p[i]] & want;
+        if (!k)
+            continue;
+        if ((k & MC_COLON) && i + 2 < we && p[i + 1] == '/' && p[i + 2] == '/')
+            mask_userinfo(m, p, i, we);
         /* "Authorization: Bearer xyz" as one quoted word */
-        if (i + 7 <= we && (p[i] == ' ' || p[i] == ':') &&
-            (match_ieq(span_make(p + i + 1, 6), "bearer") || match_ieq(span_make(p + i + 1, 5), "basic")))
-        {
-            size_t k = i + 1;
-            while (k < we && p[k] != ' ')
-                k++;
-            if (k < we)
-                mask_add(m, k + 1, value_end(p, k + 1, we, false));
+        if ((k & (MC_COLON | MC_SPACE)) && i + 7 <= we &&
+            (at_ieq(p + i + 1, "bearer", 6) || at_ieq(p + i + 1, "basic", 5))) {
+            size_t e = i + 1;
+            while (e < we && p[e] != ' ')
+                e++;
+            if (e < we)
+                mask_add(m, e + 1, value_end(p, e + 1, we, false));
         }
         /* ?token=...&sig=... */
-        if ((p[i] == '?' || p[i] == '&') && i + 1 < we) {
-            size_t k = i + 1;
-            while (k < we && p[k] != '=' && p[k] != '&' && p[k] != '?')
-                k++;
-            struct span name = span_make(p + i + 1, k - i - 1);
-            if (k < we && p[k] == '=' &&
-                (is_secret_name(name) || match_ieq(name, "key") || match_ieq(name, "sig") ||
-                 match_contains(name, "signature") || match_ieq(name, "code") ||
-                 match_contains(name, "x-amz-credential")))
-                mask_add(m, k + 1, value_end(p, k + 1, we, true));
+        if ((k & MC_QUERY) && i + 1 < we) {
+            size_t e = i + 1;
+            while (e < we && p[e] != '=' && p[e] != '&' && p[e] != '?')
+                e++;
+            if (e < we && p[e] == '=' && is_secret_param(span_make(p + i + 1, e - i - 1)))
+                mask_add(m, e + 1, value_end(p, e + 1, we, true));
         }
-        /* Well-known key shapes. */
-        static const char *const prefixes[] = { "AKIA", "ASIA", "ghp_", "gho_", "ghs_", "github_pat_",
-                                                "xoxb-", "xoxp-", "xoxa-", "glpat-", "sk_live_", "sk-", NULL };
-        if (i == ws || !isalnum((unsigned char)p[i - 1])) {
-            for (unsigned k = 0; prefixes[k]; k++) {
-                size_t n = strlen(prefixes[k]);
-                if (i + n < we && memcmp(p + i, prefixes[k], n) == 0) {
-                    size_t e = i + n;
-                    while (e < we && is_tokch((unsigned char)p[e]) && p[e] != '/' && p[e] != '=')
-                        e++;
-                    if (e - i >= n + 12)
-                        mask_add(m, i + n, e);
-                }
+        if ((k & MC_KEY) && we - i >= KEY_MIN_BYTES && (i == ws || !isalnum((unsigned char)p[i - 1]))) {
+            for (unsigned s = 0; s < sizeof(key_shapes) / sizeof(key_shapes[0]); s++) {
+                size_t n = key_shapes[s].len;
+                if (key_shapes[s].s[0] != p[i] || i + n >= we || memcmp(p + i, key_shapes[s].s, n) != 0)
+                    continue;
+                size_t e = i + n;
+                while (e < we && is_tokch((unsigned char)p[e]) && p[e] != '/' && p[e] != '=')
+                    e++;
+                if (e - i >= n + KEY_MIN_TAIL)
+                    mask_add(m, i + n, e);
             }
         }
     }
 }
 
-/* Does word w (a flag) take a secret as its next word for command cmd? */
-static int flag_takes_secret(struct span cmd, struct span w, size_t *attached)
+/* ---- the tools a command line names ---- */
+
+enum {
+    TOOL_PW_ATTACHED = 1,   /* -p<secret> (and -hp<secret> for the archivers) */
+    TOOL_PW_P = 2,          /* -p <secret> */
+    TOOL_PW_ZIP = 4,        /* -P <secret> */
+    TOOL_PW_REDIS = 8,      /* -a <secret> */
+    TOOL_PW_USER = 16,      /* -u/--user user:<secret> */
+    TOOL_STDIN = 32,        /* reads a password on its standard input */
+    TOOL_ECHO = 64,
+    TOOL_SUDO = 128,
+};
+/* A tool that takes a password in its arguments names the command a flag
+ * belongs to, even later in a line (prose: an alert's message). */
+#define TOOL_TAKES_PW (TOOL_PW_ATTACHED | TOOL_PW_P | TOOL_PW_ZIP | TOOL_PW_REDIS | TOOL_PW_USER)
+
+struct mask_tool {
+    const char *name;
+    uint8_t len;
+    bool prefix;            /* "mysql" is mysql* (mysqldump, mysqladmin) */
+    uint8_t flags;          /* TOOL_* */
+};
+#define TOOL(n, pre, f) { n, sizeof(n) - 1, pre, f }
+
+/* Rows by first byte: most words start with a byte no tool starts with. */
+static const struct mask_tool tools_7[] = {
+    TOOL("7z", false, TOOL_PW_ATTACHED), TOOL("7za", false, TOOL_PW_ATTACHED),
+    TOOL("7zr", false, TOOL_PW_ATTACHED), { 0 } };
+static const struct mask_tool tools_c[] = {
+    TOOL("curl", false, TOOL_PW_USER), TOOL("chpasswd", false, TOOL_STDIN),
+    TOOL("chgpasswd", false, TOOL_STDIN), TOOL("cryptsetup", false, TOOL_STDIN), { 0 } };
+static const struct mask_tool tools_e[] = { TOOL("echo", false, TOOL_ECHO), { 0 } };
+static const struct mask_tool tools_h[] = {
+    TOOL("htpasswd", false, TOOL_PW_P | TOOL_STDIN), { 0 } };
+static const struct mask_tool tools_m[] = {
+    TOOL("mysql", true, TOOL_PW_ATTACHED | TOOL_PW_P), TOOL("mariadb", true, TOOL_PW_ATTACHED | TOOL_PW_P),
+    { 0 } };
+static const struct mask_tool tools_p[] = {
+    TOOL("passwd", false, TOOL_STDIN), TOOL("printf", false, TOOL_ECHO), { 0 } };
+static const struct mask_tool tools_r[] = {
+    TOOL("rar", false, TOOL_PW_ATTACHED), TOOL("redis-cli", false, TOOL_PW_REDIS), { 0 } };
+static const struct mask_tool tools_s[] = {
+    TOOL("sshpass", false, TOOL_PW_ATTACHED | TOOL_PW_P), TOOL("sudo", false, TOOL_SUDO), { 0 } };
+static const struct mask_tool tools_u[] = {
+    TOOL("unrar", false, TOOL_PW_ATTACHED), TOOL("useradd", false, TOOL_PW_P),
+    TOOL("usermod", false, TOOL_PW_P), TOOL("unzip", false, TOOL_PW_ZIP), { 0 } };
+static const struct mask_tool tools_w[] = { TOOL("wget", false, TOOL_PW_USER), { 0 } };
+static const struct mask_tool tools_z[] = { TOOL("zip", false, TOOL_PW_ZIP), { 0 } };
+
+static const struct mask_tool *const tools_by_first[256] = {
+    ['7'] = tools_7, ['c'] = tools_c, ['e'] = tools_e, ['h'] = tools_h, ['m'] = tools_m,
+    ['p'] = tools_p, ['r'] = tools_r, ['s'] = tools_s, ['u'] = tools_u, ['w'] = tools_w,
+    ['z'] = tools_z,
+};
+
+/* TOOL_* of a command's basename (case-sensitive: Unix commands are). */
+static unsigned tool_flags(struct span cmd)
 {
-    *attached = 0;
-    static const char *const long_flags =
-        "--password|--passwd|--pass|--token|--secret|--api-key|--apikey|--client-secret|"
-        "--access-key|--secret-key|--auth-token|-pass|-passin|-passout|--authorization";
-    if (match_glob_any(long_flags, w))
-        return 1;
-    if (match_ieq(w, "bearer") || match_ieq(w, "basic") || match_ieq(w, "token"))
-        return 1;
-    if (match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar|sshpass", cmd) && w.len > 2 && w.p[0] == '-' &&
-        (w.p[1] == 'p' || (w.p[1] == 'h' && w.p[2] == 'p'))) {
-        *attached = w.p[1] == 'p' ? 2 : 3;
-        return 2;
-    }
-    if (match_glob_any("mysql*|mariadb*|sshpass|useradd|usermod|htpasswd", cmd) && span_eq_cstr(w, "-p"))
-        return 1;
-    if (match_glob_any("zip|unzip", cmd) && span_eq_cstr(w, "-P"))
-        return 1;
-    if (match_glob_any("redis-cli", cmd) && span_eq_cstr(w, "-a"))
-        return 1;
-    if (match_glob_any("curl|wget", cmd) && (span_eq_cstr(w, "-u") || match_ieq(w, "--user")))
-        return 3;   /* user:password */
+    if (!cmd.len)
+        return 0;
+    for (const struct mask_tool *t = tools_by_first[(unsigned char)cmd.p[0]]; t && t->name; t++)
+        if ((t->prefix ? cmd.len >= t->len : cmd.len == t->len) && memcmp(cmd.p, t->name, t->len) == 0)
+            return t->flags;
     return 0;
 }
 
 /* The command a word names, for flags that mean a password only to some
  * tools: its basename, with quotes, backquotes, "(" and a NAME= prefix
- * (sudo's COMMAND=/usr/bin/7z) taken off. */
-static struct span word_cmd(struct span w)
+ * (sudo's COMMAND=/usr/bin/7z) taken off. slash: the word's last '/', or
+ * NULL (none of those strips can remove a '/'). */
+static struct span word_cmd(struct span w, const char *slash)
 {
-    while (w.len && strchr("`'\"(", w.p[0]))
+    while (w.len && (mask_class[(unsigned char)w.p[0]] & MC_OPEN))
         w = span_from(w, 1);
-    while (w.len && strchr("`'\")", w.p[w.len - 1]))
+    while (w.len && (mask_class[(unsigned char)w.p[w.len - 1]] & MC_CLOSE))
         w.len--;
-    const char *eq = memchr(w.p, '=', w.len);
-    if (eq && span_starts(w, SPAN_LIT("COMMAND=")))
-        w = span_from(w, (size_t)(eq - w.p) + 1);
-    for (size_t k = w.len; k-- > 0;)
-        if (w.p[k] == '/')
-            return span_from(w, k + 1);
+    if (slash)
+        return span_make(slash + 1, (size_t)(w.p + w.len - slash - 1));
+    if (span_starts(w, SPAN_LIT("COMMAND=")))
+        w = span_from(w, 8);
     return w;
+}
+
+/* Does word w (a flag) take a secret as its next word for a command with
+ * TOOL_* flags tools? 1: the next word, 2: attached (after *attached bytes),
+ * 3: the next word after its ':'. */
+static int flag_takes_secret(unsigned tools, struct span w, size_t *attached)
+{
+    static const struct span long_flags[] = {
+        SPAN_LIT("--password"), SPAN_LIT("--passwd"), SPAN_LIT("--pass"), SPAN_LIT("--token"),
+        SPAN_LIT("--secret"), SPAN_LIT("--api-key"), SPAN_LIT("--apikey"), SPAN_LIT("--client-secret"),
+        SPAN_LIT("--access-key"), SPAN_LIT("--secret-key"), SPAN_LIT("--auth-token"), SPAN_LIT("-pass"),
+        SPAN_LIT("-passin"), SPAN_LIT("-passout"), SPAN_LIT("--authorization"),
+    };
+    *attached = 0;
+    if (!w.len || w.p[0] != '-')
+        return (w.len == 5 && (at_ieq(w.p, "basic", 5) || at_ieq(w.p, "token", 5))) ||
+               (w.len == 6 && at_ieq(w.p, "bearer", 6));
+    for (unsigned i = 0; i < sizeof(long_flags) / sizeof(long_flags[0]); i++)
+        if (span_eq(w, long_flags[i]))
+            return 1;
+    if ((tools & TOOL_PW_ATTACHED) && w.len > 2 && (w.p[1] == 'p' || (w.p[1] == 'h' && w.p[2] == 'p'))) {
+        *attached = w.p[1] == 'p' ? 2 : 3;
+        return 2;
+    }
+    if ((tools & TOOL_PW_P) && span_eq_cstr(w, "-p"))
+        return 1;
+    if ((tools & TOOL_PW_ZIP) && span_eq_cstr(w, "-P"))
+        return 1;
+    if ((tools & TOOL_PW_REDIS) && span_eq_cstr(w, "-a"))
+        return 1;
+    if ((tools & TOOL_PW_USER) && (span_eq_cstr(w, "-u") || match_ieq(w, "--user")))
+        return 3;   /* user:password */
+    return 0;
 }
 
 /* Tools that take a password on their standard input, so what is piped
  * into them (`echo 'user:pass' | chpasswd`) is a secret. */
-static bool reads_secret(struct span cmd, struct span w, bool after_sudo)
+static bool reads_secret(unsigned tools, struct span w, bool after_sudo)
 {
-    return match_glob_any("chpasswd|chgpasswd|passwd|htpasswd|cryptsetup", cmd) ||
-           span_eq_cstr(w, "--password-stdin") || span_eq_cstr(w, "--stdin") ||
+    return (tools & TOOL_STDIN) || span_eq_cstr(w, "--password-stdin") || span_eq_cstr(w, "--stdin") ||
            (after_sudo && span_eq_cstr(w, "-S"));
 }
 
-#define MASK_PIPED 8
+/* Words before the command: sudo, env, nohup, export and NAME=value. */
+static bool is_launcher(struct span w, unsigned seen)
+{
+    return (seen & MC_EQ) || span_eq_cstr(w, "sudo") || span_eq_cstr(w, "env") ||
+           span_eq_cstr(w, "nohup") || span_eq_cstr(w, "export");
+}
 
 /* Could w be a login name? Lowercase letters, digits and ._-@$ only: a name
  * with capitals or other symbols after "invalid user" is most likely a
@@ -491,11 +669,74 @@ static bool name_shaped(struct span w)
     return w.len > 0 && w.len <= 32;
 }
 
+/* The end of the word at i: the first space, tab, ; | & or newline outside
+ * quotes. seen: the MC_SEEN classes of its bytes; slash: its last '/' or
+ * NULL. */
+static size_t word_end(const char *p, size_t i, size_t len, unsigned *seen, const char **slash)
+{
+    unsigned acc = 0;
+    const char *last = NULL;
+    char q = 0;
+    for (; i < len; i++) {
+        unsigned k = mask_class[(unsigned char)p[i]];
+        if (!k)
+            continue;
+        if (k & (MC_BREAK | MC_QUOTE)) {
+            if (q) {
+                if (p[i] == q)
+                    q = 0;
+            } else if (k & MC_QUOTE) {
+                q = p[i];
+            } else {
+                break;
+            }
+        }
+        if (k & MC_SLASH)
+            last = p + i;
+        acc |= k & MC_SEEN;
+    }
+    *seen = acc;
+    *slash = last;
+    return i;
+}
+
+/* Copies line to out around the ranges of m (they may overlap and are
+ * unsorted), each range written once as "****". */
+static size_t mask_copy(const struct masker *m, struct span line, char *out, size_t cap)
+{
+    size_t o = 0;
+    if (!cap)
+        return 0;
+    if (!m->n) {
+        o = line.len < cap - 1 ? line.len : cap - 1;
+        memcpy(out, line.p, o);
+        out[o] = '\0';
+        return o;
+    }
+    for (size_t k = 0; k < line.len && o + 1 < cap;) {
+        size_t end = 0;
+        for (unsigned r = 0; r < m->n; r++)
+            if (k >= m->from[r] && k < m->to[r] && m->to[r] > end)
+                end = m->to[r];
+        if (end) {
+            for (const char *s = "****"; *s && o + 1 < cap; s++)
+                out[o++] = *s;
+            k = end;
+            continue;
+        }
+        out[o++] = line.p[k++];
+    }
+    out[o] = '\0';
+    return o;
+}
+
 size_t mask_secrets(struct span line, char *out, size_t cap)
 {
-    struct masker m = { .n = 0 };
+    struct masker m;
+    m.n = 0;
     const char *p = line.p;
     struct span cmd = SPAN_NULL, prev = SPAN_NULL;
+    unsigned cmd_tools = 0;     /* tool_flags(cmd) */
     int pending = 0;   /* the previous word asked to hide this one (1 whole, 3 after ':',
                           4 unless name-shaped) */
     /* Arguments of an echo/printf in this segment and in the one piped into
@@ -508,23 +749,12 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
         while (i < line.len && (p[i] == ' ' || p[i] == '\t'))
             i++;
         size_t ws = i;
-        char q = 0;
-        while (i < line.len) {
-            char c = p[i];
-            if (q) {
-                if (c == q)
-                    q = 0;
-            } else if (c == '\'' || c == '"') {
-                q = c;
-            } else if (c == ' ' || c == '\t' || c == ';' || c == '|' || c == '&' || c == '\n') {
-                break;
-            }
-            i++;
-        }
+        const char *slash;
+        unsigned seen;
+        i = word_end(p, i, line.len, &seen, &slash);
         size_t we = i;
         if (we > ws) {
             struct span w = span_make(p + ws, we - ws);
-            struct span wc = word_cmd(w);
             if (pending == 1) {
                 size_t s = ws, e = we;
                 if (is_quote((unsigned char)p[s]))
@@ -536,28 +766,35 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
                 if (!name_shaped(w))
                     mask_add(&m, ws, we);
             } else if (pending == 3) {
-                for (size_t k = ws; k < we; k++)
-                    if (p[k] == ':') {
-                        mask_add(&m, k + 1, value_end(p, k + 1, we, false));
-                        break;
-                    }
+                const char *colon = memchr(p + ws, ':', we - ws);
+                if (colon)
+                    mask_add(&m, (size_t)(colon - p) + 1, value_end(p, (size_t)(colon - p) + 1, we, false));
             }
             pending = 0;
-            mask_word(&m, p, ws, we);
+            mask_word(&m, p, ws, we, seen);
+            /* a flag may be quoted ('-pX', "--password") */
+            struct span f = w;
+            if (is_quote((unsigned char)f.p[0])) {
+                f = span_from(f, 1);
+                if (f.len && f.p[f.len - 1] == w.p[0])
+                    f.len--;
+            }
             size_t att;
-            int t = flag_takes_secret(cmd, w, &att);
+            int t = flag_takes_secret(cmd_tools, f, &att);
             if (t == 2)
-                mask_add(&m, ws + att, we);
+                mask_add(&m, (size_t)(f.p - p) + att, (size_t)(f.p - p) + f.len);
             else
                 pending = t;
-            if (!t && match_ieq(w, "user") && match_ieq(prev, "invalid"))
+            if (!t && w.len == 4 && prev.len == 7 && at_ieq(w.p, "user", 4) && at_ieq(prev.p, "invalid", 7))
                 pending = 4;
             prev = w;
             if (echoing && p[ws] != '-' && necho < MASK_PIPED) {
                 echo_from[necho] = ws;
                 echo_to[necho++] = we;
             }
-            if (npiped && reads_secret(wc, w, sudo_seg)) {
+            struct span wc = word_cmd(w, slash);
+            unsigned tools = tool_flags(wc);
+            if (npiped && reads_secret(tools, w, sudo_seg)) {
                 /* user:pass keeps the user, anything else goes whole */
                 for (unsigned k = 0; k < npiped; k++) {
                     size_t s = piped_from[k], e = piped_to[k];
@@ -574,22 +811,21 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
             }
             /* echo starts a command: the segment's first word, or one
              * quoted in prose ("(`echo ...") */
-            if (match_glob_any("echo|printf", wc) && !echoing &&
-                (!cmd.len || p[ws] == '`' || p[ws] == '(')) {
+            if ((tools & TOOL_ECHO) && !echoing && (!cmd.len || p[ws] == '`' || p[ws] == '(')) {
                 echoing = true;
                 necho = 0;
             }
-            if (span_eq_cstr(wc, "sudo"))
+            if (tools & TOOL_SUDO)
                 sudo_seg = true;
             /* The command that gives flags their meaning: the first word,
              * or in prose (an alert's message) any later tool that takes a
              * password in its arguments. */
-            if ((!cmd.len && !match_glob_any("sudo|env|nohup|export|*=*", w)) ||
-                match_glob_any("mysql*|mariadb*|7z|7za|7zr|rar|unrar|sshpass|zip|unzip|redis-cli|"
-                               "curl|wget|useradd|usermod|htpasswd", wc))
+            if ((!cmd.len && !is_launcher(w, seen)) || (tools & TOOL_TAKES_PW)) {
                 cmd = wc;
+                cmd_tools = tools;
+            }
         }
-        if (i < line.len && (p[i] == ';' || p[i] == '|' || p[i] == '&' || p[i] == '\n')) {
+        if (i < line.len && (mask_class[(unsigned char)p[i]] & MC_SEGMENT)) {
             bool pipe = p[i] == '|' && (i + 1 >= line.len || p[i + 1] != '|');
             npiped = 0;
             if (pipe && echoing) {
@@ -601,26 +837,10 @@ size_t mask_secrets(struct span line, char *out, size_t cap)
             sudo_seg = false;
             necho = 0;
             cmd = SPAN_NULL;
+            cmd_tools = 0;
             pending = 0;
             i++;
         }
     }
-    /* Copy around the ranges (they may overlap and are unsorted). */
-    size_t o = 0;
-    for (size_t k = 0; k < line.len && o + 1 < cap;) {
-        size_t end = 0;
-        for (unsigned r = 0; r < m.n; r++)
-            if (k >= m.from[r] && k < m.to[r] && m.to[r] > end)
-                end = m.to[r];
-        if (end) {
-            for (const char *s = "****"; *s && o + 1 < cap; s++)
-                out[o++] = *s;
-            k = end;
-            continue;
-        }
-        out[o++] = p[k++];
-    }
-    if (cap)
-        out[o] = '\0';
-    return o;
+    return mask_copy(&m, line, out, cap);
 }

@@ -432,6 +432,66 @@ Test(alert, secrets_are_masked_in_message_evidence_and_command)
     detectors_free(vg);
 }
 
+/* A repeat inside the throttle window is only counted, but its message is
+ * quoted by the "repeated" report: masked, like everything shown. Commands
+ * that differ only in a secret are one window (the key holds the command
+ * masked). */
+Test(alert, a_throttled_repeat_is_reported_masked)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.throttle_ms = 10 * 60 * 1000;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = signal("auth.sudo_new_command", "alice", T0, SEV_LOW, false);
+    a.entity.command = SPAN_LIT("/usr/bin/mysql -pFirstPw1");
+    memset(a.message, 0, sizeof(a.message));
+    alert_printf(&a, "alice ran sudo /usr/bin/mysql -pFirstPw1");
+    cr_assert(alert_emit(vg, &a));
+    a = signal("auth.sudo_new_command", "alice", T0 + MIN, SEV_LOW, false);
+    a.entity.command = SPAN_LIT("/usr/bin/mysql -pOtherPw2");
+    memset(a.message, 0, sizeof(a.message));
+    alert_printf(&a, "alice ran sudo /usr/bin/mysql -pOtherPw2");
+    cr_assert_not(alert_emit(vg, &a), "the same command once masked: throttled");
+    cr_assert_eq(vg->n.alerts_throttled, 1);
+    vg->event_now = T0 + 11 * MIN;
+    alert_stream_tick(vg);
+    cr_assert_eq(ncaught, 2);
+    cr_assert(strstr(caught[1].message, "repeated once"), "%s", caught[1].message);
+    cr_assert(strstr(caught[1].message, "last: alice ran sudo /usr/bin/mysql -p****"), "%s",
+              caught[1].message);
+    cr_assert_null(strstr(caught[1].message, "OtherPw2"), "%s", caught[1].message);
+    cr_assert_null(strstr(caught[0].message, "FirstPw1"), "%s", caught[0].message);
+    detectors_free(vg);
+}
+
+/* Below min_severity nothing of an alert leaves vigil: it is not masked
+ * (the detector's alert is left as it was), yet correlation still sees it. */
+Test(alert, an_alert_below_min_severity_is_neither_shown_nor_masked)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.alerts.min_severity = SEV_MEDIUM;
+    cr_assert_eq(detectors_init(vg), 0);
+    struct alert a = signal("auth.sudo_new_command", "alice", T0, SEV_LOW, false);
+    static const char line[] = "sudo: alice : COMMAND=/usr/bin/7z a -pS3cret x.7z";
+    a.entity.command = SPAN_LIT("/usr/bin/7z a -pS3cret x.7z");
+    alert_evidence(&a, SPAN_LIT(line));
+    cr_assert_not(alert_emit(vg, &a));
+    cr_assert_eq(ncaught, 0);
+    cr_assert_eq(a.evidence[0].p, line, "evidence not copied for masking");
+    cr_assert(span_eq_cstr(a.entity.command, "/usr/bin/7z a -pS3cret x.7z"));
+    a.severity = SEV_MEDIUM;
+    cr_assert(alert_emit(vg, &a));
+    cr_assert(span_eq_cstr(a.entity.command, "/usr/bin/7z a -p**** x.7z"), "%.*s",
+              (int)a.entity.command.len, a.entity.command.p);
+    cr_assert_null(strstr(a.evidence[0].p, "S3cret"), "%s", a.evidence[0].p);
+    /* a lone novelty is info: judged, but its basis is never written */
+    struct alert n = signal("shell.rare_command", "bob", T0 + MIN, SEV_MEDIUM, true);
+    cr_assert_not(alert_emit(vg, &n));
+    cr_assert_eq(n.severity, SEV_INFO);
+    cr_assert_eq(n.basis[0], '\0', "%s", n.basis);
+    cr_assert_str_eq(n.message, "shell.rare_command by bob");
+    detectors_free(vg);
+}
+
 Test(alert, strong_evidence_outlives_a_run_of_other_signals)
 {
     struct vigil *vg = test_vigil(0);
