@@ -261,11 +261,11 @@ static int auth_init(struct detector *d)
 {
     struct auth_ctx *x = auth_of(d);
     struct bl_budget *b = d->vg->budget;
-    x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src));
-    x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user));
-    x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net));
-    x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user));
-    x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen));
+    x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src), BL_SHOW_KEY);
+    x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user), BL_SHOW_KEY);
+    x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net), 0);
+    x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user), 0);
+    x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen), 0);
     return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen ? 0 : -1;
 }
 

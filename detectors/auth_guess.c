@@ -77,20 +77,22 @@ static const struct auth_rule_conf *conf_of(struct auth_ctx *x, enum episode_kin
     }
 }
 
-/* A name that logged in here: a real account, not a bot's guess. */
-static bool known_user(struct detector *d, struct span user, int64_t now)
-{
-    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
-    return h && ((const struct auth_user *)bl_value(h))->logins > 0;
-}
+/* What the failures' user name is here, from one lookup of the users table:
+ * whether it logged in here (a real account, not a bot's guess), and always
+ * by key (a password guessed for it opens nothing unless the account has one
+ * sshd accepts, which it never used). */
+struct name_facts {
+    bool known, key_only;
+};
 
-/* A name that logged in here, always by key: a password guessed for it opens
- * nothing unless the account has one sshd accepts, which it never used. */
-static bool key_only_user(struct detector *d, struct span user, int64_t now)
+static struct name_facts name_facts(struct detector *d, struct span user, uint64_t uh,
+                                    int64_t now)
 {
-    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
+    struct bl_head *h = user.len ? bl_lookup_h(auth_of(d)->users, user, uh, now, false, false)
+                                 : NULL;
     const struct auth_user *u = h ? bl_value(h) : NULL;
-    return u && u->key_logins > 0 && u->pw_logins == 0;
+    return (struct name_facts){ u && u->logins > 0,
+                                u && u->logins > 0 && u->key_logins > 0 && u->pw_logins == 0 };
 }
 
 /* Entries of d seen within window_ns, without adding one. */
@@ -319,14 +321,19 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
     int64_t now = r->ts;
     int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
     int64_t spray_ns = x->spray.window_ms * 1000000LL;
-    bool known = known_user(d, user, now);
+    /* each entity is hashed once and looked up once per table */
+    uint64_t uh = user.len ? bl_hash(b, user) : 0;
+    struct name_facts nf = name_facts(d, user, uh, now);
+    bool known = nf.known;
     bool priv = known && auth_privileged(d, user, NULL);
     char kb[64], nb[64];
     struct span key = auth_src_key(src, kb, sizeof(kb));
+    uint64_t kh = src.len ? bl_hash(b, key) : 0;
     struct bl_head *h;
 
-    if (src.len && (h = bl_lookup(x->fail_src, key, now, true, true))) {
+    if (src.len && (h = bl_lookup_h(x->fail_src, key, kh, now, true, true))) {
         struct auth_fail_src *fs = bl_value(h);
+        bl_mark(x->fail_src, h);
         struct burst bu = src_burst(x, fs);
         if (fs->last_fail && now - fs->last_fail > keep_ns)
             fs->since = 0;
@@ -336,10 +343,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (user.len)
             keep(fs->last_user, &fs->last_user_len, sizeof(fs->last_user), user);
         uint32_t cnt = bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned users = user.len ? bl_distinct_add(&fs->users, bl_hash(b, user), now, spray_ns)
-                                  : 0;
-        unsigned kusers = known ? bl_distinct_add(&fs->known_users, bl_hash(b, user), now,
-                                                  spray_ns)
+        unsigned users = user.len ? bl_distinct_add(&fs->users, uh, now, spray_ns) : 0;
+        unsigned kusers = known ? bl_distinct_add(&fs->known_users, uh, now, spray_ns)
                                 : distinct_within(&fs->known_users, now, spray_ns);
         if (x->bruteforce.enabled) {
             uint32_t thr = (uint32_t)x->bruteforce.threshold;
@@ -362,8 +367,9 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (now > fn->last_fail)
             fn->last_fail = now;
     }
-    if (user.len && (h = bl_lookup(x->fail_user, user, now, true, true))) {
+    if (user.len && (h = bl_lookup_h(x->fail_user, user, uh, now, true, true))) {
         struct auth_fail_user *fu = bl_value(h);
+        bl_mark(x->fail_user, h);
         if (fu->last_fail && now - fu->last_fail > keep_ns)
             fu->since = 0;
         fu->since = fu->since > UINT32_MAX - n ? UINT32_MAX : fu->since + n;
@@ -372,7 +378,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (src.len)
             keep(fu->last_src, &fu->last_src_len, sizeof(fu->last_src), src);
         bl_window_add(&fu->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, key), now,
+        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, kh, now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
         if (x->distributed.enabled) {
             /* many internet sources on a name that never logged in here is
@@ -380,7 +386,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
              * account it is an attack, one level lower when the account
              * only ever logs in by key. */
             enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_INFO;
-            if (known && sev > SEV_LOW && key_only_user(d, user, now))
+            if (known && sev > SEV_LOW && nf.key_only)
                 sev--;
             struct burst bu = user_burst(x, fu);
             episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
@@ -409,6 +415,7 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct bl_head *h = bl_lookup(x->fail_src, key, r->ts, true, true);
     if (!h)
         return;
+    bl_mark(x->fail_src, h);
     struct auth_fail_src *fs = bl_value(h);
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
@@ -429,7 +436,10 @@ static void close_if_over(struct detector *d, enum episode_kind k, struct auth_e
         episode_close(d, k, e, b, key);
 }
 
-static void tick_src(struct bl_head *h, void *arg)
+/* The tick visits only the entries a failure or scan marked, and keeps them
+ * marked while an episode or their burst is open: a bot's address that
+ * failed once costs the tick nothing once its burst is over. */
+static bool tick_src(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_src *fs = bl_value(h);
@@ -438,23 +448,25 @@ static void tick_src(struct bl_head *h, void *arg)
     close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
     close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
+    return fs->burst.last || fs->brute.start || fs->spray.start || fs->scan.start;
 }
 
-static void tick_user(struct bl_head *h, void *arg)
+static bool tick_user(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_user *fu = bl_value(h);
     struct burst bu = user_burst(auth_of(t->d), fu);
     close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
+    return fu->burst.last || fu->distributed.start;
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)
 {
     struct auth_ctx *x = auth_of(d);
     struct tick_arg t = { d, now };
-    bl_table_foreach(x->fail_src, tick_src, &t);
-    bl_table_foreach(x->fail_user, tick_user, &t);
+    bl_table_foreach_marked(x->fail_src, tick_src, &t);
+    bl_table_foreach_marked(x->fail_user, tick_user, &t);
 }
 
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,

@@ -791,9 +791,9 @@ static int sr_init(struct detector *d)
     c->rules = rules_compile();
     if (!c->rules)
         return -1;
-    c->users = bl_table_new(d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
-    c->remotes = bl_table_new(d->vg->budget, "shell_rules.remotes", 0);
-    c->seen = bl_table_new(d->vg->budget, "shell_rules.seen", 0);
+    c->users = bl_table_new(d->vg->budget, "shell_rules.users", sizeof(struct sr_user), 0);
+    c->remotes = bl_table_new(d->vg->budget, "shell_rules.remotes", 0, 0);
+    c->seen = bl_table_new(d->vg->budget, "shell_rules.seen", 0, 0);
     return c->users && c->remotes && c->seen ? 0 : -1;
 }
 

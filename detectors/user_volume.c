@@ -134,7 +134,7 @@ static void uv_observe(struct detector *d, const struct record *r)
 static int uv_init(struct detector *d)
 {
     struct uv_ctx *c = d->ctx;
-    c->users = bl_table_new(d->vg->budget, "user_volume.users", sizeof(struct uv_user));
+    c->users = bl_table_new(d->vg->budget, "user_volume.users", sizeof(struct uv_user), 0);
     return c->users ? 0 : -1;
 }
 
