@@ -266,7 +266,9 @@ static int auth_init(struct detector *d)
     x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net), 0);
     x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user), 0);
     x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen), 0);
-    return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen ? 0 : -1;
+    x->fail_once = bl_table_new(b, "auth.fail_once", sizeof(struct auth_fail_once), 0);
+    return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen && x->fail_once
+           ? 0 : -1;
 }
 
 static void auth_destroy(struct detector *d)
@@ -277,7 +279,8 @@ static void auth_destroy(struct detector *d)
     bl_table_free(x->fail_net);
     bl_table_free(x->users);
     bl_table_free(x->seen);
-    x->fail_src = x->fail_user = x->fail_net = x->users = x->seen = NULL;
+    bl_table_free(x->fail_once);
+    x->fail_src = x->fail_user = x->fail_net = x->users = x->seen = x->fail_once = NULL;
 }
 
 static void auth_observe(struct detector *d, const struct record *r)

@@ -79,6 +79,20 @@ struct auth_fail_src {
     struct auth_burst burst;        /* the three together */
 };
 
+/* The first failure of a source that has no auth_fail_src yet: most sources
+ * an internet-facing sshd sees fail once and never come back, and 64 bytes
+ * (head and this) hold what their first failure counts for. A second
+ * failure within the longest guessing window promotes the source to an
+ * auth_fail_src, replaying this one into it. Not kept in snapshots: a
+ * restart forgets at most one failure per source. */
+struct auth_fail_once {
+    int64_t when;                   /* event time of the failure; 0 = promoted or reset */
+    uint64_t user_hash;             /* keyed hash of the user name, 0 if none */
+    uint32_t n;                     /* failures it carried (record.repeat) */
+    uint8_t known;                  /* the user name logged in here */
+    uint8_t pad[3];
+};
+
 /* Failures from one network (/24, IPv6 /64), for success after failures. */
 struct auth_fail_net {
     int64_t last_fail;
@@ -155,6 +169,7 @@ struct auth_ctx {
     struct auth_switch_conf root_ssh, privilege, accounts;
     /* state */
     struct bl_table *fail_src, *fail_user, *fail_net, *users, *seen;
+    struct bl_table *fail_once;     /* sources with one failure so far (not persisted) */
     int64_t learn_start[AUTH_CLASS__COUNT];   /* first event of each class, event time */
     struct auth_sessions sessions;
 };

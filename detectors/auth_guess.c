@@ -313,6 +313,76 @@ static struct burst user_burst(struct auth_ctx *x, struct auth_fail_user *fu)
                            x->distributed.window_ms * 1000000LL };
 }
 
+/* What a tick may have to do for an entry: close an episode, or end a burst
+ * that wrote lines (its summary, its severity). A burst that wrote nothing
+ * ends as well when the next event settles it: the tick need not visit it. */
+static bool src_pending(const struct auth_fail_src *fs)
+{
+    return fs->brute.start || fs->spray.start || fs->scan.start || fs->burst.lines ||
+           fs->burst.ended.start;
+}
+
+static bool user_pending(const struct auth_fail_user *fu)
+{
+    return fu->distributed.start || fu->burst.lines || fu->burst.ended.start;
+}
+
+/* Counts n failures at now for the user of hash uh (0: none) into fs. */
+static void count_failure(struct auth_ctx *x, struct auth_fail_src *fs, int64_t now, uint32_t n,
+                          uint64_t uh, bool known)
+{
+    int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
+    int64_t spray_ns = x->spray.window_ms * 1000000LL;
+    if (fs->last_fail && now - fs->last_fail > keep_ns)
+        fs->since = 0;
+    fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
+    if (now > fs->last_fail)
+        fs->last_fail = now;
+    bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
+    if (uh)
+        bl_distinct_add(&fs->users, uh, now, spray_ns);
+    if (known)
+        bl_distinct_add(&fs->known_users, uh, now, spray_ns);
+}
+
+/* How long a first failure is remembered: while it could still count for a
+ * rule (a window) or for the success that follows it. */
+static int64_t once_keep_ns(const struct auth_ctx *x)
+{
+    int64_t w = x->bruteforce.window_ms > x->spray.window_ms ? x->bruteforce.window_ms
+                                                              : x->spray.window_ms;
+    if (x->after_failures.window_ms > w)
+        w = x->after_failures.window_ms;
+    return w * 1000000LL;
+}
+
+/* The auth_fail_src of a failing source, or NULL while the source is on its
+ * first failure (kept in fail_once, where it cannot reach any threshold):
+ * the second failure creates the entry and replays the first into it. */
+static struct bl_head *src_entry(struct detector *d, struct span key, uint64_t kh, int64_t now,
+                                 uint32_t n, uint64_t uh, bool known)
+{
+    struct auth_ctx *x = auth_of(d);
+    struct bl_head *h = bl_lookup_h(x->fail_src, key, kh, now, false, true);
+    if (h)
+        return h;
+    bool alone = n < (uint64_t)x->bruteforce.threshold && x->spray.threshold > 1;
+    struct bl_head *o = bl_lookup_h(x->fail_once, key, kh, now, alone, true);
+    struct auth_fail_once *first = o ? bl_value(o) : NULL;
+    bool fresh = !first || !first->when || now - first->when > once_keep_ns(x);
+    if (alone && fresh) {
+        if (first)
+            *first = (struct auth_fail_once){ now, uh, n, known, { 0 } };
+        return NULL;
+    }
+    h = bl_lookup_h(x->fail_src, key, kh, now, true, true);
+    if (h && first && !fresh)
+        count_failure(x, bl_value(h), first->when, first->n, first->user_hash, first->known);
+    if (h && first)
+        first->when = 0;
+    return h;
+}
+
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
                      struct span src, uint32_t n)
 {
@@ -331,21 +401,15 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
     uint64_t kh = src.len ? bl_hash(b, key) : 0;
     struct bl_head *h;
 
-    if (src.len && (h = bl_lookup_h(x->fail_src, key, kh, now, true, true))) {
+    if (src.len && (h = src_entry(d, key, kh, now, n, uh, known))) {
         struct auth_fail_src *fs = bl_value(h);
-        bl_mark(x->fail_src, h);
         struct burst bu = src_burst(x, fs);
-        if (fs->last_fail && now - fs->last_fail > keep_ns)
-            fs->since = 0;
-        fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
-        if (now > fs->last_fail)
-            fs->last_fail = now;
+        count_failure(x, fs, now, n, uh, known);
         if (user.len)
             keep(fs->last_user, &fs->last_user_len, sizeof(fs->last_user), user);
-        uint32_t cnt = bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned users = user.len ? bl_distinct_add(&fs->users, uh, now, spray_ns) : 0;
-        unsigned kusers = known ? bl_distinct_add(&fs->known_users, uh, now, spray_ns)
-                                : distinct_within(&fs->known_users, now, spray_ns);
+        uint32_t cnt = bl_window_count(&fs->fails, now, x->bruteforce.window_ms * 1000000LL);
+        unsigned users = user.len ? distinct_within(&fs->users, now, spray_ns) : 0;
+        unsigned kusers = distinct_within(&fs->known_users, now, spray_ns);
         if (x->bruteforce.enabled) {
             uint32_t thr = (uint32_t)x->bruteforce.threshold;
             enum severity sev = !kusers ? SEV_LOW
@@ -357,6 +421,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
                               : kusers ? SEV_MEDIUM : SEV_LOW;
             episode_step(d, EP_SPRAY, &fs->spray, &bu, r, key, user, users, n, sev, kusers > 0);
         }
+        if (src_pending(fs))
+            bl_mark(x->fail_src, h);
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
     if (net.len && (h = bl_lookup(x->fail_net, net, now, true, true))) {
@@ -369,7 +435,6 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
     }
     if (user.len && (h = bl_lookup_h(x->fail_user, user, uh, now, true, true))) {
         struct auth_fail_user *fu = bl_value(h);
-        bl_mark(x->fail_user, h);
         if (fu->last_fail && now - fu->last_fail > keep_ns)
             fu->since = 0;
         fu->since = fu->since > UINT32_MAX - n ? UINT32_MAX : fu->since + n;
@@ -391,6 +456,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
             struct burst bu = user_burst(x, fu);
             episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
         }
+        if (user_pending(fu))
+            bl_mark(x->fail_user, h);
     }
 }
 
@@ -415,13 +482,14 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct bl_head *h = bl_lookup(x->fail_src, key, r->ts, true, true);
     if (!h)
         return;
-    bl_mark(x->fail_src, h);
     struct auth_fail_src *fs = bl_value(h);
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
     uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);
     struct burst bu = src_burst(x, fs);
     episode_step(d, EP_SCAN, &fs->scan, &bu, r, key, reason, cnt, w, SEV_LOW, false);
+    if (src_pending(fs))
+        bl_mark(x->fail_src, h);
 }
 
 struct tick_arg {
@@ -436,9 +504,9 @@ static void close_if_over(struct detector *d, enum episode_kind k, struct auth_e
         episode_close(d, k, e, b, key);
 }
 
-/* The tick visits only the entries a failure or scan marked, and keeps them
- * marked while an episode or their burst is open: a bot's address that
- * failed once costs the tick nothing once its burst is over. */
+/* The tick visits only the entries a failure or scan left with work pending
+ * (marked), and keeps them marked while they have: a bot's address that
+ * failed once costs the tick nothing. */
 static bool tick_src(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
@@ -448,7 +516,7 @@ static bool tick_src(struct bl_head *h, void *arg)
     close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
     close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
-    return fs->burst.last || fs->brute.start || fs->spray.start || fs->scan.start;
+    return src_pending(fs);
 }
 
 static bool tick_user(struct bl_head *h, void *arg)
@@ -458,7 +526,7 @@ static bool tick_user(struct bl_head *h, void *arg)
     struct burst bu = user_burst(auth_of(t->d), fu);
     close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
-    return fu->burst.last || fu->distributed.start;
+    return user_pending(fu);
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)
@@ -484,6 +552,13 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
         if (now - fs->last_fail <= keep_ns)
             from_src = fs->since;
         fs->since = 0;
+    }
+    if (src.len && (h = bl_lookup(x->fail_once, auth_src_key(src, kb, sizeof(kb)), now, false,
+                                  false))) {
+        struct auth_fail_once *first = bl_value(h);
+        if (first->when && now - first->when <= keep_ns)
+            from_src += first->n;
+        first->when = 0;
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
     if (net.len && (h = bl_lookup(x->fail_net, net, now, false, false))) {
