@@ -476,6 +476,94 @@ Test(baseline, version_1_snapshot_still_loads)
     bl_table_free(t);
 }
 
+/* A version 2 snapshot (every entry with its display copy) loads into a
+ * table that keeps one and into one that does not; a hash-only table saves
+ * and loads (version 3) keys long and short. */
+Test(baseline, version_2_snapshot_loads_into_both_kinds_of_table)
+{
+    struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
+    const char *keys[2] = { "bob", ARN_A };
+    for (int shown = 0; shown < 2; shown++) {
+        struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val), shown ? BL_SHOW_KEY : 0);
+        FILE *f = tmpfile();
+        struct { uint32_t magic, version, head_size, value_size; uint64_t count; } fh =
+            { 0x42544c56u, 2, 104, sizeof(struct val), 2 };
+        struct { int64_t first, last; uint32_t hits, fulllen; uint64_t hash; uint8_t keylen, pad[7]; } e;
+        uint64_t sum = 0xcbf29ce484222325ULL;
+        fwrite(&fh, sizeof(fh), 1, f);
+        for (int i = 0; i < 2; i++) {
+            struct val v = { 0 };
+            v.n = 20 + i;
+            memset(&e, 0, sizeof(e));
+            e.first = T0;
+            e.last = T0 + MIN;
+            e.hits = 5;
+            e.fulllen = (uint32_t)strlen(keys[i]);
+            e.hash = bl_hash(&b, span_cstr(keys[i]));
+            e.keylen = (uint8_t)(strlen(keys[i]) < 64 ? strlen(keys[i]) : 64);
+            FNV(&e, sizeof(e));
+            FNV(keys[i], e.keylen);
+            FNV(&v, sizeof(v));
+            fwrite(&e, sizeof(e), 1, f);
+            fwrite(keys[i], 1, e.keylen, f);
+            fwrite(&v, sizeof(v), 1, f);
+        }
+        fwrite(&sum, sizeof(sum), 1, f);
+        rewind(f);
+        cr_assert_eq(bl_table_load(t, f), 0, "shown %d", shown);
+        fclose(f);
+        struct bl_head *h = bl_lookup(t, SPAN_LIT("bob"), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 20 && h->hits == 5);
+        cr_assert(span_eq(bl_key(h), shown ? SPAN_LIT("bob") : SPAN_NULL));
+        h = bl_lookup(t, span_cstr(ARN_A), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 21);
+        cr_assert_null(bl_lookup(t, span_cstr(ARN_M), T0, false, false));
+        /* and through the current format */
+        f = tmpfile();
+        cr_assert_eq(bl_table_save(t, f), 0);
+        rewind(f);
+        struct bl_table *t2 = bl_table_new(&b, "ids", sizeof(struct val), shown ? BL_SHOW_KEY : 0);
+        cr_assert_eq(bl_table_load(t2, f), 0);
+        fclose(f);
+        h = bl_lookup(t2, span_cstr(ARN_A), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 21 && h->fulllen == strlen(ARN_A));
+        cr_assert_not_null(bl_lookup(t2, SPAN_LIT("bob"), T0, false, false));
+        cr_assert_null(bl_lookup(t2, span_cstr(ARN_M), T0, false, false));
+        bl_table_free(t2);
+        bl_table_free(t);
+    }
+    cr_assert_eq(b.used, 0);
+}
+
+static bool odd_stays(struct bl_head *h, void *arg)
+{
+    (*(int *)arg)++;
+    return ((struct val *)bl_value(h))->n % 2;
+}
+
+/* A tick visits the marked entries only, and drops those with nothing left
+ * to do; a recycled entry starts unmarked. */
+Test(baseline, marked_entries_are_visited_until_done)
+{
+    struct bl_budget b = { .cap = 1 << 20, .seed = 3 };
+    struct bl_table *t = bl_table_new(&b, "t", sizeof(struct val), 0);
+    char key[16];
+    for (int i = 0; i < 300; i++) {
+        struct bl_head *h = bl_lookup(t, span_make(key, (size_t)snprintf(key, sizeof(key), "%d", i)),
+                                      T0, true, true);
+        ((struct val *)bl_value(h))->n = (uint64_t)i;
+        if (i % 3 == 0)
+            bl_mark(t, h);
+    }
+    int n = 0;
+    bl_table_foreach_marked(t, odd_stays, &n);
+    cr_assert_eq(n, 100);
+    n = 0;
+    bl_table_foreach_marked(t, odd_stays, &n);
+    cr_assert_eq(n, 50, "entries done are no longer visited");
+    bl_table_free(t);
+}
+
 Test(baseline, key_parts_keep_long_values_distinct)
 {
     struct bl_budget b = { .seed = 7 };
