@@ -267,6 +267,9 @@ static int auth_init(struct detector *d)
     x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user), 0);
     x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen), 0);
     x->fail_once = bl_table_new(b, "auth.fail_once", sizeof(struct auth_fail_once), 0);
+    /* bots choose how many addresses fail once: a quarter of the budget at most */
+    if (x->fail_once)
+        bl_table_limit(x->fail_once, b->cap / 4);
     return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen && x->fail_once
            ? 0 : -1;
 }

@@ -99,6 +99,7 @@ struct bl_table {
     size_t count;               /* entries 0..count-1 are live */
     uint64_t evictions, refused;
     uint64_t bytes;             /* charged to the budget */
+    uint64_t max_bytes;         /* the table's own limit under the budget, 0 = none */
     uint64_t rng;
 };
 
@@ -108,6 +109,12 @@ struct bl_table {
 #define BL_HIT_CREDIT    NS_PER_HOUR   /* each doubling of hits is worth an hour of recency */
 #define BL_CM_ROWS       4
 #define BL_IDLE_HALVING  (7 * NS_PER_DAY)  /* a victim's hits count half per idle week */
+
+/* A table may also stop growing at its own limit (bl_table_limit). */
+static bool table_may_grow(const struct bl_table *t, uint64_t n)
+{
+    return !t->max_bytes || t->bytes + n <= t->max_bytes;
+}
 
 static bool budget_take(struct bl_budget *b, uint64_t n)
 {
@@ -142,7 +149,7 @@ static bool chunk_add(struct bl_table *t)
         size_t nwords = mark_words(ncap * t->per_chunk);
         size_t grow = (ncap - t->chunks_cap) * sizeof(*t->chunks) +
                       (nwords - owords) * sizeof(uint64_t);
-        if (!budget_take(t->budget, grow + cbytes))
+        if (!table_may_grow(t, grow + cbytes) || !budget_take(t->budget, grow + cbytes))
             return false;
         budget_give(t->budget, cbytes);
         unsigned char **nc = realloc(t->chunks, ncap * sizeof(*nc));
@@ -161,7 +168,7 @@ static bool chunk_add(struct bl_table *t)
         t->chunks_cap = ncap;
         t->bytes += grow;
     }
-    if (!budget_take(t->budget, cbytes))
+    if (!table_may_grow(t, cbytes) || !budget_take(t->budget, cbytes))
         return false;
     unsigned char *c = calloc(1, cbytes);
     if (!c) {
@@ -197,7 +204,7 @@ static bool index_grow(struct bl_table *t, size_t ncap)
 {
     uint64_t nbytes = (uint64_t)ncap * sizeof(struct bl_slot) + sketch_bytes(ncap);
     /* both arrays exist during the rehash: charge the new one first */
-    if (!budget_take(t->budget, nbytes))
+    if (!table_may_grow(t, nbytes) || !budget_take(t->budget, nbytes))
         return false;
     struct bl_slot *nx = calloc(ncap, sizeof(*nx));
     uint8_t *cm = calloc(BL_CM_ROWS, ncap / 4);
@@ -269,6 +276,11 @@ struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t valu
 fail:
     bl_table_free(t);
     return NULL;
+}
+
+void bl_table_limit(struct bl_table *t, uint64_t max_bytes)
+{
+    t->max_bytes = max_bytes;
 }
 
 void bl_table_free(struct bl_table *t)

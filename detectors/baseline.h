@@ -75,6 +75,10 @@ struct bl_table;
 struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size,
                               unsigned flags);
 void bl_table_free(struct bl_table *t);
+/* Caps what t may take of the budget (bytes, all its allocations): a table
+ * that anyone can fill (first failures of bot addresses) stops growing there
+ * and admits within, leaving the rest of the budget to the others. */
+void bl_table_limit(struct bl_table *t, uint64_t max_bytes);
 /* Finds key; with create, inserts it and sets first_seen. Updates last_seen
  * and hits when touch. When the table cannot grow under the cap, a new key
  * must win admission (baseline.c): it replaces the least valuable of a

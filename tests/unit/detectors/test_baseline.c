@@ -167,6 +167,30 @@ Test(baseline, tables_share_one_budget)
     cr_assert_eq(b.used, 0);
 }
 
+/* A table with its own limit stops growing there and admits within; the
+ * rest of the budget stays for the other tables. */
+Test(baseline, a_limited_table_leaves_the_rest_to_others)
+{
+    struct bl_budget b = { .cap = 4 << 20, .seed = 5 };
+    struct bl_table *bots = bl_table_new(&b, "bots", 24, 0);
+    struct bl_table *users = bl_table_new(&b, "users", 1000, 0);
+    bl_table_limit(bots, 1 << 20);
+    char key[32];
+    for (uint32_t i = 0; i < 200000; i++)
+        bl_lookup(bots, span_make(key, (size_t)ip_key(key, sizeof(key), i)), T0, true, true);
+    cr_assert_leq(bl_table_bytes(bots), 1 << 20);
+    cr_assert_gt(bl_table_refused(bots), 0);
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(key, sizeof(key), "user%d", i);
+        cr_assert_not_null(bl_lookup(users, span_make(key, (size_t)n), T0, true, true),
+                           "user %d found no room", i);
+    }
+    cr_assert_leq(b.used, b.cap);
+    bl_table_free(bots);
+    bl_table_free(users);
+    cr_assert_eq(b.used, 0);
+}
+
 static void count_cb(struct bl_head *h, void *arg)
 {
     (void)h;
