@@ -189,6 +189,16 @@ bool auth_group_privileged(struct detector *d, struct span group);
 /* Looks up (and with create, records) a seen fact. Returns the count before. */
 uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
                    int64_t now, bool record);
+/* The same in two steps, for a fact judged and then recorded by one record:
+ * the key (type byte and two keyed hashes of the pair) and its hash are
+ * computed once. */
+struct auth_seen_key {
+    char key[17];
+    uint64_t hash;
+};
+void auth_seen_key(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   struct auth_seen_key *k);
+uint32_t auth_seen_k(struct detector *d, const struct auth_seen_key *k, int64_t now, bool record);
 /* "198.51.100" for 198.51.100.7, the /48 of an IPv6 address, the domain of a host. */
 struct span auth_network(struct span src);
 /* The key an attacking source is counted under: the address, or for IPv6 its

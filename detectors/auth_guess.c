@@ -546,15 +546,15 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     uint32_t from_src = 0, from_net = 0, for_user = 0;
     char kb[64], nb[64];
     struct bl_head *h;
-    if (src.len && (h = bl_lookup(x->fail_src, auth_src_key(src, kb, sizeof(kb)), now, false,
-                                  false))) {
+    struct span key = auth_src_key(src, kb, sizeof(kb));
+    uint64_t kh = src.len ? bl_hash(d->vg->budget, key) : 0;
+    if (src.len && (h = bl_lookup_h(x->fail_src, key, kh, now, false, false))) {
         struct auth_fail_src *fs = bl_value(h);
         if (now - fs->last_fail <= keep_ns)
             from_src = fs->since;
         fs->since = 0;
     }
-    if (src.len && (h = bl_lookup(x->fail_once, auth_src_key(src, kb, sizeof(kb)), now, false,
-                                  false))) {
+    if (src.len && (h = bl_lookup_h(x->fail_once, key, kh, now, false, false))) {
         struct auth_fail_once *first = bl_value(h);
         if (first->when && now - first->when <= keep_ns)
             from_src += first->n;

@@ -93,6 +93,14 @@ struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool
 struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
                             bool create, bool touch);
 static inline void *bl_value(struct bl_head *h) { return (void *)(h + 1); }
+/* What bl_lookup's touch does, for an entry already found by this record. */
+static inline void bl_touch(struct bl_head *h, int64_t now)
+{
+    if (now > h->last_seen)
+        h->last_seen = now;
+    if (h->hits < UINT32_MAX)
+        h->hits++;
+}
 /* The display copy of the key (BL_SHOW_KEY tables): its first
  * BASELINE_KEY_BYTES bytes; empty in other tables. */
 static inline struct span bl_key(const struct bl_head *h)
