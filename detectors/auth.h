@@ -65,7 +65,7 @@ struct auth_burst {
 };
 
 /* Failures and bare connections from one source (an IPv6 source is its
- * /64). Memory: 96 (head) + 832 = 928 bytes/entry. */
+ * /64). Memory: 40 (head) + 64 (display key) + 832 = 936 bytes/entry (956). */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_window scans;         /* scan.window, weighted */
@@ -100,7 +100,7 @@ struct auth_fail_net {
     uint32_t pad;
 };
 
-/* Failures against one user name. Memory: 96 + 464 = 560 bytes/entry. */
+/* Failures against one user name. Memory: 40 + 64 + 464 = 568 bytes/entry (588). */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -112,7 +112,7 @@ struct auth_fail_user {
     struct auth_burst burst;
 };
 
-/* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */
+/* What is normal for a user. Memory: 40 + 1144 = 1184 bytes/entry (1204). */
 struct auth_user {
     struct bl_hours hours;          /* successful logins, hour of week */
     struct bl_set srcs;             /* usual sources, half-life 30 days */
@@ -122,7 +122,7 @@ struct auth_user {
     uint8_t privileged;             /* in a privileged group, or sudo to root seen */
 };
 
-/* A fact seen before. Memory: 96 + 8 = 104 bytes/entry (119). */
+/* A fact seen before. Memory: 40 + 8 = 48 bytes/entry (68). */
 struct auth_seen {
     uint32_t n;
     uint32_t pad;
