@@ -479,10 +479,18 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct auth_ctx *x = auth_of(d);
     char kb[64];
     struct span key = auth_src_key(src, kb, sizeof(kb));
-    struct bl_head *h = bl_lookup(x->fail_src, key, r->ts, true, true);
+    uint64_t kh = bl_hash(d->vg->budget, key);
+    struct bl_head *h = bl_lookup_h(x->fail_src, key, kh, r->ts, true, true);
     if (!h)
         return;
     struct auth_fail_src *fs = bl_value(h);
+    /* a first failure waiting in fail_once moves into the entry the scan made */
+    struct bl_head *o = bl_lookup_h(x->fail_once, key, kh, r->ts, false, false);
+    struct auth_fail_once *first = o ? bl_value(o) : NULL;
+    if (first && first->when && r->ts - first->when <= once_keep_ns(x))
+        count_failure(x, fs, first->when, first->n, first->user_hash, first->known);
+    if (first)
+        first->when = 0;
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
     uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);

@@ -864,3 +864,21 @@ Test(auth, bot_flood_does_not_evict_usual_networks, .timeout = 120)
     cr_assert(strstr(c->message, "new network"), "%s", c->message);
     detectors_free(vg);
 }
+
+/* A source's first failure waits in a small table until the source comes
+ * back; whatever comes next (a failure, a scan) takes it along, so the
+ * count is the same as if every failure had its full entry. */
+Test(auth, first_failure_counts_after_a_scan)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 2, 0), "login_failure", "root", "203.0.113.9", "password");
+    feed(vg, AT(1, 2, 1), "scan", NULL, "203.0.113.9", NULL);
+    for (int i = 2; i < 8; i++)
+        feed(vg, AT(1, 2, i), "login_failure", "root", "203.0.113.9", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0, "7 failures are not a brute force");
+    feed(vg, AT(1, 2, 8), "login_failure", "root", "203.0.113.9", "password");
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c, "the first failure, before the scan, counts");
+    cr_assert(strstr(c->message, "8 failed logins from 203.0.113.9"), "%s", c->message);
+    detectors_free(vg);
+}
