@@ -2,14 +2,14 @@
  *
  * A bl_table maps an entity key (user, source IP, identity, command, ...) to a
  * fixed-size value chosen by the detector. Keys are told apart over their full
- * length (keyed hash of the whole key, its length and its first bytes); only
- * the copy kept for display (only in tables that print keys) is cut at
- * BASELINE_KEY_BYTES. All tables draw from one struct bl_budget
- * (detectors.memory_max): at the cap a new key must be admitted, and then
- * evicts the least valuable entry (sampled: oldest last_seen, fewest hits)
- * of the same table, so memory never grows past the cap, keys seen often are
- * not pushed out by keys seen once, and every operation stays O(1). Hashes are keyed with a per-install random seed kept in
- * the snapshot, so an attacker cannot aim collisions at a table.
+ * length (keyed hash of the whole key, its length, and its first bytes in
+ * the tables that keep them for display). All tables draw from one struct
+ * bl_budget (detectors.memory_max): at the cap a new key must be admitted,
+ * and then evicts the least valuable entry (sampled: oldest last_seen,
+ * fewest hits) of the same table, so memory never grows past the cap, keys
+ * seen often are not pushed out by keys seen once, and every operation stays
+ * O(1). Hashes are keyed with a per-install random seed kept in the
+ * snapshot, so an attacker cannot aim collisions at a table.
  *
  * The value types below are plain fixed-size structs meant to be embedded in a
  * detector's value; they take the event time `now` (ns) and never the clock. */
@@ -62,7 +62,7 @@ struct bl_head {
     uint32_t hits;
     uint32_t fulllen;                /* length of the whole key */
     uint32_t idx;                    /* the entry's place in its table */
-    uint8_t keylen;                  /* display bytes kept (<= BASELINE_KEY_BYTES); 0 without BL_SHOW_KEY */
+    uint8_t keylen;                  /* display bytes kept, <= BASELINE_KEY_BYTES (0: none) */
     uint8_t pad[3];
 };
 

@@ -512,7 +512,12 @@ Test(baseline, version_2_snapshot_loads_into_both_kinds_of_table)
         FILE *f = tmpfile();
         struct { uint32_t magic, version, head_size, value_size; uint64_t count; } fh =
             { 0x42544c56u, 2, 104, sizeof(struct val), 2 };
-        struct { int64_t first, last; uint32_t hits, fulllen; uint64_t hash; uint8_t keylen, pad[7]; } e;
+        struct {
+            int64_t first, last;
+            uint32_t hits, fulllen;
+            uint64_t hash;
+            uint8_t keylen, pad[7];
+        } e;
         uint64_t sum = 0xcbf29ce484222325ULL;
         fwrite(&fh, sizeof(fh), 1, f);
         for (int i = 0; i < 2; i++) {
@@ -573,8 +578,8 @@ Test(baseline, marked_entries_are_visited_until_done)
     struct bl_table *t = bl_table_new(&b, "t", sizeof(struct val), 0);
     char key[16];
     for (int i = 0; i < 300; i++) {
-        struct bl_head *h = bl_lookup(t, span_make(key, (size_t)snprintf(key, sizeof(key), "%d", i)),
-                                      T0, true, true);
+        int k = snprintf(key, sizeof(key), "%d", i);
+        struct bl_head *h = bl_lookup(t, span_make(key, (size_t)k), T0, true, true);
         ((struct val *)bl_value(h))->n = (uint64_t)i;
         if (i % 3 == 0)
             bl_mark(t, h);
