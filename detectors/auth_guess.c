@@ -375,7 +375,9 @@ static struct bl_head *src_entry(struct detector *d, struct span key, uint64_t k
             *first = (struct auth_fail_once){ now, uh, n, known, { 0 } };
         return NULL;
     }
-    h = bl_lookup_h(x->fail_src, key, kh, now, true, true);
+    /* at the cap it counts as seen as often as its failures so far */
+    uint64_t seen = (uint64_t)n + (first && !fresh ? first->n : 0);
+    h = bl_lookup_seen(x->fail_src, key, kh, now, seen > UINT32_MAX ? UINT32_MAX : (uint32_t)seen);
     if (h && first && !fresh)
         count_failure(x, bl_value(h), first->when, first->n, first->user_hash, first->known);
     if (h && first)

@@ -441,7 +441,7 @@ static void mark_clear(struct bl_table *t, size_t idx)
  * is not subject to admission (`admit` false): it was admitted before. */
 static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
                                      struct span shown, int64_t now, bool create, bool touch,
-                                     bool admit)
+                                     bool admit, uint32_t seen)
 {
     uint32_t h32 = (uint32_t)(hash >> 32);
     size_t mask = t->index_cap - 1;
@@ -476,7 +476,9 @@ evict:
     if (t->count == 0)
         return NULL;
     if (admit && !(t->flags & BL_NO_ADMISSION)) {
-        uint32_t seen = sketch_add(t, hash);
+        uint32_t est = sketch_add(t, hash);
+        if (est > seen)
+            seen = est;
         idx = pick_victim(t);
         if (seen <= victim_hits(entry_at(t, idx), now)) {
             t->refused++;
@@ -516,7 +518,16 @@ struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, 
     if (key.len > UINT32_MAX)
         key.len = UINT32_MAX;
     struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
-    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch, true);
+    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch, true, 0);
+}
+
+struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                               uint32_t seen)
+{
+    if (key.len > UINT32_MAX)
+        key.len = UINT32_MAX;
+    struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
+    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, true, true, true, seen);
 }
 
 struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
@@ -700,7 +711,8 @@ int bl_table_load(struct bl_table *t, FILE *f)
         /* a whole key's hash is recomputed: it depends on the seed, not the file */
         struct span k = span_make((const char *)key, e.keylen);
         uint64_t hash = e.fulllen == e.keylen ? bl_hash(t->budget, k) : e.hash;
-        struct bl_head *h = lookup_hashed(t, hash, e.fulllen, k, e.last_seen, true, false, false);
+        struct bl_head *h = lookup_hashed(t, hash, e.fulllen, k, e.last_seen, true, false, false,
+                                          0);
         if (!h)
             goto fail;
         h->first_seen = e.first_seen;

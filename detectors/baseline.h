@@ -92,6 +92,11 @@ struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool
  * for all the tables (of one budget) that it looks the same entity up in. */
 struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
                             bool create, bool touch);
+/* Finds or creates key (touching it) for a caller that has seen it `seen`
+ * times elsewhere (a source's first failures wait in a smaller table): at the
+ * cap it is admitted as a key seen at least that often. */
+struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                               uint32_t seen);
 static inline void *bl_value(struct bl_head *h) { return (void *)(h + 1); }
 /* What bl_lookup's touch does, for an entry already found by this record. */
 static inline void bl_touch(struct bl_head *h, int64_t now)

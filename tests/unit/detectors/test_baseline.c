@@ -127,6 +127,27 @@ Test(baseline, one_off_keys_do_not_evict_established_ones)
     cr_assert_eq(b.used, 0);
 }
 
+/* A caller that saw a key elsewhere (a source's first failure) has it
+ * admitted as a key seen that often. */
+Test(baseline, a_key_seen_elsewhere_is_admitted)
+{
+    struct bl_budget b = { .cap = 256ull << 10, .seed = 78 };
+    struct bl_table *t = bl_table_new(&b, "t", 8, 0);
+    char key[32];
+    uint32_t i = 0;
+    while (bl_table_refused(t) == 0) {
+        int n = ip_key(key, sizeof(key), i++);
+        bl_lookup(t, span_make(key, (size_t)n), T0, true, true);
+    }
+    struct span k = SPAN_LIT("198.51.100.7");
+    cr_assert_null(bl_lookup(t, k, T0, true, true), "seen once: refused");
+    struct span k2 = SPAN_LIT("198.51.100.8");
+    struct bl_head *h = bl_lookup_seen(t, k2, bl_hash(&b, k2), T0, 2);
+    cr_assert_not_null(h, "seen twice elsewhere: admitted over a key seen once");
+    cr_assert(bl_lookup(t, k2, T0, false, false) == h);
+    bl_table_free(t);
+}
+
 /* A week idle halves a victim's hits, so what was common long ago makes
  * room for what is common now. */
 Test(baseline, stale_keys_make_room)
