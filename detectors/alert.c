@@ -496,10 +496,12 @@ struct alert_stream *alert_stream_new(struct vigil *vg)
     if (getrandom(&as->budget.seed, sizeof(as->budget.seed), GRND_NONBLOCK) !=
         (ssize_t)sizeof(as->budget.seed))
         as->budget.seed ^= (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid();
-    as->throttle = bl_table_new(&as->budget, "alert.throttle", sizeof(struct throttle));
+    /* throttle windows are short-lived: the newest wins the room */
+    as->throttle = bl_table_new(&as->budget, "alert.throttle", sizeof(struct throttle),
+                                BL_NO_ADMISSION);
     as->risk_budget.cap = RISK_BUDGET;
     as->risk_budget.seed = as->budget.seed ^ 0x5bd1e995u;
-    as->risk = bl_table_new(&as->risk_budget, "alert.risk", sizeof(struct risk));
+    as->risk = bl_table_new(&as->risk_budget, "alert.risk", sizeof(struct risk), 0);
     if (!as->throttle || !as->risk)
         goto fail;
     record_init(&as->rec, as->arena, sizeof(as->arena));

@@ -232,7 +232,7 @@ static void av_tick(struct detector *d, int64_t now)
 static int av_init(struct detector *d)
 {
     struct av_ctx *c = d->ctx;
-    c->keys = bl_table_new(d->vg->budget, "app_volume.keys", sizeof(struct av_val));
+    c->keys = bl_table_new(d->vg->budget, "app_volume.keys", sizeof(struct av_val), BL_SHOW_KEY);
     return c->keys ? 0 : -1;
 }
 

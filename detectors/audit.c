@@ -343,8 +343,8 @@ static void au_observe(struct detector *d, const struct record *r)
 static int au_init(struct detector *d)
 {
     struct au_ctx *c = d->ctx;
-    c->ids = bl_table_new(d->vg->budget, "audit.ids", sizeof(struct au_id));
-    c->pairs = bl_table_new(d->vg->budget, "audit.pairs", 0);
+    c->ids = bl_table_new(d->vg->budget, "audit.ids", sizeof(struct au_id), 0);
+    c->pairs = bl_table_new(d->vg->budget, "audit.pairs", 0, 0);
     return c->ids && c->pairs ? 0 : -1;
 }
 

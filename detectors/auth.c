@@ -158,10 +158,9 @@ bool auth_privileged(struct detector *d, struct span user, const struct auth_use
     return (u && u->privileged) || in_list(&auth_of(d)->privileged_users, root_only, user);
 }
 
-uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
-                   int64_t now, bool record)
+void auth_seen_key(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   struct auth_seen_key *k)
 {
-    struct auth_ctx *x = auth_of(d);
     char buf[2 * 256 + 2];
     /* a part longer than 256 bytes is kept by its digest, not cut */
     size_t al = bl_key_part(d->vg->budget, buf, 256, a);
@@ -171,10 +170,15 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
     struct bl_budget alt = *d->vg->budget;
     alt.seed = ~alt.seed;
     uint64_t h[2] = { bl_hash(d->vg->budget, whole), bl_hash(&alt, whole) };
-    char key[1 + sizeof(h)];
-    key[0] = (char)type;
-    memcpy(key + 1, h, sizeof(h));
-    struct bl_head *e = bl_lookup(x->seen, span_make(key, sizeof(key)), now, record, record);
+    k->key[0] = (char)type;
+    memcpy(k->key + 1, h, sizeof(h));
+    k->hash = bl_hash(d->vg->budget, span_make(k->key, sizeof(k->key)));
+}
+
+uint32_t auth_seen_k(struct detector *d, const struct auth_seen_key *k, int64_t now, bool record)
+{
+    struct bl_head *e = bl_lookup_h(auth_of(d)->seen, span_make(k->key, sizeof(k->key)), k->hash,
+                                    now, record, record);
     if (!e)
         return 0;
     struct auth_seen *s = bl_value(e);
@@ -182,6 +186,14 @@ uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, 
     if (record && s->n < UINT32_MAX)
         s->n++;
     return before;
+}
+
+uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   int64_t now, bool record)
+{
+    struct auth_seen_key k;
+    auth_seen_key(d, type, a, b, &k);
+    return auth_seen_k(d, &k, now, record);
 }
 
 /* The first 8 bytes of an IPv6 address as "a:b:c:d::/64", or 0 if src is not one. */
@@ -261,12 +273,17 @@ static int auth_init(struct detector *d)
 {
     struct auth_ctx *x = auth_of(d);
     struct bl_budget *b = d->vg->budget;
-    x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src));
-    x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user));
-    x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net));
-    x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user));
-    x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen));
-    return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen ? 0 : -1;
+    x->fail_src = bl_table_new(b, "auth.fail_src", sizeof(struct auth_fail_src), BL_SHOW_KEY);
+    x->fail_user = bl_table_new(b, "auth.fail_user", sizeof(struct auth_fail_user), BL_SHOW_KEY);
+    x->fail_net = bl_table_new(b, "auth.fail_net", sizeof(struct auth_fail_net), 0);
+    x->users = bl_table_new(b, "auth.users", sizeof(struct auth_user), 0);
+    x->seen = bl_table_new(b, "auth.seen", sizeof(struct auth_seen), 0);
+    x->fail_once = bl_table_new(b, "auth.fail_once", sizeof(struct auth_fail_once), 0);
+    /* bots choose how many addresses fail once: a quarter of the budget at most */
+    if (x->fail_once)
+        bl_table_limit(x->fail_once, b->cap / 4);
+    return x->fail_src && x->fail_user && x->fail_net && x->users && x->seen && x->fail_once
+           ? 0 : -1;
 }
 
 static void auth_destroy(struct detector *d)
@@ -277,7 +294,8 @@ static void auth_destroy(struct detector *d)
     bl_table_free(x->fail_net);
     bl_table_free(x->users);
     bl_table_free(x->seen);
-    x->fail_src = x->fail_user = x->fail_net = x->users = x->seen = NULL;
+    bl_table_free(x->fail_once);
+    x->fail_src = x->fail_user = x->fail_net = x->users = x->seen = x->fail_once = NULL;
 }
 
 static void auth_observe(struct detector *d, const struct record *r)

@@ -65,7 +65,7 @@ struct auth_burst {
 };
 
 /* Failures and bare connections from one source (an IPv6 source is its
- * /64). Memory: 96 (head) + 832 = 928 bytes/entry. */
+ * /64). Memory: 40 (head) + 64 (display key) + 832 = 936 bytes/entry (956). */
 struct auth_fail_src {
     struct bl_window fails;         /* bruteforce.window */
     struct bl_window scans;         /* scan.window, weighted */
@@ -79,6 +79,20 @@ struct auth_fail_src {
     struct auth_burst burst;        /* the three together */
 };
 
+/* The first failure of a source that has no auth_fail_src yet: most sources
+ * an internet-facing sshd sees fail once and never come back, and 64 bytes
+ * (head and this) hold what their first failure counts for. A second
+ * failure within the longest guessing window promotes the source to an
+ * auth_fail_src, replaying this one into it. Not kept in snapshots: a
+ * restart forgets at most one failure per source. */
+struct auth_fail_once {
+    int64_t when;                   /* event time of the failure; 0 = promoted or reset */
+    uint64_t user_hash;             /* keyed hash of the user name, 0 if none */
+    uint32_t n;                     /* failures it carried (record.repeat) */
+    uint8_t known;                  /* the user name logged in here */
+    uint8_t pad[3];
+};
+
 /* Failures from one network (/24, IPv6 /64), for success after failures. */
 struct auth_fail_net {
     int64_t last_fail;
@@ -86,7 +100,7 @@ struct auth_fail_net {
     uint32_t pad;
 };
 
-/* Failures against one user name. Memory: 96 + 464 = 560 bytes/entry. */
+/* Failures against one user name. Memory: 40 + 64 + 464 = 568 bytes/entry (588). */
 struct auth_fail_user {
     struct bl_window fails;
     struct bl_distinct srcs;        /* distributed.window */
@@ -98,7 +112,7 @@ struct auth_fail_user {
     struct auth_burst burst;
 };
 
-/* What is normal for a user. Memory: 96 + 1144 = 1240 bytes/entry (1255). */
+/* What is normal for a user. Memory: 40 + 1144 = 1184 bytes/entry (1204). */
 struct auth_user {
     struct bl_hours hours;          /* successful logins, hour of week */
     struct bl_set srcs;             /* usual sources, half-life 30 days */
@@ -108,7 +122,7 @@ struct auth_user {
     uint8_t privileged;             /* in a privileged group, or sudo to root seen */
 };
 
-/* A fact seen before. Memory: 96 + 8 = 104 bytes/entry (119). */
+/* A fact seen before. Memory: 40 + 8 = 48 bytes/entry (68). */
 struct auth_seen {
     uint32_t n;
     uint32_t pad;
@@ -155,6 +169,7 @@ struct auth_ctx {
     struct auth_switch_conf root_ssh, privilege, accounts;
     /* state */
     struct bl_table *fail_src, *fail_user, *fail_net, *users, *seen;
+    struct bl_table *fail_once;     /* sources with one failure so far (not persisted) */
     int64_t learn_start[AUTH_CLASS__COUNT];   /* first event of each class, event time */
     struct auth_sessions sessions;
 };
@@ -174,6 +189,16 @@ bool auth_group_privileged(struct detector *d, struct span group);
 /* Looks up (and with create, records) a seen fact. Returns the count before. */
 uint32_t auth_seen(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
                    int64_t now, bool record);
+/* The same in two steps, for a fact judged and then recorded by one record:
+ * the key (type byte and two keyed hashes of the pair) and its hash are
+ * computed once. */
+struct auth_seen_key {
+    char key[17];
+    uint64_t hash;
+};
+void auth_seen_key(struct detector *d, enum auth_seen_type type, struct span a, struct span b,
+                   struct auth_seen_key *k);
+uint32_t auth_seen_k(struct detector *d, const struct auth_seen_key *k, int64_t now, bool record);
 /* "198.51.100" for 198.51.100.7, the /48 of an IPv6 address, the domain of a host. */
 struct span auth_network(struct span src);
 /* The key an attacking source is counted under: the address, or for IPv6 its

@@ -77,20 +77,22 @@ static const struct auth_rule_conf *conf_of(struct auth_ctx *x, enum episode_kin
     }
 }
 
-/* A name that logged in here: a real account, not a bot's guess. */
-static bool known_user(struct detector *d, struct span user, int64_t now)
-{
-    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
-    return h && ((const struct auth_user *)bl_value(h))->logins > 0;
-}
+/* What the failures' user name is here, from one lookup of the users table:
+ * whether it logged in here (a real account, not a bot's guess), and always
+ * by key (a password guessed for it opens nothing unless the account has one
+ * sshd accepts, which it never used). */
+struct name_facts {
+    bool known, key_only;
+};
 
-/* A name that logged in here, always by key: a password guessed for it opens
- * nothing unless the account has one sshd accepts, which it never used. */
-static bool key_only_user(struct detector *d, struct span user, int64_t now)
+static struct name_facts name_facts(struct detector *d, struct span user, uint64_t uh,
+                                    int64_t now)
 {
-    struct bl_head *h = user.len ? bl_lookup(auth_of(d)->users, user, now, false, false) : NULL;
+    struct bl_head *h = user.len ? bl_lookup_h(auth_of(d)->users, user, uh, now, false, false)
+                                 : NULL;
     const struct auth_user *u = h ? bl_value(h) : NULL;
-    return u && u->key_logins > 0 && u->pw_logins == 0;
+    return (struct name_facts){ u && u->logins > 0,
+                                u && u->logins > 0 && u->key_logins > 0 && u->pw_logins == 0 };
 }
 
 /* Entries of d seen within window_ns, without adding one. */
@@ -311,6 +313,78 @@ static struct burst user_burst(struct auth_ctx *x, struct auth_fail_user *fu)
                            x->distributed.window_ms * 1000000LL };
 }
 
+/* What a tick may have to do for an entry: close an episode, or end a burst
+ * that wrote lines (its summary, its severity). A burst that wrote nothing
+ * ends as well when the next event settles it: the tick need not visit it. */
+static bool src_pending(const struct auth_fail_src *fs)
+{
+    return fs->brute.start || fs->spray.start || fs->scan.start || fs->burst.lines ||
+           fs->burst.ended.start;
+}
+
+static bool user_pending(const struct auth_fail_user *fu)
+{
+    return fu->distributed.start || fu->burst.lines || fu->burst.ended.start;
+}
+
+/* Counts n failures at now for the user of hash uh (0: none) into fs. */
+static void count_failure(struct auth_ctx *x, struct auth_fail_src *fs, int64_t now, uint32_t n,
+                          uint64_t uh, bool known)
+{
+    int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
+    int64_t spray_ns = x->spray.window_ms * 1000000LL;
+    if (fs->last_fail && now - fs->last_fail > keep_ns)
+        fs->since = 0;
+    fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
+    if (now > fs->last_fail)
+        fs->last_fail = now;
+    bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
+    if (uh)
+        bl_distinct_add(&fs->users, uh, now, spray_ns);
+    if (known)
+        bl_distinct_add(&fs->known_users, uh, now, spray_ns);
+}
+
+/* How long a first failure is remembered: while it could still count for a
+ * rule (a window) or for the success that follows it. */
+static int64_t once_keep_ns(const struct auth_ctx *x)
+{
+    int64_t w = x->bruteforce.window_ms > x->spray.window_ms ? x->bruteforce.window_ms
+                                                              : x->spray.window_ms;
+    if (x->after_failures.window_ms > w)
+        w = x->after_failures.window_ms;
+    return w * 1000000LL;
+}
+
+/* The auth_fail_src of a failing source, or NULL while the source is on its
+ * first failure (kept in fail_once, where it cannot reach any threshold):
+ * the second failure creates the entry and replays the first into it. */
+static struct bl_head *src_entry(struct detector *d, struct span key, uint64_t kh, int64_t now,
+                                 uint32_t n, uint64_t uh, bool known)
+{
+    struct auth_ctx *x = auth_of(d);
+    struct bl_head *h = bl_lookup_h(x->fail_src, key, kh, now, false, true);
+    if (h)
+        return h;
+    bool alone = n < (uint64_t)x->bruteforce.threshold && x->spray.threshold > 1;
+    struct bl_head *o = bl_lookup_h(x->fail_once, key, kh, now, alone, true);
+    struct auth_fail_once *first = o ? bl_value(o) : NULL;
+    bool fresh = !first || !first->when || now - first->when > once_keep_ns(x);
+    if (alone && fresh) {
+        if (first)
+            *first = (struct auth_fail_once){ now, uh, n, known, { 0 } };
+        return NULL;
+    }
+    /* at the cap it counts as seen as often as its failures so far */
+    uint64_t seen = (uint64_t)n + (first && !fresh ? first->n : 0);
+    h = bl_lookup_seen(x->fail_src, key, kh, now, seen > UINT32_MAX ? UINT32_MAX : (uint32_t)seen);
+    if (h && first && !fresh)
+        count_failure(x, bl_value(h), first->when, first->n, first->user_hash, first->known);
+    if (h && first)
+        first->when = 0;
+    return h;
+}
+
 void auth_on_failure(struct detector *d, const struct record *r, struct span user,
                      struct span src, uint32_t n)
 {
@@ -319,28 +393,25 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
     int64_t now = r->ts;
     int64_t keep_ns = x->after_failures.window_ms * 1000000LL;
     int64_t spray_ns = x->spray.window_ms * 1000000LL;
-    bool known = known_user(d, user, now);
+    /* each entity is hashed once and looked up once per table */
+    uint64_t uh = user.len ? bl_hash(b, user) : 0;
+    struct name_facts nf = name_facts(d, user, uh, now);
+    bool known = nf.known;
     bool priv = known && auth_privileged(d, user, NULL);
     char kb[64], nb[64];
     struct span key = auth_src_key(src, kb, sizeof(kb));
+    uint64_t kh = src.len ? bl_hash(b, key) : 0;
     struct bl_head *h;
 
-    if (src.len && (h = bl_lookup(x->fail_src, key, now, true, true))) {
+    if (src.len && (h = src_entry(d, key, kh, now, n, uh, known))) {
         struct auth_fail_src *fs = bl_value(h);
         struct burst bu = src_burst(x, fs);
-        if (fs->last_fail && now - fs->last_fail > keep_ns)
-            fs->since = 0;
-        fs->since = fs->since > UINT32_MAX - n ? UINT32_MAX : fs->since + n;
-        if (now > fs->last_fail)
-            fs->last_fail = now;
+        count_failure(x, fs, now, n, uh, known);
         if (user.len)
             keep(fs->last_user, &fs->last_user_len, sizeof(fs->last_user), user);
-        uint32_t cnt = bl_window_add(&fs->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned users = user.len ? bl_distinct_add(&fs->users, bl_hash(b, user), now, spray_ns)
-                                  : 0;
-        unsigned kusers = known ? bl_distinct_add(&fs->known_users, bl_hash(b, user), now,
-                                                  spray_ns)
-                                : distinct_within(&fs->known_users, now, spray_ns);
+        uint32_t cnt = bl_window_count(&fs->fails, now, x->bruteforce.window_ms * 1000000LL);
+        unsigned users = user.len ? distinct_within(&fs->users, now, spray_ns) : 0;
+        unsigned kusers = distinct_within(&fs->known_users, now, spray_ns);
         if (x->bruteforce.enabled) {
             uint32_t thr = (uint32_t)x->bruteforce.threshold;
             enum severity sev = !kusers ? SEV_LOW
@@ -352,6 +423,8 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
                               : kusers ? SEV_MEDIUM : SEV_LOW;
             episode_step(d, EP_SPRAY, &fs->spray, &bu, r, key, user, users, n, sev, kusers > 0);
         }
+        if (src_pending(fs))
+            bl_mark(x->fail_src, h);
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
     if (net.len && (h = bl_lookup(x->fail_net, net, now, true, true))) {
@@ -362,7 +435,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (now > fn->last_fail)
             fn->last_fail = now;
     }
-    if (user.len && (h = bl_lookup(x->fail_user, user, now, true, true))) {
+    if (user.len && (h = bl_lookup_h(x->fail_user, user, uh, now, true, true))) {
         struct auth_fail_user *fu = bl_value(h);
         if (fu->last_fail && now - fu->last_fail > keep_ns)
             fu->since = 0;
@@ -372,7 +445,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (src.len)
             keep(fu->last_src, &fu->last_src_len, sizeof(fu->last_src), src);
         bl_window_add(&fu->fails, now, x->bruteforce.window_ms * 1000000LL, n);
-        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, bl_hash(b, key), now,
+        unsigned srcs = src.len ? bl_distinct_add(&fu->srcs, kh, now,
                                                   x->distributed.window_ms * 1000000LL) : 0;
         if (x->distributed.enabled) {
             /* many internet sources on a name that never logged in here is
@@ -380,11 +453,13 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
              * account it is an attack, one level lower when the account
              * only ever logs in by key. */
             enum severity sev = priv ? SEV_HIGH : known ? SEV_MEDIUM : SEV_INFO;
-            if (known && sev > SEV_LOW && key_only_user(d, user, now))
+            if (known && sev > SEV_LOW && nf.key_only)
                 sev--;
             struct burst bu = user_burst(x, fu);
             episode_step(d, EP_DIST, &fu->distributed, &bu, r, user, src, srcs, n, sev, known);
         }
+        if (user_pending(fu))
+            bl_mark(x->fail_user, h);
     }
 }
 
@@ -406,15 +481,25 @@ void auth_on_scan(struct detector *d, const struct record *r, struct span src)
     struct auth_ctx *x = auth_of(d);
     char kb[64];
     struct span key = auth_src_key(src, kb, sizeof(kb));
-    struct bl_head *h = bl_lookup(x->fail_src, key, r->ts, true, true);
+    uint64_t kh = bl_hash(d->vg->budget, key);
+    struct bl_head *h = bl_lookup_h(x->fail_src, key, kh, r->ts, true, true);
     if (!h)
         return;
     struct auth_fail_src *fs = bl_value(h);
+    /* a first failure waiting in fail_once moves into the entry the scan made */
+    struct bl_head *o = bl_lookup_h(x->fail_once, key, kh, r->ts, false, false);
+    struct auth_fail_once *first = o ? bl_value(o) : NULL;
+    if (first && first->when && r->ts - first->when <= once_keep_ns(x))
+        count_failure(x, fs, first->when, first->n, first->user_hash, first->known);
+    if (first)
+        first->when = 0;
     struct span reason = record_str(r, RK_REASON);
     uint32_t w = scan_weight(reason);
     uint32_t cnt = bl_window_add(&fs->scans, r->ts, x->scan.window_ms * 1000000LL, w);
     struct burst bu = src_burst(x, fs);
     episode_step(d, EP_SCAN, &fs->scan, &bu, r, key, reason, cnt, w, SEV_LOW, false);
+    if (src_pending(fs))
+        bl_mark(x->fail_src, h);
 }
 
 struct tick_arg {
@@ -429,7 +514,10 @@ static void close_if_over(struct detector *d, enum episode_kind k, struct auth_e
         episode_close(d, k, e, b, key);
 }
 
-static void tick_src(struct bl_head *h, void *arg)
+/* The tick visits only the entries a failure or scan left with work pending
+ * (marked), and keeps them marked while they have: a bot's address that
+ * failed once costs the tick nothing. */
+static bool tick_src(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_src *fs = bl_value(h);
@@ -438,23 +526,25 @@ static void tick_src(struct bl_head *h, void *arg)
     close_if_over(t->d, EP_SPRAY, &fs->spray, &bu, bl_key(h), t->now);
     close_if_over(t->d, EP_SCAN, &fs->scan, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
+    return src_pending(fs);
 }
 
-static void tick_user(struct bl_head *h, void *arg)
+static bool tick_user(struct bl_head *h, void *arg)
 {
     struct tick_arg *t = arg;
     struct auth_fail_user *fu = bl_value(h);
     struct burst bu = user_burst(auth_of(t->d), fu);
     close_if_over(t->d, EP_DIST, &fu->distributed, &bu, bl_key(h), t->now);
     burst_settle(t->d, &bu, bl_key(h), t->now);
+    return user_pending(fu);
 }
 
 void auth_guess_tick(struct detector *d, int64_t now)
 {
     struct auth_ctx *x = auth_of(d);
     struct tick_arg t = { d, now };
-    bl_table_foreach(x->fail_src, tick_src, &t);
-    bl_table_foreach(x->fail_user, tick_user, &t);
+    bl_table_foreach_marked(x->fail_src, tick_src, &t);
+    bl_table_foreach_marked(x->fail_user, tick_user, &t);
 }
 
 uint32_t auth_on_success_failures(struct detector *d, const struct record *r, struct span user,
@@ -466,12 +556,19 @@ uint32_t auth_on_success_failures(struct detector *d, const struct record *r, st
     uint32_t from_src = 0, from_net = 0, for_user = 0;
     char kb[64], nb[64];
     struct bl_head *h;
-    if (src.len && (h = bl_lookup(x->fail_src, auth_src_key(src, kb, sizeof(kb)), now, false,
-                                  false))) {
+    struct span key = auth_src_key(src, kb, sizeof(kb));
+    uint64_t kh = src.len ? bl_hash(d->vg->budget, key) : 0;
+    if (src.len && (h = bl_lookup_h(x->fail_src, key, kh, now, false, false))) {
         struct auth_fail_src *fs = bl_value(h);
         if (now - fs->last_fail <= keep_ns)
             from_src = fs->since;
         fs->since = 0;
+    }
+    if (src.len && (h = bl_lookup_h(x->fail_once, key, kh, now, false, false))) {
+        struct auth_fail_once *first = bl_value(h);
+        if (first->when && now - first->when <= keep_ns)
+            from_src += first->n;
+        first->when = 0;
     }
     struct span net = auth_src_net(src, nb, sizeof(nb));
     if (net.len && (h = bl_lookup(x->fail_net, net, now, false, false))) {

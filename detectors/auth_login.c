@@ -86,13 +86,21 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
         root_ssh(d, r, src, pw);
 
     bool learning = auth_learning(d, AUTH_CLASS_LOGIN, now);
+    /* Each fact is keyed once, judged, then recorded; the user's entry found
+     * here is the one learned from below (nothing in between creates users). */
     struct bl_head *h = bl_lookup(x->users, user, now, true, false);
     struct auth_user *u = h ? bl_value(h) : NULL;
     struct span net = auth_network(src);
+    struct auth_seen_key k_src, k_net, k_any;
+    if (src.len) {
+        auth_seen_key(d, SEEN_USER_SRC, user, src, &k_src);
+        auth_seen_key(d, SEEN_USER_NET, user, net, &k_net);
+        auth_seen_key(d, SEEN_ANY_SRC, src, SPAN_NULL, &k_any);
+    }
     bool history = u && u->logins > 0;
-    bool new_src = src.len && history && !auth_seen(d, SEEN_USER_SRC, user, src, now, false);
-    bool new_net = new_src && !auth_seen(d, SEEN_USER_NET, user, net, now, false);
-    bool new_any = src.len && !auth_seen(d, SEEN_ANY_SRC, src, SPAN_NULL, now, false);
+    bool new_src = src.len && history && !auth_seen_k(d, &k_src, now, false);
+    bool new_net = new_src && !auth_seen_k(d, &k_net, now, false);
+    bool new_any = src.len && !auth_seen_k(d, &k_any, now, false);
     bool first = u && !history;
     bool odd = u && u->logins >= (uint64_t)x->login.min_history && !bl_hours_usual(&u->hours, now);
     bool dormant = history && now - u->last_login > x->login.dormant_ms * 1000000LL;
@@ -176,13 +184,15 @@ void auth_on_login(struct detector *d, const struct record *r, struct span user,
     auth_session_login(d, now, user, src, shown);
     /* learn after judging, so the login does not vouch for itself */
     if (src.len) {
-        auth_seen(d, SEEN_USER_SRC, user, src, now, true);
-        auth_seen(d, SEEN_USER_NET, user, net, now, true);
-        auth_seen(d, SEEN_ANY_SRC, src, SPAN_NULL, now, true);
+        auth_seen_k(d, &k_src, now, true);
+        auth_seen_k(d, &k_net, now, true);
+        auth_seen_k(d, &k_any, now, true);
     }
-    h = bl_lookup(x->users, user, now, true, true);
+    if (!h)
+        h = bl_lookup(x->users, user, now, true, false);
     if (!h)
         return;
+    bl_touch(h, now);
     u = bl_value(h);
     bl_hours_add(&u->hours, now);
     if (src.len)

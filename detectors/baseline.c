@@ -11,9 +11,15 @@
  * charged to the shared budget before it is made; when the next step does not
  * fit, the table stops growing and evicts instead.
  *
- * Memory per entity = entry (sizeof(struct bl_head) = 104 bytes + the value,
- * rounded to 8) + index (8-byte slot at load 3/8..3/4, i.e. 11-21 bytes; 16 on
- * average) + 8/per_chunk for the chunk array: bl_entry_bytes() returns it. */
+ * Memory per entity = entry (sizeof(struct bl_head) = 40 bytes, plus 64 for
+ * the display copy in BL_SHOW_KEY tables, + the value, rounded to 8) + index
+ * (8-byte slot and 3 bytes of admission sketch at load 3/8..3/4: 15-29
+ * bytes, 20 on average) + a chunk pointer share and a mark bit:
+ * bl_entry_bytes() returns it.
+ *
+ * When a table cannot grow, admission decides (TinyLFU, below): the count of
+ * a new key's sightings, kept in a small count-min sketch behind a
+ * doorkeeper, must beat the hits of the entry it would evict. */
 #include "detectors/baseline.h"
 #include "sidecar/hash.h"
 
@@ -71,19 +77,30 @@ struct bl_slot {
 
 struct bl_table {
     struct bl_budget *budget;
+    struct bl_table *next;      /* the budget's list of tables */
     char name[32];
+    unsigned flags;             /* BL_SHOW_KEY, BL_NO_ADMISSION */
     size_t value_size;
-    size_t entry_size;          /* head + value, multiple of 8 */
+    size_t key_room;            /* BASELINE_KEY_BYTES with BL_SHOW_KEY, else 0 */
+    size_t entry_size;          /* display key + head + value, multiple of 8 */
     size_t per_chunk;           /* entries per chunk (power of two) */
     unsigned chunk_shift;
     unsigned char **chunks;
     size_t nchunks, chunks_cap;
     bool held;                  /* the next chunk is charged already (chunk_add) */
+    uint64_t *marks;            /* one bit per entry slot of the chunks (bl_mark) */
     struct bl_slot *index;
     size_t index_cap;           /* power of two */
+    /* admission sketch, sized with the index: 4 rows of 8-bit counters
+     * (count-min, cm_mask + 1 wide) and a doorkeeper of 16 bits per slot */
+    uint8_t *cm;
+    uint64_t *door;
+    size_t cm_mask, door_mask;
+    uint64_t sk_adds;           /* sightings since the sketch was last aged */
     size_t count;               /* entries 0..count-1 are live */
-    uint64_t evictions;
+    uint64_t evictions, refused;
     uint64_t bytes;             /* charged to the budget */
+    uint64_t max_bytes;         /* the table's own limit under the budget, 0 = none */
     uint64_t rng;
 };
 
@@ -91,6 +108,14 @@ struct bl_table {
 #define BL_INDEX_MIN     64
 #define BL_SAMPLE        8
 #define BL_HIT_CREDIT    NS_PER_HOUR   /* each doubling of hits is worth an hour of recency */
+#define BL_CM_ROWS       4
+#define BL_IDLE_HALVING  (7 * NS_PER_DAY)  /* a victim's hits count half per idle week */
+
+/* A table may also stop growing at its own limit (bl_table_limit). */
+static bool table_may_grow(const struct bl_table *t, uint64_t n)
+{
+    return !t->max_bytes || t->bytes + n <= t->max_bytes;
+}
 
 static bool budget_take(struct bl_budget *b, uint64_t n)
 {
@@ -108,7 +133,12 @@ static void budget_give(struct bl_budget *b, uint64_t n)
 static struct bl_head *entry_at(const struct bl_table *t, size_t i)
 {
     return (struct bl_head *)(void *)(t->chunks[i >> t->chunk_shift] +
-                                      (i & (t->per_chunk - 1)) * t->entry_size);
+                                      (i & (t->per_chunk - 1)) * t->entry_size + t->key_room);
+}
+
+static size_t mark_words(size_t entries)
+{
+    return (entries + 63) / 64;
 }
 
 /* Adds a chunk of entries. hold (bl_table_new): only charge it to the budget,
@@ -119,8 +149,11 @@ static bool chunk_add(struct bl_table *t, bool hold)
     size_t cbytes = t->per_chunk * t->entry_size;
     if (t->nchunks == t->chunks_cap) {
         size_t ncap = t->chunks_cap ? t->chunks_cap * 2 : 8;
-        size_t grow = (ncap - t->chunks_cap) * sizeof(*t->chunks);
-        if (!budget_take(t->budget, grow + cbytes))
+        size_t owords = mark_words(t->chunks_cap * t->per_chunk);
+        size_t nwords = mark_words(ncap * t->per_chunk);
+        size_t grow = (ncap - t->chunks_cap) * sizeof(*t->chunks) +
+                      (nwords - owords) * sizeof(uint64_t);
+        if (!table_may_grow(t, grow + cbytes) || !budget_take(t->budget, grow + cbytes))
             return false;
         budget_give(t->budget, cbytes);
         unsigned char **nc = realloc(t->chunks, ncap * sizeof(*nc));
@@ -129,11 +162,18 @@ static bool chunk_add(struct bl_table *t, bool hold)
             return false;
         }
         t->chunks = nc;
+        uint64_t *nm = realloc(t->marks, nwords * sizeof(*nm));
+        if (!nm) {
+            budget_give(t->budget, grow);
+            return false;
+        }
+        memset(nm + owords, 0, (nwords - owords) * sizeof(*nm));
+        t->marks = nm;
         t->chunks_cap = ncap;
         t->bytes += grow;
     }
     bool charged = t->held;
-    if (!charged && !budget_take(t->budget, cbytes))
+    if (!charged && (!table_may_grow(t, cbytes) || !budget_take(t->budget, cbytes)))
         return false;
     if (hold) {
         t->held = true;
@@ -163,14 +203,29 @@ static void index_put(struct bl_slot *ix, size_t cap, uint64_t hash, uint32_t id
     ix[pos].h32 = (uint32_t)(hash >> 32);
 }
 
+/* The sketch is sized with the index, 3 bytes per slot: count-min counters
+ * (one per row per 4 slots) and a doorkeeper of 16 bits per slot, which
+ * keeps one-off keys out of the counters; aged every 4 * count sightings,
+ * the doorkeeper stays below a tenth of false positives. It only counts
+ * while the table is full, so a new one starts empty. */
+static uint64_t sketch_bytes(size_t icap)
+{
+    return (uint64_t)BL_CM_ROWS * (icap / 4) + (uint64_t)icap * 2;
+}
+
 static bool index_grow(struct bl_table *t, size_t ncap)
 {
-    uint64_t nbytes = (uint64_t)ncap * sizeof(struct bl_slot);
+    uint64_t nbytes = (uint64_t)ncap * sizeof(struct bl_slot) + sketch_bytes(ncap);
     /* both arrays exist during the rehash: charge the new one first */
-    if (!budget_take(t->budget, nbytes))
+    if (!table_may_grow(t, nbytes) || !budget_take(t->budget, nbytes))
         return false;
     struct bl_slot *nx = calloc(ncap, sizeof(*nx));
-    if (!nx) {
+    uint8_t *cm = calloc(BL_CM_ROWS, ncap / 4);
+    uint64_t *door = calloc(ncap / 4, sizeof(uint64_t));
+    if (!nx || !cm || !door) {
+        free(nx);
+        free(cm);
+        free(door);
         budget_give(t->budget, nbytes);
         return false;
     }
@@ -178,18 +233,28 @@ static bool index_grow(struct bl_table *t, size_t ncap)
         struct bl_head *h = entry_at(t, i);
         index_put(nx, ncap, h->hash, (uint32_t)(i + 1));
     }
-    uint64_t obytes = (uint64_t)t->index_cap * sizeof(struct bl_slot);
+    uint64_t obytes = t->index ? (uint64_t)t->index_cap * sizeof(struct bl_slot) +
+                                 sketch_bytes(t->index_cap) : 0;
     free(t->index);
+    free(t->cm);
+    free(t->door);
     budget_give(t->budget, obytes);
     t->bytes = t->bytes - obytes + nbytes;
     t->index = nx;
     t->index_cap = ncap;
+    t->cm = cm;
+    t->cm_mask = ncap / 4 - 1;
+    t->door = door;
+    t->door_mask = ncap * 16 - 1;
+    t->sk_adds = 0;
     return true;
 }
 
-struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size)
+struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size,
+                              unsigned flags)
 {
-    size_t entry = (sizeof(struct bl_head) + value_size + 7) & ~(size_t)7;
+    size_t key_room = flags & BL_SHOW_KEY ? BASELINE_KEY_BYTES : 0;
+    size_t entry = (key_room + sizeof(struct bl_head) + value_size + 7) & ~(size_t)7;
     if (!b || value_size > BL_CHUNK_BYTES)
         return NULL;
     if (!budget_take(b, sizeof(struct bl_table)))
@@ -202,7 +267,9 @@ struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t valu
     t->budget = b;
     t->bytes = sizeof(*t);
     snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+    t->flags = flags;
     t->value_size = value_size;
+    t->key_room = key_room;
     t->entry_size = entry;
     t->per_chunk = 16;
     t->chunk_shift = 4;
@@ -213,6 +280,8 @@ struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t valu
     t->rng = b->seed ^ 0x2545f4914f6cdd1dULL ^ (uint64_t)(uintptr_t)t;
     if (!t->rng)
         t->rng = 1;
+    t->next = b->tables;
+    b->tables = t;
     /* the first step is taken now so a table is never starved by the others */
     if (!index_grow(t, BL_INDEX_MIN) || !chunk_add(t, true))
         goto fail;
@@ -222,14 +291,27 @@ fail:
     return NULL;
 }
 
+void bl_table_limit(struct bl_table *t, uint64_t max_bytes)
+{
+    t->max_bytes = max_bytes;
+}
+
 void bl_table_free(struct bl_table *t)
 {
     if (!t)
         return;
+    for (struct bl_table **p = &t->budget->tables; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
     for (size_t i = 0; i < t->nchunks; i++)
         free(t->chunks[i]);
     free(t->chunks);
+    free(t->marks);
     free(t->index);
+    free(t->cm);
+    free(t->door);
     budget_give(t->budget, t->bytes);
     free(t);
 }
@@ -299,19 +381,91 @@ static size_t pick_victim(struct bl_table *t)
     return best;
 }
 
+/* ---- admission (TinyLFU): a key that is not in a full table is counted in
+ * the sketch and replaces the victim only if it was seen more often than
+ * the victim was. A one-off key (a bot's random address) is seen once and
+ * refused; a key that comes back is admitted at its second sighting over
+ * any one-off victim. The victim's hits halve per idle week, so what was
+ * common long ago makes room at last. The keyed hash spreads the sketch: an
+ * attacker cannot aim at the counters of a key he does not know the hash of. */
+
+static const uint64_t sk_mul[BL_CM_ROWS + 2] = {
+    0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+    0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL, 0xc4ceb9fe1a85ec53ULL,
+};
+
+static size_t sk_pos(uint64_t hash, int k, size_t mask)
+{
+    return (size_t)((hash * sk_mul[k]) >> 32) & mask;
+}
+
+/* Halves every counter and clears the doorkeeper: recent sightings weigh more. */
+static void sketch_age(struct bl_table *t)
+{
+    size_t n = BL_CM_ROWS * (t->cm_mask + 1);
+    for (size_t i = 0; i < n; i++)
+        t->cm[i] >>= 1;
+    memset(t->door, 0, (t->door_mask + 1) / 8);
+    t->sk_adds = 0;
+}
+
+/* Counts one sighting of hash; returns its estimated count, this one included. */
+static uint32_t sketch_add(struct bl_table *t, uint64_t hash)
+{
+    size_t d0 = sk_pos(hash, BL_CM_ROWS, t->door_mask);
+    size_t d1 = sk_pos(hash, BL_CM_ROWS + 1, t->door_mask);
+    uint64_t b0 = 1ull << (d0 & 63), b1 = 1ull << (d1 & 63);
+    uint32_t est = 1;
+    if (++t->sk_adds >= 4 * (uint64_t)(t->count > 64 ? t->count : 64))
+        sketch_age(t);
+    if (!(t->door[d0 / 64] & b0) || !(t->door[d1 / 64] & b1)) {
+        t->door[d0 / 64] |= b0;
+        t->door[d1 / 64] |= b1;
+        return est;
+    }
+    /* seen before: count it (conservative update: only the smallest counters grow) */
+    uint8_t *c[BL_CM_ROWS];
+    uint8_t min = UINT8_MAX;
+    for (int k = 0; k < BL_CM_ROWS; k++) {
+        c[k] = &t->cm[(size_t)k * (t->cm_mask + 1) + sk_pos(hash, k, t->cm_mask)];
+        if (*c[k] < min)
+            min = *c[k];
+    }
+    for (int k = 0; k < BL_CM_ROWS && min < UINT8_MAX; k++)
+        if (*c[k] == min)
+            (*c[k])++;
+    return est + min + (min < UINT8_MAX);
+}
+
+static uint32_t victim_hits(const struct bl_head *h, int64_t now)
+{
+    int64_t idle = now - h->last_seen;
+    int64_t halvings = idle > 0 ? idle / BL_IDLE_HALVING : 0;
+    return halvings >= 32 ? 0 : h->hits >> halvings;
+}
+
+static void mark_clear(struct bl_table *t, size_t idx)
+{
+    t->marks[idx / 64] &= ~(1ull << (idx & 63));
+}
+
 /* Finds or creates the entry of a key known by its hash, full length and
- * display prefix (shown.len <= BASELINE_KEY_BYTES). */
+ * display prefix (shown.len <= BASELINE_KEY_BYTES). A snapshot being loaded
+ * is not subject to admission (`admit` false): it was admitted before. */
 static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
-                                     struct span shown, int64_t now, bool create, bool touch)
+                                     struct span shown, int64_t now, bool create, bool touch,
+                                     bool admit, uint32_t seen)
 {
     uint32_t h32 = (uint32_t)(hash >> 32);
     size_t mask = t->index_cap - 1;
+    bool show = t->key_room != 0;
     for (size_t pos = (size_t)hash & mask; t->index[pos].idx1; pos = (pos + 1) & mask) {
         if (t->index[pos].h32 != h32)
             continue;
         struct bl_head *h = entry_at(t, t->index[pos].idx1 - 1);
-        if (h->hash == hash && h->fulllen == fulllen && h->keylen == shown.len &&
-            memcmp(h->key, shown.p, shown.len) == 0) {
+        if (h->hash == hash && h->fulllen == fulllen &&
+            (!show || (h->keylen == shown.len &&
+                       memcmp((const char *)h - t->key_room, shown.p, shown.len) == 0))) {
             if (touch) {
                 if (now > h->last_seen)
                     h->last_seen = now;
@@ -334,20 +488,36 @@ static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t
 evict:
     if (t->count == 0)
         return NULL;
-    idx = pick_victim(t);
+    if (admit && !(t->flags & BL_NO_ADMISSION)) {
+        uint32_t est = sketch_add(t, hash);
+        if (est > seen)
+            seen = est;
+        idx = pick_victim(t);
+        if (seen <= victim_hits(entry_at(t, idx), now)) {
+            t->refused++;
+            t->budget->refused++;
+            return NULL;
+        }
+    } else {
+        idx = pick_victim(t);
+    }
     index_del(t, slot_of(t, entry_at(t, idx)->hash, idx));
     t->evictions++;
     t->budget->evictions++;
 fill:;
     struct bl_head *h = entry_at(t, idx);
-    memset(h, 0, t->entry_size);
+    memset((char *)h - t->key_room, 0, t->entry_size);
+    mark_clear(t, idx);
     h->hash = hash;
     h->first_seen = h->last_seen = now;
     h->hits = touch ? 1 : 0;
     h->fulllen = fulllen;
-    h->keylen = (uint8_t)shown.len;
-    if (shown.len)
-        memcpy(h->key, shown.p, shown.len);
+    h->idx = (uint32_t)idx;
+    if (show) {
+        h->keylen = (uint8_t)shown.len;
+        if (shown.len)
+            memcpy((char *)h - t->key_room, shown.p, shown.len);
+    }
     index_put(t->index, t->index_cap, hash, (uint32_t)(idx + 1));
     return h;
 }
@@ -355,13 +525,27 @@ fill:;
 /* The whole key is hashed and its length compared: two identities that share
  * their first BASELINE_KEY_BYTES bytes (AWS SSO session ARNs do) are two
  * entities. Keys are at most a line long, so the length fits 32 bits. */
-struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
+struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                            bool create, bool touch)
 {
     if (key.len > UINT32_MAX)
         key.len = UINT32_MAX;
-    uint64_t hash = bl_hash(t->budget, key);
     struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
-    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch);
+    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch, true, 0);
+}
+
+struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                               uint32_t seen)
+{
+    if (key.len > UINT32_MAX)
+        key.len = UINT32_MAX;
+    struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
+    return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, true, true, true, seen);
+}
+
+struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
+{
+    return bl_lookup_h(t, key, bl_hash(t->budget, key), now, create, touch);
 }
 
 size_t bl_table_count(const struct bl_table *t)
@@ -374,10 +558,32 @@ uint64_t bl_table_evictions(const struct bl_table *t)
     return t ? t->evictions : 0;
 }
 
+uint64_t bl_table_refused(const struct bl_table *t)
+{
+    return t ? t->refused : 0;
+}
+
+uint64_t bl_table_bytes(const struct bl_table *t)
+{
+    return t ? t->bytes : 0;
+}
+
+const char *bl_table_name(const struct bl_table *t)
+{
+    return t->name;
+}
+
+const struct bl_table *bl_table_next(const struct bl_table *t)
+{
+    return t->next;
+}
+
 size_t bl_entry_bytes(const struct bl_table *t)
 {
-    /* entry + an index slot at the average load of 9/16 + its chunk pointer */
-    return t->entry_size + sizeof(struct bl_slot) * 16 / 9 + sizeof(void *) / t->per_chunk + 1;
+    /* entry + an index slot and its sketch share at the average load of 9/16
+     * + its chunk pointer and mark bit */
+    return t->entry_size + (sizeof(struct bl_slot) + 3) * 16 / 9 + sizeof(void *) / t->per_chunk +
+           1;
 }
 
 void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *arg), void *arg)
@@ -387,10 +593,34 @@ void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *ar
         fn(entry_at(t, i), arg);
 }
 
+void bl_mark(struct bl_table *t, const struct bl_head *h)
+{
+    t->marks[h->idx / 64] |= 1ull << (h->idx & 63);
+}
+
+/* Walks the mark words: an entry that nothing marked costs a bit, not a
+ * cache miss. */
+void bl_table_foreach_marked(struct bl_table *t, bool (*fn)(struct bl_head *h, void *arg),
+                             void *arg)
+{
+    size_t words = mark_words(t->count);
+    for (size_t w = 0; w < words; w++) {
+        uint64_t m = t->marks[w];
+        while (m) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+            if (i < t->count && !fn(entry_at(t, i), arg))
+                mark_clear(t, i);
+        }
+    }
+}
+
 /* ---- persistence ---- */
 
 #define BL_TABLE_MAGIC   0x42544c56u   /* "VLTB" */
-#define BL_TABLE_VERSION 2u            /* 1: keys cut at 64 bytes, no hash or length */
+#define BL_TABLE_VERSION 3u            /* 1: keys cut at 64 bytes, no hash or length;
+                                          2: every entry with its display copy;
+                                          3: the display copy only in BL_SHOW_KEY tables */
 
 struct bl_file_head {
     uint32_t magic, version;
@@ -405,8 +635,9 @@ struct bl_file_entry_v1 {
     uint8_t pad[3];
 };
 
-/* A key longer than its display copy is known by its hash, which depends on
- * the seed: the registry refuses snapshots of another seed, so it holds. */
+/* A key longer than its display copy, or kept without one, is known by its
+ * hash, which depends on the seed: the registry refuses snapshots of another
+ * seed, so it holds. */
 struct bl_file_entry {
     int64_t first_seen, last_seen;
     uint32_t hits;
@@ -425,12 +656,13 @@ int bl_table_save(const struct bl_table *t, FILE *f)
         return -1;
     for (size_t i = 0; i < t->count; i++) {
         const struct bl_head *h = entry_at(t, i);
+        const char *key = (const char *)h - t->key_room;
         struct bl_file_entry e = { h->first_seen, h->last_seen, h->hits, h->fulllen, h->hash,
                                    h->keylen, { 0 } };
         sum = hash_fnv1a(&e, sizeof(e), sum);
-        sum = hash_fnv1a(h->key, h->keylen, sum);
+        sum = hash_fnv1a(key, h->keylen, sum);
         sum = hash_fnv1a(h + 1, t->value_size, sum);
-        if (fwrite(&e, sizeof(e), 1, f) != 1 || fwrite(h->key, 1, h->keylen, f) != h->keylen ||
+        if (fwrite(&e, sizeof(e), 1, f) != 1 || fwrite(key, 1, h->keylen, f) != h->keylen ||
             fwrite(h + 1, 1, t->value_size, f) != t->value_size)
             return -1;
     }
@@ -439,7 +671,7 @@ int bl_table_save(const struct bl_table *t, FILE *f)
     return 0;
 }
 
-/* One entry of either version into e (a v1 key is whole as stored: it was cut
+/* One entry of any version into e (a v1 key is whole as stored: it was cut
  * at 64 bytes when written, and is taken as a key of that length). */
 static int read_entry(FILE *f, uint32_t version, struct bl_file_entry *e, uint64_t *sum)
 {
@@ -458,13 +690,23 @@ static int read_entry(FILE *f, uint32_t version, struct bl_file_entry *e, uint64
     return 0;
 }
 
+/* The display copy is the key's first bytes; version 3 may also store none. */
+static bool entry_sane(uint32_t version, const struct bl_file_entry *e)
+{
+    uint32_t want = e->fulllen < BASELINE_KEY_BYTES ? e->fulllen : BASELINE_KEY_BYTES;
+    return e->first_seen <= e->last_seen &&
+           (e->keylen == want || (version >= 3 && e->keylen == 0));
+}
+
+/* Versions 1 to 3 load into either kind of table: a display copy the table
+ * does not keep is dropped (the key's hash stands for it). */
 int bl_table_load(struct bl_table *t, FILE *f)
 {
     struct bl_file_head fh;
     uint64_t sum = HASH_FNV_INIT;
     unsigned char key[BASELINE_KEY_BYTES];
     if (fread(&fh, sizeof(fh), 1, f) != 1 || fh.magic != BL_TABLE_MAGIC ||
-        (fh.version != 1 && fh.version != BL_TABLE_VERSION) ||
+        fh.version < 1 || fh.version > BL_TABLE_VERSION ||
         (fh.version == BL_TABLE_VERSION && fh.head_size != sizeof(struct bl_head)) ||
         fh.value_size != t->value_size || fh.count > (1ull << 32))
         return -1;
@@ -473,9 +715,8 @@ int bl_table_load(struct bl_table *t, FILE *f)
         return -1;
     for (uint64_t i = 0; i < fh.count; i++) {
         struct bl_file_entry e;
-        if (read_entry(f, fh.version, &e, &sum) < 0 || e.keylen > BASELINE_KEY_BYTES ||
-            e.fulllen < e.keylen || (e.fulllen > e.keylen && e.keylen < BASELINE_KEY_BYTES) ||
-            e.first_seen > e.last_seen || fread(key, 1, e.keylen, f) != e.keylen ||
+        if (read_entry(f, fh.version, &e, &sum) < 0 || !entry_sane(fh.version, &e) ||
+            fread(key, 1, e.keylen, f) != e.keylen ||
             fread(val, 1, t->value_size, f) != t->value_size)
             goto fail;
         sum = hash_fnv1a(key, e.keylen, sum);
@@ -483,13 +724,15 @@ int bl_table_load(struct bl_table *t, FILE *f)
         /* a whole key's hash is recomputed: it depends on the seed, not the file */
         struct span k = span_make((const char *)key, e.keylen);
         uint64_t hash = e.fulllen == e.keylen ? bl_hash(t->budget, k) : e.hash;
-        struct bl_head *h = lookup_hashed(t, hash, e.fulllen, k, e.last_seen, true, false);
+        struct bl_head *h = lookup_hashed(t, hash, e.fulllen, k, e.last_seen, true, false, false,
+                                          0);
         if (!h)
             goto fail;
         h->first_seen = e.first_seen;
         h->last_seen = e.last_seen;
         h->hits = e.hits;
         memcpy(h + 1, val, t->value_size);
+        bl_mark(t, h);    /* a tick sees what the entry had pending */
     }
     uint64_t want;
     if (fread(&want, sizeof(want), 1, f) != 1 || want != sum)

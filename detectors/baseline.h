@@ -2,13 +2,14 @@
  *
  * A bl_table maps an entity key (user, source IP, identity, command, ...) to a
  * fixed-size value chosen by the detector. Keys are told apart over their full
- * length (keyed hash of the whole key, its length and its first bytes); only
- * the copy kept for display is cut at BASELINE_KEY_BYTES. All
- * tables draw from one struct bl_budget (detectors.memory_max): at the cap a
- * new key evicts the least valuable entry (sampled: oldest last_seen, fewest
- * hits) of the same table, so memory never grows past the cap and every
- * operation stays O(1). Hashes are keyed with a per-install random seed kept in
- * the snapshot, so an attacker cannot aim collisions at a table.
+ * length (keyed hash of the whole key, its length, and its first bytes in
+ * the tables that keep them for display). All tables draw from one struct
+ * bl_budget (detectors.memory_max): at the cap a new key must be admitted,
+ * and then evicts the least valuable entry (sampled: oldest last_seen,
+ * fewest hits) of the same table, so memory never grows past the cap, keys
+ * seen often are not pushed out by keys seen once, and every operation stays
+ * O(1). Hashes are keyed with a per-install random seed kept in the
+ * snapshot, so an attacker cannot aim collisions at a table.
  *
  * The value types below are plain fixed-size structs meant to be embedded in a
  * detector's value; they take the event time `now` (ns) and never the clock. */
@@ -31,7 +32,9 @@ struct bl_budget {
     uint64_t cap;          /* bytes all tables may use together */
     uint64_t used;         /* bytes in use now */
     uint64_t evictions;    /* entries evicted at the cap, all tables */
+    uint64_t refused;      /* new keys refused admission at the cap, all tables */
     uint64_t seed;         /* hash key */
+    struct bl_table *tables;   /* the tables drawing from it (bl_table_next) */
 };
 
 uint64_t bl_hash(const struct bl_budget *b, struct span s);
@@ -48,33 +51,84 @@ int bl_budget_reserve(struct bl_budget *b, uint64_t bytes);
 void bl_budget_release(struct bl_budget *b, uint64_t bytes);
 
 /* ---- entity tables ---- */
+/* Every entry starts with this head; the value follows it. A table made with
+ * BL_SHOW_KEY also keeps the key's first BASELINE_KEY_BYTES bytes, for the
+ * alerts that print it, in front of the head; other tables know a key by its
+ * keyed hash and length only (a 64-bit keyed hash: two keys of one length
+ * colliding is a 2^-64 event an attacker cannot aim at without the seed). */
 struct bl_head {
     uint64_t hash;                   /* keyed hash of the whole key */
     int64_t first_seen, last_seen;   /* event time, ns */
     uint32_t hits;
     uint32_t fulllen;                /* length of the whole key */
-    uint8_t keylen;                  /* bytes of it kept in key[] (<= BASELINE_KEY_BYTES) */
-    char key[BASELINE_KEY_BYTES];    /* for display; not NUL-terminated */
+    uint32_t idx;                    /* the entry's place in its table */
+    uint8_t keylen;                  /* display bytes kept, <= BASELINE_KEY_BYTES (0: none) */
+    uint8_t pad[3];
 };
 
 struct bl_table;
 
+#define BL_SHOW_KEY     1u   /* keep the key's first bytes for display (bl_key) */
+#define BL_NO_ADMISSION 2u   /* at the cap a new key always evicts (short-lived keys) */
+
 /* value_size bytes follow each head; zeroed for new entries. */
-struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size);
+struct bl_table *bl_table_new(struct bl_budget *b, const char *name, size_t value_size,
+                              unsigned flags);
 void bl_table_free(struct bl_table *t);
-/* Finds key; with create, inserts it (evicting at the cap) and sets first_seen.
- * Updates last_seen and hits when touch. Returns NULL when absent (no create)
- * or when nothing could be evicted. The pointer is valid until the next call
- * that may create in this table. */
+/* Caps what t may take of the budget (bytes, all its allocations): a table
+ * that anyone can fill (first failures of bot addresses) stops growing there
+ * and admits within, leaving the rest of the budget to the others. */
+void bl_table_limit(struct bl_table *t, uint64_t max_bytes);
+/* Finds key; with create, inserts it and sets first_seen. Updates last_seen
+ * and hits when touch. When the table cannot grow under the cap, a new key
+ * must win admission (baseline.c): it replaces the least valuable of a
+ * sample of entries (oldest last_seen, fewest hits) only if it was seen more
+ * often than that entry was; else it is refused (counted, NULL returned). So
+ * a flood of one-off keys cannot push out keys seen many times. Returns NULL
+ * when absent (no create) or refused. The pointer is valid until the next
+ * call that may create in this table. */
 struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch);
+/* The same with hash = bl_hash(budget of t, key) computed once by the caller
+ * for all the tables (of one budget) that it looks the same entity up in. */
+struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                            bool create, bool touch);
+/* Finds or creates key (touching it) for a caller that has seen it `seen`
+ * times elsewhere (a source's first failures wait in a smaller table): at the
+ * cap it is admitted as a key seen at least that often. */
+struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
+                               uint32_t seen);
 static inline void *bl_value(struct bl_head *h) { return (void *)(h + 1); }
-/* The display copy of the key: its first BASELINE_KEY_BYTES bytes. */
-static inline struct span bl_key(const struct bl_head *h) { return span_make(h->key, h->keylen); }
+/* What bl_lookup's touch does, for an entry already found by this record. */
+static inline void bl_touch(struct bl_head *h, int64_t now)
+{
+    if (now > h->last_seen)
+        h->last_seen = now;
+    if (h->hits < UINT32_MAX)
+        h->hits++;
+}
+/* The display copy of the key (BL_SHOW_KEY tables): its first
+ * BASELINE_KEY_BYTES bytes; empty in other tables. */
+static inline struct span bl_key(const struct bl_head *h)
+{
+    return h->keylen ? span_make((const char *)h - BASELINE_KEY_BYTES, h->keylen) : SPAN_NULL;
+}
 size_t bl_table_count(const struct bl_table *t);
 uint64_t bl_table_evictions(const struct bl_table *t);
+uint64_t bl_table_refused(const struct bl_table *t);   /* new keys refused admission */
+uint64_t bl_table_bytes(const struct bl_table *t);     /* charged to the budget */
+const char *bl_table_name(const struct bl_table *t);
+/* The tables of a budget: for (t = b->tables; t; t = bl_table_next(t)). */
+const struct bl_table *bl_table_next(const struct bl_table *t);
 size_t bl_entry_bytes(const struct bl_table *t);      /* memory per entity, all overheads */
-/* Calls fn for each entry (for ticks such as silence checks); bounded by count. */
+/* Calls fn for each entry; bounded by count. */
 void bl_table_foreach(struct bl_table *t, void (*fn)(struct bl_head *h, void *arg), void *arg);
+/* Marks h as having work pending for a tick (a window to close); entries
+ * loaded from a snapshot start marked, a new or evicted entry unmarked.
+ * foreach_marked calls fn for the marked entries only, and unmarks those for
+ * which fn returns false: a tick costs the pending work, not the table. */
+void bl_mark(struct bl_table *t, const struct bl_head *h);
+void bl_table_foreach_marked(struct bl_table *t, bool (*fn)(struct bl_head *h, void *arg),
+                             void *arg);
 /* Binary persistence of the entries (values are copied as bytes: keep them
  * free of pointers). load returns -1 on any inconsistency. */
 int bl_table_save(const struct bl_table *t, FILE *f);

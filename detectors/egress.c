@@ -296,8 +296,8 @@ static void eg_observe(struct detector *d, const struct record *r)
 static int eg_init(struct detector *d)
 {
     struct eg_ctx *c = d->ctx;
-    c->dests = bl_table_new(d->vg->budget, "egress.dests", sizeof(struct eg_dest));
-    c->workloads = bl_table_new(d->vg->budget, "egress.workloads", sizeof(struct bl_ewma));
+    c->dests = bl_table_new(d->vg->budget, "egress.dests", sizeof(struct eg_dest), 0);
+    c->workloads = bl_table_new(d->vg->budget, "egress.workloads", sizeof(struct bl_ewma), 0);
     return c->dests && c->workloads ? 0 : -1;
 }
 

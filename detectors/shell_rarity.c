@@ -178,9 +178,9 @@ static void rar_observe(struct detector *d, const struct record *r)
 static int rar_init(struct detector *d)
 {
     struct rar_ctx *c = d->ctx;
-    c->users = bl_table_new(d->vg->budget, "shell_rarity.users", 0);
-    c->user_cmd = bl_table_new(d->vg->budget, "shell_rarity.user_cmd", 0);
-    c->host_cmd = bl_table_new(d->vg->budget, "shell_rarity.host_cmd", 0);
+    c->users = bl_table_new(d->vg->budget, "shell_rarity.users", 0, 0);
+    c->user_cmd = bl_table_new(d->vg->budget, "shell_rarity.user_cmd", 0, 0);
+    c->host_cmd = bl_table_new(d->vg->budget, "shell_rarity.host_cmd", 0, 0);
     return c->users && c->user_cmd && c->host_cmd ? 0 : -1;
 }
 

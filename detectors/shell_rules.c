@@ -731,23 +731,23 @@ static void sr_observe(struct detector *d, const struct record *r)
         char key[BASELINE_KEY_BUF], extra[256] = "";
         if (remote_of(l, s, &host, &upload)) {
             struct span k = dutil_pair(d->vg->budget, key, user, host);
-            new_remote = !bl_lookup(c->remotes, k, r->ts, false, true) && learned;
+            uint64_t kh = bl_hash(d->vg->budget, k);
+            new_remote = !bl_lookup_h(c->remotes, k, kh, r->ts, false, true) && learned;
             char hkey[BASELINE_KEY_BUF];
             struct span hk = dutil_pair(d->vg->budget, hkey, SPAN_LIT("*"), host);
-            host_known = bl_lookup(c->remotes, hk, r->ts, false, true) != NULL;
+            uint64_t hkh = bl_hash(d->vg->budget, hk);
+            host_known = bl_lookup_h(c->remotes, hk, hkh, r->ts, false, true) != NULL;
             if (!host_known)
-                bl_lookup(c->remotes, hk, r->ts, true, true);
+                bl_lookup_h(c->remotes, hk, hkh, r->ts, true, true);
             if (new_remote) {
                 char usual[160];
                 bl_set_describe(&u->hosts, usual, sizeof(usual), 4);
                 snprintf(extra, sizeof(extra), "(usual: %s; %s)", usual[0] ? usual : "none",
                          host_known ? "other users of this host did contact it" : "no user of this host ever did");
             }
-            bl_lookup(c->remotes, k, r->ts, true, true);
-            uh = bl_lookup(c->users, user, r->ts, false, false);   /* may have moved */
-            if (!uh)
-                return;
-            u = bl_value(uh);
+            bl_lookup_h(c->remotes, k, kh, r->ts, true, true);
+            /* u stays valid: entries never move, and only a create in
+             * c->users could recycle this one */
             bl_set_add(&u->hosts, d->vg->budget, host, r->ts, 30 * NS_PER_DAY);
         }
         bool dexec = drop_exec(d, c, u, l, s, r->ts);
@@ -776,10 +776,6 @@ static void sr_observe(struct detector *d, const struct record *r)
                 emit(d, c, r, user, rule, rule->id, sev, shl_argv0(l, s),
                      (rule->flags & SR_NEW_REMOTE) ? extra : NULL,
                      (rule->flags & SR_NEW_REMOTE) && host_known);
-            uh = bl_lookup(c->users, user, r->ts, false, false);
-            if (!uh)
-                return;
-            u = bl_value(uh);
         }
     }
 }
@@ -791,9 +787,9 @@ static int sr_init(struct detector *d)
     c->rules = rules_compile();
     if (!c->rules)
         return -1;
-    c->users = bl_table_new(d->vg->budget, "shell_rules.users", sizeof(struct sr_user));
-    c->remotes = bl_table_new(d->vg->budget, "shell_rules.remotes", 0);
-    c->seen = bl_table_new(d->vg->budget, "shell_rules.seen", 0);
+    c->users = bl_table_new(d->vg->budget, "shell_rules.users", sizeof(struct sr_user), 0);
+    c->remotes = bl_table_new(d->vg->budget, "shell_rules.remotes", 0, 0);
+    c->seen = bl_table_new(d->vg->budget, "shell_rules.seen", 0, 0);
     return c->users && c->remotes && c->seen ? 0 : -1;
 }
 

@@ -224,6 +224,11 @@ void http_api_metrics(struct vigil *vg, struct evbuffer *out)
     evbuffer_add_printf(out, "vigil_detector_memory_max_bytes %" PRIu64 "\n", bud->cap);
     metric_head(out, "vigil_detector_evictions_total", "counter", "Baseline entries evicted at the memory cap.");
     evbuffer_add_printf(out, "vigil_detector_evictions_total %" PRIu64 "\n", bud->evictions);
+    metric_head(out, "vigil_detector_refused_total", "counter",
+                "New baseline keys refused admission at the memory cap, per table.");
+    for (const struct bl_table *bt = bud->tables; bt; bt = bl_table_next(bt))
+        metric_1(out, "vigil_detector_refused_total", "table", bl_table_name(bt),
+                 bl_table_refused(bt));
     metric_head(out, "vigil_pipeline_latency_seconds", "histogram",
                 "From a line being read to its batch being accepted by an output.");
     uint64_t cum = 0;

@@ -66,9 +66,17 @@ void stats_print(const struct vigil *vg, FILE *f, double wall_s)
             wall_s > 0 ? (double)vg->n.lines / wall_s : 0.0,
             cpu > 0 ? (double)vg->n.lines / cpu : 0.0,
             wall_s > 0 ? (double)vg->n.bytes / wall_s / 1e6 : 0.0, ru.ru_maxrss);
-    if (vg->budget)
-        fprintf(f, "detector_mem %llu KiB (cap %llu KiB, %llu evictions)\n",
+    if (vg->budget) {
+        fprintf(f, "detector_mem %llu KiB (cap %llu KiB, %llu evictions, %llu refused)\n",
                 (unsigned long long)(vg->budget->used / 1024),
                 (unsigned long long)(vg->budget->cap / 1024),
-                (unsigned long long)vg->budget->evictions);
+                (unsigned long long)vg->budget->evictions,
+                (unsigned long long)vg->budget->refused);
+        for (const struct bl_table *t = vg->budget->tables; t; t = bl_table_next(t))
+            fprintf(f, "  table %-24s %8zu keys %8llu KiB %8llu evictions %8llu refused\n",
+                    bl_table_name(t), bl_table_count(t),
+                    (unsigned long long)(bl_table_bytes(t) / 1024),
+                    (unsigned long long)bl_table_evictions(t),
+                    (unsigned long long)bl_table_refused(t));
+    }
 }

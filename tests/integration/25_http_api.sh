@@ -82,7 +82,8 @@ for l in text.splitlines():
 want = ["vigil_input_lines_total", "vigil_input_bytes_total", "vigil_input_files_open",
         "vigil_parse_errors_total", "vigil_alerts_total", "vigil_output_events_total",
         "vigil_output_retries_total", "vigil_output_dropped_total", "vigil_buffer_bytes",
-        "vigil_paused", "vigil_detector_memory_bytes"]
+        "vigil_paused", "vigil_detector_memory_bytes", "vigil_detector_evictions_total",
+        "vigil_detector_refused_total"]
 for w in want:
     assert types.get(w), "missing metric " + w
 assert types.get("vigil_pipeline_latency_seconds") == "histogram"

@@ -813,3 +813,72 @@ Test(auth, failures_carried_to_the_address)
     free(st);
     detectors_free(vg);
 }
+
+/* 20 admins log in from their usual networks for two weeks; then, under a
+ * small memory_max, a million bot addresses fail to log in, and one line in
+ * ten is a one-off login (a deploy account from an ephemeral cloud address)
+ * whose keys land in the same tables as the admins' usual networks. The
+ * one-off keys are refused admission instead of evicting the admins' keys:
+ * afterwards no admin's usual network looks new, a new network still does,
+ * and memory stayed under the cap. */
+Test(auth, bot_flood_does_not_evict_usual_networks, .timeout = 120)
+{
+    struct vigil *vg = test_vigil(0);
+    test_conf.detectors.memory_max = 2ull << 20;
+    cr_assert_eq(detectors_init(vg), 0);
+    char user[32], src[32];
+    for (int day = 0; day < 14; day++)
+        for (int u = 0; u < 20; u++)
+            for (int k = 0; k < 4; k++) {
+                snprintf(user, sizeof(user), "admin%02d", u);
+                snprintf(src, sizeof(src), "10.%d.0.%d", u, 5 + k % 2);
+                feed(vg, AT(day, 9, u * 2 + k), "login_success", user, src, "publickey");
+            }
+    uint64_t peak = 0;
+    for (uint32_t i = 0; i < 1000000; i++) {
+        uint32_t ip = 0x0b000000u + i * 7u;
+        snprintf(src, sizeof(src), "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+                 ip & 255);
+        int64_t ts = AT(15, 0, 0) + (int64_t)i * 100000000LL;   /* 10 lines a second */
+        if (i % 10 == 9)
+            feed(vg, ts, "login_success", "deploy", src, "publickey");
+        else
+            feed(vg, ts, "login_failure", "admin", src, "password");
+        if (vg->budget->used > peak)
+            peak = vg->budget->used;
+    }
+    cr_assert_leq(peak, vg->budget->cap, "memory stays under detectors.memory_max");
+    cr_assert_gt(vg->budget->refused, 0, "one-off keys were refused");
+    ncaught = 0;
+    int64_t after = AT(16, 9, 30);
+    for (int u = 0; u < 20; u++) {
+        snprintf(user, sizeof(user), "admin%02d", u);
+        snprintf(src, sizeof(src), "10.%d.0.5", u);
+        feed(vg, after + u * NS_PER_SEC, "login_success", user, src, "publickey");
+        cr_assert_eq(count_rule("auth.login"), 0, "%s from its usual %s raised: %s", user, src,
+                     ncaught ? caught[ncaught - 1].message : "");
+    }
+    feed(vg, after + MIN, "login_success", "admin03", "172.16.9.9", "publickey");
+    const struct caught *c = find_rule("auth.login");
+    cr_assert_not_null(c, "a login from a new network still raises auth.login");
+    cr_assert(strstr(c->message, "new network"), "%s", c->message);
+    detectors_free(vg);
+}
+
+/* A source's first failure waits in a small table until the source comes
+ * back; whatever comes next (a failure, a scan) takes it along, so the
+ * count is the same as if every failure had its full entry. */
+Test(auth, first_failure_counts_after_a_scan)
+{
+    struct vigil *vg = start(0);
+    feed(vg, AT(1, 2, 0), "login_failure", "root", "203.0.113.9", "password");
+    feed(vg, AT(1, 2, 1), "scan", NULL, "203.0.113.9", NULL);
+    for (int i = 2; i < 8; i++)
+        feed(vg, AT(1, 2, i), "login_failure", "root", "203.0.113.9", "password");
+    cr_assert_eq(count_rule("auth.bruteforce"), 0, "7 failures are not a brute force");
+    feed(vg, AT(1, 2, 8), "login_failure", "root", "203.0.113.9", "password");
+    const struct caught *c = find_rule("auth.bruteforce");
+    cr_assert_not_null(c, "the first failure, before the scan, counts");
+    cr_assert(strstr(c->message, "8 failed logins from 203.0.113.9"), "%s", c->message);
+    detectors_free(vg);
+}

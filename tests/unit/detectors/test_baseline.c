@@ -27,7 +27,7 @@ Test(baseline, hash_is_keyed_by_the_seed)
 Test(baseline, lookup_create_touch)
 {
     struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
-    struct bl_table *t = bl_table_new(&b, "t", sizeof(struct val));
+    struct bl_table *t = bl_table_new(&b, "t", sizeof(struct val), BL_SHOW_KEY);
     cr_assert_not_null(t);
     cr_assert_null(bl_lookup(t, SPAN_LIT("alice"), T0, false, true));
     struct bl_head *h = bl_lookup(t, SPAN_LIT("alice"), T0, true, true);
@@ -54,45 +54,123 @@ Test(baseline, lookup_create_touch)
     cr_assert_eq(b.used, 0);
 }
 
+static int ip_key(char *key, size_t cap, uint32_t i)
+{
+    return snprintf(key, cap, "%u.%u.%u.%u", 1 + (i >> 24), (i >> 16) & 255, (i >> 8) & 255,
+                    i & 255);
+}
+
 Test(baseline, million_keys_stay_under_the_cap)
 {
     struct bl_budget b = { .cap = 64ull << 20, .seed = 99 };
-    struct bl_table *t = bl_table_new(&b, "src", sizeof(struct val));
+    struct bl_table *t = bl_table_new(&b, "src", sizeof(struct val), 0);
     char key[32];
     /* a hot entry, hit often before the flood, must survive it */
     for (int i = 0; i < 1000; i++)
         bl_lookup(t, SPAN_LIT("10.0.0.5"), T0, true, true);
-    uint64_t peak = 0;
+    uint64_t peak = 0, got = 0;
     for (uint32_t i = 0; i < 1000000; i++) {
-        int n = snprintf(key, sizeof(key), "%u.%u.%u.%u", 1 + (i >> 24), (i >> 16) & 255,
-                         (i >> 8) & 255, i & 255);
-        struct bl_head *h = bl_lookup(t, span_make(key, (size_t)n), T0 + i * 1000000LL, true,
-                                      true);
-        cr_assert_not_null(h);
+        int n = ip_key(key, sizeof(key), i);
+        got += bl_lookup(t, span_make(key, (size_t)n), T0 + i * 1000000LL, true, true) != NULL;
         if (b.used > peak)
             peak = b.used;
     }
     cr_assert_leq(peak, b.cap);
-    cr_assert_gt(bl_table_evictions(t), 0);
+    cr_assert_gt(bl_table_refused(t), 0, "one-off keys at the cap are refused");
+    cr_assert_eq(got + bl_table_refused(t), 1000000);
+    cr_assert_eq(b.refused, bl_table_refused(t));
     cr_assert_eq(b.evictions, bl_table_evictions(t));
     cr_assert_not_null(bl_lookup(t, SPAN_LIT("10.0.0.5"), T0, false, false));
-    cr_assert_not_null(bl_lookup(t, SPAN_LIT("1.15.66.63"), T0, false, false)); /* the newest */
-    cr_log_info("1M keys: %zu entries kept, %llu evicted, %llu bytes used (cap %llu), "
-                "%zu bytes per entity", bl_table_count(t),
-                (unsigned long long)bl_table_evictions(t), (unsigned long long)b.used,
-                (unsigned long long)b.cap, bl_entry_bytes(t));
+    /* a key that comes back is admitted at its second sighting */
+    cr_assert_null(bl_lookup(t, SPAN_LIT("198.51.100.1"), T0 + 2000 * NS_PER_SEC, true, true));
+    cr_assert_not_null(bl_lookup(t, SPAN_LIT("198.51.100.1"), T0 + 2001 * NS_PER_SEC, true, true));
+    cr_assert_gt(bl_table_evictions(t), 0);
     fprintf(stderr, "baseline: 1M distinct keys, value %zu B: %zu kept, %llu evicted, "
-            "peak %llu B of %llu B, %zu B/entity\n", sizeof(struct val), bl_table_count(t),
-            (unsigned long long)bl_table_evictions(t), (unsigned long long)peak,
+            "%llu refused, peak %llu B of %llu B, %zu B/entity\n", sizeof(struct val),
+            bl_table_count(t), (unsigned long long)bl_table_evictions(t),
+            (unsigned long long)bl_table_refused(t), (unsigned long long)peak,
             (unsigned long long)b.cap, bl_entry_bytes(t));
+    bl_table_free(t);
+}
+
+/* Keys seen a thousand times (an admin's usual networks) survive a million
+ * one-off keys (a bot's random source addresses) that come days later, when
+ * recency alone would rank every one of them above the old keys. */
+Test(baseline, one_off_keys_do_not_evict_established_ones)
+{
+    struct bl_budget b = { .cap = 1ull << 20, .seed = 1234 };
+    struct bl_table *t = bl_table_new(&b, "seen", 8, 0);
+    char key[32];
+    for (int round = 0; round < 1000; round++)
+        for (int u = 0; u < 20; u++) {
+            int n = snprintf(key, sizeof(key), "10.%d.0.0/24", u);
+            cr_assert_not_null(bl_lookup(t, span_make(key, (size_t)n), T0 + round * MIN, true,
+                                         true));
+        }
+    int64_t flood = T0 + 3 * NS_PER_DAY;
+    for (uint32_t i = 0; i < 1000000; i++) {
+        int n = ip_key(key, sizeof(key), i * 7u);
+        bl_lookup(t, span_make(key, (size_t)n), flood + i * 1000000LL, true, true);
+        cr_assert_leq(b.used, b.cap);
+    }
+    for (int u = 0; u < 20; u++) {
+        int n = snprintf(key, sizeof(key), "10.%d.0.0/24", u);
+        cr_assert_not_null(bl_lookup(t, span_make(key, (size_t)n), flood, false, false),
+                           "usual network %s evicted by one-off keys", key);
+    }
+    cr_assert_gt(bl_table_refused(t), 0);
+    /* a newcomer seen a few times still gets in */
+    for (int i = 0; i < 3; i++)
+        bl_lookup(t, SPAN_LIT("192.0.2.77"), flood + 2000 * NS_PER_SEC + i, true, true);
+    cr_assert_not_null(bl_lookup(t, SPAN_LIT("192.0.2.77"), flood, false, false));
+    bl_table_free(t);
+    cr_assert_eq(b.used, 0);
+}
+
+/* A caller that saw a key elsewhere (a source's first failure) has it
+ * admitted as a key seen that often. */
+Test(baseline, a_key_seen_elsewhere_is_admitted)
+{
+    struct bl_budget b = { .cap = 256ull << 10, .seed = 78 };
+    struct bl_table *t = bl_table_new(&b, "t", 8, 0);
+    char key[32];
+    uint32_t i = 0;
+    while (bl_table_refused(t) == 0) {
+        int n = ip_key(key, sizeof(key), i++);
+        bl_lookup(t, span_make(key, (size_t)n), T0, true, true);
+    }
+    struct span k = SPAN_LIT("198.51.100.7");
+    cr_assert_null(bl_lookup(t, k, T0, true, true), "seen once: refused");
+    struct span k2 = SPAN_LIT("198.51.100.8");
+    struct bl_head *h = bl_lookup_seen(t, k2, bl_hash(&b, k2), T0, 2);
+    cr_assert_not_null(h, "seen twice elsewhere: admitted over a key seen once");
+    cr_assert(bl_lookup(t, k2, T0, false, false) == h);
+    bl_table_free(t);
+}
+
+/* A week idle halves a victim's hits, so what was common long ago makes
+ * room for what is common now. */
+Test(baseline, stale_keys_make_room)
+{
+    struct bl_budget b = { .cap = 256ull << 10, .seed = 77 };
+    struct bl_table *t = bl_table_new(&b, "t", 8, 0);
+    char key[32];
+    uint32_t i = 0;
+    while (bl_table_refused(t) == 0) {
+        int n = ip_key(key, sizeof(key), i++);
+        bl_lookup(t, span_make(key, (size_t)n), T0, true, true);
+    }
+    /* two months later, a key seen once is worth more than one idle since */
+    int64_t later = T0 + 60 * NS_PER_DAY;
+    cr_assert_not_null(bl_lookup(t, SPAN_LIT("new"), later, true, true));
     bl_table_free(t);
 }
 
 Test(baseline, tables_share_one_budget)
 {
     struct bl_budget b = { .cap = 1 << 20, .seed = 5 };
-    struct bl_table *big = bl_table_new(&b, "big", 1000);
-    struct bl_table *small = bl_table_new(&b, "small", 8);
+    struct bl_table *big = bl_table_new(&b, "big", 1000, BL_SHOW_KEY);
+    struct bl_table *small = bl_table_new(&b, "small", 8, BL_SHOW_KEY);
     char key[32];
     for (int i = 0; i < 100000; i++) {
         int n = snprintf(key, sizeof(key), "k%d", i);
@@ -110,6 +188,30 @@ Test(baseline, tables_share_one_budget)
     cr_assert_eq(b.used, 0);
 }
 
+/* A table with its own limit stops growing there and admits within; the
+ * rest of the budget stays for the other tables. */
+Test(baseline, a_limited_table_leaves_the_rest_to_others)
+{
+    struct bl_budget b = { .cap = 4 << 20, .seed = 5 };
+    struct bl_table *bots = bl_table_new(&b, "bots", 24, 0);
+    struct bl_table *users = bl_table_new(&b, "users", 1000, 0);
+    bl_table_limit(bots, 1 << 20);
+    char key[32];
+    for (uint32_t i = 0; i < 200000; i++)
+        bl_lookup(bots, span_make(key, (size_t)ip_key(key, sizeof(key), i)), T0, true, true);
+    cr_assert_leq(bl_table_bytes(bots), 1 << 20);
+    cr_assert_gt(bl_table_refused(bots), 0);
+    for (int i = 0; i < 2000; i++) {
+        int n = snprintf(key, sizeof(key), "user%d", i);
+        cr_assert_not_null(bl_lookup(users, span_make(key, (size_t)n), T0, true, true),
+                           "user %d found no room", i);
+    }
+    cr_assert_leq(b.used, b.cap);
+    bl_table_free(bots);
+    bl_table_free(users);
+    cr_assert_eq(b.used, 0);
+}
+
 static void count_cb(struct bl_head *h, void *arg)
 {
     (void)h;
@@ -119,7 +221,7 @@ static void count_cb(struct bl_head *h, void *arg)
 Test(baseline, foreach_visits_every_entry)
 {
     struct bl_budget b = { .cap = 1 << 20, .seed = 3 };
-    struct bl_table *t = bl_table_new(&b, "t", 8);
+    struct bl_table *t = bl_table_new(&b, "t", 8, BL_SHOW_KEY);
     char key[16];
     for (int i = 0; i < 500; i++)
         bl_lookup(t, span_make(key, (size_t)snprintf(key, sizeof(key), "%d", i)), T0, true, true);
@@ -131,7 +233,7 @@ Test(baseline, foreach_visits_every_entry)
 
 static struct bl_table *filled(struct bl_budget *b, int n)
 {
-    struct bl_table *t = bl_table_new(b, "t", sizeof(struct val));
+    struct bl_table *t = bl_table_new(b, "t", sizeof(struct val), BL_SHOW_KEY);
     char key[32];
     for (int i = 0; i < n; i++) {
         int k = snprintf(key, sizeof(key), "user%d", i);
@@ -149,7 +251,7 @@ Test(baseline, save_load_round_trip)
     cr_assert_eq(bl_table_save(t, f), 0);
     rewind(f);
     struct bl_budget b2 = { .cap = 8 << 20, .seed = 12 };   /* hashes are recomputed */
-    struct bl_table *t2 = bl_table_new(&b2, "t", sizeof(struct val));
+    struct bl_table *t2 = bl_table_new(&b2, "t", sizeof(struct val), BL_SHOW_KEY);
     cr_assert_eq(bl_table_load(t2, f), 0);
     cr_assert_eq(bl_table_count(t2), 300);
     struct bl_head *h = bl_lookup(t2, SPAN_LIT("user77"), T0, false, false);
@@ -175,7 +277,7 @@ Test(baseline, corrupt_or_foreign_snapshot_is_rejected)
     fseek(f, size / 2, SEEK_SET);
     fputc(c ^ 0x40, f);
     rewind(f);
-    struct bl_table *t2 = bl_table_new(&b, "t", sizeof(struct val));
+    struct bl_table *t2 = bl_table_new(&b, "t", sizeof(struct val), BL_SHOW_KEY);
     cr_assert_eq(bl_table_load(t2, f), -1);
     bl_table_free(t2);
     fclose(f);
@@ -186,7 +288,7 @@ Test(baseline, corrupt_or_foreign_snapshot_is_rejected)
     fflush(f);
     cr_assert_eq(ftruncate(fileno(f), size - 20), 0);
     rewind(f);
-    t2 = bl_table_new(&b, "t", sizeof(struct val));
+    t2 = bl_table_new(&b, "t", sizeof(struct val), BL_SHOW_KEY);
     cr_assert_eq(bl_table_load(t2, f), -1);
     bl_table_free(t2);
     fclose(f);
@@ -195,7 +297,7 @@ Test(baseline, corrupt_or_foreign_snapshot_is_rejected)
     f = tmpfile();
     bl_table_save(t, f);
     rewind(f);
-    t2 = bl_table_new(&b, "t", sizeof(struct val) + 8);
+    t2 = bl_table_new(&b, "t", sizeof(struct val) + 8, BL_SHOW_KEY);
     cr_assert_eq(bl_table_load(t2, f), -1);
     bl_table_free(t2);
     fclose(f);
@@ -345,7 +447,7 @@ Test(baseline, keys_are_told_apart_over_their_full_length)
 {
     cr_assert_eq(memcmp(ARN_A, ARN_M, BASELINE_KEY_BYTES), 0, "the ARNs share 64 bytes");
     struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
-    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val));
+    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val), BL_SHOW_KEY);
     struct bl_head *h = bl_lookup(t, SPAN_LIT(ARN_A), T0, true, true);
     ((struct val *)bl_value(h))->n = 1;
     cr_assert_null(bl_lookup(t, SPAN_LIT(ARN_M), T0, false, false), "mallory is not alice");
@@ -364,7 +466,7 @@ Test(baseline, keys_are_told_apart_over_their_full_length)
     FILE *f = tmpfile();
     cr_assert_eq(bl_table_save(t, f), 0);
     rewind(f);
-    struct bl_table *t2 = bl_table_new(&b, "ids", sizeof(struct val));
+    struct bl_table *t2 = bl_table_new(&b, "ids", sizeof(struct val), BL_SHOW_KEY);
     cr_assert_eq(bl_table_load(t2, f), 0);
     fclose(f);
     h = bl_lookup(t2, SPAN_LIT(ARN_A), T0, false, false);
@@ -381,7 +483,7 @@ Test(baseline, keys_are_told_apart_over_their_full_length)
 Test(baseline, version_1_snapshot_still_loads)
 {
     struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
-    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val));
+    struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val), BL_SHOW_KEY);
     FILE *f = tmpfile();
     struct { uint32_t magic, version, head_size, value_size; uint64_t count; } fh =
         { 0x42544c56u, 1, 96, sizeof(struct val), 2 };
@@ -416,6 +518,99 @@ Test(baseline, version_1_snapshot_still_loads)
     cr_assert(h && ((struct val *)bl_value(h))->n == 11);
     cr_assert_null(bl_lookup(t, SPAN_LIT(ARN_M), T0, false, false),
                    "the cut key no longer stands for every longer key");
+    bl_table_free(t);
+}
+
+/* A version 2 snapshot (every entry with its display copy) loads into a
+ * table that keeps one and into one that does not; a hash-only table saves
+ * and loads (version 3) keys long and short. */
+Test(baseline, version_2_snapshot_loads_into_both_kinds_of_table)
+{
+    struct bl_budget b = { .cap = 1 << 20, .seed = 7 };
+    const char *keys[2] = { "bob", ARN_A };
+    for (int shown = 0; shown < 2; shown++) {
+        struct bl_table *t = bl_table_new(&b, "ids", sizeof(struct val), shown ? BL_SHOW_KEY : 0);
+        FILE *f = tmpfile();
+        struct { uint32_t magic, version, head_size, value_size; uint64_t count; } fh =
+            { 0x42544c56u, 2, 104, sizeof(struct val), 2 };
+        struct {
+            int64_t first, last;
+            uint32_t hits, fulllen;
+            uint64_t hash;
+            uint8_t keylen, pad[7];
+        } e;
+        uint64_t sum = 0xcbf29ce484222325ULL;
+        fwrite(&fh, sizeof(fh), 1, f);
+        for (int i = 0; i < 2; i++) {
+            struct val v = { 0 };
+            v.n = 20 + i;
+            memset(&e, 0, sizeof(e));
+            e.first = T0;
+            e.last = T0 + MIN;
+            e.hits = 5;
+            e.fulllen = (uint32_t)strlen(keys[i]);
+            e.hash = bl_hash(&b, span_cstr(keys[i]));
+            e.keylen = (uint8_t)(strlen(keys[i]) < 64 ? strlen(keys[i]) : 64);
+            FNV(&e, sizeof(e));
+            FNV(keys[i], e.keylen);
+            FNV(&v, sizeof(v));
+            fwrite(&e, sizeof(e), 1, f);
+            fwrite(keys[i], 1, e.keylen, f);
+            fwrite(&v, sizeof(v), 1, f);
+        }
+        fwrite(&sum, sizeof(sum), 1, f);
+        rewind(f);
+        cr_assert_eq(bl_table_load(t, f), 0, "shown %d", shown);
+        fclose(f);
+        struct bl_head *h = bl_lookup(t, SPAN_LIT("bob"), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 20 && h->hits == 5);
+        cr_assert(span_eq(bl_key(h), shown ? SPAN_LIT("bob") : SPAN_NULL));
+        h = bl_lookup(t, span_cstr(ARN_A), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 21);
+        cr_assert_null(bl_lookup(t, span_cstr(ARN_M), T0, false, false));
+        /* and through the current format */
+        f = tmpfile();
+        cr_assert_eq(bl_table_save(t, f), 0);
+        rewind(f);
+        struct bl_table *t2 = bl_table_new(&b, "ids", sizeof(struct val), shown ? BL_SHOW_KEY : 0);
+        cr_assert_eq(bl_table_load(t2, f), 0);
+        fclose(f);
+        h = bl_lookup(t2, span_cstr(ARN_A), T0, false, false);
+        cr_assert(h && ((struct val *)bl_value(h))->n == 21 && h->fulllen == strlen(ARN_A));
+        cr_assert_not_null(bl_lookup(t2, SPAN_LIT("bob"), T0, false, false));
+        cr_assert_null(bl_lookup(t2, span_cstr(ARN_M), T0, false, false));
+        bl_table_free(t2);
+        bl_table_free(t);
+    }
+    cr_assert_eq(b.used, 0);
+}
+
+static bool odd_stays(struct bl_head *h, void *arg)
+{
+    (*(int *)arg)++;
+    return ((struct val *)bl_value(h))->n % 2;
+}
+
+/* A tick visits the marked entries only, and drops those with nothing left
+ * to do; a recycled entry starts unmarked. */
+Test(baseline, marked_entries_are_visited_until_done)
+{
+    struct bl_budget b = { .cap = 1 << 20, .seed = 3 };
+    struct bl_table *t = bl_table_new(&b, "t", sizeof(struct val), 0);
+    char key[16];
+    for (int i = 0; i < 300; i++) {
+        int k = snprintf(key, sizeof(key), "%d", i);
+        struct bl_head *h = bl_lookup(t, span_make(key, (size_t)k), T0, true, true);
+        ((struct val *)bl_value(h))->n = (uint64_t)i;
+        if (i % 3 == 0)
+            bl_mark(t, h);
+    }
+    int n = 0;
+    bl_table_foreach_marked(t, odd_stays, &n);
+    cr_assert_eq(n, 100);
+    n = 0;
+    bl_table_foreach_marked(t, odd_stays, &n);
+    cr_assert_eq(n, 50, "entries done are no longer visited");
     bl_table_free(t);
 }
 
