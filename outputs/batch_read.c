@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outputs/wire_v2.h"
 #include "sidecar/escape.h"
 #include "sidecar/timestamp.h"
 
@@ -28,6 +29,7 @@ struct reader {
     struct batch_read_stats st;
     LZ4F_dctx *dctx;
     struct buf out;       /* one frame's content */
+    struct buf v1;        /* a version 2 content rebuilt as version 1 entries */
     bool stop;
 };
 
@@ -161,6 +163,25 @@ static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, u
     while (off < n && !r->stop) {
         size_t start = off;
         size_t m = mp_length(p + off, n - off);
+        if (m && wire2_is_content(p + start, m)) {
+            /* version 2: its records as version 1 entries, decoded here */
+            size_t v2used, v1used;
+            r->v1.len = 0;
+            const char *why = wire2_to_v1(p + start, m, &r->v1, &v2used);
+            if (why || v2used != m) {
+                damage(r, base + start, why ? why : "v2: content map not what it claims");
+                off = start;
+                ok = false;
+                break;
+            }
+            if (!decode_entries(r, r->v1.p, r->v1.len, base + start, &v1used)) {
+                off = start;
+                ok = false;
+                break;
+            }
+            off = start + m;
+            continue;
+        }
         msgpack_unpack_return ret = m ? msgpack_unpack_next(&u, (const char *)p, off + m, &off)
                                       : MSGPACK_UNPACK_PARSE_ERROR;
         if (ret != MSGPACK_UNPACK_SUCCESS) {
@@ -267,6 +288,7 @@ out:
     if (r.dctx)
         LZ4F_freeDecompressionContext(r.dctx);
     buf_free(&r.out);
+    buf_free(&r.v1);
     if (st)
         *st = r.st;
     return rc;

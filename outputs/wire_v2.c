@@ -1,0 +1,611 @@
+/* wire_v2.c - the writer of wire format version 2 (wire_v2.h,
+ * docs/wire-format.md). A record is taken apart as it comes: its source and
+ * its shape (flags, parse error, keys and value types, nested) are looked up
+ * in per-batch tables, its line is appended to one buffer, and its values to
+ * typed vectors. Finishing lays it all out as one msgpack map: the tables
+ * once, then the columns, values of one shape and one slot next to each other
+ * so that LZ4 (linked blocks) finds the repeats. Tables are keyed by text from
+ * logs: they hash with the keyed hash under a per-writer random key. */
+#include "outputs/wire_v2.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "outputs/encode.h"
+#include "outputs/mp_write.h"
+#include "sidecar/hash.h"
+
+/* A vector of fixed-size items on a struct buf. */
+#define VEC_PUSH(b, x) buf_append((b), &(x), sizeof(x))
+#define VEC_N(b, T) ((b)->len / sizeof(T))
+#define VEC_AT(b, T, i) (((const T *)(const void *)(b)->p)[i])
+
+struct item {
+    uint32_t off, len;       /* in the table's bytes */
+};
+
+/* Interned byte strings: id = position in items. */
+struct itab {
+    struct buf bytes;        /* the items back to back */
+    struct buf items;        /* struct item */
+    uint32_t *slot;          /* open addressing: id + 1, 0 = free */
+    uint32_t cap;            /* power of two */
+};
+
+struct shape_meta {
+    uint32_t nref, nint, ndbl, nstr;
+    uint8_t flags;
+    uint32_t count;          /* records of this shape in the batch */
+    uint32_t first, last;    /* their chain (struct rec.next_same) */
+};
+
+struct rec {
+    int64_t ts;
+    uint32_t src, shape;
+    uint32_t line_off, line_len;
+    uint32_t ref0, int0, dbl0, str0;   /* first value of each vector */
+    uint32_t repeat;
+    uint32_t next_same;      /* next record of the same shape; UINT32_MAX = none */
+    uint32_t next_src;       /* next record of the same source */
+};
+
+struct src_cache {
+    const char *input_p;     /* the input name's pointer: stable per input */
+    uint32_t id;
+};
+
+struct wire2 {
+    uint64_t k0, k1;         /* hash key */
+    struct itab src, key, shape, sig;
+    struct buf shape_meta;   /* struct shape_meta, by shape id */
+    struct buf recs;         /* struct rec */
+    struct buf lines;        /* raw lines in record order */
+    struct buf ref;          /* uint32 pairs: offset delta (as int32), length */
+    struct buf ints;         /* int64 */
+    struct buf dbls;         /* double */
+    struct buf strs;         /* literal bytes */
+    struct buf stritems;     /* struct item into strs */
+    struct buf scratch;      /* signature / item under construction */
+    struct buf tmp;          /* shape msgpack under construction */
+    struct src_cache cache[16];
+    uint32_t ref_end;        /* end of the previous ref of the record */
+};
+
+/* ---- interning ---- */
+
+static uint64_t itab_hash(const struct wire2 *w, const void *p, size_t n)
+{
+    return hash_keyed(w->k0, w->k1, p, n);
+}
+
+static void itab_clear(struct itab *t)
+{
+    t->bytes.len = t->items.len = 0;
+    if (t->slot)
+        memset(t->slot, 0, t->cap * sizeof(*t->slot));
+}
+
+static void itab_free(struct itab *t)
+{
+    buf_free(&t->bytes);
+    buf_free(&t->items);
+    free(t->slot);
+}
+
+static const unsigned char *itab_get(const struct itab *t, uint32_t id, uint32_t *len)
+{
+    struct item it = VEC_AT(&t->items, struct item, id);
+    *len = it.len;
+    return t->bytes.p + it.off;
+}
+
+static int itab_grow(const struct wire2 *w, struct itab *t)
+{
+    uint32_t cap = t->cap ? t->cap * 2 : 64;
+    uint32_t *slot = calloc(cap, sizeof(*slot));
+    if (!slot)
+        return -1;
+    size_t n = VEC_N(&t->items, struct item);
+    for (size_t id = 0; id < n; id++) {
+        uint32_t len;
+        const unsigned char *p = itab_get(t, (uint32_t)id, &len);
+        uint32_t h = (uint32_t)itab_hash(w, p, len) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
+        slot[h] = (uint32_t)id + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->cap = cap;
+    return 0;
+}
+
+/* Id of p[0..n), or -1 when absent; *h gets its slot for itab_add. */
+static int64_t itab_find(const struct wire2 *w, const struct itab *t, const void *p, size_t n,
+                         uint32_t *h)
+{
+    if (!t->cap)
+        return -1;
+    uint32_t i = (uint32_t)itab_hash(w, p, n) & (t->cap - 1);
+    for (; t->slot[i]; i = (i + 1) & (t->cap - 1)) {
+        uint32_t len;
+        const unsigned char *q = itab_get(t, t->slot[i] - 1, &len);
+        if (len == n && memcmp(q, p, n) == 0)
+            return t->slot[i] - 1;
+    }
+    *h = i;
+    return -1;
+}
+
+/* Appends p[0..n) as a new item (hashed when the table has slots: hashed
+ * says so). Returns its id, -1 on allocation failure (t unchanged). */
+static int64_t itab_add(const struct wire2 *w, struct itab *t, const void *p, size_t n, bool hashed)
+{
+    size_t count = VEC_N(&t->items, struct item);
+    if (n > UINT32_MAX / 2 || t->bytes.len > UINT32_MAX / 2 || count >= UINT32_MAX / 2)
+        return -1;
+    if (hashed && (count + 1) * 2 > t->cap && itab_grow(w, t) < 0)
+        return -1;
+    struct item it = { (uint32_t)t->bytes.len, (uint32_t)n };
+    if (buf_reserve(&t->items, sizeof(it)) < 0 || buf_append(&t->bytes, p, n) < 0)
+        return -1;
+    VEC_PUSH(&t->items, it);   /* room reserved: cannot fail */
+    if (hashed) {
+        uint32_t h = 0;
+        itab_find(w, t, p, n, &h);   /* absent: the free slot */
+        t->slot[h] = (uint32_t)count + 1;
+    }
+    return (int64_t)count;
+}
+
+static int64_t itab_intern(const struct wire2 *w, struct itab *t, const void *p, size_t n)
+{
+    uint32_t h;
+    int64_t id = itab_find(w, t, p, n, &h);
+    return id >= 0 ? id : itab_add(w, t, p, n, true);
+}
+
+static int w_nil(struct buf *b)
+{
+    return mpb_byte(b, 0xc0);
+}
+
+/* ---- a record's signature: what makes its shape, and its values ---- */
+
+static int sig_put(struct buf *s, const void *p, size_t n)
+{
+    return buf_append(s, p, n);
+}
+
+static int sig_u32(struct buf *s, uint32_t v)
+{
+    return sig_put(s, &v, sizeof(v));
+}
+
+static bool is_slice(const struct record *r, struct span v)
+{
+    return v.len > 0 && v.p >= r->raw.p && v.len <= r->raw.len &&
+           (size_t)(v.p - r->raw.p) <= r->raw.len - v.len;
+}
+
+static uint8_t code_of(const struct record *r, const struct field *f)
+{
+    switch (f->type) {
+    case FT_STR: return is_slice(r, f->v.s) ? W2_REF : W2_STR;
+    case FT_INT: return W2_INT;
+    case FT_DOUBLE: return W2_DOUBLE;
+    case FT_BOOL: return f->v.b ? W2_TRUE : W2_FALSE;
+    case FT_MAP: return W2_MAP;
+    case FT_ARRAY: return W2_ARRAY;
+    default: return W2_NIL;
+    }
+}
+
+/* Appends field i's value to the vectors and its type (and children) to the
+ * signature. keyed: its children have keys (a map, or the top level). */
+static int sig_value(struct wire2 *w, const struct record *r, uint32_t i)
+{
+    const struct field *f = &r->fields[i];
+    uint8_t c = code_of(r, f);
+    int rc = sig_put(&w->scratch, &c, 1);
+    switch (c) {
+    case W2_REF: {
+        uint32_t off = (uint32_t)(f->v.s.p - r->raw.p);
+        uint32_t pair[2] = { off - w->ref_end, (uint32_t)f->v.s.len };
+        w->ref_end = off + (uint32_t)f->v.s.len;
+        return rc | buf_append(&w->ref, pair, sizeof(pair));
+    }
+    case W2_STR: {
+        struct item it = { (uint32_t)w->strs.len, (uint32_t)f->v.s.len };
+        return rc | buf_append(&w->strs, f->v.s.p, f->v.s.len) | VEC_PUSH(&w->stritems, it);
+    }
+    case W2_INT: return rc | VEC_PUSH(&w->ints, f->v.i);
+    case W2_DOUBLE: return rc | VEC_PUSH(&w->dbls, f->v.d);
+    case W2_MAP:
+    case W2_ARRAY: {
+        uint32_t end = encode_field_end(r, i);
+        rc |= sig_u32(&w->scratch, encode_count_children(r, i + 1, end));
+        for (uint32_t j = i + 1; j < end; j = encode_field_end(r, j)) {
+            if (c == W2_MAP) {
+                struct span k = r->fields[j].key;
+                rc |= sig_u32(&w->scratch, (uint32_t)k.len) | sig_put(&w->scratch, k.p, k.len);
+            }
+            rc |= sig_value(w, r, j);
+        }
+        return rc;
+    }
+    default: return rc;
+    }
+}
+
+/* ---- a new shape: its msgpack form with key ids ---- */
+
+static int64_t key_id(struct wire2 *w, struct span k, bool top)
+{
+    char tmp[16];
+    if (top && encode_header_key(k)) {
+        /* the same rename as version 1: "_path" (header keys are short) */
+        tmp[0] = '_';
+        memcpy(tmp + 1, k.p, k.len);
+        return itab_intern(w, &w->key, tmp, k.len + 1);
+    }
+    return itab_intern(w, &w->key, k.p, k.len);
+}
+
+static int shape_value(struct wire2 *w, const struct record *r, uint32_t i, struct shape_meta *m)
+{
+    const struct field *f = &r->fields[i];
+    uint8_t c = code_of(r, f);
+    int rc = mpb_uint(&w->tmp, c);
+    m->nref += c == W2_REF;
+    m->nstr += c == W2_STR;
+    m->nint += c == W2_INT;
+    m->ndbl += c == W2_DOUBLE;
+    if (c == W2_MAP || c == W2_ARRAY) {
+        uint32_t end = encode_field_end(r, i);
+        rc |= mpb_uint(&w->tmp, encode_count_children(r, i + 1, end));
+        for (uint32_t j = i + 1; j < end; j = encode_field_end(r, j)) {
+            if (c == W2_MAP) {
+                int64_t k = key_id(w, r->fields[j].key, false);
+                rc |= k < 0 ? -1 : mpb_uint(&w->tmp, (uint64_t)k);
+            }
+            rc |= shape_value(w, r, j, m);
+        }
+    }
+    return rc;
+}
+
+/* The shape's msgpack array into w->tmp: [flags, parse_error|nil, ntop,
+ * (key id, value)...]. Counts of values per column into m. */
+static int shape_build(struct wire2 *w, const struct record *r, uint8_t flags, struct shape_meta *m)
+{
+    struct buf *t = &w->tmp;
+    t->len = 0;
+    memset(m, 0, sizeof(*m));
+    m->flags = flags;
+    /* elements first, the array header is put in front at the end */
+    int rc = mpb_uint(t, flags);
+    rc |= r->parse_error ? mpb_str(t, r->parse_error, strlen(r->parse_error)) : w_nil(t);
+    uint32_t top = encode_count_children(r, 0, r->nfields);
+    rc |= mpb_uint(t, top);
+    for (uint32_t j = 0; j < r->nfields; j = encode_field_end(r, j)) {
+        int64_t k = key_id(w, r->fields[j].key, true);
+        rc |= k < 0 ? -1 : mpb_uint(t, (uint64_t)k);
+        rc |= shape_value(w, r, j, m);
+    }
+    return rc;
+}
+
+/* ---- the writer ---- */
+
+struct wire2 *wire2_new(void)
+{
+    struct wire2 *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    uint64_t k[2];
+    if (getrandom(k, sizeof(k), GRND_NONBLOCK) != (ssize_t)sizeof(k)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        k[0] = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)w;
+        k[1] = (uint64_t)ts.tv_sec * 0x9e3779b97f4a7c15ull;
+    }
+    w->k0 = k[0];
+    w->k1 = k[1];
+    return w;
+}
+
+void wire2_free(struct wire2 *w)
+{
+    if (!w)
+        return;
+    itab_free(&w->src);
+    itab_free(&w->key);
+    itab_free(&w->shape);
+    itab_free(&w->sig);
+    struct buf *bufs[] = { &w->shape_meta, &w->recs, &w->lines, &w->ref, &w->ints, &w->dbls,
+                           &w->strs, &w->stritems, &w->scratch, &w->tmp };
+    for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+        buf_free(bufs[i]);
+    free(w);
+}
+
+static void wire2_clear(struct wire2 *w)
+{
+    itab_clear(&w->src);
+    itab_clear(&w->key);
+    itab_clear(&w->shape);
+    itab_clear(&w->sig);
+    w->shape_meta.len = w->recs.len = w->lines.len = w->ref.len = w->ints.len = 0;
+    w->dbls.len = w->strs.len = w->stritems.len = 0;
+    memset(w->cache, 0, sizeof(w->cache));
+}
+
+static bool src_matches(const struct wire2 *w, uint32_t id)
+{
+    uint32_t len;
+    const unsigned char *p = itab_get(&w->src, id, &len);
+    return len == w->scratch.len && memcmp(p, w->scratch.p, len) == 0;
+}
+
+/* The source's msgpack array [tag, input, host, path|nil, kind] in scratch,
+ * then its id. */
+static int64_t source_id(struct wire2 *w, const struct record *r)
+{
+    const char *kind = record_kind_name((enum record_kind)r->kind);
+    struct buf *s = &w->scratch;
+    s->len = 0;
+    int rc = mpb_array(s, 5) | mpb_str(s, r->tag.p, r->tag.len) | mpb_str(s, r->input.p, r->input.len) |
+             mpb_str(s, r->host.p, r->host.len) |
+             (span_empty(r->path) ? w_nil(s) : mpb_str(s, r->path.p, r->path.len)) |
+             mpb_str(s, kind, strlen(kind));
+    if (rc < 0)
+        return -1;
+    struct src_cache *c = &w->cache[((uintptr_t)r->input.p >> 4 ^ r->kind) & 15];
+    if (c->input_p && c->input_p == r->input.p && src_matches(w, c->id))
+        return c->id;
+    int64_t id = itab_intern(w, &w->src, s->p, s->len);
+    if (id >= 0) {
+        c->input_p = r->input.p;
+        c->id = (uint32_t)id;
+    }
+    return id;
+}
+
+int wire2_add(struct wire2 *w, const struct record *r)
+{
+    /* lengths travel as uint32: a record beyond is not a log line */
+    if (r->raw.len > UINT32_MAX / 4 || w->lines.len > UINT32_MAX / 2)
+        return -1;
+    size_t lens[] = { w->recs.len, w->lines.len, w->ref.len, w->ints.len, w->dbls.len,
+                      w->strs.len, w->stritems.len };
+    struct rec rec = { .ts = r->ts, .line_off = (uint32_t)w->lines.len,
+                       .line_len = (uint32_t)r->raw.len,
+                       .ref0 = (uint32_t)(w->ref.len / 8), .int0 = (uint32_t)VEC_N(&w->ints, int64_t),
+                       .dbl0 = (uint32_t)VEC_N(&w->dbls, double),
+                       .str0 = (uint32_t)VEC_N(&w->stritems, struct item),
+                       .repeat = r->repeat, .next_same = UINT32_MAX, .next_src = UINT32_MAX };
+    int64_t src = source_id(w, r);
+    if (src < 0)
+        goto fail;
+    rec.src = (uint32_t)src;
+    /* signature: flags, parse error, fields; values go to the vectors */
+    uint8_t flags = (uint8_t)((r->truncated ? W2_F_TRUNCATED : 0) | (r->repeat > 1 ? W2_F_REPEAT : 0));
+    struct buf *s = &w->scratch;
+    s->len = 0;
+    w->ref_end = 0;
+    const char *pe = r->parse_error ? r->parse_error : "";
+    int rc = sig_put(s, &flags, 1) | sig_u32(s, r->parse_error ? (uint32_t)strlen(pe) + 1 : 0) |
+             sig_put(s, pe, strlen(pe));
+    for (uint32_t j = 0; j < r->nfields; j = encode_field_end(r, j)) {
+        struct span k = r->fields[j].key;
+        rc |= sig_u32(s, (uint32_t)k.len) | sig_put(s, k.p, k.len) | sig_value(w, r, j);
+    }
+    if (rc < 0)
+        goto fail;
+    uint32_t h = 0;
+    int64_t sid = itab_find(w, &w->sig, s->p, s->len, &h);
+    if (sid < 0) {
+        /* a new shape: its msgpack array, then the signature that finds it */
+        struct shape_meta m;
+        if (shape_build(w, r, flags, &m) < 0)
+            goto fail;
+        m.first = m.last = UINT32_MAX;
+        unsigned char hdr[5];
+        uint32_t n = 3 + 2 * encode_count_children(r, 0, r->nfields);
+        size_t hn = (size_t)(mp_container(hdr, n, 0x90, 0xdc) - hdr);
+        size_t shape_items = w->shape.items.len, shape_bytes = w->shape.bytes.len;
+        if (buf_reserve(&w->shape_meta, sizeof(m)) < 0 || buf_append(&w->shape.bytes, hdr, hn) < 0)
+            goto fail;
+        struct item it = { (uint32_t)shape_bytes, (uint32_t)(hn + w->tmp.len) };
+        if (buf_append(&w->shape.bytes, w->tmp.p, w->tmp.len) < 0 || VEC_PUSH(&w->shape.items, it) < 0 ||
+            (sid = itab_add(w, &w->sig, s->p, s->len, true)) < 0) {
+            w->shape.items.len = shape_items;
+            w->shape.bytes.len = shape_bytes;
+            goto fail;
+        }
+        VEC_PUSH(&w->shape_meta, m);   /* room reserved */
+    }
+    rec.shape = (uint32_t)sid;
+    if (buf_append(&w->lines, r->raw.p, r->raw.len) < 0 || VEC_PUSH(&w->recs, rec) < 0)
+        goto fail;
+    return 0;
+fail:
+    /* back to before the record; sources and keys it added stay (an unused
+     * one is harmless) */
+    w->recs.len = lens[0];
+    w->lines.len = lens[1];
+    w->ref.len = lens[2];
+    w->ints.len = lens[3];
+    w->dbls.len = lens[4];
+    w->strs.len = lens[5];
+    w->stritems.len = lens[6];
+    return -1;
+}
+
+size_t wire2_bytes(const struct wire2 *w)
+{
+    return 64 + w->src.bytes.len + w->key.bytes.len + w->shape.bytes.len + w->lines.len +
+           VEC_N(&w->recs, struct rec) * 12 + w->ref.len / 4 + w->ints.len / 2 + w->dbls.len +
+           w->strs.len + VEC_N(&w->stritems, struct item) * 2;
+}
+
+/* ---- finishing: the content map ---- */
+
+static int put_key(struct buf *o, const char *k)
+{
+    return mpb_str(o, k, strlen(k));
+}
+
+/* Emits a column laid out by shape, then slot, then record (docs). */
+typedef int (*emit_fn)(struct wire2 *w, struct buf *o, const struct rec *rc, uint32_t slot);
+
+static int emit_column(struct wire2 *w, struct buf *o, const char *name, uint32_t total,
+                       size_t meta_off, emit_fn emit)
+{
+    int rc = put_key(o, name) | mpb_array(o, total);
+    size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
+    const struct rec *recs = (const struct rec *)(const void *)w->recs.p;
+    for (size_t s = 0; s < nshapes && rc == 0; s++) {
+        const struct shape_meta *m = &VEC_AT(&w->shape_meta, struct shape_meta, s);
+        uint32_t k = *(const uint32_t *)(const void *)((const char *)m + meta_off);
+        for (uint32_t j = 0; j < k && rc == 0; j++)
+            for (uint32_t i = m->first; i != UINT32_MAX && rc == 0; i = recs[i].next_same)
+                rc = emit(w, o, &recs[i], j);
+    }
+    return rc;
+}
+
+static int emit_ref_off(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    const uint32_t *p = (const uint32_t *)(const void *)w->ref.p;
+    return mpb_int(o, (int32_t)p[2 * (size_t)(r->ref0 + j)]);
+}
+
+static int emit_ref_len(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    const uint32_t *p = (const uint32_t *)(const void *)w->ref.p;
+    return mpb_uint(o, p[2 * (size_t)(r->ref0 + j) + 1]);
+}
+
+static int emit_int(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    return mpb_int(o, VEC_AT(&w->ints, int64_t, r->int0 + j));
+}
+
+static int emit_dbl(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    return mpb_double(o, VEC_AT(&w->dbls, double, r->dbl0 + j));
+}
+
+static int emit_str(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    struct item it = VEC_AT(&w->stritems, struct item, r->str0 + j);
+    return mpb_str(o, w->strs.p + it.off, it.len);
+}
+
+static int emit_table(struct buf *o, const char *name, const struct itab *t, bool as_str)
+{
+    uint32_t n = (uint32_t)VEC_N(&t->items, struct item);
+    int rc = put_key(o, name) | mpb_array(o, n);
+    for (uint32_t id = 0; id < n && rc == 0; id++) {
+        uint32_t len;
+        const unsigned char *p = itab_get(t, id, &len);
+        rc = as_str ? mpb_str(o, p, len) : buf_append(o, p, len);
+    }
+    return rc;
+}
+
+int wire2_finish(struct wire2 *w, struct buf *o)
+{
+    size_t before = o->len;
+    struct rec *recs = (struct rec *)(void *)w->recs.p;
+    uint32_t n = (uint32_t)VEC_N(&w->recs, struct rec);
+    size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
+    uint32_t nsrc = (uint32_t)VEC_N(&w->src.items, struct item);
+    struct shape_meta *meta = (struct shape_meta *)(void *)w->shape_meta.p;
+    uint32_t *src_first = calloc(nsrc ? nsrc : 1, 2 * sizeof(uint32_t));
+    if (!src_first)
+        return -1;
+    uint32_t *src_last = src_first + (nsrc ? nsrc : 1);
+    memset(src_first, 0xff, (nsrc ? nsrc : 1) * 2 * sizeof(uint32_t));
+    uint32_t tref = 0, tint = 0, tdbl = 0, tstr = 0, trep = 0;
+    for (size_t s = 0; s < nshapes; s++) {
+        meta[s].count = 0;
+        meta[s].first = meta[s].last = UINT32_MAX;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        struct rec *r = &recs[i];
+        struct shape_meta *m = &meta[r->shape];
+        r->next_same = r->next_src = UINT32_MAX;
+        if (m->last == UINT32_MAX)
+            m->first = i;
+        else
+            recs[m->last].next_same = i;
+        m->last = i;
+        m->count++;
+        if (src_last[r->src] == UINT32_MAX)
+            src_first[r->src] = i;
+        else
+            recs[src_last[r->src]].next_src = i;
+        src_last[r->src] = i;
+        tref += m->nref;
+        tint += m->nint;
+        tdbl += m->ndbl;
+        tstr += m->nstr;
+        trep += (m->flags & W2_F_REPEAT) != 0;
+    }
+    int rc = buf_reserve(o, wire2_bytes(w) + 4 * (size_t)n + 256);
+    /* 16 entries; the magic key first so that a reader knows at once */
+    rc |= buf_append(o, "\xde\x00\x10", 3);
+    rc |= put_key(o, WIRE_V2_MAGIC) | mpb_uint(o, 2) | put_key(o, "n") | mpb_uint(o, n);
+    rc |= emit_table(o, "sources", &w->src, false) | emit_table(o, "keys", &w->key, true) |
+          emit_table(o, "shapes", &w->shape, false);
+    rc |= put_key(o, "src") | mpb_array(o, n);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = mpb_uint(o, recs[i].src);
+    rc |= put_key(o, "shape") | mpb_array(o, n);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = mpb_uint(o, recs[i].shape);
+    rc |= put_key(o, "ts") | mpb_array(o, n);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = mpb_int(o, i ? (int64_t)((uint64_t)recs[i].ts - (uint64_t)recs[i - 1].ts) : recs[i].ts);
+    rc |= put_key(o, "line_len") | mpb_array(o, n);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = mpb_uint(o, recs[i].line_len);
+    /* lines, grouped by source (in source id order), record order within */
+    rc |= put_key(o, "lines");
+    if (rc == 0 && buf_reserve(o, w->lines.len + 5) == 0) {
+        unsigned char *q = o->p + o->len;
+        uint32_t len = (uint32_t)w->lines.len;
+        *q++ = 0xc6;   /* bin 32: no guess at the size class needed */
+        q = mp_be32(q, len);
+        for (uint32_t s = 0; s < nsrc; s++)
+            for (uint32_t i = src_first[s]; i != UINT32_MAX; i = recs[i].next_src) {
+                memcpy(q, w->lines.p + recs[i].line_off, recs[i].line_len);
+                q += recs[i].line_len;
+            }
+        o->len = (size_t)(q - o->p);
+    } else {
+        rc = -1;
+    }
+    rc |= emit_column(w, o, "ref_off", tref, offsetof(struct shape_meta, nref), emit_ref_off);
+    rc |= emit_column(w, o, "ref_len", tref, offsetof(struct shape_meta, nref), emit_ref_len);
+    rc |= emit_column(w, o, "ints", tint, offsetof(struct shape_meta, nint), emit_int);
+    rc |= emit_column(w, o, "doubles", tdbl, offsetof(struct shape_meta, ndbl), emit_dbl);
+    rc |= emit_column(w, o, "strs", tstr, offsetof(struct shape_meta, nstr), emit_str);
+    rc |= put_key(o, "repeat") | mpb_array(o, trep);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        if (meta[recs[i].shape].flags & W2_F_REPEAT)
+            rc = mpb_uint(o, recs[i].repeat);
+    free(src_first);
+    if (rc < 0) {
+        o->len = before;
+        return -1;
+    }
+    wire2_clear(w);
+    return 0;
+}
