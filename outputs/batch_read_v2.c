@@ -187,24 +187,30 @@ struct dec {
     uint64_t nshapes;
     uint32_t *codes;                /* all shapes' codes */
     size_t ncodes;
+    uint32_t *cls_src, *cls_shape;  /* classes */
+    uint64_t ncls;
     uint64_t n;
-    uint32_t *rsrc, *rshape, *line_len;
-    int64_t *ts;
-    struct bytes lines;
-    int64_t *ref_off, *ints;
-    uint32_t *ref_len, *repeat;
+    int64_t ts_unit;
+    uint32_t *rcls, *rest_len;
+    int64_t *ts, *ints;
+    struct bytes rest, vals;
+    uint32_t *ref_gap, *ref_len, *repeat;
     double *dbls;
     struct bytes *strs;
     uint64_t ncol[4], nrepeat;
-    uint64_t *group;                /* per source: its next line's offset */
+    uint64_t *rest_off, *val_off;   /* prefix sums of rest_len, ref_len */
+    uint64_t *cls_base, *cls_rank;  /* per class: first rest index, records seen */
+    struct buf line;                /* the record's line, rebuilt */
 };
 
 static void dec_free(struct dec *d)
 {
-    void *ps[] = { d->src, d->keys, d->shapes, d->codes, d->rsrc, d->rshape, d->line_len, d->ts,
-                   d->ref_off, d->ints, d->ref_len, d->repeat, d->dbls, d->strs, d->group };
+    void *ps[] = { d->src, d->keys, d->shapes, d->codes, d->cls_src, d->cls_shape, d->rcls,
+                   d->rest_len, d->ts, d->ints, d->ref_gap, d->ref_len, d->repeat, d->dbls,
+                   d->strs, d->rest_off, d->val_off, d->cls_base, d->cls_rank };
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
         free(ps[i]);
+    buf_free(&d->line);
 }
 
 static void *alloc_n(uint64_t n, size_t size)
@@ -249,7 +255,7 @@ static bool check_value(const struct dec *d, const uint32_t *codes, size_t end, 
     uint32_t code = codes[(*i)++];
     switch (code) {
     case W2_NIL: case W2_TRUE: case W2_FALSE: return true;
-    case W2_REF: s->k[COL_REF]++; return true;
+    case W2_REF: case W2_IREF: s->k[COL_REF]++; return true;
     case W2_INT: s->k[COL_INT]++; return true;
     case W2_DOUBLE: s->k[COL_DBL]++; return true;
     case W2_STR: s->k[COL_STR]++; return true;
@@ -338,6 +344,21 @@ static const char *rd_i64s(struct cur *c, uint64_t want, int64_t **out, uint64_t
     return NULL;
 }
 
+static const char *rd_classes(struct cur *c, struct dec *d)
+{
+    if (!rd_array(c, &d->ncls) || !(d->cls_src = alloc_n(d->ncls, sizeof(uint32_t))) ||
+        !(d->cls_shape = alloc_n(d->ncls, sizeof(uint32_t))))
+        return "v2: bad classes";
+    for (uint64_t i = 0; i < d->ncls; i++) {
+        uint64_t k;
+        if (!rd_array(c, &k) || k != 2 || !rd_uint32(c, &d->cls_src[i]) ||
+            !rd_uint32(c, &d->cls_shape[i]) || d->cls_src[i] >= d->nsrc ||
+            d->cls_shape[i] >= d->nshapes)
+            return "v2: bad class";
+    }
+    return NULL;
+}
+
 static const char *rd_column(struct cur *c, struct dec *d, const char *name)
 {
     uint64_t n;
@@ -347,21 +368,22 @@ static const char *rd_column(struct cur *c, struct dec *d, const char *name)
         return rd_keys(c, d);
     if (strcmp(name, "shapes") == 0)
         return rd_shapes(c, d);
-    if (strcmp(name, "src") == 0)
-        return rd_u32s(c, d->n, &d->rsrc, NULL);
-    if (strcmp(name, "shape") == 0)
-        return rd_u32s(c, d->n, &d->rshape, NULL);
-    if (strcmp(name, "line_len") == 0)
-        return rd_u32s(c, d->n, &d->line_len, NULL);
+    if (strcmp(name, "classes") == 0)
+        return rd_classes(c, d);
+    if (strcmp(name, "class") == 0)
+        return rd_u32s(c, d->n, &d->rcls, NULL);
     if (strcmp(name, "ts") == 0)
         return rd_i64s(c, d->n, &d->ts, NULL);
-    if (strcmp(name, "lines") == 0)
-        return rd_bytes(c, &d->lines.p, &d->lines.len) ? NULL : "v2: bad lines";
-    if (strcmp(name, "ref_off") == 0)
-        return rd_i64s(c, UINT64_MAX, &d->ref_off, &d->ncol[COL_REF]);
+    if (strcmp(name, "rest_len") == 0)
+        return rd_u32s(c, d->n, &d->rest_len, NULL);
+    if (strcmp(name, "rest") == 0)
+        return rd_bytes(c, &d->rest.p, &d->rest.len) ? NULL : "v2: bad rest";
+    if (strcmp(name, "ref_gap") == 0)
+        return rd_u32s(c, UINT64_MAX, &d->ref_gap, &d->ncol[COL_REF]);
     if (strcmp(name, "ref_len") == 0)
-        return rd_u32s(c, UINT64_MAX, &d->ref_len, &n) ? "v2: bad ref_len"
-               : n == d->ncol[COL_REF] ? NULL : "v2: ref_len and ref_off differ";
+        return rd_u32s(c, d->ncol[COL_REF], &d->ref_len, NULL) ? "v2: bad ref_len" : NULL;
+    if (strcmp(name, "vals") == 0)
+        return rd_bytes(c, &d->vals.p, &d->vals.len) ? NULL : "v2: bad vals";
     if (strcmp(name, "ints") == 0)
         return rd_i64s(c, UINT64_MAX, &d->ints, &d->ncol[COL_INT]);
     if (strcmp(name, "repeat") == 0)
@@ -388,9 +410,9 @@ static const char *rd_column(struct cur *c, struct dec *d, const char *name)
 }
 
 /* The order the writer uses, and every key exactly once. */
-static const char *const col_order[] = { "n", "sources", "keys", "shapes", "src", "shape", "ts",
-                                         "line_len", "lines", "ref_off", "ref_len", "ints",
-                                         "doubles", "strs", "repeat" };
+static const char *const col_order[] = { "n", "ts_unit", "sources", "keys", "shapes", "classes",
+                                         "class", "ts", "rest_len", "rest", "ref_gap", "ref_len",
+                                         "vals", "ints", "doubles", "strs", "repeat" };
 #define NCOLS (sizeof(col_order) / sizeof(col_order[0]))
 
 static const char *rd_content(struct cur *c, struct dec *d)
@@ -411,10 +433,20 @@ static const char *rd_content(struct cur *c, struct dec *d)
             return "v2: content keys out of order";
         if (i == 0) {
             int64_t n;
-            /* each record takes a byte at least in four columns */
-            if (!rd_int(c, &n) || n < 0 || (uint64_t)n > (c->n - c->off) / 4)
+            /* each record takes a byte at least in three columns */
+            if (!rd_int(c, &n) || n < 0 || (uint64_t)n > (c->n - c->off) / 3)
                 return "v2: bad record count";
             d->n = (uint64_t)n;
+            continue;
+        }
+        if (i == 1) {
+            int64_t u;
+            if (!rd_int(c, &u) || u < 1 || u > 1000000000 || 1000000000 % u != 0)
+                return "v2: bad ts_unit";
+            for (int64_t x = u; x > 1; x /= 10)
+                if (x % 10)
+                    return "v2: bad ts_unit";
+            d->ts_unit = u;
             continue;
         }
         const char *why = rd_column(c, d, col_order[i]);
@@ -424,22 +456,45 @@ static const char *rd_content(struct cur *c, struct dec *d)
     return NULL;
 }
 
+/* Prefix sums of len[0..n) into *off (n + 1 entries); false unless they
+ * end at total exactly. */
+static bool prefix(const uint32_t *len, uint64_t n, uint64_t total, uint64_t **off)
+{
+    if (!(*off = alloc_n(n + 1, sizeof(**off))))
+        return false;
+    uint64_t at = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        (*off)[i] = at;
+        at += len[i];   /* n * 2^32 at most: no overflow */
+    }
+    (*off)[n] = at;
+    return at == total;
+}
+
 /* Where each shape's values start in each column; the columns must hold
  * exactly what the shapes of the records take. */
 static const char *lay_out(struct dec *d)
 {
+    if (!(d->cls_base = alloc_n(d->ncls, sizeof(uint64_t))) ||
+        !(d->cls_rank = alloc_n(d->ncls, sizeof(uint64_t))))
+        return "out of memory";
     for (uint64_t i = 0; i < d->n; i++) {
-        if (d->rsrc[i] >= d->nsrc || d->rshape[i] >= d->nshapes)
-            return "v2: record names no source or shape";
-        d->shapes[d->rshape[i]].count++;
+        if (d->rcls[i] >= d->ncls)
+            return "v2: record names no class";
+        d->shapes[d->cls_shape[d->rcls[i]]].count++;
+        d->cls_base[d->rcls[i]]++;
     }
-    uint64_t at[4] = { 0 }, reps = 0;
+    uint64_t at[4] = { 0 }, reps = 0, base = 0;
+    for (uint64_t c = 0; c < d->ncls; c++) {
+        uint64_t k = d->cls_base[c];
+        d->cls_base[c] = base;
+        base += k;
+    }
     for (uint64_t s = 0; s < d->nshapes; s++) {
         struct shape *sh = &d->shapes[s];
         for (int col = 0; col < 4; col++) {
             sh->base[col] = at[col];
-            /* count <= n and k <= shape bytes: no overflow in 64 bits, but
-             * the sum must stay within the column */
+            /* the sum must stay within the column (count <= n, k small) */
             if (sh->k[col] && sh->count > (d->ncol[col] - at[col]) / sh->k[col])
                 return "v2: column shorter than its shapes";
             at[col] += sh->k[col] * sh->count;
@@ -452,38 +507,47 @@ static const char *lay_out(struct dec *d)
             return "v2: column longer than its shapes";
     if (reps != d->nrepeat)
         return "v2: repeat column does not match";
-    /* lines: grouped by source */
-    if (!(d->group = alloc_n(d->nsrc, sizeof(*d->group))))
-        return "out of memory";
-    for (uint64_t i = 0; i < d->n; i++)
-        d->group[d->rsrc[i]] += d->line_len[i];
-    uint64_t total = 0;
-    for (uint64_t s = 0; s < d->nsrc; s++) {
-        uint64_t len = d->group[s];
-        d->group[s] = total;
-        total += len;
-    }
-    if (total != d->lines.len)
-        return "v2: line lengths do not add up";
+    if (!prefix(d->rest_len, d->n, d->rest.len, &d->rest_off))
+        return d->rest_off ? "v2: rest lengths do not add up" : "out of memory";
+    if (!prefix(d->ref_len, d->ncol[COL_REF], d->vals.len, &d->val_off))
+        return d->val_off ? "v2: reference lengths do not add up" : "out of memory";
     return NULL;
+}
+
+/* Canonical decimal: [-]digits, no leading zero (but "0"), no "-0",
+ * within int64: the one text of each value the writer references. */
+static bool parse_int(const unsigned char *p, size_t n, int64_t *v)
+{
+    bool neg = n && p[0] == '-';
+    size_t i = neg;
+    if (i >= n || n - i > 19 || (p[i] == '0' && n - i > 1) || (neg && p[i] == '0'))
+        return false;
+    uint64_t u = 0;
+    for (; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        u = u * 10 + (uint64_t)(p[i] - '0');   /* 19 digits fit in 64 bits */
+    }
+    if (u > (uint64_t)INT64_MAX + neg)
+        return false;
+    *v = neg ? (int64_t)(0 - u) : (int64_t)u;
+    return true;
 }
 
 struct rebuild {
     const struct dec *d;
     const struct shape *sh;
-    struct bytes line;
     uint64_t rank;
     uint64_t slot[4];               /* next slot of each column within the record */
-    uint64_t ref_end;
     struct buf *out;
 };
 
 /* The column index of the record's next value of col (lay_out checked
  * that it is inside the column). */
-static void value_at(struct rebuild *b, int col, uint64_t *idx)
+static uint64_t value_at(struct rebuild *b, int col)
 {
     const struct shape *sh = b->sh;
-    *idx = sh->base[col] + b->slot[col]++ * sh->count + b->rank;
+    return sh->base[col] + b->slot[col]++ * sh->count + b->rank;
 }
 
 static const char *put_value(struct rebuild *b, size_t *i)
@@ -492,35 +556,32 @@ static const char *put_value(struct rebuild *b, size_t *i)
     struct buf *o = b->out;
     uint32_t code = d->codes[(*i)++];
     uint64_t x;
+    int64_t v;
     int rc = 0;
     switch (code) {
     case W2_NIL: rc = mpb_byte(o, 0xc0); break;
     case W2_TRUE: rc = mpb_byte(o, 0xc3); break;
     case W2_FALSE: rc = mpb_byte(o, 0xc2); break;
-    case W2_REF: {
-        value_at(b, COL_REF, &x);
-        int64_t delta = d->ref_off[x];
-        uint64_t len = d->ref_len[x];
-        /* the line is at most 4 GiB: the sums stay far from overflow */
-        if (delta < -(int64_t)b->ref_end || delta > (int64_t)b->line.len)
-            return "v2: reference outside its line";
-        uint64_t off = (uint64_t)((int64_t)b->ref_end + delta);
-        if (off > b->line.len || len > b->line.len - off)
-            return "v2: reference outside its line";
-        b->ref_end = off + len;
-        rc = mpb_str(o, b->line.p + off, (size_t)len);
+    case W2_REF:
+        x = value_at(b, COL_REF);
+        rc = mpb_str(o, d->vals.p + d->val_off[x], d->ref_len[x]);
         break;
-    }
+    case W2_IREF:
+        x = value_at(b, COL_REF);
+        if (!parse_int(d->vals.p + d->val_off[x], d->ref_len[x], &v))
+            return "v2: integer reference is not a canonical decimal";
+        rc = mpb_int(o, v);
+        break;
     case W2_STR:
-        value_at(b, COL_STR, &x);
+        x = value_at(b, COL_STR);
         rc = mpb_str(o, d->strs[x].p, d->strs[x].len);
         break;
     case W2_INT:
-        value_at(b, COL_INT, &x);
+        x = value_at(b, COL_INT);
         rc = mpb_int(o, d->ints[x]);
         break;
     case W2_DOUBLE:
-        value_at(b, COL_DBL, &x);
+        x = value_at(b, COL_DBL);
         rc = mpb_double(o, d->dbls[x]);
         break;
     default: {   /* map or array: checked by check_value */
@@ -540,24 +601,44 @@ static const char *put_value(struct rebuild *b, size_t *i)
     return rc ? "out of memory" : NULL;
 }
 
+/* The record's line: its rest with the referenced values put back, each
+ * after its gap of rest bytes. */
+static const char *put_line(struct dec *d, const struct shape *sh, uint64_t rank, uint64_t ri)
+{
+    struct buf *l = &d->line;
+    const unsigned char *rest = d->rest.p + d->rest_off[ri];
+    uint64_t rest_len = d->rest_len[ri], pos = 0;
+    l->len = 0;
+    for (uint64_t j = 0; j < sh->k[COL_REF]; j++) {
+        uint64_t x = sh->base[COL_REF] + j * sh->count + rank;
+        if (d->ref_gap[x] > rest_len - pos)
+            return "v2: reference gap beyond its line";
+        if (buf_append(l, rest + pos, d->ref_gap[x]) < 0 ||
+            buf_append(l, d->vals.p + d->val_off[x], d->ref_len[x]) < 0)
+            return "out of memory";
+        pos += d->ref_gap[x];
+    }
+    return buf_append(l, rest + pos, rest_len - pos) < 0 ? "out of memory" : NULL;
+}
+
 #define PUT_KEY(o, lit) mpb_str((o), lit, sizeof(lit) - 1)
 
 static const char *put_record(struct dec *d, uint64_t i, int64_t ts, uint64_t *rep_i, struct buf *o)
 {
-    struct shape *sh = &d->shapes[d->rshape[i]];
-    const struct source *s = &d->src[d->rsrc[i]];
+    uint32_t cls = d->rcls[i];
+    struct shape *sh = &d->shapes[d->cls_shape[cls]];
+    const struct source *s = &d->src[d->cls_src[cls]];
     struct rebuild b = { .d = d, .sh = sh, .rank = sh->rank++, .out = o };
-    uint64_t off = d->group[d->rsrc[i]];
-    b.line.p = d->lines.p + off;
-    b.line.len = d->line_len[i];
-    d->group[d->rsrc[i]] += b.line.len;   /* within lines: lay_out summed them */
+    const char *why = put_line(d, sh, b.rank, d->cls_base[cls] + d->cls_rank[cls]++);
+    if (why)
+        return why;
     bool trunc = sh->flags & W2_F_TRUNCATED, rep = sh->flags & W2_F_REPEAT;
     uint64_t nmap = 4 + (uint64_t)sh->ntop + s->has_path + sh->has_pe + trunc + rep;
     if (nmap > UINT32_MAX)
         return "v2: record too large";
     int rc = mpb_byte(o, 0x93) | mpb_str(o, s->tag.p, s->tag.len) | mpb_event_time(o, ts) |
              mpb_map(o, (uint32_t)nmap) | PUT_KEY(o, "message") |
-             mpb_str(o, b.line.p, b.line.len) | PUT_KEY(o, "kind") |
+             mpb_str(o, d->line.p, d->line.len) | PUT_KEY(o, "kind") |
              mpb_str(o, s->kind.p, s->kind.len) | PUT_KEY(o, "host") |
              mpb_str(o, s->host.p, s->host.len) | PUT_KEY(o, "input") |
              mpb_str(o, s->input.p, s->input.len);
@@ -576,7 +657,7 @@ static const char *put_record(struct dec *d, uint64_t i, int64_t ts, uint64_t *r
         const struct bytes *k = &d->keys[d->codes[at++]];
         if (mpb_str(o, k->p, k->len) < 0)
             return "out of memory";
-        const char *why = put_value(&b, &at);
+        why = put_value(&b, &at);
         if (why)
             return why;
     }
@@ -610,8 +691,9 @@ const char *wire2_to_v1(const unsigned char *p, size_t n, struct buf *out, size_
     int64_t ts = 0;
     uint64_t rep_i = 0;
     for (uint64_t i = 0; !why && i < d.n; i++) {
+        /* modulo 2^64, as the writer made the deltas */
         ts = i ? (int64_t)((uint64_t)ts + (uint64_t)d.ts[i]) : d.ts[0];
-        why = put_record(&d, i, ts, &rep_i, out);
+        why = put_record(&d, i, (int64_t)((uint64_t)ts * (uint64_t)d.ts_unit), &rep_i, out);
     }
     dec_free(&d);
     if (why)

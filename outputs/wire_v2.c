@@ -44,12 +44,21 @@ struct shape_meta {
 
 struct rec {
     int64_t ts;
-    uint32_t src, shape;
-    uint32_t line_off, line_len;
+    uint32_t cls, shape;     /* class: (source, shape) */
+    uint32_t rest_off, rest_len;       /* the line without its references, in lines */
     uint32_t ref0, int0, dbl0, str0;   /* first value of each vector */
     uint32_t repeat;
     uint32_t next_same;      /* next record of the same shape; UINT32_MAX = none */
-    uint32_t next_src;       /* next record of the same source */
+    uint32_t next_cls;       /* next record of the same class */
+};
+
+struct ref {
+    uint32_t gap, len;       /* bytes of the rest before it; its length */
+    uint32_t val;            /* its bytes: offset in vals */
+};
+
+struct cut {
+    uint32_t off, len;
 };
 
 struct src_cache {
@@ -59,11 +68,12 @@ struct src_cache {
 
 struct wire2 {
     uint64_t k0, k1;         /* hash key */
-    struct itab src, key, shape, sig;
+    struct itab src, key, shape, sig, cls;
     struct buf shape_meta;   /* struct shape_meta, by shape id */
     struct buf recs;         /* struct rec */
-    struct buf lines;        /* raw lines in record order */
-    struct buf ref;          /* uint32 pairs: offset delta (as int32), length */
+    struct buf lines;        /* the rests of the lines, in record order */
+    struct buf ref;          /* struct ref */
+    struct buf vals;         /* the referenced bytes */
     struct buf ints;         /* int64 */
     struct buf dbls;         /* double */
     struct buf strs;         /* literal bytes */
@@ -72,6 +82,9 @@ struct wire2 {
     struct buf tmp;          /* shape msgpack under construction */
     struct src_cache cache[16];
     uint32_t ref_end;        /* end of the previous ref of the record */
+    uint32_t ncut;
+    struct cut cut[RECORD_MAX_FIELDS];  /* the record's references, in line order */
+    uint8_t codes[RECORD_MAX_FIELDS];   /* the record's value codes, by field */
 };
 
 /* ---- interning ---- */
@@ -185,17 +198,57 @@ static int sig_u32(struct buf *s, uint32_t v)
     return sig_put(s, &v, sizeof(v));
 }
 
-static bool is_slice(const struct record *r, struct span v)
+/* Where in the line, at or after the end of the previous reference, the
+ * bytes v[0..n) are, or -1: the value's own pointer when it points there
+ * (parsers' spans), else a search (fields mostly follow the line's order;
+ * a value found nowhere after travels as a literal). Any place with the same
+ * bytes is right: the reader gets the bytes, not the place. */
+static int64_t find_in_line(const struct wire2 *w, const struct record *r, const char *v, size_t n)
 {
-    return v.len > 0 && v.p >= r->raw.p && v.len <= r->raw.len &&
-           (size_t)(v.p - r->raw.p) <= r->raw.len - v.len;
+    const char *line = r->raw.p;
+    size_t len = r->raw.len, from = w->ref_end;
+    if (!line || from > len || n > len - from)
+        return -1;
+    if (v >= line + from && (size_t)(v - line) <= len - n)
+        return v - line;
+    if (n == 0)
+        return (int64_t)from;
+    const char *at = memmem(line + from, len - from, v, n);
+    return at ? at - line : -1;
 }
 
-static uint8_t code_of(const struct record *r, const struct field *f)
+/* Canonical decimal of v into out (>= 21 bytes); returns its length. */
+static size_t int_text(int64_t v, char *out)
 {
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    while (n)
+        out[k++] = tmp[--n];
+    return k;
+}
+
+/* The value's code; for a reference, its place in *off. */
+static uint8_t code_of(const struct wire2 *w, const struct record *r, const struct field *f,
+                       int64_t *off)
+{
+    char num[24];
     switch (f->type) {
-    case FT_STR: return is_slice(r, f->v.s) ? W2_REF : W2_STR;
-    case FT_INT: return W2_INT;
+    case FT_STR:
+        *off = find_in_line(w, r, f->v.s.p, f->v.s.len);
+        return *off >= 0 ? W2_REF : W2_STR;
+    case FT_INT: {
+        size_t n = int_text(f->v.i, num);
+        *off = find_in_line(w, r, num, n);
+        return *off >= 0 ? W2_IREF : W2_INT;
+    }
     case FT_DOUBLE: return W2_DOUBLE;
     case FT_BOOL: return f->v.b ? W2_TRUE : W2_FALSE;
     case FT_MAP: return W2_MAP;
@@ -204,19 +257,30 @@ static uint8_t code_of(const struct record *r, const struct field *f)
     }
 }
 
+/* The value at line[off..off+len) leaves the line for vals. */
+static int push_ref(struct wire2 *w, const struct record *r, int64_t off, size_t len)
+{
+    struct ref ref = { (uint32_t)off - w->ref_end, (uint32_t)len, (uint32_t)w->vals.len };
+    w->ref_end = (uint32_t)off + (uint32_t)len;
+    w->cut[w->ncut].off = (uint32_t)off;
+    w->cut[w->ncut++].len = (uint32_t)len;
+    return VEC_PUSH(&w->ref, ref) | buf_append(&w->vals, r->raw.p + off, len);
+}
+
 /* Appends field i's value to the vectors and its type (and children) to the
  * signature. keyed: its children have keys (a map, or the top level). */
 static int sig_value(struct wire2 *w, const struct record *r, uint32_t i)
 {
     const struct field *f = &r->fields[i];
-    uint8_t c = code_of(r, f);
+    int64_t off = -1;
+    uint8_t c = code_of(w, r, f, &off);
+    w->codes[i] = c;
     int rc = sig_put(&w->scratch, &c, 1);
     switch (c) {
-    case W2_REF: {
-        uint32_t off = (uint32_t)(f->v.s.p - r->raw.p);
-        uint32_t pair[2] = { off - w->ref_end, (uint32_t)f->v.s.len };
-        w->ref_end = off + (uint32_t)f->v.s.len;
-        return rc | buf_append(&w->ref, pair, sizeof(pair));
+    case W2_REF: return rc | push_ref(w, r, off, f->v.s.len);
+    case W2_IREF: {
+        char num[24];
+        return rc | push_ref(w, r, off, int_text(f->v.i, num));
     }
     case W2_STR: {
         struct item it = { (uint32_t)w->strs.len, (uint32_t)f->v.s.len };
@@ -257,10 +321,9 @@ static int64_t key_id(struct wire2 *w, struct span k, bool top)
 
 static int shape_value(struct wire2 *w, const struct record *r, uint32_t i, struct shape_meta *m)
 {
-    const struct field *f = &r->fields[i];
-    uint8_t c = code_of(r, f);
+    uint8_t c = w->codes[i];   /* as sig_value found it */
     int rc = mpb_uint(&w->tmp, c);
-    m->nref += c == W2_REF;
+    m->nref += c == W2_REF || c == W2_IREF;
     m->nstr += c == W2_STR;
     m->nint += c == W2_INT;
     m->ndbl += c == W2_DOUBLE;
@@ -326,7 +389,8 @@ void wire2_free(struct wire2 *w)
     itab_free(&w->key);
     itab_free(&w->shape);
     itab_free(&w->sig);
-    struct buf *bufs[] = { &w->shape_meta, &w->recs, &w->lines, &w->ref, &w->ints, &w->dbls,
+    itab_free(&w->cls);
+    struct buf *bufs[] = { &w->shape_meta, &w->recs, &w->lines, &w->ref, &w->vals, &w->ints, &w->dbls,
                            &w->strs, &w->stritems, &w->scratch, &w->tmp };
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         buf_free(bufs[i]);
@@ -339,7 +403,8 @@ static void wire2_clear(struct wire2 *w)
     itab_clear(&w->key);
     itab_clear(&w->shape);
     itab_clear(&w->sig);
-    w->shape_meta.len = w->recs.len = w->lines.len = w->ref.len = w->ints.len = 0;
+    itab_clear(&w->cls);
+    w->shape_meta.len = w->recs.len = w->lines.len = w->ref.len = w->vals.len = w->ints.len = 0;
     w->dbls.len = w->strs.len = w->stritems.len = 0;
     memset(w->cache, 0, sizeof(w->cache));
 }
@@ -381,22 +446,22 @@ int wire2_add(struct wire2 *w, const struct record *r)
     if (r->raw.len > UINT32_MAX / 4 || w->lines.len > UINT32_MAX / 2)
         return -1;
     size_t lens[] = { w->recs.len, w->lines.len, w->ref.len, w->ints.len, w->dbls.len,
-                      w->strs.len, w->stritems.len };
-    struct rec rec = { .ts = r->ts, .line_off = (uint32_t)w->lines.len,
-                       .line_len = (uint32_t)r->raw.len,
-                       .ref0 = (uint32_t)(w->ref.len / 8), .int0 = (uint32_t)VEC_N(&w->ints, int64_t),
+                      w->strs.len, w->stritems.len, w->vals.len };
+    struct rec rec = { .ts = r->ts, .rest_off = (uint32_t)w->lines.len,
+                       .ref0 = (uint32_t)VEC_N(&w->ref, struct ref),
+                       .int0 = (uint32_t)VEC_N(&w->ints, int64_t),
                        .dbl0 = (uint32_t)VEC_N(&w->dbls, double),
                        .str0 = (uint32_t)VEC_N(&w->stritems, struct item),
-                       .repeat = r->repeat, .next_same = UINT32_MAX, .next_src = UINT32_MAX };
+                       .repeat = r->repeat, .next_same = UINT32_MAX, .next_cls = UINT32_MAX };
     int64_t src = source_id(w, r);
     if (src < 0)
         goto fail;
-    rec.src = (uint32_t)src;
     /* signature: flags, parse error, fields; values go to the vectors */
     uint8_t flags = (uint8_t)((r->truncated ? W2_F_TRUNCATED : 0) | (r->repeat > 1 ? W2_F_REPEAT : 0));
     struct buf *s = &w->scratch;
     s->len = 0;
     w->ref_end = 0;
+    w->ncut = 0;
     const char *pe = r->parse_error ? r->parse_error : "";
     int rc = sig_put(s, &flags, 1) | sig_u32(s, r->parse_error ? (uint32_t)strlen(pe) + 1 : 0) |
              sig_put(s, pe, strlen(pe));
@@ -430,7 +495,22 @@ int wire2_add(struct wire2 *w, const struct record *r)
         VEC_PUSH(&w->shape_meta, m);   /* room reserved */
     }
     rec.shape = (uint32_t)sid;
-    if (buf_append(&w->lines, r->raw.p, r->raw.len) < 0 || VEC_PUSH(&w->recs, rec) < 0)
+    uint32_t pair[2] = { (uint32_t)src, (uint32_t)sid };
+    int64_t cls = itab_intern(w, &w->cls, pair, sizeof(pair));
+    if (cls < 0)
+        goto fail;
+    rec.cls = (uint32_t)cls;
+    /* the rest: the line without its references (in line order, apart) */
+    uint32_t at = 0;
+    for (uint32_t c = 0; c < w->ncut; c++) {
+        if (buf_append(&w->lines, r->raw.p + at, w->cut[c].off - at) < 0)
+            goto fail;
+        at = w->cut[c].off + w->cut[c].len;
+    }
+    if (buf_append(&w->lines, r->raw.p + at, r->raw.len - at) < 0)
+        goto fail;
+    rec.rest_len = (uint32_t)(w->lines.len - rec.rest_off);
+    if (VEC_PUSH(&w->recs, rec) < 0)
         goto fail;
     return 0;
 fail:
@@ -443,13 +523,14 @@ fail:
     w->dbls.len = lens[4];
     w->strs.len = lens[5];
     w->stritems.len = lens[6];
+    w->vals.len = lens[7];
     return -1;
 }
 
 size_t wire2_bytes(const struct wire2 *w)
 {
     return 64 + w->src.bytes.len + w->key.bytes.len + w->shape.bytes.len + w->lines.len +
-           VEC_N(&w->recs, struct rec) * 12 + w->ref.len / 4 + w->ints.len / 2 + w->dbls.len +
+           w->vals.len + VEC_N(&w->recs, struct rec) * 10 + w->ref.len / 6 + w->ints.len / 2 + w->dbls.len +
            w->strs.len + VEC_N(&w->stritems, struct item) * 2;
 }
 
@@ -464,9 +545,16 @@ static int put_key(struct buf *o, const char *k)
 typedef int (*emit_fn)(struct wire2 *w, struct buf *o, const struct rec *rc, uint32_t slot);
 
 static int emit_column(struct wire2 *w, struct buf *o, const char *name, uint32_t total,
-                       size_t meta_off, emit_fn emit)
+                       size_t meta_off, emit_fn emit, bool as_bin)
 {
-    int rc = put_key(o, name) | mpb_array(o, total);
+    int rc = put_key(o, name);
+    if (as_bin) {
+        unsigned char hdr[5] = { 0xc6 };   /* bin 32 */
+        mp_be32(hdr + 1, total);
+        rc |= buf_append(o, hdr, sizeof(hdr));
+    } else {
+        rc |= mpb_array(o, total);
+    }
     size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
     const struct rec *recs = (const struct rec *)(const void *)w->recs.p;
     for (size_t s = 0; s < nshapes && rc == 0; s++) {
@@ -479,16 +567,21 @@ static int emit_column(struct wire2 *w, struct buf *o, const char *name, uint32_
     return rc;
 }
 
-static int emit_ref_off(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static int emit_ref_gap(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
 {
-    const uint32_t *p = (const uint32_t *)(const void *)w->ref.p;
-    return mpb_int(o, (int32_t)p[2 * (size_t)(r->ref0 + j)]);
+    return mpb_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).gap);
 }
 
 static int emit_ref_len(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
 {
-    const uint32_t *p = (const uint32_t *)(const void *)w->ref.p;
-    return mpb_uint(o, p[2 * (size_t)(r->ref0 + j) + 1]);
+    return mpb_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).len);
+}
+
+/* The bytes of the value (no header: vals is one bin). */
+static int emit_ref_val(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+{
+    struct ref ref = VEC_AT(&w->ref, struct ref, r->ref0 + j);
+    return buf_append(o, w->vals.p + ref.val, ref.len);
 }
 
 static int emit_int(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
@@ -525,13 +618,13 @@ int wire2_finish(struct wire2 *w, struct buf *o)
     struct rec *recs = (struct rec *)(void *)w->recs.p;
     uint32_t n = (uint32_t)VEC_N(&w->recs, struct rec);
     size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
-    uint32_t nsrc = (uint32_t)VEC_N(&w->src.items, struct item);
+    uint32_t ncls = (uint32_t)VEC_N(&w->cls.items, struct item);
     struct shape_meta *meta = (struct shape_meta *)(void *)w->shape_meta.p;
-    uint32_t *src_first = calloc(nsrc ? nsrc : 1, 2 * sizeof(uint32_t));
-    if (!src_first)
+    uint32_t *cls_first = malloc((ncls ? ncls : 1) * 2 * sizeof(uint32_t));
+    if (!cls_first)
         return -1;
-    uint32_t *src_last = src_first + (nsrc ? nsrc : 1);
-    memset(src_first, 0xff, (nsrc ? nsrc : 1) * 2 * sizeof(uint32_t));
+    uint32_t *cls_last = cls_first + (ncls ? ncls : 1);
+    memset(cls_first, 0xff, (ncls ? ncls : 1) * 2 * sizeof(uint32_t));
     uint32_t tref = 0, tint = 0, tdbl = 0, tstr = 0, trep = 0;
     for (size_t s = 0; s < nshapes; s++) {
         meta[s].count = 0;
@@ -540,68 +633,82 @@ int wire2_finish(struct wire2 *w, struct buf *o)
     for (uint32_t i = 0; i < n; i++) {
         struct rec *r = &recs[i];
         struct shape_meta *m = &meta[r->shape];
-        r->next_same = r->next_src = UINT32_MAX;
+        r->next_same = r->next_cls = UINT32_MAX;
         if (m->last == UINT32_MAX)
             m->first = i;
         else
             recs[m->last].next_same = i;
         m->last = i;
         m->count++;
-        if (src_last[r->src] == UINT32_MAX)
-            src_first[r->src] = i;
+        if (cls_last[r->cls] == UINT32_MAX)
+            cls_first[r->cls] = i;
         else
-            recs[src_last[r->src]].next_src = i;
-        src_last[r->src] = i;
+            recs[cls_last[r->cls]].next_cls = i;
+        cls_last[r->cls] = i;
         tref += m->nref;
         tint += m->nint;
         tdbl += m->ndbl;
         tstr += m->nstr;
         trep += (m->flags & W2_F_REPEAT) != 0;
     }
+    /* times in the largest unit (a power of ten of ns, up to 1 s) that
+     * divides them all: lines stamped in ms or s make small deltas */
+    int64_t unit = 1000000000;
+    for (uint32_t i = 0; i < n && unit > 1; i++)
+        while (unit > 1 && recs[i].ts % unit != 0)
+            unit /= 10;
     int rc = buf_reserve(o, wire2_bytes(w) + 4 * (size_t)n + 256);
-    /* 16 entries; the magic key first so that a reader knows at once */
-    rc |= buf_append(o, "\xde\x00\x10", 3);
+    /* 18 entries; the magic key first so that a reader knows at once */
+    rc |= buf_append(o, "\xde\x00\x12", 3);
     rc |= put_key(o, WIRE_V2_MAGIC) | mpb_uint(o, 2) | put_key(o, "n") | mpb_uint(o, n);
+    rc |= put_key(o, "ts_unit") | mpb_uint(o, (uint64_t)unit);
     rc |= emit_table(o, "sources", &w->src, false) | emit_table(o, "keys", &w->key, true) |
           emit_table(o, "shapes", &w->shape, false);
-    rc |= put_key(o, "src") | mpb_array(o, n);
+    rc |= put_key(o, "classes") | mpb_array(o, ncls);
+    for (uint32_t c = 0; c < ncls && rc == 0; c++) {
+        uint32_t len;
+        const uint32_t *pair = (const uint32_t *)(const void *)itab_get(&w->cls, c, &len);
+        rc = mpb_array(o, 2) | mpb_uint(o, pair[0]) | mpb_uint(o, pair[1]);
+    }
+    rc |= put_key(o, "class") | mpb_array(o, n);
     for (uint32_t i = 0; i < n && rc == 0; i++)
-        rc = mpb_uint(o, recs[i].src);
-    rc |= put_key(o, "shape") | mpb_array(o, n);
-    for (uint32_t i = 0; i < n && rc == 0; i++)
-        rc = mpb_uint(o, recs[i].shape);
+        rc = mpb_uint(o, recs[i].cls);
     rc |= put_key(o, "ts") | mpb_array(o, n);
     for (uint32_t i = 0; i < n && rc == 0; i++)
-        rc = mpb_int(o, i ? (int64_t)((uint64_t)recs[i].ts - (uint64_t)recs[i - 1].ts) : recs[i].ts);
-    rc |= put_key(o, "line_len") | mpb_array(o, n);
-    for (uint32_t i = 0; i < n && rc == 0; i++)
-        rc = mpb_uint(o, recs[i].line_len);
-    /* lines, grouped by source (in source id order), record order within */
-    rc |= put_key(o, "lines");
+        rc = mpb_int(o, i ? (int64_t)((uint64_t)(recs[i].ts / unit) - (uint64_t)(recs[i - 1].ts / unit))
+                          : recs[i].ts / unit);
+    /* rests and their lengths grouped by class (in class id order), record
+     * order within: lines alike sit together */
+    rc |= put_key(o, "rest_len") | mpb_array(o, n);
+    for (uint32_t c = 0; c < ncls && rc == 0; c++)
+        for (uint32_t i = cls_first[c]; i != UINT32_MAX && rc == 0; i = recs[i].next_cls)
+            rc = mpb_uint(o, recs[i].rest_len);
+    rc |= put_key(o, "rest");
     if (rc == 0 && buf_reserve(o, w->lines.len + 5) == 0) {
         unsigned char *q = o->p + o->len;
-        uint32_t len = (uint32_t)w->lines.len;
-        *q++ = 0xc6;   /* bin 32: no guess at the size class needed */
-        q = mp_be32(q, len);
-        for (uint32_t s = 0; s < nsrc; s++)
-            for (uint32_t i = src_first[s]; i != UINT32_MAX; i = recs[i].next_src) {
-                memcpy(q, w->lines.p + recs[i].line_off, recs[i].line_len);
-                q += recs[i].line_len;
+        *q++ = 0xc6;   /* bin 32 */
+        q = mp_be32(q, (uint32_t)w->lines.len);
+        for (uint32_t c = 0; c < ncls; c++)
+            for (uint32_t i = cls_first[c]; i != UINT32_MAX; i = recs[i].next_cls) {
+                memcpy(q, w->lines.p + recs[i].rest_off, recs[i].rest_len);
+                q += recs[i].rest_len;
             }
         o->len = (size_t)(q - o->p);
     } else {
         rc = -1;
     }
-    rc |= emit_column(w, o, "ref_off", tref, offsetof(struct shape_meta, nref), emit_ref_off);
-    rc |= emit_column(w, o, "ref_len", tref, offsetof(struct shape_meta, nref), emit_ref_len);
-    rc |= emit_column(w, o, "ints", tint, offsetof(struct shape_meta, nint), emit_int);
-    rc |= emit_column(w, o, "doubles", tdbl, offsetof(struct shape_meta, ndbl), emit_dbl);
-    rc |= emit_column(w, o, "strs", tstr, offsetof(struct shape_meta, nstr), emit_str);
+    size_t kref = offsetof(struct shape_meta, nref);
+    rc |= emit_column(w, o, "ref_gap", tref, kref, emit_ref_gap, false);
+    rc |= emit_column(w, o, "ref_len", tref, kref, emit_ref_len, false);
+    rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, kref, emit_ref_val, true);
+    rc |= emit_column(w, o, "ints", tint, offsetof(struct shape_meta, nint), emit_int, false);
+    rc |= emit_column(w, o, "doubles", tdbl, offsetof(struct shape_meta, ndbl), emit_dbl, false);
+    rc |= emit_column(w, o, "strs", tstr, offsetof(struct shape_meta, nstr), emit_str, false);
     rc |= put_key(o, "repeat") | mpb_array(o, trep);
     for (uint32_t i = 0; i < n && rc == 0; i++)
         if (meta[recs[i].shape].flags & W2_F_REPEAT)
             rc = mpb_uint(o, recs[i].repeat);
-    free(src_first);
+    free(cls_first);
     if (rc < 0) {
         o->len = before;
         return -1;

@@ -18,7 +18,7 @@
 
 /* Shape codes of a value (docs/wire-format.md). */
 enum wire2_code { W2_NIL, W2_TRUE, W2_FALSE, W2_REF, W2_STR, W2_INT, W2_DOUBLE, W2_MAP, W2_ARRAY,
-                  W2__COUNT };
+                  W2_IREF, W2__COUNT };
 /* Shape flags. */
 #define W2_F_TRUNCATED 1u
 #define W2_F_REPEAT    2u
