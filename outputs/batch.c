@@ -157,6 +157,8 @@ struct batch *batch_writer_finish(struct batch_writer *w)
          * were given */
         prefs.frameInfo.blockMode = v2 ? LZ4F_blockLinked : LZ4F_blockIndependent;
         prefs.frameInfo.blockSizeID = v2 ? LZ4F_max4MB : LZ4F_default;
+        /* compress straight from raw: no copy into the frame's own buffer */
+        prefs.autoFlush = 1;
         prefs.frameInfo.contentSize = w->raw.len;
         size_t cap = LZ4F_compressFrameBound(w->raw.len, &prefs);
         b->data = malloc(cap);

@@ -62,12 +62,22 @@ struct cut {
 };
 
 struct src_cache {
-    const char *input_p;     /* the input name's pointer: stable per input */
+    struct span tag, input, path;   /* pointers stable per input and file */
+    uint32_t host_len;
+    char host[64];           /* the host is from the line (syslog): its bytes */
+    uint8_t kind;
+    bool used;
     uint32_t id;
+};
+
+/* The last shape of a source: consecutive lines of a file mostly share it. */
+struct shape_cache {
+    uint32_t src, sig, cls;  /* sig: the shape id; UINT32_MAX = empty */
 };
 
 struct wire2 {
     uint64_t k0, k1;         /* hash key */
+    struct shape_cache scache[16];
     struct itab src, key, shape, sig, cls;
     struct buf shape_meta;   /* struct shape_meta, by shape id */
     struct buf recs;         /* struct rec */
@@ -188,15 +198,20 @@ static int w_nil(struct buf *b)
 
 /* ---- a record's signature: what makes its shape, and its values ---- */
 
-static int sig_put(struct buf *s, const void *p, size_t n)
+/* Appends into room reserved beforehand (wire2_add reserves per record). */
+static inline void put(struct buf *b, const void *p, size_t n)
 {
-    return buf_append(s, p, n);
+    if (n)
+        memcpy(b->p + b->len, p, n);
+    b->len += n;
 }
 
-static int sig_u32(struct buf *s, uint32_t v)
+static inline void put_u32(struct buf *s, uint32_t v)
 {
-    return sig_put(s, &v, sizeof(v));
+    put(s, &v, sizeof(v));
 }
+
+#define WIRE2_REACH 256
 
 /* Where in the line, at or after the end of the previous reference, the
  * bytes v[0..n) are, or -1: the value's own pointer when it points there
@@ -213,8 +228,20 @@ static int64_t find_in_line(const struct wire2 *w, const struct record *r, const
         return v - line;
     if (n == 0)
         return (int64_t)from;
-    const char *at = memmem(line + from, len - from, v, n);
-    return at ? at - line : -1;
+    /* the value mostly starts a few bytes on (a JSON key, a word of
+     * syslog): look no further than WIRE2_REACH bytes and at no more than
+     * 8 candidates, so that a value not in the line (normalised, out of
+     * order) costs little and a hostile line cannot make it quadratic */
+    const char *p = line + from;
+    const char *stop = len - n - from > WIRE2_REACH ? p + WIRE2_REACH : line + len - n;
+    for (int tries = 0; tries < 8 && p <= stop; tries++, p++) {
+        p = memchr(p, v[0], (size_t)(stop - p) + 1);
+        if (!p)
+            return -1;
+        if (p[n - 1] == v[n - 1] && memcmp(p, v, n) == 0)
+            return p - line;
+    }
+    return -1;
 }
 
 /* Canonical decimal of v into out (>= 21 bytes); returns its length. */
@@ -258,51 +285,75 @@ static uint8_t code_of(const struct wire2 *w, const struct record *r, const stru
 }
 
 /* The value at line[off..off+len) leaves the line for vals. */
-static int push_ref(struct wire2 *w, const struct record *r, int64_t off, size_t len)
+static void push_ref(struct wire2 *w, const struct record *r, int64_t off, size_t len)
 {
     struct ref ref = { (uint32_t)off - w->ref_end, (uint32_t)len, (uint32_t)w->vals.len };
     w->ref_end = (uint32_t)off + (uint32_t)len;
     w->cut[w->ncut].off = (uint32_t)off;
     w->cut[w->ncut++].len = (uint32_t)len;
-    return VEC_PUSH(&w->ref, ref) | buf_append(&w->vals, r->raw.p + off, len);
+    put(&w->ref, &ref, sizeof(ref));
+    put(&w->vals, r->raw.p + off, len);
 }
 
 /* Appends field i's value to the vectors and its type (and children) to the
  * signature. keyed: its children have keys (a map, or the top level). */
-static int sig_value(struct wire2 *w, const struct record *r, uint32_t i)
+static void sig_value(struct wire2 *w, const struct record *r, uint32_t i)
 {
     const struct field *f = &r->fields[i];
     int64_t off = -1;
     uint8_t c = code_of(w, r, f, &off);
     w->codes[i] = c;
-    int rc = sig_put(&w->scratch, &c, 1);
+    put(&w->scratch, &c, 1);
     switch (c) {
-    case W2_REF: return rc | push_ref(w, r, off, f->v.s.len);
+    case W2_REF:
+        push_ref(w, r, off, f->v.s.len);
+        return;
     case W2_IREF: {
         char num[24];
-        return rc | push_ref(w, r, off, int_text(f->v.i, num));
+        push_ref(w, r, off, int_text(f->v.i, num));
+        return;
     }
     case W2_STR: {
         struct item it = { (uint32_t)w->strs.len, (uint32_t)f->v.s.len };
-        return rc | buf_append(&w->strs, f->v.s.p, f->v.s.len) | VEC_PUSH(&w->stritems, it);
+        put(&w->strs, f->v.s.p, f->v.s.len);
+        put(&w->stritems, &it, sizeof(it));
+        return;
     }
-    case W2_INT: return rc | VEC_PUSH(&w->ints, f->v.i);
-    case W2_DOUBLE: return rc | VEC_PUSH(&w->dbls, f->v.d);
+    case W2_INT: put(&w->ints, &f->v.i, sizeof(f->v.i)); return;
+    case W2_DOUBLE: put(&w->dbls, &f->v.d, sizeof(f->v.d)); return;
     case W2_MAP:
     case W2_ARRAY: {
         uint32_t end = encode_field_end(r, i);
-        rc |= sig_u32(&w->scratch, encode_count_children(r, i + 1, end));
+        put_u32(&w->scratch, encode_count_children(r, i + 1, end));
         for (uint32_t j = i + 1; j < end; j = encode_field_end(r, j)) {
             if (c == W2_MAP) {
                 struct span k = r->fields[j].key;
-                rc |= sig_u32(&w->scratch, (uint32_t)k.len) | sig_put(&w->scratch, k.p, k.len);
+                put_u32(&w->scratch, (uint32_t)k.len);
+                put(&w->scratch, k.p, k.len);
             }
-            rc |= sig_value(w, r, j);
+            sig_value(w, r, j);
         }
-        return rc;
+        return;
     }
-    default: return rc;
+    default: return;
     }
+}
+
+/* Room for everything one record can add to the vectors, so that the
+ * walk appends without checks. -1 on allocation failure. */
+static int reserve_for(struct wire2 *w, const struct record *r, size_t pe_len)
+{
+    size_t keys = 0, strs = 0, nf = r->nfields;
+    for (uint32_t j = 0; j < r->nfields; j++) {
+        keys += r->fields[j].key.len;
+        if (r->fields[j].type == FT_STR)
+            strs += r->fields[j].v.s.len;
+    }
+    return buf_reserve(&w->scratch, 16 + pe_len + keys + nf * 9) |
+           buf_reserve(&w->ref, nf * sizeof(struct ref)) | buf_reserve(&w->vals, r->raw.len) |
+           buf_reserve(&w->strs, strs) | buf_reserve(&w->stritems, nf * sizeof(struct item)) |
+           buf_reserve(&w->ints, nf * 8) | buf_reserve(&w->dbls, nf * 8) |
+           buf_reserve(&w->lines, r->raw.len) | buf_reserve(&w->recs, sizeof(struct rec));
 }
 
 /* ---- a new shape: its msgpack form with key ids ---- */
@@ -378,6 +429,7 @@ struct wire2 *wire2_new(void)
     }
     w->k0 = k[0];
     w->k1 = k[1];
+    memset(w->scache, 0xff, sizeof(w->scache));
     return w;
 }
 
@@ -407,19 +459,28 @@ static void wire2_clear(struct wire2 *w)
     w->shape_meta.len = w->recs.len = w->lines.len = w->ref.len = w->vals.len = w->ints.len = 0;
     w->dbls.len = w->strs.len = w->stritems.len = 0;
     memset(w->cache, 0, sizeof(w->cache));
+    memset(w->scache, 0xff, sizeof(w->scache));
 }
 
-static bool src_matches(const struct wire2 *w, uint32_t id)
+static bool span_same(struct span a, struct span b)
 {
-    uint32_t len;
-    const unsigned char *p = itab_get(&w->src, id, &len);
-    return len == w->scratch.len && memcmp(p, w->scratch.p, len) == 0;
+    return a.p == b.p && a.len == b.len;
 }
 
-/* The source's msgpack array [tag, input, host, path|nil, kind] in scratch,
- * then its id. */
+static struct src_cache *cache_slot(struct wire2 *w, const struct record *r)
+{
+    return &w->cache[((uintptr_t)r->input.p >> 4 ^ (uintptr_t)r->path.p >> 4 ^ r->kind) & 15];
+}
+
+/* The source's msgpack array [tag, input, host, path|nil, kind] interned;
+ * the cache skips that for the run of records of one file and host. */
 static int64_t source_id(struct wire2 *w, const struct record *r)
 {
+    struct src_cache *c = cache_slot(w, r);
+    if (c->used && c->kind == r->kind && span_same(c->tag, r->tag) &&
+        span_same(c->input, r->input) && span_same(c->path, r->path) &&
+        c->host_len == r->host.len && (!r->host.len || memcmp(c->host, r->host.p, r->host.len) == 0))
+        return c->id;
     const char *kind = record_kind_name((enum record_kind)r->kind);
     struct buf *s = &w->scratch;
     s->len = 0;
@@ -429,12 +490,16 @@ static int64_t source_id(struct wire2 *w, const struct record *r)
              mpb_str(s, kind, strlen(kind));
     if (rc < 0)
         return -1;
-    struct src_cache *c = &w->cache[((uintptr_t)r->input.p >> 4 ^ r->kind) & 15];
-    if (c->input_p && c->input_p == r->input.p && src_matches(w, c->id))
-        return c->id;
     int64_t id = itab_intern(w, &w->src, s->p, s->len);
-    if (id >= 0) {
-        c->input_p = r->input.p;
+    if (id >= 0 && r->host.len <= sizeof(c->host)) {
+        c->used = true;
+        c->kind = r->kind;
+        c->tag = r->tag;
+        c->input = r->input;
+        c->path = r->path;
+        c->host_len = (uint32_t)r->host.len;
+        if (r->host.len)
+            memcpy(c->host, r->host.p, r->host.len);
         c->id = (uint32_t)id;
     }
     return id;
@@ -463,16 +528,30 @@ int wire2_add(struct wire2 *w, const struct record *r)
     w->ref_end = 0;
     w->ncut = 0;
     const char *pe = r->parse_error ? r->parse_error : "";
-    int rc = sig_put(s, &flags, 1) | sig_u32(s, r->parse_error ? (uint32_t)strlen(pe) + 1 : 0) |
-             sig_put(s, pe, strlen(pe));
+    size_t pe_len = strlen(pe);
+    if (reserve_for(w, r, pe_len) < 0)
+        goto fail;
+    put(s, &flags, 1);
+    put_u32(s, r->parse_error ? (uint32_t)pe_len + 1 : 0);
+    put(s, pe, pe_len);
     for (uint32_t j = 0; j < r->nfields; j = encode_field_end(r, j)) {
         struct span k = r->fields[j].key;
-        rc |= sig_u32(s, (uint32_t)k.len) | sig_put(s, k.p, k.len) | sig_value(w, r, j);
+        put_u32(s, (uint32_t)k.len);
+        put(s, k.p, k.len);
+        sig_value(w, r, j);
     }
-    if (rc < 0)
-        goto fail;
-    uint32_t h = 0;
-    int64_t sid = itab_find(w, &w->sig, s->p, s->len, &h);
+    uint32_t h = 0, len;
+    struct shape_cache *sc = &w->scache[src & 15];
+    int64_t sid = -1, cls = -1;
+    if (sc->src == (uint32_t)src) {
+        const unsigned char *q = itab_get(&w->sig, sc->sig, &len);
+        if (len == s->len && memcmp(q, s->p, len) == 0) {
+            sid = sc->sig;
+            cls = sc->cls;
+        }
+    }
+    if (sid < 0)
+        sid = itab_find(w, &w->sig, s->p, s->len, &h);
     if (sid < 0) {
         /* a new shape: its msgpack array, then the signature that finds it */
         struct shape_meta m;
@@ -495,23 +574,25 @@ int wire2_add(struct wire2 *w, const struct record *r)
         VEC_PUSH(&w->shape_meta, m);   /* room reserved */
     }
     rec.shape = (uint32_t)sid;
-    uint32_t pair[2] = { (uint32_t)src, (uint32_t)sid };
-    int64_t cls = itab_intern(w, &w->cls, pair, sizeof(pair));
-    if (cls < 0)
-        goto fail;
+    if (cls < 0) {
+        uint32_t pair[2] = { (uint32_t)src, (uint32_t)sid };
+        cls = itab_intern(w, &w->cls, pair, sizeof(pair));
+        if (cls < 0)
+            goto fail;
+        sc->src = (uint32_t)src;
+        sc->sig = (uint32_t)sid;
+        sc->cls = (uint32_t)cls;
+    }
     rec.cls = (uint32_t)cls;
     /* the rest: the line without its references (in line order, apart) */
     uint32_t at = 0;
     for (uint32_t c = 0; c < w->ncut; c++) {
-        if (buf_append(&w->lines, r->raw.p + at, w->cut[c].off - at) < 0)
-            goto fail;
+        put(&w->lines, r->raw.p + at, w->cut[c].off - at);
         at = w->cut[c].off + w->cut[c].len;
     }
-    if (buf_append(&w->lines, r->raw.p + at, r->raw.len - at) < 0)
-        goto fail;
+    put(&w->lines, r->raw.p + at, r->raw.len - at);
     rec.rest_len = (uint32_t)(w->lines.len - rec.rest_off);
-    if (VEC_PUSH(&w->recs, rec) < 0)
-        goto fail;
+    put(&w->recs, &rec, sizeof(rec));
     return 0;
 fail:
     /* back to before the record; sources and keys it added stay (an unused
@@ -541,63 +622,67 @@ static int put_key(struct buf *o, const char *k)
     return mpb_str(o, k, strlen(k));
 }
 
-/* Emits a column laid out by shape, then slot, then record (docs). */
-typedef int (*emit_fn)(struct wire2 *w, struct buf *o, const struct rec *rc, uint32_t slot);
+/* Emits a column laid out by shape, then slot, then record (docs). Each
+ * emit writes one value into room reserved for the column (bound bytes). */
+typedef u8 *(*emit_fn)(const struct wire2 *w, u8 *o, const struct rec *rc, uint32_t slot);
 
-static int emit_column(struct wire2 *w, struct buf *o, const char *name, uint32_t total,
-                       size_t meta_off, emit_fn emit, bool as_bin)
+static int emit_column(const struct wire2 *w, struct buf *o, const char *name, uint32_t total,
+                       size_t bound, size_t meta_off, emit_fn emit, bool as_bin)
 {
-    int rc = put_key(o, name);
+    if (put_key(o, name) < 0 || buf_reserve(o, bound + 5) < 0)
+        return -1;
+    u8 *q = o->p + o->len;
     if (as_bin) {
-        unsigned char hdr[5] = { 0xc6 };   /* bin 32 */
-        mp_be32(hdr + 1, total);
-        rc |= buf_append(o, hdr, sizeof(hdr));
+        *q++ = 0xc6;   /* bin 32 */
+        q = mp_be32(q, total);
     } else {
-        rc |= mpb_array(o, total);
+        q = mp_container(q, total, 0x90, 0xdc);
     }
     size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
     const struct rec *recs = (const struct rec *)(const void *)w->recs.p;
-    for (size_t s = 0; s < nshapes && rc == 0; s++) {
+    for (size_t s = 0; s < nshapes; s++) {
         const struct shape_meta *m = &VEC_AT(&w->shape_meta, struct shape_meta, s);
         uint32_t k = *(const uint32_t *)(const void *)((const char *)m + meta_off);
-        for (uint32_t j = 0; j < k && rc == 0; j++)
-            for (uint32_t i = m->first; i != UINT32_MAX && rc == 0; i = recs[i].next_same)
-                rc = emit(w, o, &recs[i], j);
+        for (uint32_t j = 0; j < k; j++)
+            for (uint32_t i = m->first; i != UINT32_MAX; i = recs[i].next_same)
+                q = emit(w, q, &recs[i], j);
     }
-    return rc;
+    o->len = (size_t)(q - o->p);
+    return 0;
 }
 
-static int emit_ref_gap(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_ref_gap(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
-    return mpb_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).gap);
+    return mp_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).gap);
 }
 
-static int emit_ref_len(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_ref_len(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
-    return mpb_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).len);
+    return mp_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).len);
 }
 
 /* The bytes of the value (no header: vals is one bin). */
-static int emit_ref_val(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_ref_val(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
     struct ref ref = VEC_AT(&w->ref, struct ref, r->ref0 + j);
-    return buf_append(o, w->vals.p + ref.val, ref.len);
+    memcpy(o, w->vals.p + ref.val, ref.len);
+    return o + ref.len;
 }
 
-static int emit_int(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_int(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
-    return mpb_int(o, VEC_AT(&w->ints, int64_t, r->int0 + j));
+    return mp_int(o, VEC_AT(&w->ints, int64_t, r->int0 + j));
 }
 
-static int emit_dbl(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_dbl(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
-    return mpb_double(o, VEC_AT(&w->dbls, double, r->dbl0 + j));
+    return mp_double(o, VEC_AT(&w->dbls, double, r->dbl0 + j));
 }
 
-static int emit_str(struct wire2 *w, struct buf *o, const struct rec *r, uint32_t j)
+static u8 *emit_str(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
     struct item it = VEC_AT(&w->stritems, struct item, r->str0 + j);
-    return mpb_str(o, w->strs.p + it.off, it.len);
+    return mp_str(o, (const char *)w->strs.p + it.off, it.len);
 }
 
 static int emit_table(struct buf *o, const char *name, const struct itab *t, bool as_str)
@@ -698,12 +783,15 @@ int wire2_finish(struct wire2 *w, struct buf *o)
         rc = -1;
     }
     size_t kref = offsetof(struct shape_meta, nref);
-    rc |= emit_column(w, o, "ref_gap", tref, kref, emit_ref_gap, false);
-    rc |= emit_column(w, o, "ref_len", tref, kref, emit_ref_len, false);
-    rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, kref, emit_ref_val, true);
-    rc |= emit_column(w, o, "ints", tint, offsetof(struct shape_meta, nint), emit_int, false);
-    rc |= emit_column(w, o, "doubles", tdbl, offsetof(struct shape_meta, ndbl), emit_dbl, false);
-    rc |= emit_column(w, o, "strs", tstr, offsetof(struct shape_meta, nstr), emit_str, false);
+    rc |= emit_column(w, o, "ref_gap", tref, 5 * (size_t)tref, kref, emit_ref_gap, false);
+    rc |= emit_column(w, o, "ref_len", tref, 5 * (size_t)tref, kref, emit_ref_len, false);
+    rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, w->vals.len, kref, emit_ref_val, true);
+    rc |= emit_column(w, o, "ints", tint, 9 * (size_t)tint, offsetof(struct shape_meta, nint),
+                      emit_int, false);
+    rc |= emit_column(w, o, "doubles", tdbl, 9 * (size_t)tdbl, offsetof(struct shape_meta, ndbl),
+                      emit_dbl, false);
+    rc |= emit_column(w, o, "strs", tstr, w->strs.len + 5 * (size_t)tstr,
+                      offsetof(struct shape_meta, nstr), emit_str, false);
     rc |= put_key(o, "repeat") | mpb_array(o, trep);
     for (uint32_t i = 0; i < n && rc == 0; i++)
         if (meta[recs[i].shape].flags & W2_F_REPEAT)
