@@ -92,6 +92,7 @@ struct wire2 {
     struct buf tmp;          /* shape msgpack under construction */
     struct src_cache cache[16];
     uint32_t ref_end;        /* end of the previous ref of the record */
+    uint32_t nel;            /* elements of the shape under construction */
     uint32_t ncut;
     struct cut cut[RECORD_MAX_FIELDS];  /* the record's references, in line order */
     uint8_t codes[RECORD_MAX_FIELDS];   /* the record's value codes, by field */
@@ -370,21 +371,28 @@ static int64_t key_id(struct wire2 *w, struct span k, bool top)
     return itab_intern(w, &w->key, k.p, k.len);
 }
 
+/* One element of the shape under construction (w->tmp), counted. */
+static int shape_el(struct wire2 *w, uint64_t v)
+{
+    w->nel++;
+    return mpb_uint(&w->tmp, v);
+}
+
 static int shape_value(struct wire2 *w, const struct record *r, uint32_t i, struct shape_meta *m)
 {
     uint8_t c = w->codes[i];   /* as sig_value found it */
-    int rc = mpb_uint(&w->tmp, c);
+    int rc = shape_el(w, c);
     m->nref += c == W2_REF || c == W2_IREF;
     m->nstr += c == W2_STR;
     m->nint += c == W2_INT;
     m->ndbl += c == W2_DOUBLE;
     if (c == W2_MAP || c == W2_ARRAY) {
         uint32_t end = encode_field_end(r, i);
-        rc |= mpb_uint(&w->tmp, encode_count_children(r, i + 1, end));
+        rc |= shape_el(w, encode_count_children(r, i + 1, end));
         for (uint32_t j = i + 1; j < end; j = encode_field_end(r, j)) {
             if (c == W2_MAP) {
                 int64_t k = key_id(w, r->fields[j].key, false);
-                rc |= k < 0 ? -1 : mpb_uint(&w->tmp, (uint64_t)k);
+                rc |= k < 0 ? -1 : shape_el(w, (uint64_t)k);
             }
             rc |= shape_value(w, r, j, m);
         }
@@ -398,16 +406,18 @@ static int shape_build(struct wire2 *w, const struct record *r, uint8_t flags, s
 {
     struct buf *t = &w->tmp;
     t->len = 0;
+    w->nel = 0;
     memset(m, 0, sizeof(*m));
     m->flags = flags;
     /* elements first, the array header is put in front at the end */
-    int rc = mpb_uint(t, flags);
+    int rc = shape_el(w, flags);
     rc |= r->parse_error ? mpb_str(t, r->parse_error, strlen(r->parse_error)) : w_nil(t);
+    w->nel++;
     uint32_t top = encode_count_children(r, 0, r->nfields);
-    rc |= mpb_uint(t, top);
+    rc |= shape_el(w, top);
     for (uint32_t j = 0; j < r->nfields; j = encode_field_end(r, j)) {
         int64_t k = key_id(w, r->fields[j].key, true);
-        rc |= k < 0 ? -1 : mpb_uint(t, (uint64_t)k);
+        rc |= k < 0 ? -1 : shape_el(w, (uint64_t)k);
         rc |= shape_value(w, r, j, m);
     }
     return rc;
@@ -559,7 +569,7 @@ int wire2_add(struct wire2 *w, const struct record *r)
             goto fail;
         m.first = m.last = UINT32_MAX;
         unsigned char hdr[5];
-        uint32_t n = 3 + 2 * encode_count_children(r, 0, r->nfields);
+        uint32_t n = w->nel;
         size_t hn = (size_t)(mp_container(hdr, n, 0x90, 0xdc) - hdr);
         size_t shape_items = w->shape.items.len, shape_bytes = w->shape.bytes.len;
         if (buf_reserve(&w->shape_meta, sizeof(m)) < 0 || buf_append(&w->shape.bytes, hdr, hn) < 0)
