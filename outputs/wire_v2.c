@@ -70,6 +70,8 @@ struct src_cache {
     uint32_t id;
 };
 
+#define WIRE2_HINTS 32
+
 /* The last shape of a source: consecutive lines of a file mostly share it. */
 struct shape_cache {
     uint32_t src, sig, cls;  /* sig: the shape id; UINT32_MAX = empty */
@@ -92,6 +94,8 @@ struct wire2 {
     struct buf tmp;          /* shape msgpack under construction */
     struct src_cache cache[16];
     uint32_t ref_end;        /* end of the previous ref of the record */
+    uint16_t hints[16][WIRE2_HINTS];   /* per source cache slot: the last gaps */
+    uint16_t *hint;          /* the record's */
     uint32_t nel;            /* elements of the shape under construction */
     uint32_t ncut;
     struct cut cut[RECORD_MAX_FIELDS];  /* the record's references, in line order */
@@ -199,12 +203,65 @@ static int w_nil(struct buf *b)
 
 /* ---- a record's signature: what makes its shape, and its values ---- */
 
+/* memcmp and memcpy without a call for the short values most fields have:
+ * two overlapping words cover 4 to 16 bytes */
+static inline uint64_t ld64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t ld32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8)
+        return ld64(a) == ld64(b) && ld64(a + n - 8) == ld64(b + n - 8);
+    if (n >= 4)
+        return ld32(a) == ld32(b) && ld32(a + n - 4) == ld32(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+static inline void copy_bytes(unsigned char *dst, const char *src, size_t n)
+{
+    if (n > 16) {
+        memcpy(dst, src, n);
+    } else if (n >= 8) {
+        uint64_t x = ld64(src), y = ld64(src + n - 8);
+        memcpy(dst, &x, 8);
+        memcpy(dst + n - 8, &y, 8);
+    } else if (n >= 4) {
+        uint32_t x = ld32(src), y = ld32(src + n - 4);
+        memcpy(dst, &x, 4);
+        memcpy(dst + n - 4, &y, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = (unsigned char)src[i];
+    }
+}
+
 /* Appends into room reserved beforehand (wire2_add reserves per record). */
 static inline void put(struct buf *b, const void *p, size_t n)
 {
-    if (n)
-        memcpy(b->p + b->len, p, n);
+    copy_bytes(b->p + b->len, (const char *)p, n);
     b->len += n;
+}
+
+/* buf_reserve, called only when the room is short */
+static inline int room(struct buf *b, size_t n)
+{
+    return b->cap - b->len >= n ? 0 : buf_reserve(b, n);
 }
 
 static inline void put_u32(struct buf *s, uint32_t v)
@@ -229,6 +286,13 @@ static int64_t find_in_line(const struct wire2 *w, const struct record *r, const
         return v - line;
     if (n == 0)
         return (int64_t)from;
+    /* where the same reference of the last record of this source was,
+     * relative to the one before it: a JSON key or syslog word apart */
+    if (w->ncut < WIRE2_HINTS) {
+        size_t g = w->hint[w->ncut];
+        if (g <= len - n - from && same_bytes(line + from + g, v, n))
+            return (int64_t)(from + g);
+    }
     /* the value mostly starts a few bytes on (a JSON key, a word of
      * syslog): look no further than WIRE2_REACH bytes and at no more than
      * 8 candidates, so that a value not in the line (normalised, out of
@@ -263,19 +327,54 @@ static size_t int_text(int64_t v, char *out)
     return k;
 }
 
-/* The value's code; for a reference, its place in *off. */
-static uint8_t code_of(const struct wire2 *w, const struct record *r, const struct field *f,
-                       int64_t *off)
+/* Length of the canonical decimal text of v at p[0..n), or 0 when the
+ * digits there (as many as there are) are not exactly that. */
+static size_t int_at(const char *p, size_t n, int64_t v)
 {
+    size_t i = 0;
+    uint64_t u = 0, want = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    if (v < 0) {
+        if (n == 0 || p[0] != '-')
+            return 0;
+        i = 1;
+    }
+    size_t d0 = i;
+    for (; i < n && i - d0 < 19 && p[i] >= '0' && p[i] <= '9'; i++)
+        u = u * 10 + (uint64_t)(p[i] - '0');
+    size_t digits = i - d0;
+    if (digits == 0 || (p[d0] == '0' && digits > 1) || (i < n && p[i] >= '0' && p[i] <= '9'))
+        return 0;
+    return u == want ? i : 0;
+}
+
+/* The value's code; for a reference, its place in *off and length in *n. */
+static uint8_t code_of(const struct wire2 *w, const struct record *r, uint32_t i, int64_t *off,
+                       size_t *n)
+{
+    const struct field *f = &r->fields[i];
     char num[24];
+    uint8_t c = W2_NIL;
     switch (f->type) {
     case FT_STR:
+        *n = f->v.s.len;
         *off = find_in_line(w, r, f->v.s.p, f->v.s.len);
-        return *off >= 0 ? W2_REF : W2_STR;
+        c = *off >= 0 ? W2_REF : W2_STR;
+        break;
     case FT_INT: {
-        size_t n = int_text(f->v.i, num);
-        *off = find_in_line(w, r, num, n);
-        return *off >= 0 ? W2_IREF : W2_INT;
+        /* first where the hint says, without writing the text */
+        size_t from = w->ref_end;
+        if (w->ncut < WIRE2_HINTS && from <= r->raw.len && w->hint[w->ncut] <= r->raw.len - from) {
+            size_t at = from + w->hint[w->ncut];
+            *n = int_at(r->raw.p + at, r->raw.len - at, f->v.i);
+            if (*n) {
+                *off = (int64_t)at;
+                return W2_IREF;
+            }
+        }
+        *n = int_text(f->v.i, num);
+        *off = find_in_line(w, r, num, *n);
+        c = *off >= 0 ? W2_IREF : W2_INT;
+        break;
     }
     case FT_DOUBLE: return W2_DOUBLE;
     case FT_BOOL: return f->v.b ? W2_TRUE : W2_FALSE;
@@ -283,17 +382,21 @@ static uint8_t code_of(const struct wire2 *w, const struct record *r, const stru
     case FT_ARRAY: return W2_ARRAY;
     default: return W2_NIL;
     }
+    return c;
 }
 
 /* The value at line[off..off+len) leaves the line for vals. */
 static void push_ref(struct wire2 *w, const struct record *r, int64_t off, size_t len)
 {
     struct ref ref = { (uint32_t)off - w->ref_end, (uint32_t)len, (uint32_t)w->vals.len };
+    if (w->ncut < WIRE2_HINTS)
+        w->hint[w->ncut] = ref.gap < UINT16_MAX ? (uint16_t)ref.gap : 0;
     w->ref_end = (uint32_t)off + (uint32_t)len;
     w->cut[w->ncut].off = (uint32_t)off;
     w->cut[w->ncut++].len = (uint32_t)len;
     put(&w->ref, &ref, sizeof(ref));
-    put(&w->vals, r->raw.p + off, len);
+    copy_bytes(w->vals.p + w->vals.len, r->raw.p + off, len);
+    w->vals.len += len;
 }
 
 /* Appends field i's value to the vectors and its type (and children) to the
@@ -302,18 +405,15 @@ static void sig_value(struct wire2 *w, const struct record *r, uint32_t i)
 {
     const struct field *f = &r->fields[i];
     int64_t off = -1;
-    uint8_t c = code_of(w, r, f, &off);
+    size_t n = 0;
+    uint8_t c = code_of(w, r, i, &off, &n);
     w->codes[i] = c;
     put(&w->scratch, &c, 1);
     switch (c) {
     case W2_REF:
-        push_ref(w, r, off, f->v.s.len);
+    case W2_IREF:
+        push_ref(w, r, off, n);
         return;
-    case W2_IREF: {
-        char num[24];
-        push_ref(w, r, off, int_text(f->v.i, num));
-        return;
-    }
     case W2_STR: {
         struct item it = { (uint32_t)w->strs.len, (uint32_t)f->v.s.len };
         put(&w->strs, f->v.s.p, f->v.s.len);
@@ -350,11 +450,10 @@ static int reserve_for(struct wire2 *w, const struct record *r, size_t pe_len)
         if (r->fields[j].type == FT_STR)
             strs += r->fields[j].v.s.len;
     }
-    return buf_reserve(&w->scratch, 16 + pe_len + keys + nf * 9) |
-           buf_reserve(&w->ref, nf * sizeof(struct ref)) | buf_reserve(&w->vals, r->raw.len) |
-           buf_reserve(&w->strs, strs) | buf_reserve(&w->stritems, nf * sizeof(struct item)) |
-           buf_reserve(&w->ints, nf * 8) | buf_reserve(&w->dbls, nf * 8) |
-           buf_reserve(&w->lines, r->raw.len) | buf_reserve(&w->recs, sizeof(struct rec));
+    return room(&w->scratch, 16 + pe_len + keys + nf * 9) | room(&w->ref, nf * sizeof(struct ref)) |
+           room(&w->vals, r->raw.len) | room(&w->strs, strs) |
+           room(&w->stritems, nf * sizeof(struct item)) | room(&w->ints, nf * 8) |
+           room(&w->dbls, nf * 8) | room(&w->lines, r->raw.len) | room(&w->recs, sizeof(struct rec));
 }
 
 /* ---- a new shape: its msgpack form with key ids ---- */
@@ -477,9 +576,14 @@ static bool span_same(struct span a, struct span b)
     return a.p == b.p && a.len == b.len;
 }
 
+static size_t cache_index(const struct record *r)
+{
+    return ((uintptr_t)r->input.p >> 4 ^ (uintptr_t)r->path.p >> 4 ^ r->kind) & 15;
+}
+
 static struct src_cache *cache_slot(struct wire2 *w, const struct record *r)
 {
-    return &w->cache[((uintptr_t)r->input.p >> 4 ^ (uintptr_t)r->path.p >> 4 ^ r->kind) & 15];
+    return &w->cache[cache_index(r)];
 }
 
 /* The source's msgpack array [tag, input, host, path|nil, kind] interned;
@@ -537,6 +641,7 @@ int wire2_add(struct wire2 *w, const struct record *r)
     s->len = 0;
     w->ref_end = 0;
     w->ncut = 0;
+    w->hint = w->hints[cache_index(r)];
     const char *pe = r->parse_error ? r->parse_error : "";
     size_t pe_len = strlen(pe);
     if (reserve_for(w, r, pe_len) < 0)
@@ -636,8 +741,9 @@ static int put_key(struct buf *o, const char *k)
  * emit writes one value into room reserved for the column (bound bytes). */
 typedef u8 *(*emit_fn)(const struct wire2 *w, u8 *o, const struct rec *rc, uint32_t slot);
 
-static int emit_column(const struct wire2 *w, struct buf *o, const char *name, uint32_t total,
-                       size_t bound, size_t meta_off, emit_fn emit, bool as_bin)
+static inline __attribute__((always_inline)) int
+emit_column(const struct wire2 *w, struct buf *o, const char *name, uint32_t total, size_t bound,
+            size_t meta_off, emit_fn emit, bool as_bin)
 {
     if (put_key(o, name) < 0 || buf_reserve(o, bound + 5) < 0)
         return -1;
@@ -675,7 +781,7 @@ static u8 *emit_ref_len(const struct wire2 *w, u8 *o, const struct rec *r, uint3
 static u8 *emit_ref_val(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
     struct ref ref = VEC_AT(&w->ref, struct ref, r->ref0 + j);
-    memcpy(o, w->vals.p + ref.val, ref.len);
+    copy_bytes(o, (const char *)w->vals.p + ref.val, ref.len);
     return o + ref.len;
 }
 
