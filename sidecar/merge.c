@@ -159,6 +159,14 @@ static size_t span_room(struct span s)
     return s.p ? s.len : 0;
 }
 
+/* A value that is a slice of the line: the held copy keeps it a slice of
+ * the held line (no second copy, and the outputs still see a slice). */
+static bool span_within(struct span v, struct span line)
+{
+    return v.p && line.p && v.p >= line.p && v.len <= line.len &&
+           (size_t)(v.p - line.p) <= line.len - v.len;
+}
+
 static struct span span_put(char **at, struct span s)
 {
     if (!s.p)
@@ -175,7 +183,7 @@ static struct merge_item *item_new(const struct record *r)
     size_t bytes = span_room(r->raw) + span_room(r->host);
     for (uint32_t i = 0; i < r->nfields; i++) {
         bytes += span_room(r->fields[i].key);
-        if (r->fields[i].type == FT_STR)
+        if (r->fields[i].type == FT_STR && !span_within(r->fields[i].v.s, r->raw))
             bytes += span_room(r->fields[i].v.s);
     }
     size_t size = sizeof(struct merge_item) + r->nfields * sizeof(struct field) + bytes;
@@ -200,7 +208,9 @@ static struct merge_item *item_new(const struct record *r)
     for (uint32_t i = 0; i < r->nfields; i++) {
         struct field f = r->fields[i];
         f.key = span_put(&at, f.key);
-        if (f.type == FT_STR)
+        if (f.type == FT_STR && span_within(f.v.s, r->raw))
+            f.v.s = span_make(it->raw.p + (f.v.s.p - r->raw.p), f.v.s.len);   /* a slice stays one */
+        else if (f.type == FT_STR)
             f.v.s = span_put(&at, f.v.s);
         it->fields[i] = f;
     }
