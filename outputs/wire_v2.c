@@ -295,11 +295,11 @@ static int64_t find_in_line(const struct wire2 *w, const struct record *r, const
     }
     /* the value mostly starts a few bytes on (a JSON key, a word of
      * syslog): look no further than WIRE2_REACH bytes and at no more than
-     * 8 candidates, so that a value not in the line (normalised, out of
+     * 3 candidates, so that a value not in the line (normalised, out of
      * order) costs little and a hostile line cannot make it quadratic */
     const char *p = line + from;
     const char *stop = len - n - from > WIRE2_REACH ? p + WIRE2_REACH : line + len - n;
-    for (int tries = 0; tries < 8 && p <= stop; tries++, p++) {
+    for (int tries = 0; tries < 3 && p <= stop; tries++, p++) {
         p = memchr(p, v[0], (size_t)(stop - p) + 1);
         if (!p)
             return -1;
