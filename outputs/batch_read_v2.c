@@ -104,7 +104,7 @@ static bool rd_int(struct cur *c, int64_t *v)
         return true;
     }
     if (b >= 0xe0) {
-        *v = (int8_t)b;
+        *v = (int64_t)b - 256;   /* negative fixint */
         return true;
     }
     switch (b) {
@@ -112,7 +112,7 @@ static bool rd_int(struct cur *c, int64_t *v)
     case 0xcd: if (!rd_be(c, 2, &u)) return false; *v = (int64_t)u; return true;
     case 0xce: if (!rd_be(c, 4, &u)) return false; *v = (int64_t)u; return true;
     case 0xcf: if (!rd_be(c, 8, &u) || u > INT64_MAX) return false; *v = (int64_t)u; return true;
-    case 0xd0: if (!rd_be(c, 1, &u)) return false; *v = (int8_t)u; return true;
+    case 0xd0: if (!rd_be(c, 1, &u)) return false; *v = u < 128 ? (int64_t)u : (int64_t)u - 256; return true;
     case 0xd1: if (!rd_be(c, 2, &u)) return false; *v = (int16_t)u; return true;
     case 0xd2: if (!rd_be(c, 4, &u)) return false; *v = (int32_t)u; return true;
     case 0xd3: if (!rd_be(c, 8, &u)) return false; *v = (int64_t)u; return true;
