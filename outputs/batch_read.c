@@ -1,7 +1,7 @@
 /* batch_read.c - the reader side of docs/wire-format.md, for vigil-cat, the
  * tests and anyone who wants to check a file. The input is scanned left to
  * right: an LZ4 frame magic starts a frame, anything else must be a plain
- * msgpack entry. Any damage (bad frame, bad checksum, truncated frame, bytes
+ * msgpack entry, or a wire version 2 map (rebuilt by batch_read_v2.c). Any damage (bad frame, bad checksum, truncated frame, bytes
  * that are no entry) is reported once and decoding jumps to the next frame
  * magic, the only resynchronisation point the format has. */
 #include "outputs/batch_read.h"
