@@ -29,7 +29,6 @@ struct reader {
     struct batch_read_stats st;
     LZ4F_dctx *dctx;
     struct buf out;       /* one frame's content */
-    struct buf v1;        /* a version 2 content rebuilt as version 1 entries */
     bool stop;
 };
 
@@ -150,6 +149,25 @@ static size_t mp_length(const unsigned char *p, size_t n)
     return off;
 }
 
+static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, uint64_t base,
+                           size_t *used);
+
+struct v1_cb {
+    struct reader *r;
+    uint64_t base;
+    bool ok;
+};
+
+/* One rebuilt entry of a version 2 content (it is never a version 2 map). */
+static int v1_entry(void *arg, const unsigned char *entry, size_t len)
+{
+    struct v1_cb *cb = arg;
+    size_t used;
+    if (!decode_entries(cb->r, entry, len, cb->base, &used))
+        cb->ok = false;
+    return !cb->ok || cb->r->stop;
+}
+
 /* Decodes entries from p[0..n) (base: offset of p in the input, for
  * messages). Returns false when the bytes stopped being entries; *used gets
  * how many bytes were decoded cleanly. */
@@ -164,17 +182,13 @@ static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, u
         size_t start = off;
         size_t m = mp_length(p + off, n - off);
         if (m && wire2_is_content(p + start, m)) {
-            /* version 2: its records as version 1 entries, decoded here */
-            size_t v2used, v1used;
-            r->v1.len = 0;
-            const char *why = wire2_to_v1(p + start, m, &r->v1, &v2used);
-            if (why || v2used != m) {
-                damage(r, base + start, why ? why : "v2: content map not what it claims");
-                off = start;
-                ok = false;
-                break;
-            }
-            if (!decode_entries(r, r->v1.p, r->v1.len, base + start, &v1used)) {
+            /* version 2: each record as its version 1 entry, decoded here */
+            size_t v2used = 0;
+            struct v1_cb cb = { r, base + start, true };
+            const char *why = wire2_read(p + start, m, v1_entry, &cb, &v2used);
+            if (why || !cb.ok || (!r->stop && v2used != m)) {
+                if (why || cb.ok)
+                    damage(r, base + start, why ? why : "v2: content map not what it claims");
                 off = start;
                 ok = false;
                 break;
@@ -288,7 +302,6 @@ out:
     if (r.dctx)
         LZ4F_freeDecompressionContext(r.dctx);
     buf_free(&r.out);
-    buf_free(&r.v1);
     if (st)
         *st = r.st;
     return rc;

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outputs/batch_read.h"
 #include "outputs/mp_write.h"
 
 #define MAX_NEST 64   /* shapes nest no deeper (records: RECORD_MAX_DEPTH) */
+#define WIRE2_V1_GROWTH 64   /* version 1 bytes per version 2 content byte, at most */
 
 struct cur {
     const unsigned char *p;
@@ -535,6 +537,7 @@ static bool parse_int(const unsigned char *p, size_t n, int64_t *v)
 }
 
 struct rebuild {
+    size_t start;                   /* where the record starts in out */
     const struct dec *d;
     const struct shape *sh;
     uint64_t rank;
@@ -558,6 +561,8 @@ static const char *put_value(struct rebuild *b, size_t *i)
     uint64_t x;
     int64_t v;
     int rc = 0;
+    if (o->len - b->start > BATCH_READ_MAX_CONTENT)
+        return "v2: record too large";
     switch (code) {
     case W2_NIL: rc = mpb_byte(o, 0xc0); break;
     case W2_TRUE: rc = mpb_byte(o, 0xc3); break;
@@ -628,7 +633,7 @@ static const char *put_record(struct dec *d, uint64_t i, int64_t ts, uint64_t *r
     uint32_t cls = d->rcls[i];
     struct shape *sh = &d->shapes[d->cls_shape[cls]];
     const struct source *s = &d->src[d->cls_src[cls]];
-    struct rebuild b = { .d = d, .sh = sh, .rank = sh->rank++, .out = o };
+    struct rebuild b = { .start = o->len, .d = d, .sh = sh, .rank = sh->rank++, .out = o };
     const char *why = put_line(d, sh, b.rank, d->cls_base[cls] + d->cls_rank[cls]++);
     if (why)
         return why;
@@ -679,26 +684,49 @@ int wire2_is_content(const unsigned char *p, size_t n)
     return n >= at + 1 + m && p[at] == (0xa0 | m) && memcmp(p + at + 1, WIRE_V2_MAGIC, m) == 0;
 }
 
-const char *wire2_to_v1(const unsigned char *p, size_t n, struct buf *out, size_t *used)
+const char *wire2_read(const unsigned char *p, size_t n, wire2_entry_fn fn, void *arg, size_t *used)
 {
     struct dec d;
     memset(&d, 0, sizeof(d));
     struct cur c = { p, n, 0 };
-    size_t before = out->len;
+    struct buf one = { 0 };
     const char *why = rd_content(&c, &d);
     if (!why)
         why = lay_out(&d);
     int64_t ts = 0;
-    uint64_t rep_i = 0;
+    uint64_t rep_i = 0, total = 0;
+    /* Version 1 repeats per record what version 2 holds once: legitimately
+     * a few tens of times the content. A content claiming far more is a lie
+     * meant to make the reader work (memory stays one record at a time). */
+    uint64_t limit = (uint64_t)WIRE2_V1_GROWTH * n + BATCH_READ_MAX_CONTENT;
     for (uint64_t i = 0; !why && i < d.n; i++) {
         /* modulo 2^64, as the writer made the deltas */
         ts = i ? (int64_t)((uint64_t)ts + (uint64_t)d.ts[i]) : d.ts[0];
-        why = put_record(&d, i, (int64_t)((uint64_t)ts * (uint64_t)d.ts_unit), &rep_i, out);
+        one.len = 0;
+        why = put_record(&d, i, (int64_t)((uint64_t)ts * (uint64_t)d.ts_unit), &rep_i, &one);
+        total += one.len;
+        if (!why && total > limit)
+            why = "v2: rebuilt entries too large for the content";
+        if (!why && fn(arg, one.p, one.len))
+            break;
     }
     dec_free(&d);
+    buf_free(&one);
+    if (!why)
+        *used = c.off;
+    return why;
+}
+
+static int append_cb(void *arg, const unsigned char *entry, size_t len)
+{
+    return buf_append(arg, entry, len) < 0 ? -1 : 0;
+}
+
+const char *wire2_to_v1(const unsigned char *p, size_t n, struct buf *out, size_t *used)
+{
+    size_t before = out->len;
+    const char *why = wire2_read(p, n, append_cb, out, used);
     if (why)
         out->len = before;
-    else
-        *used = c.off;
     return why;
 }

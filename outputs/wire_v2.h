@@ -36,11 +36,17 @@ size_t wire2_bytes(const struct wire2 *w);
  * empties w. -1 only on allocation failure (w keeps its records). */
 int wire2_finish(struct wire2 *w, struct buf *out);
 
-/* Reader: appends to out the version 1 entries [tag, EventTime, record] of
+/* Reader: calls fn with each version 1 entry [tag, EventTime, record] of
  * the version 2 content p[0..n) (which starts with the content map), byte
- * for byte what the version 1 writer makes of the same records. *used gets
- * the size of the content map. Returns 0, or a static reason why the bytes
- * are not a valid content (out is then left as it was), or "out of memory". */
+ * for byte what the version 1 writer makes of the same record; the entry is
+ * borrowed for the call. fn returns non-zero to stop. *used gets the size of
+ * the content map. Returns NULL, or a static reason why the bytes are not a
+ * valid content (entries before the damage were delivered), or "out of
+ * memory". Memory is one record at a time; the total rebuilt is bounded by
+ * the content's size. */
+typedef int (*wire2_entry_fn)(void *arg, const unsigned char *entry, size_t len);
+const char *wire2_read(const unsigned char *p, size_t n, wire2_entry_fn fn, void *arg, size_t *used);
+/* The same, all entries appended to out (left as it was on error). */
 const char *wire2_to_v1(const unsigned char *p, size_t n, struct buf *out, size_t *used);
 /* True when p[0..n) starts like a version 2 content map. */
 int wire2_is_content(const unsigned char *p, size_t n);

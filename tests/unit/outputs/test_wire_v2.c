@@ -552,3 +552,70 @@ Test(wire_v2, hand_made_lies_are_refused)
     cr_assert_eq(out.len > 0, true);
     buf_free(&out);
 }
+
+/* One record whose shape names a 64 KiB key 1200 times: 78 MB of version 1
+ * from 70 KB. Refused, not built (the reader holds one record at a time and
+ * no record that large). */
+Test(wire_v2, a_content_that_would_explode_is_refused)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 18);
+    pk_str(&pk, "vigil_wire");
+    msgpack_pack_int(&pk, 2);
+    pk_str(&pk, "n");
+    msgpack_pack_int(&pk, 1);
+    pk_str(&pk, "ts_unit");
+    msgpack_pack_int(&pk, 1);
+    pk_str(&pk, "sources");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 5);
+    for (int i = 0; i < 3; i++)
+        pk_str(&pk, "x");
+    msgpack_pack_nil(&pk);
+    pk_str(&pk, "raw");
+    pk_str(&pk, "keys");
+    msgpack_pack_array(&pk, 1);
+    char *big = malloc(65536);
+    memset(big, 'k', 65536);
+    msgpack_pack_str(&pk, 65536);
+    msgpack_pack_str_body(&pk, big, 65536);
+    free(big);
+    pk_str(&pk, "shapes");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_array(&pk, 3 + 2 * 1200);
+    msgpack_pack_int(&pk, 0);
+    msgpack_pack_nil(&pk);
+    msgpack_pack_int(&pk, 1200);
+    for (int i = 0; i < 1200; i++) {
+        msgpack_pack_int(&pk, 0);
+        msgpack_pack_int(&pk, W2_NIL);
+    }
+    const char *rest[] = { "classes", "class", "ts", "rest_len", "rest", "ref_gap", "ref_len",
+                           "vals", "ints", "doubles", "strs", "repeat" };
+    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++) {
+        pk_str(&pk, rest[i]);
+        if (i == 0) {
+            msgpack_pack_array(&pk, 1);
+            msgpack_pack_array(&pk, 2);
+            msgpack_pack_int(&pk, 0);
+            msgpack_pack_int(&pk, 0);
+        } else if (i <= 3) {
+            msgpack_pack_array(&pk, 1);
+            msgpack_pack_int(&pk, 0);
+        } else if (i == 4 || i == 7) {
+            msgpack_pack_bin(&pk, 0);
+        } else {
+            msgpack_pack_array(&pk, 0);
+        }
+    }
+    struct buf out = { 0 };
+    size_t used;
+    cr_assert_str_eq(wire2_to_v1((const unsigned char *)sb.data, sb.size, &out, &used),
+                     "v2: record too large");
+    cr_assert_eq(out.len, 0);
+    buf_free(&out);
+    msgpack_sbuffer_destroy(&sb);
+}
