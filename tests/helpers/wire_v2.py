@@ -33,12 +33,12 @@ def _check(cond, why):
 
 
 def _ints(v, name, n=None, lo=None):
-    _check(isinstance(v, list), name + " is not an array")
+    _check(type(v) is list, name + " is not an array")
     _check(n is None or len(v) == n, name + " has the wrong length")
-    for x in v:
-        _check(isinstance(x, int) and not isinstance(x, bool), name + " holds a non-integer")
-        _check(lo is None or x >= lo, name + " holds a negative")
-        _check(-(1 << 63) <= x <= U64, name + " out of range")
+    if v:
+        _check(set(map(type, v)) == {int}, name + " holds a non-integer")
+        _check(min(v) >= (-(1 << 63) if lo is None else lo) and max(v) <= U64,
+               name + " out of range")
     return v
 
 
@@ -182,6 +182,69 @@ def records(m):
         o += x
     _check(o == len(vals), "reference lengths do not add up")
 
+    # per shape, a plan of its top-level fields: (key, code, slot, nested
+    # codes) with each value's slot within its column decided once
+    for sh in shapes:
+        plan, slot, codes, ci = [], [0, 0, 0, 0], sh["codes"], 0
+        for _ in range(sh["ntop"]):
+            k = keys[codes[ci]]
+            c = codes[ci + 1]
+            col = _COL.get(c)
+            if col is not None:
+                plan.append((k, c, col, slot[col], None))
+                slot[col] += 1
+                ci += 2
+            elif c in (MAP, ARRAY):
+                end = _skip(codes, ci + 1)
+                plan.append((k, c, None, None, (ci + 1, end)))
+                ci = end
+            else:
+                plan.append((k, c, None, None, None))
+                ci += 2
+        sh["plan"] = plan
+
+    def text(x):
+        return vals[val_off[x]:val_off[x] + ref_len[x]]
+
+    def column_value(sh, c, col, j, rank):
+        x = sh["base"][col] + j * sh["count"] + rank
+        if c == REF:
+            return _text(text(x))
+        if c == IREF:
+            return _canonical_int(text(x))
+        if c == STR:
+            return strs[x]
+        if c == INT:
+            return ints[x]
+        return dbls[x]
+
+    def nested(sh, codes, ci, rank, slot):
+        """A nested value from codes[ci]; slot: the record's next slot per column."""
+        c = codes[ci]
+        ci += 1
+        if c == NIL:
+            return None, ci
+        if c in (TRUE, FALSE):
+            return c == TRUE, ci
+        col = _COL.get(c)
+        if col is not None:
+            v = column_value(sh, c, col, slot[col], rank)
+            slot[col] += 1
+            return v, ci
+        cnt = codes[ci]
+        ci += 1
+        if c == MAP:
+            out = {}
+            for _ in range(cnt):
+                k = keys[codes[ci]]
+                out[k], ci = nested(sh, codes, ci + 1, rank, slot)
+            return out, ci
+        out = []
+        for _ in range(cnt):
+            v, ci = nested(sh, codes, ci, rank, slot)
+            out.append(v)
+        return out, ci
+
     cls_rank = [0] * len(classes)
     rep_i = 0
     t = 0
@@ -190,25 +253,33 @@ def records(m):
         ns = (t * unit) & U64
         if ns >= 1 << 63:
             ns -= 1 << 64
-        src_id, shape_id = classes[rcls[i]]
+        c_id = rcls[i]
+        src_id, shape_id = classes[c_id]
         tag, inp, host, path, kind = srcs[src_id]
         sh = shapes[shape_id]
         rank = sh["rank"]
         sh["rank"] += 1
-        ri = cls_base[rcls[i]] + cls_rank[rcls[i]]
-        cls_rank[rcls[i]] += 1
+        ri = cls_base[c_id] + cls_rank[c_id]
+        cls_rank[c_id] += 1
         # the line: the rest with the values put back after their gaps
         r0, rl, pos = rest_off[ri], rest_len[ri], 0
-        parts = []
-        for j in range(sh["k"][COL_REF]):
-            x = sh["base"][COL_REF] + j * sh["count"] + rank
-            g = ref_gap[x]
-            _check(g <= rl - pos, "reference gap beyond its line")
-            parts.append(rest[r0 + pos:r0 + pos + g])
-            parts.append(vals[val_off[x]:val_off[x] + ref_len[x]])
-            pos += g
-        parts.append(rest[r0 + pos:r0 + rl])
-        record = {"message": _text(b"".join(parts)), "kind": kind, "host": host, "input": inp}
+        nref = sh["k"][COL_REF]
+        if nref:
+            parts = []
+            base, count = sh["base"][COL_REF], sh["count"]
+            for j in range(nref):
+                x = base + j * count + rank
+                g = ref_gap[x]
+                if g > rl - pos:
+                    raise ValueError("v2: reference gap beyond its line")
+                parts.append(rest[r0 + pos:r0 + pos + g])
+                parts.append(vals[val_off[x]:val_off[x] + ref_len[x]])
+                pos += g
+            parts.append(rest[r0 + pos:r0 + rl])
+            line = b"".join(parts)
+        else:
+            line = rest[r0:r0 + rl]
+        record = {"message": _text(line), "kind": kind, "host": host, "input": inp}
         if path is not None:
             record["path"] = path
         if sh["pe"] is not None:
@@ -218,48 +289,48 @@ def records(m):
         if sh["flags"] & F_REPEAT:
             record["repeat"] = repeat[rep_i]
             rep_i += 1
-        slot = [0, 0, 0, 0]
-
-        def take(col):
-            x = sh["base"][col] + slot[col] * sh["count"] + rank
-            slot[col] += 1
-            return x
-
-        def value(codes, ci):
-            c = codes[ci]
-            ci += 1
-            if c == NIL:
-                return None, ci
-            if c in (TRUE, FALSE):
-                return c == TRUE, ci
-            if c in (REF, IREF):
-                x = take(COL_REF)
-                b = vals[val_off[x]:val_off[x] + ref_len[x]]
-                return (_text(b) if c == REF else _canonical_int(b)), ci
-            if c == STR:
-                return strs[take(COL_STR)], ci
-            if c == INT:
-                return ints[take(COL_INT)], ci
-            if c == DOUBLE:
-                return dbls[take(COL_DBL)], ci
-            cnt = codes[ci]
-            ci += 1
-            if c == MAP:
-                out = {}
-                for _ in range(cnt):
-                    k = keys[codes[ci]]
-                    v, ci = value(codes, ci + 1)
-                    out[k] = v
-                return out, ci
-            out = []
-            for _ in range(cnt):
-                v, ci = value(codes, ci)
-                out.append(v)
-            return out, ci
-
-        codes, ci = sh["codes"], 0
-        for _ in range(sh["ntop"]):
-            k = keys[codes[ci]]
-            v, ci = value(codes, ci + 1)
-            record[k] = v
+        slot = None
+        for k, c, col, j, span in sh["plan"]:
+            if col is not None:
+                if slot is None:
+                    record[k] = column_value(sh, c, col, j, rank)
+                    continue
+                v = column_value(sh, c, col, slot[col], rank)
+                slot[col] += 1
+                record[k] = v
+            elif span is not None:
+                if slot is None:
+                    # from here on, slots are counted as the values come
+                    slot = _slots_before(sh["plan"], k, span)
+                record[k], _ = nested(sh, sh["codes"], span[0], rank, slot)
+            else:
+                record[k] = None if c == NIL else c == TRUE
         yield tag, (ns // 1000000000) & 0xffffffff, ns % 1000000000, record
+
+
+_COL = {REF: COL_REF, IREF: COL_REF, STR: COL_STR, INT: COL_INT, DOUBLE: COL_DBL}
+
+
+def _skip(codes, ci):
+    """The index after the (checked) value at codes[ci]."""
+    c = codes[ci]
+    ci += 1
+    if c in (MAP, ARRAY):
+        cnt = codes[ci]
+        ci += 1
+        for _ in range(cnt):
+            if c == MAP:
+                ci += 1
+            ci = _skip(codes, ci)
+    return ci
+
+
+def _slots_before(plan, key, span):
+    """Per column, the slots the plan's scalar fields before this container take."""
+    slot = [0, 0, 0, 0]
+    for k, c, col, j, sp in plan:
+        if sp is span:
+            break
+        if col is not None:
+            slot[col] = j + 1
+    return slot

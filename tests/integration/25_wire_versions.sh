@@ -4,8 +4,9 @@
 # (lz4, and uncompressed); vigil-cat and the independent python reader
 # (tests/helpers/decode_batches.py) give the same records for both, field
 # for field (nested JSON, renamed header keys, escapes, invalid UTF-8, lines
-# cut at max_line_bytes, parse errors, syslog), version 2 is the smaller,
-# and an output that can only ship version 1 refuses wire_version 2.
+# cut at max_line_bytes, parse errors, syslog), version 2 is the smaller;
+# the disk buffer keeps version 2 batches readable; and an output that can
+# only ship version 1 refuses wire_version 2.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T/logs" "$T/out1" "$T/out2" "$T/out2p" "$T/state"
@@ -87,6 +88,54 @@ s1=$(cat "$T"/out1/* | wc -c)
 s2=$(cat "$T"/out2/* | wc -c)
 [ $((s2 * 2)) -lt "$s1" ] || fail "v2 is $s2 bytes, v1 $s1: not under half"
 say "$LINES events: vigil-cat and decode_batches.py give the same records for v1 ($s1 bytes) and v2 ($s2 bytes, lz4; uncompressed too)"
+
+# the disk buffer keeps version 2 batches as they are: a tcp output whose
+# receiver is away spools them at the stop, and they hold the same records
+P=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$T/b.yaml" <<YEOF
+service: {state_dir: $T/state-b, grace_period: 1s}
+alerts: {format: none}
+detectors: {enabled: false}
+inputs:
+  - {name: app, paths: ["$T/logs/app.log"], read_from: head, tag: app.api, parser: json, max_line_bytes: 2KiB}
+outputs:
+  - {name: net, type: tcp, host: 127.0.0.1, port: $P, queue_max_bytes: 64KiB,
+     batch: {max_events: 200, max_bytes: 32KiB}, retry: {initial: 50ms, max: 100ms}, buffer: {type: disk}}
+  - {name: v1, type: file, path: "$T/outb1", wire_version: 1}
+YEOF
+mkdir -p "$T/outb1"
+timeout 60 "$VIGIL" -c "$T/b.yaml" --once >/dev/null 2>"$T/b.err" || true
+"$PY" - "$T/state-b/buffer/net" "$ROOT/tests/helpers" >"$T/spool.py" <<'PYEOF' || fail "the disk buffer does not hold readable version 2 batches"
+import glob, json, struct, sys
+import msgpack
+sys.path.insert(0, sys.argv[2])
+import decode_batches, wire_v2
+n2 = 0
+for seg in sorted(glob.glob(sys.argv[1] + "/seg-*.vgb")):
+    data = open(seg, "rb").read()
+    off = 0
+    while off + 24 <= len(data):
+        magic, ln, crc, n, fmt, z = struct.unpack("<4sIIIBB", data[off:off + 18])
+        assert magic == b"VGB1", magic
+        batch = data[off + 20:off + 20 + ln]
+        for content in decode_batches.frames(batch):
+            u = msgpack.Unpacker(raw=False, unicode_errors="surrogateescape", strict_map_key=False)
+            u.feed(content)
+            for obj in u:
+                assert wire_v2.is_content(obj), "a spooled batch is not version 2"
+                n2 += 1
+        for content in decode_batches.frames(batch):
+            for tag, sec, nsec, rec in decode_batches.entries(content):
+                print(json.dumps({"tag": tag, "sec": sec, "nsec": nsec, "record": rec},
+                                 ensure_ascii=True, default=str))
+        off += 20 + ln
+assert n2 > 0, "no version 2 batch in the disk buffer"
+PYEOF
+"$PY" "$ROOT/tests/helpers/decode_batches.py" "$T/outb1"/* >"$T/outb1.py" || fail "decode_batches.py outb1"
+nb=$(wc -l <"$T/spool.py")
+[ "$nb" -gt 0 ] || { cat "$T/b.err"; fail "nothing spooled"; }
+tail -n "$nb" "$T/outb1.py" | cmp -s - "$T/spool.py" || fail "the spooled version 2 batches do not hold the last $nb records"
+say "disk buffer: $nb events in version 2 batches, the same records as version 1"
 
 refuse() {   # refuse 'OUTPUT YAML' MESSAGE
     cat >"$T/bad.yaml" <<YEOF
