@@ -245,6 +245,20 @@ def records(m):
             out.append(v)
         return out, ci
 
+    # per class: its shape and the head of its records (message first)
+    heads = []
+    for src_id, shape_id in classes:
+        tag, inp, host, path, kind = srcs[src_id]
+        sh = shapes[shape_id]
+        head = {"message": None, "kind": kind, "host": host, "input": inp}
+        if path is not None:
+            head["path"] = path
+        if sh["pe"] is not None:
+            head["parse_error"] = sh["pe"]
+        if sh["flags"] & F_TRUNCATED:
+            head["truncated"] = True
+        heads.append((tag, sh, head, bool(sh["flags"] & F_REPEAT)))
+
     cls_rank = [0] * len(classes)
     rep_i = 0
     t = 0
@@ -254,9 +268,7 @@ def records(m):
         if ns >= 1 << 63:
             ns -= 1 << 64
         c_id = rcls[i]
-        src_id, shape_id = classes[c_id]
-        tag, inp, host, path, kind = srcs[src_id]
-        sh = shapes[shape_id]
+        tag, sh, head, has_repeat = heads[c_id]
         rank = sh["rank"]
         sh["rank"] += 1
         ri = cls_base[c_id] + cls_rank[c_id]
@@ -279,14 +291,9 @@ def records(m):
             line = b"".join(parts)
         else:
             line = rest[r0:r0 + rl]
-        record = {"message": _text(line), "kind": kind, "host": host, "input": inp}
-        if path is not None:
-            record["path"] = path
-        if sh["pe"] is not None:
-            record["parse_error"] = sh["pe"]
-        if sh["flags"] & F_TRUNCATED:
-            record["truncated"] = True
-        if sh["flags"] & F_REPEAT:
+        record = head.copy()
+        record["message"] = line.decode("utf-8", "surrogateescape")
+        if has_repeat:
             record["repeat"] = repeat[rep_i]
             rep_i += 1
         slot = None
