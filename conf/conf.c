@@ -831,6 +831,15 @@ static void load_output(struct loader *ld, struct vigil_conf *c, size_t idx, str
                  out->plugin->name, zn[out->common.compression % 3], ok);
             path_pop(ld, old);
         }
+        if (!out->common.wire_version) {
+            out->common.wire_version = out->plugin->wire_version ? out->plugin->wire_version : 1;
+        } else if (out->common.wire_version > 1 && out->plugin->wire_version == 0) {
+            /* its peers read plain msgpack entries: a promise it cannot keep */
+            size_t old = path_key(ld, "wire_version");
+            lerr(ld, n, NULL, "output type %s ships what its peers read: wire_version 1 only",
+                 out->plugin->name);
+            path_pop(ld, old);
+        }
         out->ctx = plugin_ctx_new(ld, out->plugin->options, out->plugin->ctx_size, n);
         walk_map(ld, n, out->ctx ? out->plugin->options : NULL, out->ctx, conf_output_common_options, NULL, NULL,
                  false);

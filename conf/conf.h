@@ -105,6 +105,7 @@ struct output_common {
     struct conf_strlist match;        /* tag globs, default "*" */
     int format;                       /* enum output_format */
     int compression;                  /* enum output_compression */
+    int64_t wire_version;             /* msgpack wire version 1 or 2; 0 in YAML = the type's */
     struct batch_conf batch;
     struct retry_conf retry;
     uint64_t queue_max_bytes;

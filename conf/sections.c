@@ -189,6 +189,10 @@ const struct conf_option conf_output_common_options[] = {
       .enums = output_format_names },
     { "compression", CONF_ENUM, NULL, O(common.compression), 0, 0, "none | lz4 | gzip (default per type; gzip: http, file, forward, kafka; lz4: not forward)",
       .enums = compression_names },
+    { "wire_version", CONF_INT, NULL, O(common.wire_version), 1, 2,
+      "format msgpack: 2 (columnar batches, smaller; default of file, tcp, http) | 1 (entries "
+      "back to back, for receivers that read only that); forward, kafka, nats, stdout: 1 only "
+      "(docs/wire-format.md)" },
     { "batch", CONF_SECTION, NULL, O(common.batch), 0, 0, "batching", .sub = batch_options },
     { "retry", CONF_SECTION, NULL, O(common.retry), 0, 0, "retries with backoff", .sub = retry_options },
     { "queue_max_bytes", CONF_SIZE, "8MiB", O(common.queue_max_bytes), 64 * KIB, 4 * GIB,

@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "outputs/encode.h"
+#include "outputs/wire_v2.h"
 #include "sidecar/log.h"
 
 struct batch_writer {
@@ -26,6 +27,7 @@ struct batch_writer {
     int64_t min_read_ts;          /* 0 = none of the records said */
     batch_encode_fn encode;       /* the plugin's encoder, NULL = by format */
     void *encode_arg;
+    struct wire2 *w2;             /* msgpack wire version 2: records not yet in raw */
 };
 
 struct batch_writer *batch_writer_new(int format, int compression)
@@ -52,6 +54,7 @@ void batch_writer_free(struct batch_writer *w)
         return;
     if (w->cctx)
         LZ4F_freeCompressionContext(w->cctx);
+    wire2_free(w->w2);
     buf_free(&w->raw);
     free(w);
 }
@@ -60,7 +63,10 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
 {
     size_t before = w->raw.len;
     int rc;
-    switch (w->encode ? -1 : w->format) {
+    switch (w->encode ? -1 : w->w2 ? -2 : w->format) {
+    case -2:
+        rc = wire2_add(w->w2, r);
+        break;
     case -1:
         rc = w->encode(w->encode_arg, &w->raw, r);
         break;
@@ -94,6 +100,25 @@ int batch_writer_add(struct batch_writer *w, const struct record *r)
     return 0;
 }
 
+int batch_writer_set_wire(struct batch_writer *w, int version)
+{
+    if (w->n)
+        return -1;   /* one version per batch */
+    if (version == 2 && w->format == OUTPUT_FORMAT_MSGPACK) {
+        if (!w->w2 && !(w->w2 = wire2_new()))
+            return -1;
+    } else {
+        wire2_free(w->w2);
+        w->w2 = NULL;
+    }
+    return 0;
+}
+
+int batch_writer_wire(const struct batch_writer *w)
+{
+    return w->w2 && !w->encode ? 2 : 1;
+}
+
 void batch_writer_set_encoder(struct batch_writer *w, batch_encode_fn fn, void *arg)
 {
     w->encode = fn;
@@ -107,7 +132,7 @@ size_t batch_writer_events(const struct batch_writer *w)
 
 size_t batch_writer_bytes(const struct batch_writer *w)
 {
-    return w->raw.len;
+    return w->raw.len + (w->w2 ? wire2_bytes(w->w2) : 0);
 }
 
 struct batch *batch_writer_finish(struct batch_writer *w)
@@ -117,11 +142,23 @@ struct batch *batch_writer_finish(struct batch_writer *w)
     struct batch *b = calloc(1, sizeof(*b));
     if (!b)
         goto fail;
+    /* version 2: the records held so far become one content map in raw
+     * (after a failed finish, raw may hold one already: a content is one
+     * or more maps) */
+    if (w->w2 && !w->encode && wire2_finish(w->w2, &w->raw) < 0)
+        goto fail;
+    bool v2 = w->w2 && !w->encode;
     if (w->compression == OUTPUT_COMPRESS_LZ4) {
         LZ4F_preferences_t prefs;
         memset(&prefs, 0, sizeof(prefs));
         prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-        prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+        /* version 2: linked 4 MiB blocks, so that a line finds its likes
+         * anywhere earlier in the batch; version 1 keeps what its readers
+         * were given */
+        prefs.frameInfo.blockMode = v2 ? LZ4F_blockLinked : LZ4F_blockIndependent;
+        prefs.frameInfo.blockSizeID = v2 ? LZ4F_max4MB : LZ4F_default;
+        /* compress straight from raw: no copy into the frame's own buffer */
+        prefs.autoFlush = 1;
         prefs.frameInfo.contentSize = w->raw.len;
         size_t cap = LZ4F_compressFrameBound(w->raw.len, &prefs);
         b->data = malloc(cap);

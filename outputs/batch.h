@@ -1,6 +1,7 @@
 /* batch.h - records packed for shipping: the unit every output sends.
  * A batch is built by a batch_writer straight from records (no intermediate
- * JSON): msgpack entries [tag, EventTime, record] back to back, or JSON lines,
+ * JSON): msgpack entries [tag, EventTime, record] back to back (wire version
+ * 1), one columnar content map (version 2, outputs/wire_v2.h), JSON lines,
  * or text lines; then, for compression lz4, wrapped in one standard LZ4 frame
  * with content checksum (docs/wire-format.md). The writer reuses its buffers
  * and LZ4 context across batches. */
@@ -56,6 +57,15 @@ struct batch *batch_writer_finish(struct batch_writer *w);
 struct batch *batch_new_copy(const void *data, size_t len, uint32_t n_events, int format,
                              int compression);
 void batch_free(struct batch *b);
+
+/* The msgpack wire version (docs/wire-format.md): 1 (entries back to back,
+ * the default) or 2 (one columnar content map per batch, LZ4 with linked
+ * blocks). Only for format msgpack without a plugin encoder; other formats
+ * ignore it. Call before the first record of a batch: -1 when records are
+ * pending or on allocation failure. */
+int batch_writer_set_wire(struct batch_writer *w, int version);
+/* The version the writer's batches have (1 for JSON, text, plugin encoders). */
+int batch_writer_wire(const struct batch_writer *w);
 
 /* A plugin's own record encoding (otlp): appends r to out; returns -1 only on
  * allocation failure. Set, it replaces the format's encoder; the batch is then

@@ -1,7 +1,7 @@
 /* batch_read.c - the reader side of docs/wire-format.md, for vigil-cat, the
  * tests and anyone who wants to check a file. The input is scanned left to
  * right: an LZ4 frame magic starts a frame, anything else must be a plain
- * msgpack entry. Any damage (bad frame, bad checksum, truncated frame, bytes
+ * msgpack entry, or a wire version 2 map (rebuilt by batch_read_v2.c). Any damage (bad frame, bad checksum, truncated frame, bytes
  * that are no entry) is reported once and decoding jumps to the next frame
  * magic, the only resynchronisation point the format has. */
 #include "outputs/batch_read.h"
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "outputs/wire_v2.h"
 #include "sidecar/escape.h"
 #include "sidecar/timestamp.h"
 
@@ -148,6 +149,25 @@ static size_t mp_length(const unsigned char *p, size_t n)
     return off;
 }
 
+static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, uint64_t base,
+                           size_t *used);
+
+struct v1_cb {
+    struct reader *r;
+    uint64_t base;
+    bool ok;
+};
+
+/* One rebuilt entry of a version 2 content (it is never a version 2 map). */
+static int v1_entry(void *arg, const unsigned char *entry, size_t len)
+{
+    struct v1_cb *cb = arg;
+    size_t used;
+    if (!decode_entries(cb->r, entry, len, cb->base, &used))
+        cb->ok = false;
+    return !cb->ok || cb->r->stop;
+}
+
 /* Decodes entries from p[0..n) (base: offset of p in the input, for
  * messages). Returns false when the bytes stopped being entries; *used gets
  * how many bytes were decoded cleanly. */
@@ -161,6 +181,21 @@ static bool decode_entries(struct reader *r, const unsigned char *p, size_t n, u
     while (off < n && !r->stop) {
         size_t start = off;
         size_t m = mp_length(p + off, n - off);
+        if (m && wire2_is_content(p + start, m)) {
+            /* version 2: each record as its version 1 entry, decoded here */
+            size_t v2used = 0;
+            struct v1_cb cb = { r, base + start, true };
+            const char *why = wire2_read(p + start, m, v1_entry, &cb, &v2used);
+            if (why || !cb.ok || (!r->stop && v2used != m)) {
+                if (why || cb.ok)
+                    damage(r, base + start, why ? why : "v2: content map not what it claims");
+                off = start;
+                ok = false;
+                break;
+            }
+            off = start + m;
+            continue;
+        }
         msgpack_unpack_return ret = m ? msgpack_unpack_next(&u, (const char *)p, off + m, &off)
                                       : MSGPACK_UNPACK_PARSE_ERROR;
         if (ret != MSGPACK_UNPACK_SUCCESS) {

@@ -1,6 +1,8 @@
 /* batch_read.h - decoding what vigil ships: a byte stream of concatenated
- * batches (LZ4 frames of msgpack entries, or plain msgpack entries), as found
- * in the file output's files, a TCP capture or an HTTP body. A damaged part
+ * batches (LZ4 frames of msgpack content, or plain msgpack), as found in the
+ * file output's files, a TCP capture or an HTTP body. Content of either wire
+ * version: version 1 entries as they are, a version 2 map (wire_v2.h) as the
+ * version 1 entries of the same records, so callers see one form. A damaged part
  * is reported and skipped: decoding resumes at the next LZ4 frame magic, so
  * one bad frame costs only its own events. Pure code: no logging. */
 #ifndef VIGIL_BATCH_READ_H

@@ -4,137 +4,13 @@
 #include <math.h>
 #include <string.h>
 
+#include "outputs/mp_write.h"
+
 /* ---- msgpack ----
  * Encoded by hand straight into the batch buffer: one bound computed per
  * record, one reserve, then plain stores. The bytes are exactly those of
  * msgpack-c's packer (smallest header for each length and integer), only
  * without a callback per header and per body. */
-
-typedef unsigned char u8;
-
-static u8 *mp_be16(u8 *o, uint32_t v)
-{
-    o[0] = (u8)(v >> 8);
-    o[1] = (u8)v;
-    return o + 2;
-}
-
-static u8 *mp_be32(u8 *o, uint32_t v)
-{
-    o[0] = (u8)(v >> 24);
-    o[1] = (u8)(v >> 16);
-    o[2] = (u8)(v >> 8);
-    o[3] = (u8)v;
-    return o + 4;
-}
-
-static u8 *mp_be64(u8 *o, uint64_t v)
-{
-    return mp_be32(mp_be32(o, (uint32_t)(v >> 32)), (uint32_t)v);
-}
-
-static u8 *mp_str_hdr(u8 *o, size_t n)
-{
-    if (n < 32) {
-        *o++ = (u8)(0xa0 | n);
-    } else if (n < 256) {
-        *o++ = 0xd9;
-        *o++ = (u8)n;
-    } else if (n < 65536) {
-        *o++ = 0xda;
-        o = mp_be16(o, (uint32_t)n);
-    } else {
-        *o++ = 0xdb;
-        o = mp_be32(o, (uint32_t)n);
-    }
-    return o;
-}
-
-static u8 *mp_str(u8 *o, const char *p, size_t n)
-{
-    o = mp_str_hdr(o, n);
-    if (n)
-        memcpy(o, p, n);
-    return o + n;
-}
-
-static u8 *mp_span(u8 *o, struct span s)
-{
-    return mp_str(o, s.p, s.len);
-}
-
-/* A constant key (< 32 bytes): its length is known at compile time. */
-static u8 *mp_fixstr(u8 *o, const char *lit, size_t n)
-{
-    *o++ = (u8)(0xa0 | n);
-    memcpy(o, lit, n);
-    return o + n;
-}
-#define MP_KEY(o, lit) mp_fixstr((o), "" lit, sizeof(lit) - 1)
-
-static u8 *mp_container(u8 *o, uint32_t n, u8 fix, u8 b16)
-{
-    if (n < 16) {
-        *o++ = (u8)(fix | n);
-    } else if (n < 65536) {
-        *o++ = b16;
-        o = mp_be16(o, n);
-    } else {
-        *o++ = (u8)(b16 + 1);
-        o = mp_be32(o, n);
-    }
-    return o;
-}
-
-static u8 *mp_uint(u8 *o, uint64_t d)
-{
-    if (d < 128) {
-        *o++ = (u8)d;
-    } else if (d < 256) {
-        *o++ = 0xcc;
-        *o++ = (u8)d;
-    } else if (d < 65536) {
-        *o++ = 0xcd;
-        o = mp_be16(o, (uint32_t)d);
-    } else if (d < 4294967296ull) {
-        *o++ = 0xce;
-        o = mp_be32(o, (uint32_t)d);
-    } else {
-        *o++ = 0xcf;
-        o = mp_be64(o, d);
-    }
-    return o;
-}
-
-static u8 *mp_int(u8 *o, int64_t d)
-{
-    if (d >= 0)
-        return mp_uint(o, (uint64_t)d);
-    if (d >= -32) {
-        *o++ = (u8)(int8_t)d;
-    } else if (d >= -128) {
-        *o++ = 0xd0;
-        *o++ = (u8)(int8_t)d;
-    } else if (d >= -32768) {
-        *o++ = 0xd1;
-        o = mp_be16(o, (uint16_t)(int16_t)d);
-    } else if (d >= -2147483648LL) {
-        *o++ = 0xd2;
-        o = mp_be32(o, (uint32_t)(int32_t)d);
-    } else {
-        *o++ = 0xd3;
-        o = mp_be64(o, (uint64_t)d);
-    }
-    return o;
-}
-
-static u8 *mp_double(u8 *o, double d)
-{
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof(bits));
-    *o++ = 0xcb;
-    return mp_be64(o, bits);
-}
 
 static u8 *mp_key(u8 *o, struct span k, bool top)
 {
@@ -182,19 +58,6 @@ static size_t mp_bound(const struct record *r, const char *kind)
         n += f->key.len + 6 + (f->type == FT_STR ? f->v.s.len + 5 : 9);
     }
     return n;
-}
-
-static u8 *mp_event_time(u8 *o, int64_t ns)
-{
-    int64_t sec = ns / 1000000000, nsec = ns % 1000000000;
-    if (nsec < 0) {
-        nsec += 1000000000;
-        sec -= 1;
-    }
-    *o++ = 0xd7;   /* fixext 8, type 0: Fluentd EventTime */
-    *o++ = 0;
-    o = mp_be32(o, (uint32_t)sec);
-    return mp_be32(o, (uint32_t)nsec);
 }
 
 int record_to_msgpack(struct buf *b, const struct record *r)

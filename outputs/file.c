@@ -263,6 +263,7 @@ const struct output_plugin output_file = {
     .ctx_size = sizeof(struct file_output),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .wire_version = 2,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
     .destination = file_destination,
     .init = file_init,

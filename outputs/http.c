@@ -319,6 +319,7 @@ const struct output_plugin output_http = {
     .ctx_size = sizeof(struct http_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .wire_version = 2,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4) | (1u << OUTPUT_COMPRESS_GZIP),
     .destination = http_destination,
     .init = http_init,

@@ -717,6 +717,10 @@ static int output_setup(struct vigil *vg, size_t i)
     }
     if (out->plugin->encode)
         batch_writer_set_encoder(out->writer, plugin_encode, out);
+    else if (batch_writer_set_wire(out->writer, (int)conf->common.wire_version) < 0) {
+        output_log(out, LOG_ERROR, "out of memory");
+        return -1;
+    }
     if (spool_count_of(out) && out->timer) {
         /* what the last run left is sent first, once the loop runs */
         struct timeval tv = { 0, 0 };

@@ -37,6 +37,10 @@ struct output_plugin {
     /* The compressions it carries, bits 1 << enum output_compression: any
      * other is refused when the configuration is loaded (--validate too). */
     unsigned compressions;
+    /* The msgpack wire version (docs/wire-format.md) when `wire_version:` is
+     * absent: 2 where vigil owns the framing (file, tcp, http); 0 = version
+     * 1 only (its peers read plain msgpack entries, or it re-frames them). */
+    int wire_version;
     /* Where it sends, from its options (ctx as loaded, before init): with
      * the type, the identity that lets a renamed output adopt the disk
      * buffer its former name left (outputs/output.c). NULL = none. */

@@ -332,6 +332,7 @@ const struct output_plugin output_tcp = {
     .ctx_size = sizeof(struct tcp_ctx),
     .default_format = OUTPUT_FORMAT_MSGPACK,
     .default_compression = OUTPUT_COMPRESS_LZ4,
+    .wire_version = 2,
     .compressions = (1u << OUTPUT_COMPRESS_NONE) | (1u << OUTPUT_COMPRESS_LZ4),
     .destination = tcp_destination,
     .init = tcp_init,

@@ -1,6 +1,7 @@
 /* vigil-cat - prints vigil batches as JSON lines.
- * Reads files of concatenated batches (LZ4 frames of msgpack entries, or
- * plain msgpack entries, or gzip members of either: what the file output
+ * Reads files of concatenated batches (LZ4 frames of msgpack content, or
+ * plain msgpack, or gzip members of either; wire version 1 entries or
+ * version 2 columnar maps, the same JSON for both: what the file output
  * writes, a TCP capture, an HTTP body) or stdin ("-"), and prints one {"tag","time","record"} object per
  * event. A damaged frame is reported on stderr and skipped; the exit status
  * says whether anything was. The decoding itself is outputs/batch_read.c. */
@@ -148,8 +149,9 @@ out:
 static void usage(FILE *f)
 {
     fputs("usage: vigil-cat [--tag GLOB] [--since TIME] [--until TIME] [--count] FILE...|-\n"
-          "Prints vigil batches (LZ4 frames of msgpack [tag, time, record] entries, or plain\n"
-          "msgpack entries, also gzipped) as JSON lines {\"tag\",\"time\",\"record\"}.\n"
+          "Prints vigil batches (LZ4 frames of msgpack, or plain msgpack, also gzipped; wire\n"
+          "version 1 [tag, time, record] entries or version 2 maps, docs/wire-format.md)\n"
+          "as JSON lines {\"tag\",\"time\",\"record\"}.\n"
           "  --tag GLOB     only events whose tag matches (fnmatch)\n"
           "  --since TIME   only events at or after TIME (RFC 3339, e.g. 2024-05-01T10:00:00Z)\n"
           "  --until TIME   only events before TIME\n"

@@ -2,8 +2,10 @@
 """decode_batches.py - an independent reader of vigil batches.
 
 Decodes files of concatenated batches (LZ4 frames of msgpack entries, or
-plain msgpack) with Debian's python3-lz4 and python3-msgpack only, and prints
-one JSON line per event: {"tag":..,"sec":..,"nsec":..,"record":{...}}.
+plain msgpack; wire version 1 entries or version 2 content maps, see
+wire_v2.py) with Debian's python3-lz4 and python3-msgpack only, and prints
+one JSON line per event: {"tag":..,"sec":..,"nsec":..,"record":{...}}; both
+versions of the same records print the same lines.
 lz4.frame.decompress() returns only the first of concatenated frames, so the
 frames are walked with LZ4FrameDecompressor and its unused_data.
 Exit 0 when everything decoded, 1 otherwise.
@@ -15,6 +17,8 @@ import sys
 import lz4.frame
 import msgpack
 
+import wire_v2
+
 MAGIC = b"\x04\x22\x4d\x18"
 
 
@@ -25,11 +29,16 @@ def ext_hook(code, data):
 
 
 def entries(payload):
+    """Yields (tag, sec, nsec, record) of version 1 entries and version 2 maps alike."""
     unpacker = msgpack.Unpacker(raw=False, ext_hook=ext_hook, unicode_errors="surrogateescape",
-                                strict_map_key=False)
+                                strict_map_key=False, max_buffer_size=len(payload) + 1)
     unpacker.feed(payload)
-    for entry in unpacker:
-        yield entry
+    for obj in unpacker:
+        if wire_v2.is_content(obj):
+            yield from wire_v2.records(obj)
+        else:
+            tag, (sec, nsec), record = obj
+            yield tag, sec, nsec, record
 
 
 def frames(data):
@@ -51,7 +60,7 @@ def main(paths):
         with open(path, "rb") as f:
             data = f.read()
         for content in frames(data):
-            for tag, (sec, nsec), record in entries(content):
+            for tag, sec, nsec, record in entries(content):
                 print(json.dumps({"tag": tag, "sec": sec, "nsec": nsec, "record": record},
                                  ensure_ascii=True, default=str))
     return 0

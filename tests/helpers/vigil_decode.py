@@ -1,11 +1,14 @@
 """vigil_decode.py - shared by the loopback test peers: decodes vigil batches
-(an LZ4 frame or raw msgpack entries [tag, EventTime, record]) into one
-canonical text line per event, so a C test can compare what arrived."""
+(an LZ4 frame or raw msgpack: wire version 1 entries [tag, EventTime,
+record] or a version 2 content map, wire_v2.py) into one canonical text line
+per event, so a C test can compare what arrived."""
 import json
 import struct
 
 import lz4.frame
 import msgpack
+
+import wire_v2
 
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
 
@@ -43,6 +46,10 @@ def batch_lines(data):
     u.feed(data)
     out = []
     for entry in u:
+        if wire_v2.is_content(entry):
+            for tag, sec, nsec, record in wire_v2.records(entry):
+                out.append(event_line(tag, ["t", sec, nsec], record))
+            continue
         tag, t, record = entry
         out.append(event_line(tag, t, record))
     return out

@@ -30,6 +30,7 @@ outputs:
     host: 127.0.0.1
     port: $P_TCP
     compression: none
+    wire_version: 1           # the byte thresholds below are sizes of version 1 entries
     queue_max_bytes: 64KiB
     retry: {initial: 50ms, max: 200ms}
     batch: {max_events: 100, max_bytes: 16KiB, max_delay: 50ms}

@@ -35,22 +35,20 @@ n=$("$VIGIL_CAT" --count "$F") || fail "vigil-cat on the clean file"
 [ "$n" = 300 ] || fail "clean file: $n events, want 300"
 
 # damage: the middle of a frame in the middle of the file; cut: the last frame loses its tail
-"$PY" - "$F" "$T/damaged.lz4" "$T/cut.lz4" "$T" <<'PYEOF'
+"$PY" - "$F" "$T/damaged.lz4" "$T/cut.lz4" "$T" "$ROOT/tests/helpers" <<'PYEOF'
 import json, struct, sys
-import lz4.frame, msgpack
-src, damaged, cut, t = sys.argv[1:5]
+import lz4.frame
+src, damaged, cut, t, helpers = sys.argv[1:6]
+sys.path.insert(0, helpers)
+import decode_batches   # both wire versions
 data = open(src, "rb").read()
 frames, off = [], 0
 while off < len(data):
     d = lz4.frame.LZ4FrameDecompressor()
     content = d.decompress(data[off:])
     size = len(data) - off - len(d.unused_data or b"")
-    def ext(code, b):
-        s, ns = struct.unpack(">II", b)
-        return s * 10**9 + ns
-    u = msgpack.Unpacker(raw=False, ext_hook=ext)
-    u.feed(content)
-    ev = [(tag, ts, rec["message"]) for tag, ts, rec in u]
+    ev = [(tag, sec * 10**9 + nsec, rec["message"])
+          for tag, sec, nsec, rec in decode_batches.entries(content)]
     frames.append((off, size, ev))
     off += size
 assert len(frames) >= 10, len(frames)
