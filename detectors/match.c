@@ -392,7 +392,7 @@ static bool contains_any(struct span name, const struct span *words, size_t n, u
 /* Word lists as X-macros: the table and its initials from one list (the
  * initials fold to a constant). */
 #define WORD_SPAN(w) SPAN_LIT(w),
-#define WORD_INITIAL(w) (1u << (w[0] - 'a')) |
+#define WORD_INITIAL(w) (1u << ((w)[0] - 'a')) | /* NOLINT(bugprone-macro-parentheses): an X-macro term */
 #define SECRET_NAME_WORDS(X) \
     X("secret") X("passw") X("pwd") X("token") X("apikey") X("api_key") X("api-key") \
     X("access_key") X("accesskey") X("private_key") X("credential") X("auth") X("session_key")
