@@ -50,6 +50,7 @@ struct tail_file {
     size_t carry_len, carry_cap;     /* carry_len <= max_line_bytes */
     bool discard;                    /* dropping the rest of a line cut at max_line_bytes */
     bool eof;                        /* the last read found no more bytes */
+    bool nl_before;                  /* our own last read ended with a newline at off - 1 */
     bool rotated;                    /* the path no longer names this file: finish and close */
     bool queued;
     bool parked;                     /* closed while idle; reopened by path and identity */

@@ -120,6 +120,7 @@ static void frame(struct tail_file *tf, const char *buf, size_t n)
     const uint64_t base = tf->off;
     const char *p = buf, *end = buf + n;
     tf->off += n;
+    tf->nl_before = n && buf[n - 1] == '\n';
     if (tf->carry_len || tf->discard) {
         const char *nl = memchr(p, '\n', n);
         const char *seg_end = nl ? nl : end;
@@ -189,14 +190,24 @@ int tail_file_read(struct tail_file *tf, size_t budget)
     while (done < budget) {
         if (ti->vg->paused || ti->stopped || ti->vg->stopping)
             return 1;
-        size_t want = budget - done < ti->buf_cap ? budget - done : ti->buf_cap;
-        ssize_t n = pread(tf->fd, ti->buf, want, (off_t)tf->off);
+        /* After a line we read ends at off, the byte before off is that
+         * newline: it is read again with the new bytes, and when it is not
+         * one, the file was truncated and written past off between two
+         * looks (copytruncate): reading on at off would ship half a line. */
+        size_t back = tf->nl_before && tf->off ? 1 : 0;
+        size_t want = budget - done < ti->buf_cap - back ? budget - done : ti->buf_cap - back;
+        ssize_t n = pread(tf->fd, ti->buf, want + back, (off_t)(tf->off - back));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             tail_warn_once(ti, tf->path, "read", errno);
             return -1;
         }
+        if (back && n > 0 && ti->buf[0] != '\n') {
+            tail_file_truncated(tf);     /* queued again: read from 0 next round */
+            return 1;
+        }
+        n -= n > 0 ? (ssize_t)back : 0;
         if (n == 0) {
             tf->eof = true;
             if (tf->fp_len < CKPT_FP_BYTES)
@@ -209,7 +220,7 @@ int tail_file_read(struct tail_file *tf, size_t budget)
         ti->in->stats.bytes += (uint64_t)n;
         /* one clock read for the lines of this read, not one per line */
         ti->vg->read_ns = vigil_wall_ns();
-        frame(tf, ti->buf, (size_t)n);
+        frame(tf, ti->buf + back, (size_t)n);
         ti->vg->read_ns = 0;
         pipeline_mark(ti->vg, &tf->src);
         done += (size_t)n;
