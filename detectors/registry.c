@@ -15,7 +15,11 @@
  *   footer  u64 body length, u32 crc32 of header and body, magic "VEND"
  * Written to NAME.snap.tmp, fsynced, renamed over NAME.snap, directory
  * fsynced. The seed of the first good snapshot becomes the budget seed, so
- * hashes stored inside values (sets) stay valid across restarts. */
+ * hashes stored inside values (sets) stay valid across restarts.
+ *
+ * vg->detectors holds the instances, then one NULL-terminated list per record
+ * kind of those that observe it (by_kind): a record calls only the detectors
+ * that can act on its kind, without testing every one of them. */
 #include "detectors/detector.h"
 
 #include <errno.h>
@@ -99,6 +103,27 @@ static void detector_stop(struct detector *d)
         d->plugin->destroy(d);
 }
 
+/* The list of kind k, after the ndetectors instances (room for all, + NULL). */
+static struct detector **by_kind(struct vigil *vg, unsigned k)
+{
+    return vg->detectors + vg->ndetectors + (size_t)k * (vg->ndetectors + 1);
+}
+
+/* Refills the per-kind lists from the enabled instances (init, and after a
+ * detector was disabled). */
+static void by_kind_build(struct vigil *vg)
+{
+    for (unsigned k = 0; k < KIND__COUNT; k++) {
+        struct detector **l = by_kind(vg, k);
+        for (size_t i = 0; i < vg->ndetectors; i++) {
+            struct detector *d = vg->detectors[i];
+            if (d->enabled && (d->plugin->kinds & KIND_BIT(k)) && d->plugin->observe)
+                *l++ = d;
+        }
+        *l = NULL;
+    }
+}
+
 int detectors_init(struct vigil *vg)
 {
     const struct detectors_conf *dc = vg->conf ? &vg->conf->detectors : NULL;
@@ -117,7 +142,8 @@ int detectors_init(struct vigil *vg)
     }
     /* detectors.enabled: false makes vigil a pure shipper: no detector runs. */
     size_t n = dc && dc->enabled ? dc->n : 0;
-    vg->detectors = calloc(n ? n : 1, sizeof(*vg->detectors));
+    /* the instances, then the per-kind lists (by_kind) */
+    vg->detectors = calloc(n + KIND__COUNT * (n + 1), sizeof(*vg->detectors));
     if (!vg->detectors)
         goto nomem;
     vg->ndetectors = 0;
@@ -141,6 +167,8 @@ int detectors_init(struct vigil *vg)
             return -1;
         }
     }
+    /* the lists follow the instances that did start */
+    by_kind_build(vg);
     return 0;
 nomem:
     log_error("detectors: out of memory");
@@ -156,12 +184,10 @@ void detectors_observe(struct vigil *vg, const struct record *r)
         if (before && before / (60 * NS_PER_SEC) != r->ts / (60 * NS_PER_SEC))
             detectors_tick(vg, r->ts);
     }
-    unsigned bit = KIND_BIT(r->kind);
-    for (size_t i = 0; i < vg->ndetectors; i++) {
-        struct detector *d = vg->detectors[i];
-        if (d->enabled && (d->plugin->kinds & bit) && d->plugin->observe)
-            d->plugin->observe(d, r);
-    }
+    if ((unsigned)r->kind >= KIND__COUNT)
+        return;
+    for (struct detector **l = by_kind(vg, (unsigned)r->kind); *l; l++)
+        (*l)->plugin->observe(*l, r);
 }
 
 void detectors_on_alert(struct vigil *vg, const struct alert *a)
@@ -361,6 +387,7 @@ void detectors_load(struct vigil *vg)
         if (detector_start(d) < 0) {
             log_error("detectors.%s: could not restart; disabled", d->plugin->name);
             d->enabled = false;
+            by_kind_build(vg);
         }
     }
 }
