@@ -48,7 +48,9 @@ void bl_budget_release(struct bl_budget *b, uint64_t bytes)
 uint64_t bl_hash(const struct bl_budget *b, struct span s)
 {
     uint64_t seed = b ? b->seed : 0;
-    return hash_keyed(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
+    if (b && b->sip)
+        return hash_keyed(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
+    return hash_keyed_mum(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
 }
 
 size_t bl_key_part(const struct bl_budget *b, char *out, size_t cap, struct span s)

@@ -34,6 +34,8 @@ struct bl_budget {
     uint64_t evictions;    /* entries evicted at the cap, all tables */
     uint64_t refused;      /* new keys refused admission at the cap, all tables */
     uint64_t seed;         /* hash key */
+    bool sip;              /* hash with SipHash-1-3: baselines loaded from snapshots made
+                              before the multiply-mix hash (registry.c) keep their hashes */
     struct bl_table *tables;   /* the tables drawing from it (bl_table_next) */
 };
 

@@ -11,6 +11,12 @@
  * magic and is set aside):
  *   header  magic "VIGILSNP", u32 core version, u32 plugin snapshot_version,
  *           u64 budget seed
+ * Core version 2 hashes keys with the multiply-mix hash, 1 with SipHash-1-3:
+ * hashes are stored in snapshots (long keys, sets, template leaves), so the
+ * first good snapshot decides the hash as it decides the seed, and the
+ * snapshots are written back in its version. An install upgraded with
+ * version 1 snapshots keeps SipHash and its baselines; a new one (or one
+ * whose snapshots were all set aside) starts with the cheaper hash.
  *   body    whatever plugin->save wrote
  *   footer  u64 body length, u32 crc32 of header and body, magic "VEND"
  * Written to NAME.snap.tmp, fsynced, renamed over NAME.snap, directory
@@ -64,7 +70,7 @@ const struct detector_plugin *const detector_plugins[] = {
 
 #define SNAP_MAGIC        "VIGILSNP"
 #define SNAP_END          "VEND"
-#define SNAP_CORE_VERSION 1u
+#define SNAP_CORE_VERSION 2u   /* 1: SipHash-1-3 (still read and written, see above) */
 
 struct snap_head {
     char magic[8];
@@ -250,8 +256,8 @@ static int save_one(struct vigil *vg, struct detector *d)
 {
     char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES], path[PATH_MAX_BYTES];
     FILE *f = NULL;
-    struct snap_head h = { SNAP_MAGIC, SNAP_CORE_VERSION, d->plugin->snapshot_version,
-                           vg->budget->seed };
+    struct snap_head h = { SNAP_MAGIC, vg->budget->sip ? 1u : SNAP_CORE_VERSION,
+                           d->plugin->snapshot_version, vg->budget->seed };
     if (ensure_dir(vg, dir, sizeof(dir)) < 0 || snap_path(vg, d, "", path, sizeof(path)) < 0)
         return -1;
     int fd = fs_tmp_create(path, tmp, sizeof(tmp));
@@ -322,7 +328,8 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
         return "unreadable header";
     if (memcmp(h.magic, SNAP_MAGIC, 8) != 0)
         return "not a vigil snapshot";
-    if (h.core_version != SNAP_CORE_VERSION || h.plugin_version != d->plugin->snapshot_version)
+    if ((h.core_version != SNAP_CORE_VERSION && h.core_version != 1) ||
+        h.plugin_version != d->plugin->snapshot_version)
         return "old snapshot version";
     if (fseek(f, size - (long)sizeof(ft), SEEK_SET) < 0 || fread(&ft, sizeof(ft), 1, f) != 1 ||
         memcmp(ft.magic, SNAP_END, 4) != 0 ||
@@ -331,10 +338,12 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
     uint32_t crc;
     if (file_crc(f, (uint64_t)size - sizeof(ft), &crc) < 0 || crc != ft.crc)
         return "checksum mismatch";
-    if (h.seed != vg->budget->seed) {
+    bool sip = h.core_version == 1;
+    if (h.seed != vg->budget->seed || sip != vg->budget->sip) {
         if (!*adopt_seed)
             return "hash seed differs from the other snapshots";
         vg->budget->seed = h.seed;
+        vg->budget->sip = sip;
     }
     *adopt_seed = false;
     *body_len = ft.body_len;
