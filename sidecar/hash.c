@@ -6,10 +6,16 @@
 uint64_t hash_fnv1a(const void *p, size_t n, uint64_t h)
 {
     const unsigned char *s = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
+    size_t i = 0;
+    /* four bytes per turn: the same byte-serial hash, a quarter of the loop tests */
+    for (; i + 4 <= n; i += 4) {
+        h = (h ^ s[i]) * 0x100000001b3ull;
+        h = (h ^ s[i + 1]) * 0x100000001b3ull;
+        h = (h ^ s[i + 2]) * 0x100000001b3ull;
+        h = (h ^ s[i + 3]) * 0x100000001b3ull;
     }
+    for (; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ull;
     return h;
 }
 
