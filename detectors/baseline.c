@@ -846,12 +846,13 @@ static bool hours_span(const struct bl_hours *p, int *start_out, int *len_out)
  * if no login happened at 10 yet), or next to an hour that was ever active. */
 bool bl_hours_usual(const struct bl_hours *p, int64_t now)
 {
-    uint32_t day[24];
     int start, len;
     int hod = bl_hour_of_day(now);
-    hours_of_day(p, day);
-    if (day[hod] || day[(hod + 23) % 24] || day[(hod + 1) % 24])
-        return true;
+    /* the three hours of day on the seven days first: most logins are usual */
+    for (int dow = 0; dow < 7; dow++)
+        if (p->h[dow * 24 + hod] || p->h[dow * 24 + (hod + 23) % 24] ||
+            p->h[dow * 24 + (hod + 1) % 24])
+            return true;
     return hours_span(p, &start, &len) && (hod - start + 24) % 24 < len;
 }
 
