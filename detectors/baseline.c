@@ -548,6 +548,11 @@ struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, 
     return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch, true, 0);
 }
 
+void bl_prefetch(const struct bl_table *t, uint64_t hash)
+{
+    __builtin_prefetch(&t->index[(size_t)hash & (t->index_cap - 1)]);
+}
+
 struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
                                uint32_t seen)
 {
