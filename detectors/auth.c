@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/dutil.h"
 #include "sidecar/vigil.h"
 
 #define O(f) offsetof(struct auth_ctx, f)
@@ -313,8 +314,10 @@ static void auth_observe(struct detector *d, const struct record *r)
     /* One attempt counts once: a line marked dup repeats an attempt another
      * line counts; a line may carry earlier failures of its connection that
      * were logged before its address was known (`failures`). */
-    const struct field *dup = record_find(r, SPAN_LIT("dup"));
-    const struct field *carried = record_find(r, SPAN_LIT("failures"));
+    static const struct span keys[2] = { { "dup", 3 }, { "failures", 8 } };
+    const struct field *found[2];
+    dutil_find_keys(r, keys, 2, found);
+    const struct field *dup = found[0], *carried = found[1];
     bool is_dup = dup && dup->type == FT_BOOL && dup->v.b;
     if (carried && carried->type == FT_INT && carried->v.i > 0 && src.len)
         auth_on_failure(d, r, user, src,

@@ -401,7 +401,16 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
     char kb[64], nb[64];
     struct span key = auth_src_key(src, kb, sizeof(kb));
     uint64_t kh = src.len ? bl_hash(b, key) : 0;
+    struct span net = auth_src_net(src, nb, sizeof(nb));
+    uint64_t nh = net.len ? bl_hash(b, net) : 0;
     struct bl_head *h;
+    /* the source tables are large (every bot address): their misses overlap */
+    if (src.len) {
+        bl_prefetch(x->fail_src, kh);
+        bl_prefetch(x->fail_once, kh);
+    }
+    if (net.len)
+        bl_prefetch(x->fail_net, nh);
 
     if (src.len && (h = src_entry(d, key, kh, now, n, uh, known))) {
         struct auth_fail_src *fs = bl_value(h);
@@ -426,8 +435,7 @@ void auth_on_failure(struct detector *d, const struct record *r, struct span use
         if (src_pending(fs))
             bl_mark(x->fail_src, h);
     }
-    struct span net = auth_src_net(src, nb, sizeof(nb));
-    if (net.len && (h = bl_lookup(x->fail_net, net, now, true, true))) {
+    if (net.len && (h = bl_lookup_h(x->fail_net, net, nh, now, true, true))) {
         struct auth_fail_net *fn = bl_value(h);
         if (fn->last_fail && now - fn->last_fail > keep_ns)
             fn->since = 0;

@@ -48,7 +48,9 @@ void bl_budget_release(struct bl_budget *b, uint64_t bytes)
 uint64_t bl_hash(const struct bl_budget *b, struct span s)
 {
     uint64_t seed = b ? b->seed : 0;
-    return hash_keyed(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
+    if (b && b->sip)
+        return hash_keyed(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
+    return hash_keyed_mum(seed, seed ^ 0x9e3779b97f4a7c15ULL, s.p, s.len);
 }
 
 size_t bl_key_part(const struct bl_budget *b, char *out, size_t cap, struct span s)
@@ -449,35 +451,37 @@ static void mark_clear(struct bl_table *t, size_t idx)
     t->marks[idx / 64] &= ~(1ull << (idx & 63));
 }
 
-/* Finds or creates the entry of a key known by its hash, full length and
- * display prefix (shown.len <= BASELINE_KEY_BYTES). A snapshot being loaded
- * is not subject to admission (`admit` false): it was admitted before. */
-static struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
-                                     struct span shown, int64_t now, bool create, bool touch,
-                                     bool admit, uint32_t seen)
+/* Finds the entry of a key known by its hash, full length and display
+ * prefix (shown.len <= BASELINE_KEY_BYTES): the probe every lookup makes,
+ * inlined into its callers; creating is insert_hashed's. */
+static inline struct bl_head *find_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
+                                          struct span shown, int64_t now, bool touch)
 {
     uint32_t h32 = (uint32_t)(hash >> 32);
     size_t mask = t->index_cap - 1;
-    bool show = t->key_room != 0;
     for (size_t pos = (size_t)hash & mask; t->index[pos].idx1; pos = (pos + 1) & mask) {
         if (t->index[pos].h32 != h32)
             continue;
         struct bl_head *h = entry_at(t, t->index[pos].idx1 - 1);
         if (h->hash == hash && h->fulllen == fulllen &&
-            (!show || (h->keylen == shown.len &&
-                       memcmp((const char *)h - t->key_room, shown.p, shown.len) == 0))) {
-            if (touch) {
-                if (now > h->last_seen)
-                    h->last_seen = now;
-                if (h->hits < UINT32_MAX)
-                    h->hits++;
-            }
+            (!t->key_room || (h->keylen == shown.len &&
+                              memcmp((const char *)h - t->key_room, shown.p, shown.len) == 0))) {
+            if (touch)
+                bl_touch(h, now);
             return h;
         }
     }
-    if (!create)
-        return NULL;
+    return NULL;
+}
 
+/* Creates the entry of a key find_hashed did not find. A snapshot being
+ * loaded is not subject to admission (`admit` false): it was admitted
+ * before. */
+static struct bl_head *insert_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
+                                     struct span shown, int64_t now, bool touch, bool admit,
+                                     uint32_t seen)
+{
+    bool show = t->key_room != 0;
     size_t idx;
     if (t->count + 1 > t->index_cap / 4 * 3 && !index_grow(t, t->index_cap * 2))
         goto evict;
@@ -522,6 +526,16 @@ fill:;
     return h;
 }
 
+static inline struct bl_head *lookup_hashed(struct bl_table *t, uint64_t hash, uint32_t fulllen,
+                                            struct span shown, int64_t now, bool create,
+                                            bool touch, bool admit, uint32_t seen)
+{
+    struct bl_head *h = find_hashed(t, hash, fulllen, shown, now, touch);
+    if (h || !create)
+        return h;
+    return insert_hashed(t, hash, fulllen, shown, now, touch, admit, seen);
+}
+
 /* The whole key is hashed and its length compared: two identities that share
  * their first BASELINE_KEY_BYTES bytes (AWS SSO session ARNs do) are two
  * entities. Keys are at most a line long, so the length fits 32 bits. */
@@ -532,6 +546,11 @@ struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, 
         key.len = UINT32_MAX;
     struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
     return lookup_hashed(t, hash, (uint32_t)key.len, shown, now, create, touch, true, 0);
+}
+
+void bl_prefetch(const struct bl_table *t, uint64_t hash)
+{
+    __builtin_prefetch(&t->index[(size_t)hash & (t->index_cap - 1)]);
 }
 
 struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
@@ -545,7 +564,11 @@ struct bl_head *bl_lookup_seen(struct bl_table *t, struct span key, uint64_t has
 
 struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool create, bool touch)
 {
-    return bl_lookup_h(t, key, bl_hash(t->budget, key), now, create, touch);
+    if (key.len > UINT32_MAX)
+        key.len = UINT32_MAX;
+    struct span shown = span_make(key.p, key.len < BASELINE_KEY_BYTES ? key.len : BASELINE_KEY_BYTES);
+    return lookup_hashed(t, bl_hash(t->budget, key), (uint32_t)key.len, shown, now, create, touch,
+                         true, 0);
 }
 
 size_t bl_table_count(const struct bl_table *t)
@@ -828,12 +851,13 @@ static bool hours_span(const struct bl_hours *p, int *start_out, int *len_out)
  * if no login happened at 10 yet), or next to an hour that was ever active. */
 bool bl_hours_usual(const struct bl_hours *p, int64_t now)
 {
-    uint32_t day[24];
     int start, len;
     int hod = bl_hour_of_day(now);
-    hours_of_day(p, day);
-    if (day[hod] || day[(hod + 23) % 24] || day[(hod + 1) % 24])
-        return true;
+    /* the three hours of day on the seven days first: most logins are usual */
+    for (int dow = 0; dow < 7; dow++)
+        if (p->h[dow * 24 + hod] || p->h[dow * 24 + (hod + 23) % 24] ||
+            p->h[dow * 24 + (hod + 1) % 24])
+            return true;
     return hours_span(p, &start, &len) && (hod - start + 24) % 24 < len;
 }
 

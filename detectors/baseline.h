@@ -34,6 +34,8 @@ struct bl_budget {
     uint64_t evictions;    /* entries evicted at the cap, all tables */
     uint64_t refused;      /* new keys refused admission at the cap, all tables */
     uint64_t seed;         /* hash key */
+    bool sip;              /* hash with SipHash-1-3: baselines loaded from snapshots made
+                              before the multiply-mix hash (registry.c) keep their hashes */
     struct bl_table *tables;   /* the tables drawing from it (bl_table_next) */
 };
 
@@ -92,6 +94,10 @@ struct bl_head *bl_lookup(struct bl_table *t, struct span key, int64_t now, bool
  * for all the tables (of one budget) that it looks the same entity up in. */
 struct bl_head *bl_lookup_h(struct bl_table *t, struct span key, uint64_t hash, int64_t now,
                             bool create, bool touch);
+/* Starts loading the index slot of hash in t ahead of its lookup: the
+ * lookups of one record in large tables (cache misses) then wait for memory
+ * together, not one after the other. */
+void bl_prefetch(const struct bl_table *t, uint64_t hash);
 /* Finds or creates key (touching it) for a caller that has seen it `seen`
  * times elsewhere (a source's first failures wait in a smaller table): at the
  * cap it is admitted as a key seen at least that often. */

@@ -82,6 +82,25 @@ static inline void dutil_alert(struct alert *a, const struct record *r, const ch
     a->source = r->path;
 }
 
+/* Finds several top-level keys in one pass over the record (record_find is
+ * a pass per key): out[i] is the first field named names[i], NULL if none. */
+static inline void dutil_find_keys(const struct record *r, const struct span *names, size_t n,
+                                   const struct field **out)
+{
+    for (size_t k = 0; k < n; k++)
+        out[k] = NULL;
+    for (uint32_t i = 0; i < r->nfields; i++) {
+        const struct field *f = &r->fields[i];
+        if (f->depth)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!out[k] && span_eq(f->key, names[k])) {
+                out[k] = f;
+                break;
+            }
+    }
+}
+
 /* printf "%.*s" argument pair for a span, cut at max bytes. */
 #define DSPAN(s, max) (int)((s).len < (max) ? (s).len : (max)), (s).p
 

@@ -11,11 +11,21 @@
  * magic and is set aside):
  *   header  magic "VIGILSNP", u32 core version, u32 plugin snapshot_version,
  *           u64 budget seed
+ * Core version 2 hashes keys with the multiply-mix hash, 1 with SipHash-1-3:
+ * hashes are stored in snapshots (long keys, sets, template leaves), so the
+ * first good snapshot decides the hash as it decides the seed, and the
+ * snapshots are written back in its version. An install upgraded with
+ * version 1 snapshots keeps SipHash and its baselines; a new one (or one
+ * whose snapshots were all set aside) starts with the cheaper hash.
  *   body    whatever plugin->save wrote
  *   footer  u64 body length, u32 crc32 of header and body, magic "VEND"
  * Written to NAME.snap.tmp, fsynced, renamed over NAME.snap, directory
  * fsynced. The seed of the first good snapshot becomes the budget seed, so
- * hashes stored inside values (sets) stay valid across restarts. */
+ * hashes stored inside values (sets) stay valid across restarts.
+ *
+ * vg->detectors holds the instances, then one NULL-terminated list per record
+ * kind of those that observe it (by_kind): a record calls only the detectors
+ * that can act on its kind, without testing every one of them. */
 #include "detectors/detector.h"
 
 #include <errno.h>
@@ -60,7 +70,7 @@ const struct detector_plugin *const detector_plugins[] = {
 
 #define SNAP_MAGIC        "VIGILSNP"
 #define SNAP_END          "VEND"
-#define SNAP_CORE_VERSION 1u
+#define SNAP_CORE_VERSION 2u   /* 1: SipHash-1-3 (still read and written, see above) */
 
 struct snap_head {
     char magic[8];
@@ -99,6 +109,27 @@ static void detector_stop(struct detector *d)
         d->plugin->destroy(d);
 }
 
+/* The list of kind k, after the ndetectors instances (room for all, + NULL). */
+static struct detector **by_kind(struct vigil *vg, unsigned k)
+{
+    return vg->detectors + vg->ndetectors + (size_t)k * (vg->ndetectors + 1);
+}
+
+/* Refills the per-kind lists from the enabled instances (init, and after a
+ * detector was disabled). */
+static void by_kind_build(struct vigil *vg)
+{
+    for (unsigned k = 0; k < KIND__COUNT; k++) {
+        struct detector **l = by_kind(vg, k);
+        for (size_t i = 0; i < vg->ndetectors; i++) {
+            struct detector *d = vg->detectors[i];
+            if (d->enabled && (d->plugin->kinds & KIND_BIT(k)) && d->plugin->observe)
+                *l++ = d;
+        }
+        *l = NULL;
+    }
+}
+
 int detectors_init(struct vigil *vg)
 {
     const struct detectors_conf *dc = vg->conf ? &vg->conf->detectors : NULL;
@@ -117,7 +148,8 @@ int detectors_init(struct vigil *vg)
     }
     /* detectors.enabled: false makes vigil a pure shipper: no detector runs. */
     size_t n = dc && dc->enabled ? dc->n : 0;
-    vg->detectors = calloc(n ? n : 1, sizeof(*vg->detectors));
+    /* the instances, then the per-kind lists (by_kind) */
+    vg->detectors = calloc(n + KIND__COUNT * (n + 1), sizeof(*vg->detectors));
     if (!vg->detectors)
         goto nomem;
     vg->ndetectors = 0;
@@ -141,6 +173,8 @@ int detectors_init(struct vigil *vg)
             return -1;
         }
     }
+    /* the lists follow the instances that did start */
+    by_kind_build(vg);
     return 0;
 nomem:
     log_error("detectors: out of memory");
@@ -156,12 +190,10 @@ void detectors_observe(struct vigil *vg, const struct record *r)
         if (before && before / (60 * NS_PER_SEC) != r->ts / (60 * NS_PER_SEC))
             detectors_tick(vg, r->ts);
     }
-    unsigned bit = KIND_BIT(r->kind);
-    for (size_t i = 0; i < vg->ndetectors; i++) {
-        struct detector *d = vg->detectors[i];
-        if (d->enabled && (d->plugin->kinds & bit) && d->plugin->observe)
-            d->plugin->observe(d, r);
-    }
+    if ((unsigned)r->kind >= KIND__COUNT)
+        return;
+    for (struct detector **l = by_kind(vg, (unsigned)r->kind); *l; l++)
+        (*l)->plugin->observe(*l, r);
 }
 
 void detectors_on_alert(struct vigil *vg, const struct alert *a)
@@ -224,8 +256,8 @@ static int save_one(struct vigil *vg, struct detector *d)
 {
     char dir[PATH_MAX_BYTES], tmp[PATH_MAX_BYTES], path[PATH_MAX_BYTES];
     FILE *f = NULL;
-    struct snap_head h = { SNAP_MAGIC, SNAP_CORE_VERSION, d->plugin->snapshot_version,
-                           vg->budget->seed };
+    struct snap_head h = { SNAP_MAGIC, vg->budget->sip ? 1u : SNAP_CORE_VERSION,
+                           d->plugin->snapshot_version, vg->budget->seed };
     if (ensure_dir(vg, dir, sizeof(dir)) < 0 || snap_path(vg, d, "", path, sizeof(path)) < 0)
         return -1;
     int fd = fs_tmp_create(path, tmp, sizeof(tmp));
@@ -296,7 +328,8 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
         return "unreadable header";
     if (memcmp(h.magic, SNAP_MAGIC, 8) != 0)
         return "not a vigil snapshot";
-    if (h.core_version != SNAP_CORE_VERSION || h.plugin_version != d->plugin->snapshot_version)
+    if ((h.core_version != SNAP_CORE_VERSION && h.core_version != 1) ||
+        h.plugin_version != d->plugin->snapshot_version)
         return "old snapshot version";
     if (fseek(f, size - (long)sizeof(ft), SEEK_SET) < 0 || fread(&ft, sizeof(ft), 1, f) != 1 ||
         memcmp(ft.magic, SNAP_END, 4) != 0 ||
@@ -305,10 +338,12 @@ static const char *snap_check(struct vigil *vg, struct detector *d, FILE *f, boo
     uint32_t crc;
     if (file_crc(f, (uint64_t)size - sizeof(ft), &crc) < 0 || crc != ft.crc)
         return "checksum mismatch";
-    if (h.seed != vg->budget->seed) {
+    bool sip = h.core_version == 1;
+    if (h.seed != vg->budget->seed || sip != vg->budget->sip) {
         if (!*adopt_seed)
             return "hash seed differs from the other snapshots";
         vg->budget->seed = h.seed;
+        vg->budget->sip = sip;
     }
     *adopt_seed = false;
     *body_len = ft.body_len;
@@ -361,6 +396,7 @@ void detectors_load(struct vigil *vg)
         if (detector_start(d) < 0) {
             log_error("detectors.%s: could not restart; disabled", d->plugin->name);
             d->enabled = false;
+            by_kind_build(vg);
         }
     }
 }

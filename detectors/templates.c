@@ -71,13 +71,63 @@ static inline bool is_wild(struct span t)
 }
 
 /* Byte classes of the tokenizer: blanks split tokens, digits make a token
- * variable. A table lookup per byte instead of four compares. */
+ * variable. A table lookup per byte instead of four compares, for the bytes
+ * that do not fill a word. */
 enum { TC_BLANK = 1, TC_DIGIT = 2 };
 static const uint8_t tok_class[256] = {
     ['\t'] = TC_BLANK, [' '] = TC_BLANK,
     ['0'] = TC_DIGIT, ['1'] = TC_DIGIT, ['2'] = TC_DIGIT, ['3'] = TC_DIGIT, ['4'] = TC_DIGIT,
     ['5'] = TC_DIGIT, ['6'] = TC_DIGIT, ['7'] = TC_DIGIT, ['8'] = TC_DIGIT, ['9'] = TC_DIGIT,
 };
+
+/* Eight bytes at a time (SWAR) on little-endian machines, where the first
+ * blank of a word is its lowest flagged byte: 0x80 marks, per byte, exactly
+ * (the low seven bits are added without carries between bytes). */
+#define REP8(c) (0x0101010101010101ULL * (uint8_t)(c))
+
+static inline uint64_t zero_bytes(uint64_t x)
+{
+    return ~(((x & REP8(0x7f)) + REP8(0x7f)) | x) & REP8(0x80);
+}
+
+static inline uint64_t blank_bytes(uint64_t x)
+{
+    return zero_bytes(x ^ REP8(' ')) | zero_bytes(x ^ REP8('\t'));
+}
+
+/* '0'..'9': the low seven bits reach 0x30 but not 0x3a, and the top bit is clear */
+static inline uint64_t digit_bytes(uint64_t x)
+{
+    uint64_t low = x & REP8(0x7f);
+    return (low + REP8(0x80 - '0')) & ~(low + REP8(0x7f - '9')) & ~x & REP8(0x80);
+}
+
+/* Ends the token starting at p[i]: returns its end, sets *digit if it holds one. */
+static size_t token_end(const unsigned char *p, size_t i, size_t len, bool *digit)
+{
+    uint64_t dig = 0;
+    uint8_t seen = 0, k;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (i + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t b = blank_bytes(x);
+        if (b) {
+            dig |= digit_bytes(x) & ((b & (0 - b)) - 1);
+            *digit = dig != 0;
+            return i + (size_t)__builtin_ctzll(b) / 8;
+        }
+        dig |= digit_bytes(x);
+        i += 8;
+    }
+#endif
+    while (i < len && !((k = tok_class[p[i]]) & TC_BLANK)) {
+        seen |= k;
+        i++;
+    }
+    *digit = dig != 0 || (seen & TC_DIGIT);
+    return i;
+}
 
 static void tokenize(struct tpl_ctx *c, struct span m)
 {
@@ -88,11 +138,8 @@ static void tokenize(struct tpl_ctx *c, struct span m)
         while (i < m.len && tok_class[p[i]] == TC_BLANK)
             i++;
         size_t s = i;
-        uint8_t seen = 0, k;
-        while (i < m.len && !((k = tok_class[p[i]]) & TC_BLANK)) {
-            seen |= k;
-            i++;
-        }
+        bool digit;
+        i = token_end(p, i, m.len, &digit);
         if (i == s)
             break;
         if (c->ntok == TPL_TOKENS) {
@@ -100,7 +147,7 @@ static void tokenize(struct tpl_ctx *c, struct span m)
             break;
         }
         struct span t = span_make(m.p + s, i - s < TPL_TOKLEN ? i - s : TPL_TOKLEN);
-        c->tok[c->ntok++] = (seen & TC_DIGIT) ? WILD : t;
+        c->tok[c->ntok++] = digit ? WILD : t;
     }
 }
 

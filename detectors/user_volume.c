@@ -48,12 +48,15 @@ static const struct conf_option uv_options[] = {
 /* Bytes the record says were fetched or sent, 0 when it says nothing. */
 static int64_t uv_bytes(const struct record *r)
 {
-    static const char *const keys[] = { "bytes", "size", "response_bytes", "bytes_sent", NULL };
+    static const struct span keys[] = { { "bytes", 5 }, { "size", 4 }, { "response_bytes", 14 },
+                                        { "bytes_sent", 10 } };
+    const struct field *found[DUTIL_COUNT(keys)];
     int64_t v = 0;
     if (record_int(r, RK_BYTES_OUT, &v) && v > 0)
         return v;
-    for (int i = 0; keys[i]; i++) {
-        const struct field *f = record_find(r, span_cstr(keys[i]));
+    dutil_find_keys(r, keys, DUTIL_COUNT(keys), found);
+    for (size_t i = 0; i < DUTIL_COUNT(keys); i++) {
+        const struct field *f = found[i];
         if (f && f->type == FT_INT && f->v.i > 0)
             return f->v.i;
         if (f && f->type == FT_DOUBLE && f->v.d > 0 && f->v.d < 9e18)

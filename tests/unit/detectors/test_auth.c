@@ -468,6 +468,42 @@ Test(auth, snapshot_round_trip)
     rmdir(dir);
 }
 
+/* Snapshots of core version 1 hold SipHash-1-3 hashes (the usual sources of
+ * a user are kept by hash): they load, and the install keeps that hash. */
+Test(auth, siphash_snapshot_keeps_its_hash)
+{
+    char dir[64], path[128];
+    snap_dir(dir, sizeof(dir));
+    struct vigil *vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    vg->budget->sip = true;
+    learn_week(vg, "alice", "10.0.0.5", NULL);
+    cr_assert_eq(detectors_save(vg), 0);
+    detectors_free(vg);
+    snprintf(path, sizeof(path), "%s/baselines/auth.snap", dir);
+    FILE *f = fopen(path, "rb");
+    uint32_t core = 0;
+    cr_assert_not_null(f);
+    cr_assert_eq(fseek(f, 8, SEEK_SET), 0);
+    cr_assert_eq(fread(&core, sizeof(core), 1, f), 1);
+    fclose(f);
+    cr_assert_eq(core, 1, "written in the version of its hash");
+
+    vg = start(24 * 3600 * 1000LL);
+    test_conf.service.state_dir = dir;
+    cr_assert_not(vg->budget->sip, "a fresh start uses the multiply-mix hash");
+    detectors_load(vg);
+    cr_assert(vg->budget->sip, "the snapshot's hash is adopted");
+    ncaught = 0;
+    feed(vg, AT(8, 9, 0), "login_success", "alice", "10.0.0.5", "publickey");
+    cr_assert_eq(ncaught, 0, "alice's usual source is found under the old hash");
+    detectors_free(vg);
+    unlink(path);
+    snprintf(path, sizeof(path), "%s/baselines", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 Test(auth, corrupt_snapshot_is_set_aside)
 {
     char dir[64], path[128], bad[160];

@@ -80,3 +80,22 @@ Test(templates, alerts_are_rate_limited_and_templates_bounded)
     cr_expect_eq(th_count(&t, "app.new_template"), 10, "max_per_hour");
     th_fini(&t);
 }
+
+/* The tokenizer reads words of eight bytes: a digit late in a long token, a
+ * tab, bytes with the top bit set (0xb0..0xb9 share a digit's low seven
+ * bits) and a blank right at a word's edge must split and mark tokens as
+ * they do byte by byte. */
+Test(templates, long_tokens_tabs_and_high_bytes_tokenize_byte_exactly)
+{
+    struct th t;
+    th_init(&t, &detector_templates);
+    int64_t ts = learn(&t);
+    msg(&t, ts, "abcdefghijklmnopq7 \xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9\tfinishedX abcdefg "
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz9zz");
+    const struct th_alert *a = th_find(&t, "app.new_template");
+    cr_assert(a);
+    cr_expect(strstr(a->message, "\"<*> \xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9 finishedX abcdefg <*>\"") ||
+              strstr(a->message, "\"<*> \\xb0"), "%s", a->message);
+    cr_expect(!strstr(a->message, "<*> <*>"), "the high bytes are no digits: %s", a->message);
+    th_fini(&t);
+}
