@@ -246,13 +246,16 @@ static int64_t record_key(struct source *s, const struct record *r)
 }
 
 /* Where the strings of a record go in its copy: those inside the raw line
- * or the record's arena keep their place in the copies of these; any other
- * (a key the parser names, a static field) is copied at `at`. */
+ * or the record's arena keep their place in the copies of these (the arena
+ * copied right after the raw line); a known key's static name is kept as it
+ * is; any other (a key the parser names, a static value) is copied after. */
 struct item_copy {
-    const char *raw, *arena;
-    size_t raw_len, arena_len;
-    char *raw_to, *arena_to, *at;
+    const char *raw, *arena, *names;
+    size_t raw_len, arena_len, names_len;
 };
+
+#define AT_KEEP SIZE_MAX          /* NULL or static: the pointer is kept */
+#define AT_COPY (SIZE_MAX - 1)    /* copied after the raw line and arena */
 
 /* s lies within [base, base + n): its offset there, else SIZE_MAX. */
 static inline size_t span_offset(struct span s, const char *base, size_t n)
@@ -261,47 +264,60 @@ static inline size_t span_offset(struct span s, const char *base, size_t n)
     return off <= n && s.len <= n - off ? off : SIZE_MAX;
 }
 
-/* Bytes a string takes in the copy besides the raw line and the arena. */
-static inline size_t span_room(const struct item_copy *c, struct span s)
-{
-    if (!s.p || span_offset(s, c->raw, c->raw_len) != SIZE_MAX ||
-        span_offset(s, c->arena, c->arena_len) != SIZE_MAX)
-        return 0;
-    return s.len;
-}
-
-static inline struct span span_put(struct item_copy *c, struct span s)
+/* Where s goes: its offset in the copied raw line + arena, or AT_*. */
+static inline size_t span_where(const struct item_copy *c, struct span s, bool key)
 {
     if (!s.p)
-        return s;
+        return AT_KEEP;
     size_t off = span_offset(s, c->raw, c->raw_len);
     if (off != SIZE_MAX)
-        return span_make(c->raw_to + off, s.len);
+        return off;
     off = span_offset(s, c->arena, c->arena_len);
     if (off != SIZE_MAX)
-        return span_make(c->arena_to + off, s.len);
-    struct span out = span_make(c->at, s.len);
+        return c->raw_len + off;
+    if (key && span_offset(s, c->names, c->names_len) != SIZE_MAX)
+        return AT_KEEP;
+    return AT_COPY;
+}
+
+/* s in the copy, by where it goes; a copy is written at *at. */
+static inline const char *span_put(char *base, char **at, struct span s, size_t where)
+{
+    if (where == AT_KEEP)
+        return s.p;
+    if (where != AT_COPY)
+        return base + where;
+    char *p = *at;
     for (size_t i = 0; i < s.len; i++)   /* keys and short values: no call */
-        c->at[i] = s.p[i];
-    c->at += s.len;
-    return out;
+        p[i] = s.p[i];
+    *at = p + s.len;
+    return p;
 }
 
 static struct merge_item *item_new(struct merge *m, struct source *s, const struct record *r)
 {
     size_t raw_len = r->raw.p ? r->raw.len : 0;
+    struct span names = rkey_static_names();
     /* an empty range matches nothing: its base is one past any string */
     struct item_copy c = { .raw = raw_len ? r->raw.p : (const char *)UINTPTR_MAX,
                            .raw_len = raw_len,
                            .arena = r->arena_used ? r->arena : (const char *)UINTPTR_MAX,
-                           .arena_len = r->arena_used };
-    size_t bytes = raw_len + r->arena_used + span_room(&c, r->host);
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        bytes += span_room(&c, r->fields[i].key);
-        if (r->fields[i].type == FT_STR)
-            bytes += span_room(&c, r->fields[i].v.s);
+                           .arena_len = r->arena_used,
+                           .names = names.p, .names_len = names.len };
+    /* each string classified once: where its key and value go */
+    size_t where[2 * RECORD_MAX_FIELDS];
+    uint32_t n = r->nfields;
+    size_t host_at = span_where(&c, r->host, false);
+    size_t bytes = raw_len + r->arena_used + (host_at == AT_COPY ? r->host.len : 0);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct field *f = &r->fields[i];
+        size_t k = span_where(&c, f->key, true);
+        size_t v = f->type == FT_STR ? span_where(&c, f->v.s, false) : AT_KEEP;
+        where[2 * i] = k;
+        where[2 * i + 1] = v;
+        bytes += (k == AT_COPY ? f->key.len : 0) + (v == AT_COPY ? f->v.s.len : 0);
     }
-    size_t size = align_item(sizeof(struct merge_item) + r->nfields * sizeof(struct field) + bytes);
+    size_t size = align_item(sizeof(struct merge_item) + n * sizeof(struct field) + bytes);
     struct merge_item *it = chunk_alloc(m, s, size);
     if (!it)
         return NULL;
@@ -311,33 +327,27 @@ static struct merge_item *item_new(struct merge *m, struct source *s, const stru
     it->read_ts = r->read_ts;
     it->parse_error = r->parse_error;
     it->repeat = r->repeat;
-    it->nfields = r->nfields;
+    it->nfields = n;
     it->kind = r->kind;
     it->ts_from_line = r->ts_from_line;
     it->truncated = r->truncated;
     it->overflow = r->overflow;
     memcpy(it->known, r->known, sizeof(it->known));
-    c.raw_to = (char *)&it->fields[r->nfields];
-    c.arena_to = c.raw_to + raw_len;
-    c.at = c.arena_to + r->arena_used;
+    char *base = (char *)&it->fields[n];
+    char *at = base + raw_len + r->arena_used;
     if (raw_len)
-        memcpy(c.raw_to, r->raw.p, raw_len);
+        memcpy(base, r->raw.p, raw_len);
     if (r->arena_used)
-        memcpy(c.arena_to, r->arena, r->arena_used);
-    it->raw = span_put(&c, r->raw);
-    it->host = span_put(&c, r->host);
-    /* field by field in place: a copy built on the stack and stored whole
-     * would reload halves just written, which stalls every field */
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const struct field *f = &r->fields[i];
+        memcpy(base + raw_len, r->arena, r->arena_used);
+    it->raw = span_make(r->raw.p ? base : NULL, r->raw.len);
+    it->host = span_make(span_put(base, &at, r->host, host_at), r->host.len);
+    memcpy(it->fields, r->fields, n * sizeof(struct field));
+    for (uint32_t i = 0; i < n; i++) {
         struct field *d = &it->fields[i];
-        memcpy(d, f, sizeof(*d));
-        struct span k = span_put(&c, f->key);
-        d->key.p = k.p;
-        if (f->type == FT_STR) {
-            struct span v = span_put(&c, f->v.s);
-            d->v.s.p = v.p;
-        }
+        if (where[2 * i] != AT_KEEP)
+            d->key.p = span_put(base, &at, d->key, where[2 * i]);
+        if (where[2 * i + 1] != AT_KEEP)
+            d->v.s.p = span_put(base, &at, d->v.s, where[2 * i + 1]);
     }
     return it;
 }

@@ -4,8 +4,21 @@
 
 #include <stdlib.h>
 
-static const char *const rkey_names[RK__COUNT] = {
+/* The known keys' names, one after the other in one static object: a key
+ * set by record_set_*() points in here, so a copy of a record (the merge)
+ * tells by one range test that it outlives the line and need not copy it. */
+static const struct {
+#define X(id, name) char id[sizeof(name)];
+    RECORD_KEYS(X)
+#undef X
+} rkey_text = {
 #define X(id, name) name,
+    RECORD_KEYS(X)
+#undef X
+};
+
+static const char *const rkey_names[RK__COUNT] = {
+#define X(id, name) rkey_text.id,
     RECORD_KEYS(X)
 #undef X
 };
@@ -79,6 +92,11 @@ enum rkey rkey_lookup(struct span name)
             return (enum rkey)*k;
     }
     return RK__NONE;
+}
+
+struct span rkey_static_names(void)
+{
+    return span_make((const char *)&rkey_text, sizeof(rkey_text));
 }
 
 const char *rkey_name(enum rkey k)
