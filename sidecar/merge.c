@@ -130,15 +130,19 @@ static int span_cmp(struct span a, struct span b)
 
 /* Heap order: key, then input name, path and opening order, so a tie never
  * depends on where an input sits in the configuration. */
-static bool head_before(const struct source *a, const struct source *b)
+static bool key_before(int64_t ka, const struct source *a, int64_t kb, const struct source *b)
 {
-    int64_t ka = a->mq_head->key, kb = b->mq_head->key;
     if (ka != kb)
         return ka < kb;
     int c = span_cmp(a->in->name, b->in->name);
     if (!c)
         c = span_cmp(a->path, b->path);
     return c ? c < 0 : a->mq_order < b->mq_order;
+}
+
+static bool head_before(const struct source *a, const struct source *b)
+{
+    return key_before(a->mq_head->key, a, b->mq_head->key, b);
 }
 
 static void heap_set(struct merge *m, size_t i, struct source *s)
@@ -450,6 +454,31 @@ static int out_init(struct merge *m)
     return 0;
 }
 
+/* r of s (which holds nothing) when no other source blocks: held, it would
+ * leave in this same push after the held records that come before it, unless
+ * one of their sources empties and blocks on the way. So those leave now and
+ * r goes after them as it is, without being copied; true when r went. */
+static bool deliver_in_turn(struct vigil *vg, struct source *s, struct record *r, int64_t key)
+{
+    struct merge *m = &vg->merge;
+    size_t self = s->blocking ? 1u : 0u;
+    if (s->mq_n || m->releasing || m->blocking != self)
+        return false;
+    m->releasing = true;
+    while (m->nheap && m->blocking == self &&
+           key_before(m->heap[0]->mq_head->key, m->heap[0], key, s))
+        release_one(vg);
+    m->releasing = false;
+    if (m->blocking != self)
+        return false;            /* another source emptied: r waits for it, held */
+    pipeline_deliver(vg, s, r);
+    if (m->nheap)
+        release(vg, false, NULL);
+    else if (!m->held && !m->blocking)
+        spare_free(m);
+    return true;
+}
+
 void merge_push(struct vigil *vg, struct source *s, struct record *r)
 {
     struct merge *m = &vg->merge;
@@ -469,6 +498,8 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
         pipeline_deliver(vg, s, r);
         return;
     }
+    if (deliver_in_turn(vg, s, r, key))
+        return;
     struct merge_item *it = out_init(m) < 0 || heap_reserve(m) < 0 ? NULL : item_new(m, s, r);
     if (!it) {
         log_warn("merge: out of memory; a record goes out of event-time order");
