@@ -142,7 +142,7 @@ static bool key_before(int64_t ka, const struct source *a, int64_t kb, const str
 
 static bool head_before(const struct source *a, const struct source *b)
 {
-    return key_before(a->mq_head->key, a, b->mq_head->key, b);
+    return key_before(a->mq_head_key, a, b->mq_head_key, b);
 }
 
 static void heap_set(struct merge *m, size_t i, struct source *s)
@@ -393,7 +393,9 @@ static void release_one(struct vigil *vg)
     struct source *s = m->heap[0];
     struct merge_item *it = s->mq_head;
     s->mq_head = it->next;
-    if (!s->mq_head)
+    if (s->mq_head)
+        s->mq_head_key = s->mq_head->key;
+    else
         s->mq_tail = NULL;
     s->mq_n--;
     s->mq_bytes -= it->size;
@@ -466,7 +468,7 @@ static bool deliver_in_turn(struct vigil *vg, struct source *s, struct record *r
         return false;
     m->releasing = true;
     while (m->nheap && m->blocking == self &&
-           key_before(m->heap[0]->mq_head->key, m->heap[0], key, s))
+           key_before(m->heap[0]->mq_head_key, m->heap[0], key, s))
         release_one(vg);
     m->releasing = false;
     if (m->blocking != self)
@@ -508,10 +510,12 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
     }
     it->key = key;
     it->safe_before = s->safe_offset;
-    if (s->mq_tail)
+    if (s->mq_tail) {
         s->mq_tail->next = it;
-    else
+    } else {
         s->mq_head = it;
+        s->mq_head_key = key;
+    }
     s->mq_tail = it;
     s->mq_n++;
     s->mq_bytes += it->size;
