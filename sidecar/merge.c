@@ -38,6 +38,8 @@ struct merge_chunk {
 
 struct merge_item {
     struct merge_item *next;
+    int64_t next_key;            /* next's key: read with next, so a release
+                                  * does not touch the next copy (out of cache) */
     int64_t key;
     uint64_t safe_before;        /* the source's safe offset before this record */
     size_t size;                 /* bytes of this allocation */
@@ -394,7 +396,7 @@ static void release_one(struct vigil *vg)
     struct merge_item *it = s->mq_head;
     s->mq_head = it->next;
     if (s->mq_head)
-        s->mq_head_key = s->mq_head->key;
+        s->mq_head_key = it->next_key;
     else
         s->mq_tail = NULL;
     s->mq_n--;
@@ -512,6 +514,7 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
     it->safe_before = s->safe_offset;
     if (s->mq_tail) {
         s->mq_tail->next = it;
+        s->mq_tail->next_key = key;
     } else {
         s->mq_head = it;
         s->mq_head_key = key;
