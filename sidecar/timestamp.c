@@ -8,6 +8,7 @@
 #include "sidecar/timestamp.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define NS_PER_SEC  1000000000LL
 #define NS_PER_DAY  (86400LL * NS_PER_SEC)
@@ -156,27 +157,53 @@ static inline int digits2(const char *p)
     return (a < 10 && b < 10) ? (int)(a * 10 + b) : -1;
 }
 
-size_t ts_parse_rfc3339(struct span s, int64_t *ns)
+/* The first 19 bytes of s (at least that long) as a date and time of day. */
+static bool rfc3339_second(struct span s, int64_t *ns)
 {
-    /* 2026-11-26T10:00:01 is 19 bytes */
-    if (s.len < 19 || s.p[4] != '-' || s.p[7] != '-' || s.p[13] != ':' || s.p[16] != ':')
-        return 0;
+    if (s.p[4] != '-' || s.p[7] != '-' || s.p[13] != ':' || s.p[16] != ':')
+        return false;
     char t = s.p[10];
     if (t != 'T' && t != 't' && t != ' ')
-        return 0;
+        return false;
     int yh = digits2(s.p), yl = digits2(s.p + 2), mo = digits2(s.p + 5), d = digits2(s.p + 8);
     int h = digits2(s.p + 11), mi = digits2(s.p + 14), sec = digits2(s.p + 17);
     if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
-        return 0;
+        return false;
     int y = yh * 100 + yl;
     if (!year_ok(y))
+        return false;
+    *ns = to_ns(days_of(y, (unsigned)mo, (unsigned)d), h, mi, sec);
+    return true;
+}
+
+/* The last "YYYY-MM-DDTHH:MM:SS" that parsed, and its time (per thread):
+ * lines come many to a second, and then only the fraction and zone differ. */
+static _Thread_local struct {
+    char text[19];
+    bool set;
+    int64_t ns;
+} last_second;
+
+size_t ts_parse_rfc3339(struct span s, int64_t *ns)
+{
+    /* 2026-11-26T10:00:01 is 19 bytes */
+    if (s.len < 19)
         return 0;
+    int64_t base;
+    if (last_second.set && memcmp(s.p, last_second.text, 19) == 0) {
+        base = last_second.ns;
+    } else {
+        if (!rfc3339_second(s, &base))
+            return 0;
+        memcpy(last_second.text, s.p, 19);
+        last_second.ns = base;
+        last_second.set = true;
+    }
     size_t off = 19;
     int64_t frac, zsecs;
     off += fraction(s, off, &frac);
     off += zone(s, off, &zsecs);
-    *ns = to_ns(days_of(y, (unsigned)mo, (unsigned)d), h, mi, sec) + frac -
-          zsecs * NS_PER_SEC;
+    *ns = base + frac - zsecs * NS_PER_SEC;
     return off;
 }
 

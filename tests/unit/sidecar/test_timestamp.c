@@ -103,6 +103,24 @@ Test(timestamp, rfc3164_year_and_date_follow_the_reference)
     cr_assert_eq(ns, (ts_days_from_civil(2028, 3, 4) * 86400 + 36000) * SEC);
 }
 
+/* The last second parsed is kept: the same second with another fraction or
+ * zone, and the next second, each get their own time. */
+Test(timestamp, rfc3339_same_second_other_fraction_and_zone)
+{
+    int64_t t = (ts_days_from_civil(2027, 3, 4) * 86400 + 36000) * SEC;
+    int64_t ns = 0;
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00.5Z"), &ns), 22);
+    cr_assert_eq(ns, t + SEC / 2);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00+01:00"), &ns), 25);
+    cr_assert_eq(ns, t - 3600 * SEC);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00"), &ns), 19);
+    cr_assert_eq(ns, t);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:01Z"), &ns), 20);
+    cr_assert_eq(ns, t + SEC);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:61Z"), &ns), 0);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:0"), &ns), 0);
+}
+
 Test(timestamp, rfc3164_refusals)
 {
     int64_t ns = 0;
