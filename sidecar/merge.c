@@ -38,6 +38,8 @@ struct merge_chunk {
 
 struct merge_item {
     struct merge_item *next;
+    int64_t next_key;            /* next's key: read with next, so a release
+                                  * does not touch the next copy (out of cache) */
     int64_t key;
     uint64_t safe_before;        /* the source's safe offset before this record */
     size_t size;                 /* bytes of this allocation */
@@ -130,15 +132,19 @@ static int span_cmp(struct span a, struct span b)
 
 /* Heap order: key, then input name, path and opening order, so a tie never
  * depends on where an input sits in the configuration. */
-static bool head_before(const struct source *a, const struct source *b)
+static bool key_before(int64_t ka, const struct source *a, int64_t kb, const struct source *b)
 {
-    int64_t ka = a->mq_head->key, kb = b->mq_head->key;
     if (ka != kb)
         return ka < kb;
     int c = span_cmp(a->in->name, b->in->name);
     if (!c)
         c = span_cmp(a->path, b->path);
     return c ? c < 0 : a->mq_order < b->mq_order;
+}
+
+static bool head_before(const struct source *a, const struct source *b)
+{
+    return key_before(a->mq_head_key, a, b->mq_head_key, b);
 }
 
 static void heap_set(struct merge *m, size_t i, struct source *s)
@@ -246,13 +252,16 @@ static int64_t record_key(struct source *s, const struct record *r)
 }
 
 /* Where the strings of a record go in its copy: those inside the raw line
- * or the record's arena keep their place in the copies of these; any other
- * (a key the parser names, a static field) is copied at `at`. */
+ * or the record's arena keep their place in the copies of these (the arena
+ * copied right after the raw line); a known key's static name is kept as it
+ * is; any other (a key the parser names, a static value) is copied after. */
 struct item_copy {
-    const char *raw, *arena;
-    size_t raw_len, arena_len;
-    char *raw_to, *arena_to, *at;
+    const char *raw, *arena, *names;
+    size_t raw_len, arena_len, names_len;
 };
+
+#define AT_KEEP SIZE_MAX          /* NULL or static: the pointer is kept */
+#define AT_COPY (SIZE_MAX - 1)    /* copied after the raw line and arena */
 
 /* s lies within [base, base + n): its offset there, else SIZE_MAX. */
 static inline size_t span_offset(struct span s, const char *base, size_t n)
@@ -261,47 +270,60 @@ static inline size_t span_offset(struct span s, const char *base, size_t n)
     return off <= n && s.len <= n - off ? off : SIZE_MAX;
 }
 
-/* Bytes a string takes in the copy besides the raw line and the arena. */
-static inline size_t span_room(const struct item_copy *c, struct span s)
-{
-    if (!s.p || span_offset(s, c->raw, c->raw_len) != SIZE_MAX ||
-        span_offset(s, c->arena, c->arena_len) != SIZE_MAX)
-        return 0;
-    return s.len;
-}
-
-static inline struct span span_put(struct item_copy *c, struct span s)
+/* Where s goes: its offset in the copied raw line + arena, or AT_*. */
+static inline size_t span_where(const struct item_copy *c, struct span s, bool key)
 {
     if (!s.p)
-        return s;
+        return AT_KEEP;
     size_t off = span_offset(s, c->raw, c->raw_len);
     if (off != SIZE_MAX)
-        return span_make(c->raw_to + off, s.len);
+        return off;
     off = span_offset(s, c->arena, c->arena_len);
     if (off != SIZE_MAX)
-        return span_make(c->arena_to + off, s.len);
-    struct span out = span_make(c->at, s.len);
+        return c->raw_len + off;
+    if (key && span_offset(s, c->names, c->names_len) != SIZE_MAX)
+        return AT_KEEP;
+    return AT_COPY;
+}
+
+/* s in the copy, by where it goes; a copy is written at *at. */
+static inline const char *span_put(char *base, char **at, struct span s, size_t where)
+{
+    if (where == AT_KEEP)
+        return s.p;
+    if (where != AT_COPY)
+        return base + where;
+    char *p = *at;
     for (size_t i = 0; i < s.len; i++)   /* keys and short values: no call */
-        c->at[i] = s.p[i];
-    c->at += s.len;
-    return out;
+        p[i] = s.p[i];
+    *at = p + s.len;
+    return p;
 }
 
 static struct merge_item *item_new(struct merge *m, struct source *s, const struct record *r)
 {
     size_t raw_len = r->raw.p ? r->raw.len : 0;
+    struct span names = rkey_static_names();
     /* an empty range matches nothing: its base is one past any string */
     struct item_copy c = { .raw = raw_len ? r->raw.p : (const char *)UINTPTR_MAX,
                            .raw_len = raw_len,
                            .arena = r->arena_used ? r->arena : (const char *)UINTPTR_MAX,
-                           .arena_len = r->arena_used };
-    size_t bytes = raw_len + r->arena_used + span_room(&c, r->host);
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        bytes += span_room(&c, r->fields[i].key);
-        if (r->fields[i].type == FT_STR)
-            bytes += span_room(&c, r->fields[i].v.s);
+                           .arena_len = r->arena_used,
+                           .names = names.p, .names_len = names.len };
+    /* each string classified once: where its key and value go */
+    size_t where[2 * RECORD_MAX_FIELDS];
+    uint32_t n = r->nfields;
+    size_t host_at = span_where(&c, r->host, false);
+    size_t bytes = raw_len + r->arena_used + (host_at == AT_COPY ? r->host.len : 0);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct field *f = &r->fields[i];
+        size_t k = span_where(&c, f->key, true);
+        size_t v = f->type == FT_STR ? span_where(&c, f->v.s, false) : AT_KEEP;
+        where[2 * i] = k;
+        where[2 * i + 1] = v;
+        bytes += (k == AT_COPY ? f->key.len : 0) + (v == AT_COPY ? f->v.s.len : 0);
     }
-    size_t size = align_item(sizeof(struct merge_item) + r->nfields * sizeof(struct field) + bytes);
+    size_t size = align_item(sizeof(struct merge_item) + n * sizeof(struct field) + bytes);
     struct merge_item *it = chunk_alloc(m, s, size);
     if (!it)
         return NULL;
@@ -311,33 +333,27 @@ static struct merge_item *item_new(struct merge *m, struct source *s, const stru
     it->read_ts = r->read_ts;
     it->parse_error = r->parse_error;
     it->repeat = r->repeat;
-    it->nfields = r->nfields;
+    it->nfields = n;
     it->kind = r->kind;
     it->ts_from_line = r->ts_from_line;
     it->truncated = r->truncated;
     it->overflow = r->overflow;
     memcpy(it->known, r->known, sizeof(it->known));
-    c.raw_to = (char *)&it->fields[r->nfields];
-    c.arena_to = c.raw_to + raw_len;
-    c.at = c.arena_to + r->arena_used;
+    char *base = (char *)&it->fields[n];
+    char *at = base + raw_len + r->arena_used;
     if (raw_len)
-        memcpy(c.raw_to, r->raw.p, raw_len);
+        memcpy(base, r->raw.p, raw_len);
     if (r->arena_used)
-        memcpy(c.arena_to, r->arena, r->arena_used);
-    it->raw = span_put(&c, r->raw);
-    it->host = span_put(&c, r->host);
-    /* field by field in place: a copy built on the stack and stored whole
-     * would reload halves just written, which stalls every field */
-    for (uint32_t i = 0; i < r->nfields; i++) {
-        const struct field *f = &r->fields[i];
+        memcpy(base + raw_len, r->arena, r->arena_used);
+    it->raw = span_make(r->raw.p ? base : NULL, r->raw.len);
+    it->host = span_make(span_put(base, &at, r->host, host_at), r->host.len);
+    memcpy(it->fields, r->fields, n * sizeof(struct field));
+    for (uint32_t i = 0; i < n; i++) {
         struct field *d = &it->fields[i];
-        memcpy(d, f, sizeof(*d));
-        struct span k = span_put(&c, f->key);
-        d->key.p = k.p;
-        if (f->type == FT_STR) {
-            struct span v = span_put(&c, f->v.s);
-            d->v.s.p = v.p;
-        }
+        if (where[2 * i] != AT_KEEP)
+            d->key.p = span_put(base, &at, d->key, where[2 * i]);
+        if (where[2 * i + 1] != AT_KEEP)
+            d->v.s.p = span_put(base, &at, d->v.s, where[2 * i + 1]);
     }
     return it;
 }
@@ -379,7 +395,9 @@ static void release_one(struct vigil *vg)
     struct source *s = m->heap[0];
     struct merge_item *it = s->mq_head;
     s->mq_head = it->next;
-    if (!s->mq_head)
+    if (s->mq_head)
+        s->mq_head_key = it->next_key;
+    else
         s->mq_tail = NULL;
     s->mq_n--;
     s->mq_bytes -= it->size;
@@ -440,6 +458,31 @@ static int out_init(struct merge *m)
     return 0;
 }
 
+/* r of s (which holds nothing) when no other source blocks: held, it would
+ * leave in this same push after the held records that come before it, unless
+ * one of their sources empties and blocks on the way. So those leave now and
+ * r goes after them as it is, without being copied; true when r went. */
+static bool deliver_in_turn(struct vigil *vg, struct source *s, struct record *r, int64_t key)
+{
+    struct merge *m = &vg->merge;
+    size_t self = s->blocking ? 1u : 0u;
+    if (s->mq_n || m->releasing || m->blocking != self)
+        return false;
+    m->releasing = true;
+    while (m->nheap && m->blocking == self &&
+           key_before(m->heap[0]->mq_head_key, m->heap[0], key, s))
+        release_one(vg);
+    m->releasing = false;
+    if (m->blocking != self)
+        return false;            /* another source emptied: r waits for it, held */
+    pipeline_deliver(vg, s, r);
+    if (m->nheap)
+        release(vg, false, NULL);
+    else if (!m->held && !m->blocking)
+        spare_free(m);
+    return true;
+}
+
 void merge_push(struct vigil *vg, struct source *s, struct record *r)
 {
     struct merge *m = &vg->merge;
@@ -459,6 +502,8 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
         pipeline_deliver(vg, s, r);
         return;
     }
+    if (deliver_in_turn(vg, s, r, key))
+        return;
     struct merge_item *it = out_init(m) < 0 || heap_reserve(m) < 0 ? NULL : item_new(m, s, r);
     if (!it) {
         log_warn("merge: out of memory; a record goes out of event-time order");
@@ -467,10 +512,13 @@ void merge_push(struct vigil *vg, struct source *s, struct record *r)
     }
     it->key = key;
     it->safe_before = s->safe_offset;
-    if (s->mq_tail)
+    if (s->mq_tail) {
         s->mq_tail->next = it;
-    else
+        s->mq_tail->next_key = key;
+    } else {
         s->mq_head = it;
+        s->mq_head_key = key;
+    }
     s->mq_tail = it;
     s->mq_n++;
     s->mq_bytes += it->size;

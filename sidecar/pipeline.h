@@ -48,6 +48,8 @@ struct source {
     struct merge_item *mq_head, *mq_tail;   /* records held, oldest first */
     struct merge_chunk *mq_chead, *mq_ctail; /* the memory they sit in, oldest first */
     size_t mq_n, mq_bytes;
+    int64_t mq_head_key;         /* order key of mq_head: the heap reads it here, not
+                                  * in the held copy, which is rarely in cache */
     int64_t mq_key;              /* order key of the newest record taken */
     bool mq_keyed;               /* mq_key is set: a record was taken */
     bool mq_timed;               /* one of them had its time in the line */

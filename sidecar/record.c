@@ -4,8 +4,21 @@
 
 #include <stdlib.h>
 
-static const char *const rkey_names[RK__COUNT] = {
+/* The known keys' names, one after the other in one static object: a key
+ * set by record_set_*() points in here, so a copy of a record (the merge)
+ * tells by one range test that it outlives the line and need not copy it. */
+static const struct {
+#define X(id, name) char id[sizeof(name)];
+    RECORD_KEYS(X)
+#undef X
+} rkey_text = {
 #define X(id, name) name,
+    RECORD_KEYS(X)
+#undef X
+};
+
+static const char *const rkey_names[RK__COUNT] = {
+#define X(id, name) rkey_text.id,
     RECORD_KEYS(X)
 #undef X
 };
@@ -45,40 +58,59 @@ void record_reset(struct record *r)
     memset(r->known, 0, sizeof(r->known));
 }
 
-/* Known keys by name length, each list ended by RK__COUNT: a lookup compares
- * at most 8 names. A key added to RECORD_KEYS must be added here too (the
- * assertion below counts them; test_record checks every name round-trips). */
-#define E RK__COUNT
-static const uint8_t rkey_by_len[12][9] = {
-    [3] = { RK_TTY, RK_PWD, RK_PID, RK_UID, RK_MSG, RK_APP, E },
-    [4] = { RK_USER, RK_ARGV, RK_PATH, RK_RULE, E },
-    [5] = { RK_GROUP, RK_ARGV0, RK_LEVEL, E },
-    [6] = { RK_ACTION, RK_SRC_IP, RK_METHOD, RK_KEY_FP, RK_REASON, RK_REPEAT, RK_RESULT,
-            RK_STATUS, E },
-    [7] = { RK_SERVICE, RK_COMMAND, E },
-    [8] = { RK_SRC_PORT, RK_PIPELINE, RK_IDENTITY, RK_DST_HOST, RK_DST_PORT, RK_BYTES_IN,
-            RK_SEVERITY, E },
-    [9] = { RK_USES_SUDO, RK_BYTES_OUT, E },
-    [11] = { RK_TARGET_USER, E },
-    [0] = { E }, [1] = { E }, [2] = { E }, [10] = { E },
-};
-#undef E
-_Static_assert(RK__COUNT == 33, "a new known key needs a row in rkey_by_len");
+/* Known keys in an open-addressed table by a hash of length, first and last
+ * byte: about four slots a key, so a lookup, found or not, mostly reads one
+ * slot and compares one name. Filled before main from RECORD_KEYS, so a key
+ * added there needs nothing here (test_record checks every name round-trips). */
+#define RKEY_SLOTS 128
+_Static_assert(RKEY_SLOTS >= 2 * RK__COUNT && (RKEY_SLOTS & (RKEY_SLOTS - 1)) == 0,
+               "the known-key table stays sparse and a power of two");
+#define RKEY_MAX_LEN 11
+#define X(id, name) _Static_assert(sizeof(name) - 1 <= RKEY_MAX_LEN, "known key " name " too long");
+RECORD_KEYS(X)
+#undef X
+static uint8_t rkey_slot[RKEY_SLOTS];   /* key id + 1, 0 = empty */
+
+static inline unsigned rkey_hash(const char *p, size_t n)
+{
+    return ((unsigned)n * 31u + (unsigned char)p[0] * 7u + (unsigned char)p[n - 1]) &
+           (RKEY_SLOTS - 1);
+}
+
+__attribute__((constructor)) static void rkey_index(void)
+{
+    for (unsigned k = 0; k < RK__COUNT; k++) {
+        unsigned h = rkey_hash(rkey_names[k], rkey_lens[k]);
+        while (rkey_slot[h])
+            h = (h + 1) & (RKEY_SLOTS - 1);
+        rkey_slot[h] = (uint8_t)(k + 1);
+    }
+}
 
 enum rkey rkey_lookup(struct span name)
 {
-    if (name.len == 0 || name.len > 11)
+    if (name.len == 0 || name.len > RKEY_MAX_LEN)
         return RK__NONE;
-    for (const uint8_t *k = rkey_by_len[name.len]; *k != RK__COUNT; k++) {
-        /* names of at most 11 bytes: a byte loop, not a call per candidate */
-        const char *n = rkey_names[*k];
+    for (unsigned h = rkey_hash(name.p, name.len);; h = (h + 1) & (RKEY_SLOTS - 1)) {
+        unsigned id = rkey_slot[h];
+        if (!id)
+            return RK__NONE;
+        id--;
+        if (rkey_lens[id] != name.len)
+            continue;
+        /* names of at most 11 bytes: a byte loop, not a call */
+        const char *n = rkey_names[id];
         size_t i = 0;
         while (i < name.len && n[i] == name.p[i])
             i++;
         if (i == name.len)
-            return (enum rkey)*k;
+            return (enum rkey)id;
     }
-    return RK__NONE;
+}
+
+struct span rkey_static_names(void)
+{
+    return span_make((const char *)&rkey_text, sizeof(rkey_text));
 }
 
 const char *rkey_name(enum rkey k)

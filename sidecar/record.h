@@ -116,6 +116,9 @@ struct span record_copy(struct record *r, const char *p, size_t n);
 
 enum rkey rkey_lookup(struct span name);
 const char *rkey_name(enum rkey k);
+/* Where the static names of the known keys lie (the keys record_set_*()
+ * gives): such a key outlives every record. */
+struct span rkey_static_names(void);
 const char *record_kind_name(enum record_kind k);
 
 #endif

@@ -8,6 +8,7 @@
 #include "sidecar/timestamp.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define NS_PER_SEC  1000000000LL
 #define NS_PER_DAY  (86400LL * NS_PER_SEC)
@@ -46,6 +47,25 @@ int64_t ts_days_from_civil(int64_t y, unsigned m, unsigned d)
     const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Log lines come in time order, mostly many to a day: the last date the
+ * parsers converted is kept (per thread), which spares the calendar
+ * arithmetic of nearly every line. */
+static _Thread_local struct {
+    int64_t y, days;
+    unsigned m, d;      /* m == 0: nothing kept yet */
+} last_date;
+
+static int64_t days_of(int64_t y, unsigned m, unsigned d)
+{
+    if (m != last_date.m || d != last_date.d || y != last_date.y) {
+        last_date.days = ts_days_from_civil(y, m, d);
+        last_date.y = y;
+        last_date.m = m;
+        last_date.d = d;
+    }
+    return last_date.days;
 }
 
 void ts_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
@@ -137,27 +157,53 @@ static inline int digits2(const char *p)
     return (a < 10 && b < 10) ? (int)(a * 10 + b) : -1;
 }
 
-size_t ts_parse_rfc3339(struct span s, int64_t *ns)
+/* The first 19 bytes of s (at least that long) as a date and time of day. */
+static bool rfc3339_second(struct span s, int64_t *ns)
 {
-    /* 2026-11-26T10:00:01 is 19 bytes */
-    if (s.len < 19 || s.p[4] != '-' || s.p[7] != '-' || s.p[13] != ':' || s.p[16] != ':')
-        return 0;
+    if (s.p[4] != '-' || s.p[7] != '-' || s.p[13] != ':' || s.p[16] != ':')
+        return false;
     char t = s.p[10];
     if (t != 'T' && t != 't' && t != ' ')
-        return 0;
+        return false;
     int yh = digits2(s.p), yl = digits2(s.p + 2), mo = digits2(s.p + 5), d = digits2(s.p + 8);
     int h = digits2(s.p + 11), mi = digits2(s.p + 14), sec = digits2(s.p + 17);
     if (yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || !time_ok(h, mi, sec))
-        return 0;
+        return false;
     int y = yh * 100 + yl;
     if (!year_ok(y))
+        return false;
+    *ns = to_ns(days_of(y, (unsigned)mo, (unsigned)d), h, mi, sec);
+    return true;
+}
+
+/* The last "YYYY-MM-DDTHH:MM:SS" that parsed, and its time (per thread):
+ * lines come many to a second, and then only the fraction and zone differ. */
+static _Thread_local struct {
+    char text[19];
+    bool set;
+    int64_t ns;
+} last_second;
+
+size_t ts_parse_rfc3339(struct span s, int64_t *ns)
+{
+    /* 2026-11-26T10:00:01 is 19 bytes */
+    if (s.len < 19)
         return 0;
+    int64_t base;
+    if (last_second.set && memcmp(s.p, last_second.text, 19) == 0) {
+        base = last_second.ns;
+    } else {
+        if (!rfc3339_second(s, &base))
+            return 0;
+        memcpy(last_second.text, s.p, 19);
+        last_second.ns = base;
+        last_second.set = true;
+    }
     size_t off = 19;
     int64_t frac, zsecs;
     off += fraction(s, off, &frac);
     off += zone(s, off, &zsecs);
-    *ns = to_ns(ts_days_from_civil(y, (unsigned)mo, (unsigned)d), h, mi, sec) + frac -
-          zsecs * NS_PER_SEC;
+    *ns = base + frac - zsecs * NS_PER_SEC;
     return off;
 }
 
@@ -182,12 +228,26 @@ static int month_index(struct span s, size_t off)
     return (p[1] == month_names[m][1] && p[2] == month_names[m][2]) ? m : -1;
 }
 
+/* The year of a time: the last year found is kept (per thread) with the
+ * span of nanoseconds it covers, as the reference time of most lines falls
+ * in the same year as the line before. */
+static _Thread_local struct {
+    int64_t from, to, y;   /* [from, to) lies in year y; from == to: none */
+} last_year;
+
 static int64_t year_of(int64_t ns)
 {
+    if (ns >= last_year.from && ns < last_year.to)
+        return last_year.y;
     int64_t days = ns >= 0 ? ns / NS_PER_DAY : -((-ns + NS_PER_DAY - 1) / NS_PER_DAY);
     int64_t y;
     unsigned m, d;
     ts_civil_from_days(days, &y, &m, &d);
+    if (year_ok(y)) {      /* the span of the year fits in int64 ns */
+        last_year.from = ts_days_from_civil(y, 1, 1) * NS_PER_DAY;
+        last_year.to = ts_days_from_civil(y + 1, 1, 1) * NS_PER_DAY;
+        last_year.y = y;
+    }
     return y;
 }
 
@@ -220,7 +280,7 @@ size_t ts_parse_rfc3164(struct span s, int64_t ref_ns, int64_t *ns)
     int64_t frac;
     off += fraction(s, off, &frac);
     int64_t y = year_of(ref_ns);
-    int64_t v = to_ns(ts_days_from_civil(y, (unsigned)m + 1, (unsigned)d), h, mi, sec) + frac;
+    int64_t v = to_ns(days_of(y, (unsigned)m + 1, (unsigned)d), h, mi, sec) + frac;
     /* A December line read in January: more than a day ahead means last year. */
     if (v > ref_ns + NS_PER_DAY)
         v = to_ns(ts_days_from_civil(y - 1, (unsigned)m + 1, (unsigned)d), h, mi, sec) + frac;
@@ -274,7 +334,7 @@ size_t ts_parse_clf(struct span s, int64_t *ns)
         if (z)
             off += 1 + z;
     }
-    *ns = to_ns(ts_days_from_civil(y, (unsigned)m + 1, (unsigned)d), h, mi, sec) + frac -
+    *ns = to_ns(days_of(y, (unsigned)m + 1, (unsigned)d), h, mi, sec) + frac -
           zsecs * NS_PER_SEC;
     return off;
 }

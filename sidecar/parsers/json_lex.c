@@ -1,63 +1,9 @@
-/* json_lex.c - JSON string scanning, unescaping and value skipping.
- * A string's end (its quote, or a first backslash) is looked for eight bytes
- * at a time in a word where the byte order allows, else byte by byte: keys
- * and values are mostly short, where one pass beats two memchr calls. */
+/* json_lex.c - JSON unescaping and value skipping (string scanning is
+ * inline in json_lex.h). */
 #include "sidecar/parsers/json_lex.h"
 
 #include <stdint.h>
 #include <string.h>
-
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define JSON_SWAR 1
-#endif
-
-#ifdef JSON_SWAR
-/* A bit set in the byte of w that equals the byte of pat (and maybe in bytes
- * above it: only the lowest set bit is exact, and it is the one used). */
-static inline uint64_t swar_eq(uint64_t w, uint64_t pat)
-{
-    uint64_t y = w ^ pat;
-    return (y - 0x0101010101010101ull) & ~y & 0x8080808080808080ull;
-}
-#endif
-
-const char *json_scan_string(const char *p, const char *end, struct span *raw, bool *esc)
-{
-    const char *start = p;
-#ifdef JSON_SWAR
-    /* Eight bytes at a time, looking for the quote or a backslash. */
-    while (end - p >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        uint64_t m = swar_eq(w, 0x2222222222222222ull) | swar_eq(w, 0x5c5c5c5c5c5c5c5cull);
-        if (m) {
-            p += __builtin_ctzll(m) >> 3;
-            break;
-        }
-        p += 8;
-    }
-#endif
-    while (p < end && *p != '"' && *p != '\\')
-        p++;
-    if (p >= end)
-        return NULL;
-    if (*p == '"') {
-        *raw = span_make(start, (size_t)(p - start));
-        *esc = false;
-        return p + 1;
-    }
-    /* A backslash escapes the next byte, whatever it is. */
-    while (p < end) {
-        char c = *p;
-        if (c == '"') {
-            *raw = span_make(start, (size_t)(p - start));
-            *esc = true;
-            return p + 1;
-        }
-        p += (c == '\\') ? 2 : 1;
-    }
-    return NULL;
-}
 
 static int hex4(const char *s, const char *end, uint32_t *out)
 {

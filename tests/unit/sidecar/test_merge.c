@@ -282,3 +282,42 @@ Test(merge, held_copies_keep_every_string)
     cr_expect_eq(g.vg.merge.held_bytes, 0);
     merge_fini(&g.vg);
 }
+
+/* A record that would leave within its own push goes as it is, after the
+ * held records before it, without a copy; when another source empties on
+ * the way and may still hold an earlier record, it is held as before. */
+static const struct record *pushed;
+static char uncopied[64][32];
+static unsigned nuncopied;
+
+static void note_uncopied(const struct record *r)
+{
+    if (r == pushed && nuncopied < 64)
+        snprintf(uncopied[nuncopied++], sizeof(uncopied[0]), "%.*s", (int)r->raw.len, r->raw.p);
+}
+
+Test(merge, a_record_leaving_in_its_own_push_is_not_copied)
+{
+    static const char *const names[3] = { "auth", "api", "shell" };
+    struct rig g;
+    rig_init(&g, names);
+    pushed = &g.r;
+    nuncopied = 0;
+    check = note_uncopied;
+    merge_source_unread(&g.vg, &g.src[0], true);
+    merge_source_unread(&g.vg, &g.src[1], true);
+    push(&g, 0, 10, "a10");
+    push(&g, 0, 30, "a30");
+    push(&g, 1, 20, "b20");    /* a10 leaves, then b20 itself */
+    cr_expect_eq(g.vg.merge.held, 1, "only a30 is held");
+    push(&g, 1, 40, "b40");    /* a30 leaves, auth is empty again: b40 waits */
+    cr_expect_eq(g.vg.merge.held, 1, "b40 is held");
+    merge_source_unread(&g.vg, &g.src[0], false);
+    merge_source_unread(&g.vg, &g.src[1], false);
+    static const char *const want[] = { "a10", "b20", "a30", "b40" };
+    expect_out(want, 4);
+    cr_assert_eq(nuncopied, 1);
+    cr_expect_str_eq(uncopied[0], "b20");
+    cr_expect_eq(g.vg.merge.held, 0);
+    merge_fini(&g.vg);
+}

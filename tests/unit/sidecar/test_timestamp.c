@@ -83,6 +83,44 @@ Test(timestamp, rfc3164_december_read_in_january)
     cr_assert_eq(ns, (ts_days_from_civil(2027, 1, 1) * 86400 + 7200) * SEC);
 }
 
+/* The last year and date converted are kept: a reference time or a date
+ * that changes, right at a year's edges, must not reuse them. */
+Test(timestamp, rfc3164_year_and_date_follow_the_reference)
+{
+    int64_t jan1 = ts_days_from_civil(2027, 1, 1) * 86400 * SEC;
+    int64_t ns = 0;
+    cr_assert_neq(ts_parse_rfc3164(S("Mar  3 10:00:00"), jan1 - 1, &ns), 0);   /* in 2026 */
+    cr_assert_eq(ns, (ts_days_from_civil(2026, 3, 3) * 86400 + 36000) * SEC);
+    cr_assert_neq(ts_parse_rfc3164(S("Mar  3 10:00:00"), jan1 + 365 * 86400 * SEC, &ns), 0);
+    cr_assert_eq(ns, (ts_days_from_civil(2027, 3, 3) * 86400 + 36000) * SEC);
+    cr_assert_neq(ts_parse_rfc3164(S("Mar  3 10:00:00"), jan1, &ns), 0);   /* 2027, not ahead */
+    cr_assert_eq(ns, (ts_days_from_civil(2026, 3, 3) * 86400 + 36000) * SEC);
+    cr_assert_neq(ts_parse_rfc3164(S("Mar  4 10:00:00"), jan1 + 365 * 86400 * SEC, &ns), 0);
+    cr_assert_eq(ns, (ts_days_from_civil(2027, 3, 4) * 86400 + 36000) * SEC);
+    cr_assert_neq(ts_parse_rfc3339(S("2027-03-04T10:00:00Z"), &ns), 0);
+    cr_assert_eq(ns, (ts_days_from_civil(2027, 3, 4) * 86400 + 36000) * SEC);
+    cr_assert_neq(ts_parse_rfc3339(S("2028-03-04T10:00:00Z"), &ns), 0);
+    cr_assert_eq(ns, (ts_days_from_civil(2028, 3, 4) * 86400 + 36000) * SEC);
+}
+
+/* The last second parsed is kept: the same second with another fraction or
+ * zone, and the next second, each get their own time. */
+Test(timestamp, rfc3339_same_second_other_fraction_and_zone)
+{
+    int64_t t = (ts_days_from_civil(2027, 3, 4) * 86400 + 36000) * SEC;
+    int64_t ns = 0;
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00.5Z"), &ns), 22);
+    cr_assert_eq(ns, t + SEC / 2);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00+01:00"), &ns), 25);
+    cr_assert_eq(ns, t - 3600 * SEC);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:00"), &ns), 19);
+    cr_assert_eq(ns, t);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:01Z"), &ns), 20);
+    cr_assert_eq(ns, t + SEC);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:61Z"), &ns), 0);
+    cr_assert_eq(ts_parse_rfc3339(S("2027-03-04T10:00:0"), &ns), 0);
+}
+
 Test(timestamp, rfc3164_refusals)
 {
     int64_t ns = 0;

@@ -245,8 +245,8 @@ Test(json, string_end_found_at_every_offset)
                 b[at] = esc == 1 ? '\\' : '"';
                 if (esc == 2 && at + 1 < len)
                     b[at + 1] = '\\';        /* a backslash right after the quote */
-                struct span raw;
-                bool e;
+                struct span raw = SPAN_NULL;
+                bool e = false;
                 const char *q = json_scan_string(b, b + len, &raw, &e);
                 if (esc == 1) {
                     /* "\" escapes the byte after it: no quote left */
