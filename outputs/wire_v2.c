@@ -72,14 +72,19 @@ struct src_cache {
 
 #define WIRE2_HINTS 32
 
-/* The last shape of a source: consecutive lines of a file mostly share it. */
+/* The last shapes of a source: lines of a file mostly come in a handful
+ * of shapes, so a few recent ones found by comparing the signature spare
+ * the keyed hash of it and the class lookup. */
 struct shape_cache {
     uint32_t src, sig, cls;  /* sig: the shape id; UINT32_MAX = empty */
 };
 
+#define WIRE2_SWAYS 8        /* shapes remembered per cache slot */
+
 struct wire2 {
     uint64_t k0, k1;         /* hash key */
-    struct shape_cache scache[16];
+    struct shape_cache scache[16][WIRE2_SWAYS];
+    uint8_t snext[16];       /* per slot: the way to replace next */
     struct itab src, key, shape, sig, cls;
     struct buf shape_meta;   /* struct shape_meta, by shape id */
     struct buf recs;         /* struct rec */
@@ -569,6 +574,7 @@ static void wire2_clear(struct wire2 *w)
     w->dbls.len = w->strs.len = w->stritems.len = 0;
     memset(w->cache, 0, sizeof(w->cache));
     memset(w->scache, 0xff, sizeof(w->scache));
+    memset(w->snext, 0, sizeof(w->snext));
 }
 
 static bool span_same(struct span a, struct span b)
@@ -656,13 +662,16 @@ int wire2_add(struct wire2 *w, const struct record *r)
         sig_value(w, r, j);
     }
     uint32_t h = 0, len;
-    struct shape_cache *sc = &w->scache[src & 15];
+    struct shape_cache *ways = w->scache[src & 15];
     int64_t sid = -1, cls = -1;
-    if (sc->src == (uint32_t)src) {
-        const unsigned char *q = itab_get(&w->sig, sc->sig, &len);
+    for (uint32_t k = 0; k < WIRE2_SWAYS; k++) {
+        if (ways[k].src != (uint32_t)src)
+            continue;
+        const unsigned char *q = itab_get(&w->sig, ways[k].sig, &len);
         if (len == s->len && memcmp(q, s->p, len) == 0) {
-            sid = sc->sig;
-            cls = sc->cls;
+            sid = ways[k].sig;
+            cls = ways[k].cls;
+            break;
         }
     }
     if (sid < 0)
@@ -694,6 +703,9 @@ int wire2_add(struct wire2 *w, const struct record *r)
         cls = itab_intern(w, &w->cls, pair, sizeof(pair));
         if (cls < 0)
             goto fail;
+        uint8_t *next = &w->snext[src & 15];
+        struct shape_cache *sc = &ways[*next];
+        *next = (uint8_t)((*next + 1) % WIRE2_SWAYS);
         sc->src = (uint32_t)src;
         sc->sig = (uint32_t)sid;
         sc->cls = (uint32_t)cls;
