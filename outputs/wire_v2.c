@@ -281,7 +281,10 @@ static inline void put_u32(struct buf *s, uint32_t v)
  * (parsers' spans), else a search (fields mostly follow the line's order;
  * a value found nowhere after travels as a literal). Any place with the same
  * bytes is right: the reader gets the bytes, not the place. */
-static int64_t find_in_line(const struct wire2 *w, const struct record *r, const char *v, size_t n)
+static int64_t find_elsewhere(const struct wire2 *w, const struct record *r, const char *v, size_t n);
+
+static inline __attribute__((always_inline)) int64_t
+find_in_line(const struct wire2 *w, const struct record *r, const char *v, size_t n)
 {
     const char *line = r->raw.p;
     size_t len = r->raw.len, from = w->ref_end;
@@ -289,6 +292,16 @@ static int64_t find_in_line(const struct wire2 *w, const struct record *r, const
         return -1;
     if (v >= line + from && (size_t)(v - line) <= len - n)
         return v - line;
+    return find_elsewhere(w, r, v, n);
+}
+
+/* find_in_line when v is not a slice of the line there: out of line, as
+ * most values are their own slices and pay for no more than the test. */
+static __attribute__((noinline)) int64_t find_elsewhere(const struct wire2 *w, const struct record *r,
+                                                        const char *v, size_t n)
+{
+    const char *line = r->raw.p;
+    size_t len = r->raw.len, from = w->ref_end;
     if (n == 0)
         return (int64_t)from;
     /* where the same reference of the last record of this source was,
