@@ -826,6 +826,55 @@ static u8 *emit_str(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t 
     return mp_str(o, (const char *)w->strs.p + it.off, it.len);
 }
 
+/* Bytes of mp_uint(v). */
+static inline size_t uint_size(uint32_t v)
+{
+    return v < 128 ? 1 : v < 256 ? 2 : v < 65536 ? 3 : 5;
+}
+
+/* The three columns of the references (ref_gap, ref_len, vals) in one walk
+ * of the records: their sizes are known from the refs beforehand, so each
+ * value goes straight to its place in o. Byte for byte what three
+ * emit_column calls write. -1 when the refs are not those of the records
+ * (the caller then writes the columns one by one) or on allocation failure. */
+static int emit_refs(const struct wire2 *w, struct buf *o, uint32_t tref)
+{
+    size_t nref = VEC_N(&w->ref, struct ref), ngap = 0, nlen = 0, nval = 0;
+    const struct ref *refs = (const struct ref *)(const void *)w->ref.p;
+    for (size_t i = 0; i < nref; i++) {
+        ngap += uint_size(refs[i].gap);
+        nlen += uint_size(refs[i].len);
+        nval += refs[i].len;
+    }
+    if (nref != tref || nval != w->vals.len || nval > UINT32_MAX)
+        return -1;
+    /* "ref_gap" [..] "ref_len" [..] "vals" bin */
+    if (buf_reserve(o, 8 + 5 + ngap + 8 + 5 + nlen + 5 + 5 + nval) < 0)
+        return -1;
+    u8 *qg = mp_container(mp_str(o->p + o->len, "ref_gap", 7), tref, 0x90, 0xdc);
+    u8 *ql = mp_container(mp_str(qg + ngap, "ref_len", 7), tref, 0x90, 0xdc);
+    u8 *qv = mp_str(ql + nlen, "vals", 4);
+    *qv++ = 0xc6;   /* bin 32 */
+    qv = mp_be32(qv, (uint32_t)nval);
+    u8 *end = qv + nval;
+    size_t nshapes = VEC_N(&w->shape_meta, struct shape_meta);
+    const struct rec *recs = (const struct rec *)(const void *)w->recs.p;
+    const char *vals = (const char *)w->vals.p;
+    for (size_t s = 0; s < nshapes; s++) {
+        const struct shape_meta *m = &VEC_AT(&w->shape_meta, struct shape_meta, s);
+        for (uint32_t j = 0; j < m->nref; j++)
+            for (uint32_t i = m->first; i != UINT32_MAX; i = recs[i].next_same) {
+                struct ref ref = refs[recs[i].ref0 + j];
+                qg = mp_uint(qg, ref.gap);
+                ql = mp_uint(ql, ref.len);
+                copy_bytes(qv, vals + ref.val, ref.len);
+                qv += ref.len;
+            }
+    }
+    o->len = (size_t)(end - o->p);
+    return 0;
+}
+
 static int emit_table(struct buf *o, const char *name, const struct itab *t, bool as_str)
 {
     uint32_t n = (uint32_t)VEC_N(&t->items, struct item);
@@ -924,9 +973,11 @@ int wire2_finish(struct wire2 *w, struct buf *o)
         rc = -1;
     }
     size_t kref = offsetof(struct shape_meta, nref);
-    rc |= emit_column(w, o, "ref_gap", tref, 5 * (size_t)tref, kref, emit_ref_gap, false);
-    rc |= emit_column(w, o, "ref_len", tref, 5 * (size_t)tref, kref, emit_ref_len, false);
-    rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, w->vals.len, kref, emit_ref_val, true);
+    if (rc == 0 && emit_refs(w, o, tref) < 0) {
+        rc |= emit_column(w, o, "ref_gap", tref, 5 * (size_t)tref, kref, emit_ref_gap, false);
+        rc |= emit_column(w, o, "ref_len", tref, 5 * (size_t)tref, kref, emit_ref_len, false);
+        rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, w->vals.len, kref, emit_ref_val, true);
+    }
     rc |= emit_column(w, o, "ints", tint, 9 * (size_t)tint, offsetof(struct shape_meta, nint),
                       emit_int, false);
     rc |= emit_column(w, o, "doubles", tdbl, 9 * (size_t)tdbl, offsetof(struct shape_meta, ndbl),
