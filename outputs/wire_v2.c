@@ -250,9 +250,15 @@ static inline void copy_bytes(unsigned char *dst, const char *src, size_t n)
         uint32_t x = ld32(src), y = ld32(src + n - 4);
         memcpy(dst, &x, 4);
         memcpy(dst + n - 4, &y, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = (unsigned char)src[i];
+    } else if (n >= 2) {
+        /* the 1 to 3 bytes between two references of a syslog line */
+        uint16_t x, y;
+        memcpy(&x, src, 2);
+        memcpy(&y, src + n - 2, 2);
+        memcpy(dst, &x, 2);
+        memcpy(dst + n - 2, &y, 2);
+    } else if (n) {
+        dst[0] = (unsigned char)src[0];
     }
 }
 
