@@ -8,6 +8,7 @@
  * logs: they hash with the keyed hash under a per-writer random key. */
 #include "outputs/wire_v2.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -798,24 +799,6 @@ emit_column(const struct wire2 *w, struct buf *o, const char *name, uint32_t tot
     return 0;
 }
 
-static u8 *emit_ref_gap(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
-{
-    return mp_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).gap);
-}
-
-static u8 *emit_ref_len(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
-{
-    return mp_uint(o, VEC_AT(&w->ref, struct ref, r->ref0 + j).len);
-}
-
-/* The bytes of the value (no header: vals is one bin). */
-static u8 *emit_ref_val(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
-{
-    struct ref ref = VEC_AT(&w->ref, struct ref, r->ref0 + j);
-    copy_bytes(o, (const char *)w->vals.p + ref.val, ref.len);
-    return o + ref.len;
-}
-
 static u8 *emit_int(const struct wire2 *w, u8 *o, const struct rec *r, uint32_t j)
 {
     return mp_int(o, VEC_AT(&w->ints, int64_t, r->int0 + j));
@@ -852,7 +835,9 @@ static int emit_refs(const struct wire2 *w, struct buf *o, uint32_t tref)
         nlen += uint_size(refs[i].len);
         nval += refs[i].len;
     }
-    if (nref != tref || nval != w->vals.len || nval > UINT32_MAX)
+    /* the refs are the shapes' slots, record by record: by construction */
+    assert(nref == tref && nval == w->vals.len);
+    if (nval > UINT32_MAX)
         return -1;
     /* "ref_gap" [..] "ref_len" [..] "vals" bin */
     if (buf_reserve(o, 8 + 5 + ngap + 8 + 5 + nlen + 5 + 5 + nval) < 0)
@@ -978,12 +963,8 @@ int wire2_finish(struct wire2 *w, struct buf *o)
     } else {
         rc = -1;
     }
-    size_t kref = offsetof(struct shape_meta, nref);
-    if (rc == 0 && emit_refs(w, o, tref) < 0) {
-        rc |= emit_column(w, o, "ref_gap", tref, 5 * (size_t)tref, kref, emit_ref_gap, false);
-        rc |= emit_column(w, o, "ref_len", tref, 5 * (size_t)tref, kref, emit_ref_len, false);
-        rc |= emit_column(w, o, "vals", (uint32_t)w->vals.len, w->vals.len, kref, emit_ref_val, true);
-    }
+    if (rc == 0)
+        rc = emit_refs(w, o, tref);
     rc |= emit_column(w, o, "ints", tint, 9 * (size_t)tint, offsetof(struct shape_meta, nint),
                       emit_int, false);
     rc |= emit_column(w, o, "doubles", tdbl, 9 * (size_t)tdbl, offsetof(struct shape_meta, ndbl),
